@@ -1,0 +1,3 @@
+from proofcheck.cli import main
+
+main()

@@ -1,0 +1,54 @@
+"""POST /api/v1/checks and GET /api/v1/checks/<id>."""
+
+from __future__ import annotations
+
+from flask import Response, jsonify, request
+
+from proofcheck import current_services
+from proofcheck.api import bp
+from proofcheck.api.auth import current_principal, require_scope
+from proofcheck.api.errors import error_response
+from proofcheck.db import Check
+from proofcheck.serialize import check_json
+from proofcheck.submission import SubmissionError, parse_meta, read_upload, submit
+
+
+def _submission_error(exc: SubmissionError) -> Response:
+    return error_response(exc.status, exc.code, exc.message, exc.field)
+
+
+@bp.post("/checks")
+@require_scope("submit")
+def create_checks() -> Response:
+    if request.mimetype != "multipart/form-data":
+        return error_response(415, "unsupported_media_type",
+                              "Send images as multipart/form-data with one or more 'file' parts.")
+    settings = current_services().settings
+    try:
+        meta = parse_meta(request.form, settings.max_caption_chars)
+        parts = [part for part in request.files.getlist("file")]
+        if not parts:
+            raise SubmissionError(400, "no_file", "Attach at least one image as a 'file' part.",
+                                  "file")
+        uploads = [read_upload(part.stream, part.filename or "", settings.max_upload_bytes)
+                   for part in parts]
+        checks = submit(current_services(), uploads, meta, api_key_id=current_principal().key_id)
+    except SubmissionError as exc:
+        return _submission_error(exc)
+    body = {"checks": [{"id": c.id, "status": c.status, "url": f"/api/v1/checks/{c.id}"}
+                       for c in checks]}
+    response = jsonify(body)
+    response.status_code = 202
+    if len(checks) == 1:
+        response.headers["Location"] = f"/api/v1/checks/{checks[0].id}"
+    return response
+
+
+@bp.get("/checks/<check_id>")
+@require_scope("read")
+def get_check(check_id: str) -> Response:
+    with current_services().db.session() as session:
+        check = session.get(Check, check_id)
+        if check is None:
+            return error_response(404, "not_found", f"No check with id {check_id}.")
+        return jsonify(check_json(session, check))

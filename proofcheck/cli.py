@@ -1,0 +1,143 @@
+"""The `proofcheck` command. Every sub-command creates or migrates the database first."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+
+import click
+
+from proofcheck.config import load_settings
+from proofcheck.services import Services
+
+
+def _services() -> Services:
+    services = Services(load_settings())
+    services.migrate()
+    return services
+
+
+@click.group()
+@click.option("--verbose", "-v", is_flag=True, help="Log debug messages.")
+def main(verbose: bool) -> None:
+    """ProofCheck: finds reused, edited and fabricated social proof."""
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="RQ worker processes to run.")
+@click.option("--web-processes", default=2, show_default=True, type=click.IntRange(1, 64))
+def serve(host: str, port: int, workers: int, web_processes: int) -> None:
+    """Run the web app, workers and (without REDIS_URL) a private Redis, until Ctrl-C."""
+    from proofcheck.supervisor import Supervisor
+
+    services = _services()
+    code = Supervisor(services.settings, host, port, workers, web_processes).run()
+    sys.exit(code)
+
+
+@main.command()
+@click.option("--burst", is_flag=True, help="Quit when the queue is empty.")
+@click.option("--simple", is_flag=True, help="Run jobs in this process instead of forking.")
+def worker(burst: bool, simple: bool) -> None:
+    """Run one RQ worker on the checks queue (REDIS_URL must be set)."""
+    from workers.runner import make_worker
+
+    services = _services()
+    if not services.settings.redis_url:
+        raise click.ClickException("REDIS_URL is not set; use `proofcheck serve` for a local Redis")
+    make_worker(services, simple=simple).work(burst=burst, with_scheduler=False)
+
+
+@main.command()
+def sweep() -> None:
+    """Re-queue checks stuck in queued/running whose job was lost."""
+    from proofcheck.queueing import sweep as run_sweep
+
+    report = run_sweep(_services())
+    click.echo(f"examined {report.examined}, requeued {len(report.requeued)}, "
+               f"failed {len(report.failed)}, still waiting {report.left_waiting}")
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@click.option("--account", help="Account for every file (default: folder:<parent folder>).")
+def scan(paths: tuple[Path, ...], as_json: bool, account: str | None) -> None:
+    """Check local files in-process, each against the ones before it (no Redis)."""
+    from proofcheck.scan import format_table
+    from proofcheck.scan import scan as run_scan
+
+    services = _services()
+    settings = services.settings
+    rows = run_scan(paths, services.thresholds, settings.max_pixels, settings.max_upload_bytes,
+                    account=account.strip().casefold() if account else None)
+    if not rows:
+        raise click.ClickException("no files found")
+    if as_json:
+        click.echo(json.dumps([row.as_json() for row in rows], ensure_ascii=False, indent=2))
+    else:
+        click.echo(format_table(rows))
+
+
+@main.command("create-api-key")
+@click.argument("name")
+@click.option("--scope", "scopes", multiple=True,
+              help="submit, read, search, review or admin (repeatable; default: all).")
+def create_api_key(name: str, scopes: tuple[str, ...]) -> None:
+    """Create an API key; the key is printed once, alone on the last line."""
+    from proofcheck.apikeys import create_key
+
+    try:
+        row, plain = create_key(_services().db, name, scopes)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"created key {row.id} '{row.name}' with scopes {', '.join(row.scopes)}; "
+               "store it now, it is not shown again:")
+    click.echo(plain)
+
+
+@main.command("list-api-keys")
+def list_api_keys() -> None:
+    """List API keys (never the keys themselves)."""
+    from proofcheck.apikeys import list_keys
+
+    for row in list_keys(_services().db):
+        state = f"revoked {row.revoked_at:%Y-%m-%d}" if row.revoked_at else "active"
+        click.echo(f"{row.id}\t{row.prefix}…\t{row.name}\t{','.join(row.scopes)}\t{state}")
+
+
+@main.command("revoke-api-key")
+@click.argument("key_id", type=int)
+def revoke_api_key(key_id: int) -> None:
+    """Revoke an API key by its id (see list-api-keys)."""
+    from proofcheck.apikeys import revoke_key
+
+    if not revoke_key(_services().db, key_id):
+        raise click.ClickException(f"no active key with id {key_id}")
+    click.echo(f"revoked key {key_id}")
+
+
+@main.group()
+def db() -> None:
+    """Database schema commands."""
+
+
+@db.command()
+def upgrade() -> None:
+    """Create or upgrade the database schema to the newest revision."""
+    from proofcheck.migrations import current_revision
+
+    services = _services()
+    click.echo(f"database at revision {current_revision(services.db.engine)}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

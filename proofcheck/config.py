@@ -1,0 +1,98 @@
+"""Settings, read once from the environment.
+
+Every default runs on one machine with no set-up: data under ./var (or
+$PROOFCHECK_DATA_DIR), SQLite in it, and a private Redis started by `proofcheck serve`
+when REDIS_URL is unset. Production sets DATABASE_URL (PostgreSQL) and REDIS_URL.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+
+def _env(environ: Mapping[str, str], name: str, default: str) -> str:
+    value = environ.get(name, "").strip()
+    return value or default
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    database_url: str
+    redis_url: str | None  # None: no Redis configured (serve starts a private one)
+    secret_key: str
+    max_upload_bytes: int = 20 * 1024 * 1024  # per file
+    max_files_per_request: int = 50
+    max_pixels: int = 50_000_000
+    max_caption_chars: int = 5_000
+    # Verdict thresholds on the fabrication score (API.md: verdict from thresholds).
+    review_threshold: float = 0.5
+    fabricated_threshold: float = 0.8
+    job_timeout_s: int = 300
+    # A check queued (or running) longer than this is re-enqueued by the sweeper.
+    stuck_after_s: int = 120
+    sweep_interval_s: int = 60
+    max_attempts: int = 5
+    queue_name: str = "checks"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def blob_dir(self) -> Path:
+        return self.data_dir / "blobs"
+
+    @property
+    def max_request_bytes(self) -> int:
+        # Room for several files plus the form fields; each file is checked on its own.
+        return self.max_upload_bytes * min(self.max_files_per_request, 10) + 1024 * 1024
+
+    def with_overrides(self, overrides: Mapping[str, Any]) -> Settings:
+        known = {f.name for f in fields(self)}
+        unknown = set(overrides) - known
+        if unknown:
+            raise KeyError(f"unknown settings: {sorted(unknown)}")
+        return replace(self, **dict(overrides))
+
+
+def _secret_key(data_dir: Path) -> str:
+    """A stable per-installation secret, so sessions survive restarts without set-up."""
+    path = data_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(key)
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, path)
+    return path.read_text().strip()
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    env = os.environ if environ is None else environ
+    data_dir = Path(_env(env, "PROOFCHECK_DATA_DIR", "var")).resolve()
+    database_url = _env(env, "DATABASE_URL", f"sqlite:///{data_dir / 'proofcheck.db'}")
+    if database_url.startswith("postgres://"):  # Heroku-style URLs
+        database_url = "postgresql+psycopg://" + database_url[len("postgres://"):]
+    elif database_url.startswith("postgresql://"):
+        database_url = "postgresql+psycopg://" + database_url[len("postgresql://"):]
+    secret = env.get("PROOFCHECK_SECRET_KEY") or _secret_key(data_dir)
+    return Settings(
+        data_dir=data_dir,
+        database_url=database_url,
+        redis_url=env.get("REDIS_URL") or None,
+        secret_key=secret,
+        max_upload_bytes=int(float(_env(env, "PROOFCHECK_MAX_UPLOAD_MB", "20")) * 1024 * 1024),
+        max_files_per_request=int(_env(env, "PROOFCHECK_MAX_FILES", "50")),
+        max_pixels=int(float(_env(env, "PROOFCHECK_MAX_MEGAPIXELS", "50")) * 1_000_000),
+        review_threshold=float(_env(env, "PROOFCHECK_REVIEW_THRESHOLD", "0.5")),
+        fabricated_threshold=float(_env(env, "PROOFCHECK_FABRICATED_THRESHOLD", "0.8")),
+        job_timeout_s=int(_env(env, "PROOFCHECK_JOB_TIMEOUT", "300")),
+        stuck_after_s=int(_env(env, "PROOFCHECK_STUCK_AFTER", "120")),
+        sweep_interval_s=int(_env(env, "PROOFCHECK_SWEEP_INTERVAL", "60")),
+        max_attempts=int(_env(env, "PROOFCHECK_MAX_ATTEMPTS", "5")),
+    )

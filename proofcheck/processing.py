@@ -1,0 +1,129 @@
+"""Running the pipeline for one stored check and writing its result.
+
+The RQ job is a thin wrapper around `process_check`. It is idempotent: a check that
+is already done or failed is left as it is, and a re-run (after a crash mid-way)
+replaces the partial state in one transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback
+
+from sqlalchemy import delete, func, select, update
+
+from proofcheck import pipeline
+from proofcheck.db import Account, Check, Match, utcnow
+from proofcheck.imaging import ImageError
+from proofcheck.services import Services
+from proofcheck.storage import BlobNotFound
+
+log = logging.getLogger(__name__)
+
+
+def sightings_of(services: Services, sha256: str) -> list[pipeline.Sighting]:
+    with services.db.session() as session:
+        rows = session.execute(
+            select(Check.id, Account.name, Check.post_id, Check.posted_at, Check.submitted_at)
+            .outerjoin(Account, Account.id == Check.account_id)
+            .where(Check.sha256 == sha256)
+            .order_by(Check.submitted_at, Check.id)
+        ).all()
+    return [pipeline.Sighting(check_id=r[0], account=r[1], post_id=r[2], posted_at=r[3],
+                              submitted_at=r[4]) for r in rows]
+
+
+def _set_stage(services: Services, check_id: str, stage: str) -> None:
+    with services.db.session() as session:
+        session.execute(update(Check).where(Check.id == check_id)
+                        .values(stage=stage, updated_at=utcnow()))
+
+
+def _fail(services: Services, check_id: str, message: str) -> None:
+    now = utcnow()
+    with services.db.session() as session:
+        session.execute(update(Check).where(Check.id == check_id).values(
+            status="failed", stage=None, error=message, finished_at=now, updated_at=now))
+
+
+def _start(services: Services, check_id: str) -> pipeline.CheckInput | str:
+    """Mark the check running; give its pipeline input, or its final status if it has one."""
+    now = utcnow()
+    with services.db.session() as session:
+        row = session.execute(
+            select(Check, Account.name).outerjoin(Account, Account.id == Check.account_id)
+            .where(Check.id == check_id)
+        ).first()
+        if row is None:
+            return "missing"
+        check, account = row
+        if check.status in ("done", "failed"):
+            return check.status
+        check.status = "running"
+        check.stage = "starting"
+        check.attempts += 1
+        check.started_at = now
+        check.updated_at = now
+        return pipeline.CheckInput(check_id=check.id, account=account, post_id=check.post_id,
+                                   posted_at=check.posted_at, submitted_at=check.submitted_at,
+                                   kind=check.kind)
+
+
+def _save(services: Services, check_id: str, result: pipeline.PipelineResult) -> None:
+    """Write the whole result in one transaction, replacing any earlier partial run."""
+    now = utcnow()
+    with services.db.session() as session:
+        session.execute(delete(Match).where(Match.check_id == check_id))
+        for found in result.matches:
+            session.add(Match(check_id=check_id, other_check_id=found.check_id,
+                              relation=found.relation, distance=found.distance,
+                              earlier=found.earlier, created_at=now))
+        assessment = result.assessment
+        session.execute(update(Check).where(Check.id == check_id).values(
+            status="done", stage=None, error=None, finished_at=now, updated_at=now,
+            verdict=assessment.verdict, score=assessment.score,
+            reasons=[{"code": r.code, "message": r.message, "weight": r.weight}
+                     for r in assessment.reasons],
+            signals={**result.signals, "timings_ms": result.timings_ms},
+            model_version=assessment.model_version,
+            width=result.fingerprint.width, height=result.fingerprint.height,
+            format=result.fingerprint.format,
+        ))
+
+
+def process_check(services: Services, check_id: str) -> str:
+    """Run one check to its final status; return that status."""
+    started = _start(services, check_id)
+    if isinstance(started, str):
+        log.info("check %s: nothing to do (%s)", check_id, started)
+        return started
+    item = started
+    try:
+        with services.db.session() as session:
+            sha256 = session.scalars(select(Check.sha256).where(Check.id == check_id)).one()
+            corpus = session.scalar(select(func.count()).select_from(Check)) or 0
+        data = services.blobs.get(sha256)
+        result = pipeline.run(
+            data, item,
+            sightings_of=lambda digest: sightings_of(services, digest),
+            thresholds=services.thresholds,
+            max_pixels=services.settings.max_pixels,
+            on_stage=lambda stage: _set_stage(services, check_id, stage),
+            corpus_size=max(corpus - 1, 0),
+        )
+    except ImageError as exc:
+        _fail(services, check_id, f"{exc.code}: {exc.message}")
+        return "failed"
+    except BlobNotFound:
+        _fail(services, check_id, "The stored original of this check is missing.")
+        return "failed"
+    except Exception as exc:
+        # Transient (database busy, disk hiccup): keep the check running and record
+        # why; the sweeper re-queues it and gives up after max_attempts.
+        with services.db.session() as session:
+            session.execute(update(Check).where(Check.id == check_id).values(
+                error=f"{type(exc).__name__}: {exc}"[:2000]))
+        log.error("check %s failed: %s", check_id, traceback.format_exc())
+        raise
+    _save(services, check_id, result)
+    return "done"

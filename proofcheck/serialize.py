@@ -1,0 +1,78 @@
+"""The JSON shapes of API.md, built in one place for the API and the portal."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, aliased
+
+from proofcheck.db import Account, Check, Match
+
+
+def iso(value: dt.datetime | None) -> str | None:
+    return value.isoformat(timespec="seconds") if value is not None else None
+
+
+def account_name(session: Session, account_id: int | None) -> str | None:
+    if account_id is None:
+        return None
+    return session.scalar(select(Account.name).where(Account.id == account_id))
+
+
+def matches_json(session: Session, check_id: str) -> list[dict[str, Any]]:
+    other = aliased(Check)
+    rows = session.execute(
+        select(Match, other, Account.name)
+        .join(other, other.id == Match.other_check_id)
+        .outerjoin(Account, Account.id == other.account_id)
+        .where(Match.check_id == check_id)
+        .order_by(Match.earlier.desc(), Match.distance, other.submitted_at)
+    ).all()
+    return [
+        {
+            "check_id": other_check.id,
+            "account": name,
+            "post_id": other_check.post_id,
+            "posted_at": iso(other_check.posted_at),
+            "submitted_at": iso(other_check.submitted_at),
+            "relation": match.relation,
+            "distance": int(match.distance),
+            "earlier": bool(match.earlier),
+        }
+        for match, other_check, name in rows
+    ]
+
+
+def check_json(session: Session, check: Check) -> dict[str, Any]:
+    done = check.status == "done"
+    return {
+        "id": check.id,
+        "status": check.status,
+        "stage": check.stage,
+        "account": account_name(session, check.account_id),
+        "post_id": check.post_id,
+        "posted_at": iso(check.posted_at),
+        "caption": check.caption,
+        "kind": check.kind,
+        "filename": check.filename,
+        "sha256": check.sha256,
+        "size_bytes": check.size_bytes,
+        "format": check.format,
+        "width": check.width,
+        "height": check.height,
+        "batch_id": check.batch_id,
+        "submitted_at": iso(check.submitted_at),
+        "started_at": iso(check.started_at),
+        "finished_at": iso(check.finished_at),
+        "attempts": check.attempts,
+        "verdict": check.verdict if done else None,
+        "score": check.score if done else None,
+        "reasons": (check.reasons or []) if done else None,
+        "matches": matches_json(session, check.id) if done else None,
+        "signals": check.signals or {},
+        "model_version": check.model_version,
+        "error": check.error if check.status == "failed" else None,
+        "url": f"/api/v1/checks/{check.id}",
+    }

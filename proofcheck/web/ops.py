@@ -1,0 +1,47 @@
+"""Liveness and readiness, for load balancers and `proofcheck serve`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, jsonify
+from rq import Worker
+from sqlalchemy import text
+
+from proofcheck import current_services
+
+bp = Blueprint("ops", __name__)
+
+
+@bp.get("/healthz")
+def healthz() -> Response:
+    return jsonify({"status": "ok"})
+
+
+@bp.get("/readyz")
+def readyz() -> Response:
+    """200 only when the database, Redis and at least one worker are up."""
+    found: dict[str, Any] = {}
+    ready = True
+    try:
+        with current_services().db.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        found["database"] = "ok"
+    except Exception as exc:
+        found["database"] = f"error: {type(exc).__name__}"
+        ready = False
+    try:
+        redis = current_services().redis
+        redis.ping()
+        found["redis"] = "ok"
+        workers = Worker.count(connection=redis)
+        found["workers"] = workers
+        if workers < 1:
+            ready = False
+        found["queued"] = current_services().queue.count
+    except Exception as exc:
+        found["redis"] = f"error: {type(exc).__name__}"
+        ready = False
+    response = jsonify({"status": "ready" if ready else "not_ready", "checks": found})
+    response.status_code = 200 if ready else 503
+    return response

@@ -1,0 +1,1 @@
+"""RQ entry points: job functions (tasks) and worker start-up (runner)."""

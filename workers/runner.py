@@ -1,0 +1,57 @@
+"""Worker start-up: an RQ worker that also runs the sweeper on its maintenance tick."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from rq import SimpleWorker, Worker
+
+from proofcheck.queueing import sweep_once_across_workers
+from proofcheck.services import Services
+from workers.tasks import use_services
+
+log = logging.getLogger(__name__)
+
+
+class SweepingMixin:
+    """Runs the sweeper after RQ's own registry maintenance.
+
+    RQ calls run_maintenance_tasks every `maintenance_interval` seconds, idle or not,
+    so every worker takes part and a Redis lock makes sure only one sweeps at a time.
+    """
+
+    services: Services
+
+    def run_maintenance_tasks(self) -> None:
+        super().run_maintenance_tasks()  # type: ignore[misc]
+        try:
+            sweep_once_across_workers(self.services)
+        except Exception:  # the sweeper must never take the worker down
+            log.exception("sweeper failed; will try again on the next tick")
+
+
+class ProofCheckWorker(SweepingMixin, Worker):
+    pass
+
+
+class ProofCheckSimpleWorker(SweepingMixin, SimpleWorker):
+    """Runs jobs in its own process: for tests and for `scan`-like debugging."""
+
+
+def make_worker(services: Services, simple: bool = False, **kwargs: Any) -> Worker | SimpleWorker:
+    services.migrate()
+    use_services(services)
+    interval = services.settings.sweep_interval_s
+    cls = ProofCheckSimpleWorker if simple else ProofCheckWorker
+    worker = cls(
+        [services.settings.queue_name],
+        connection=services.redis,
+        maintenance_interval=interval,
+        # The idle worker wakes up every (worker_ttl - 15) s; keep that near the
+        # sweep interval so an idle worker still sweeps on time.
+        worker_ttl=max(interval + 15, 30),
+        **kwargs,
+    )
+    worker.services = services
+    return worker
