@@ -63,6 +63,16 @@ class MatchFinding:
     relation: str  # exact | resized | cropped | edited | template | similar
     distance: int
     earlier: bool  # the other image was posted (or first seen) before this one
+    submitted_at: dt.datetime | None = None
+
+    @property
+    def when(self) -> str:
+        """When the other image was posted, or else when it first reached us."""
+        if self.posted_at is not None:
+            return f"on {_day(self.posted_at)}"
+        if self.submitted_at is not None:
+            return f"(first checked on {_day(self.submitted_at)})"
+        return "at an unknown time"
 
 
 @dataclass(frozen=True)
@@ -138,6 +148,7 @@ def exact_matches(item: CheckInput, sightings: Sequence[Sighting]) -> list[Match
             relation="exact",
             distance=0,
             earlier=is_earlier(s, item),
+            submitted_at=s.submitted_at,
         )
         for s in sightings
         if s.check_id != item.check_id
@@ -146,9 +157,7 @@ def exact_matches(item: CheckInput, sightings: Sequence[Sighting]) -> list[Match
         tzinfo=dt.UTC)))
 
 
-def _day(when: dt.datetime | None) -> str:
-    if when is None:
-        return "an unknown date"
+def _day(when: dt.datetime) -> str:
     return f"{when.day} {when:%B %Y}"
 
 
@@ -185,15 +194,15 @@ def assess(item: CheckInput, matches: Sequence[MatchFinding], thresholds: Thresh
         more = f" and {len(names) - 1} other account(s)" if len(names) > 1 else ""
         reasons.append(Reason(
             "stolen_from_other_account",
-            f"The same file was posted by {_who(first.account)}{_post(first.post_id)} on "
-            f"{_day(first.posted_at)}{more}, before this post.",
+            f"The same file was posted by {_who(first.account)}{_post(first.post_id)} "
+            f"{first.when}{more}, before this post.",
             0.85,
         ))
     if recycled:
         first = recycled[0]
         reasons.append(Reason(
             "recycled_same_account",
-            f"This account already posted the same file on {_day(first.posted_at)}"
+            f"This account already posted the same file {first.when}"
             f"{_post(first.post_id)}; here it is shown as a different post.",
             0.6,
         ))
@@ -201,8 +210,8 @@ def assess(item: CheckInput, matches: Sequence[MatchFinding], thresholds: Thresh
         first = unattributed[0]
         reasons.append(Reason(
             "reused_file",
-            f"The same file was checked before ({_who(first.account)}{_post(first.post_id)}, "
-            f"{_day(first.posted_at)}); without both accounts we cannot tell who owns it.",
+            f"The same file was checked before ({_who(first.account)}{_post(first.post_id)} "
+            f"{first.when}); without both accounts we cannot tell who owns it.",
             0.55,
         ))
     if same_post:

@@ -35,7 +35,8 @@ class ScanRow:
             "width": r.fingerprint.width, "height": r.fingerprint.height,
             "verdict": r.assessment.verdict, "score": r.assessment.score,
             "reasons": [vars(reason) for reason in r.assessment.reasons],
-            "matches": [{**vars(m), "posted_at": iso(m.posted_at)} for m in r.matches],
+            "matches": [{**vars(m), "posted_at": iso(m.posted_at),
+                         "submitted_at": iso(m.submitted_at)} for m in r.matches],
         }
 
 

@@ -86,7 +86,7 @@ class Supervisor:
                 sys.executable, "-m", "gunicorn", "--bind", f"{self.host}:{self.port}",
                 "--workers", str(self.web_processes), "--threads", "4",
                 "--worker-class", "gthread", "--timeout", "120", "--graceful-timeout", "20",
-                "--access-logfile", "-", "proofcheck.wsgi:app",
+                "--access-logfile", "-", "--no-control-socket", "proofcheck.wsgi:app",
             ])
             if not self._wait_until_up():
                 if not self.stopping:

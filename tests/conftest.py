@@ -87,8 +87,8 @@ def image_bytes(fmt: str = "PNG", size: tuple[int, int] = (360, 640), seed: int 
     draw = ImageDraw.Draw(image)
     for row in range(8):
         shade = (seed * 37 + row * 29) % 200
-        draw.rectangle((20, 40 + row * 70, size[0] - 20 - (seed * 13 + row * 17) % 120,
-                        90 + row * 70), fill=(shade, 120, 255 - shade))
+        right = max(size[0] - 20 - (seed * 13 + row * 17) % 120, 30)
+        draw.rectangle((20, 40 + row * 70, right, 90 + row * 70), fill=(shade, 120, 255 - shade))
     if text:
         draw.text((24, 10), text, fill=(0, 0, 0))
     out = io.BytesIO()
