@@ -12,7 +12,7 @@ from sqlalchemy import create_engine, inspect, text
 
 from proofcheck import create_app
 from proofcheck.apikeys import create_key
-from proofcheck.migrations import current_revision
+from proofcheck.migrations import current_revision, head_revision
 from proofcheck.queueing import sweep
 from tests.conftest import image_bytes, make_settings, run_worker
 from tests.postgres_server import PostgresServer, available
@@ -52,7 +52,7 @@ def test_migrations_create_every_table(pg_url, tmp_path, redis_url):
     tables = set(inspect(engine).get_table_names())
     assert {"checks", "accounts", "hashes", "matches", "batches", "api_keys", "users",
             "reviews", "audit_events"} <= tables
-    assert current_revision(engine) == "0001"
+    assert current_revision(engine) == head_revision()
 
 
 def test_checks_flow_end_to_end_on_postgres(pg_url, tmp_path, redis_url):
