@@ -53,7 +53,8 @@ def worker(burst: bool, simple: bool) -> None:
     services = _services()
     if not services.settings.redis_url:
         raise click.ClickException("REDIS_URL is not set; use `proofcheck serve` for a local Redis")
-    make_worker(services, simple=simple).work(burst=burst, with_scheduler=False)
+    # The scheduler runs delayed jobs: callback retries with backoff.
+    make_worker(services, simple=simple).work(burst=burst, with_scheduler=True)
 
 
 @main.command()

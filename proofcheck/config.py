@@ -39,6 +39,23 @@ class Settings:
     sweep_interval_s: int = 60
     max_attempts: int = 5
     queue_name: str = "checks"
+    # Model verdicts that put a finished check in the moderators' queue until decided.
+    review_verdicts: tuple[str, ...] = ("review", "fabricated")
+    # How long a moderator's claim on a queue item holds before others may take it.
+    claim_ttl_s: int = 15 * 60
+    # Send session cookies only over HTTPS; on behind a TLS proxy, off for plain-HTTP
+    # local runs (a browser would otherwise drop the cookie and nobody could log in).
+    secure_cookies: bool = False
+    allow_private_callbacks: bool = False
+    callback_timeout_s: float = 10.0
+    # Delay before each retry of a failed callback; its length is the number of retries.
+    callback_backoff_s: tuple[float, ...] = (10, 60, 300, 1800, 7200)
+    max_batch_items: int = 10_000
+    max_json_batch_bytes: int = 200 * 1024 * 1024
+    max_archive_bytes: int = 2 * 1024 * 1024 * 1024  # uncompressed total
+    max_compression_ratio: float = 200.0
+    batch_job_timeout_s: int = 6 * 3600
+    rate_limit: str = "120/minute;5000/hour"  # per API key (Flask-Limiter syntax)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -72,6 +89,10 @@ def _secret_key(data_dir: Path) -> str:
     return path.read_text().strip()
 
 
+def _flag(value: str) -> bool:
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if environ is None else environ
     data_dir = Path(_env(env, "PROOFCHECK_DATA_DIR", "var")).resolve()
@@ -95,4 +116,11 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         stuck_after_s=int(_env(env, "PROOFCHECK_STUCK_AFTER", "120")),
         sweep_interval_s=int(_env(env, "PROOFCHECK_SWEEP_INTERVAL", "60")),
         max_attempts=int(_env(env, "PROOFCHECK_MAX_ATTEMPTS", "5")),
+        allow_private_callbacks=_env(env, "PROOFCHECK_ALLOW_PRIVATE_CALLBACKS", "0") == "1",
+        callback_timeout_s=float(_env(env, "PROOFCHECK_CALLBACK_TIMEOUT", "10")),
+        callback_backoff_s=tuple(float(x) for x in _env(
+            env, "PROOFCHECK_CALLBACK_BACKOFF", "10,60,300,1800,7200").split(",") if x.strip()),
+        max_batch_items=int(_env(env, "PROOFCHECK_MAX_BATCH_ITEMS", "10000")),
+        max_archive_bytes=int(float(_env(env, "PROOFCHECK_MAX_ARCHIVE_MB", "2048")) * 1024 * 1024),
+        rate_limit=_env(env, "PROOFCHECK_RATE_LIMIT", "120/minute;5000/hour"),
     )

@@ -46,18 +46,31 @@ class DecodedImage:
     frames: int  # 1 for still images
 
 
-def decode(data: bytes, max_pixels: int, max_frames: int = 10_000) -> DecodedImage:
-    """Decode untrusted bytes into an RGB image or raise `ImageError`.
+@dataclass(frozen=True)
+class Header:
+    format: str
+    width: int
+    height: int
 
-    `max_pixels` bounds width*height, checked on the header before decompression.
-    Only the first frame of an animation is decoded.
+
+def probe(data: bytes, max_pixels: int) -> Header:
+    """Check format and size from the header only (about a millisecond, no pixels).
+
+    Batch uploads use this in the web process so thousands of items are accepted
+    quickly; the worker's full `decode` still catches a truncated body.
     """
+    img = _open(data)
+    fmt, width, height = _check_header(img, max_pixels)
+    return Header(format="JPEG" if fmt == "MPO" else fmt, width=width, height=height)
+
+
+def _open(data: bytes) -> Image.Image:
     if not data:
         raise ImageError("empty_file", "The file is empty.")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            img = Image.open(io.BytesIO(data))
+            return Image.open(io.BytesIO(data))
     except UnidentifiedImageError:
         raise ImageError(
             "not_an_image", "The file is not an image we can read (PNG, JPEG, WebP or GIF)."
@@ -65,6 +78,8 @@ def decode(data: bytes, max_pixels: int, max_frames: int = 10_000) -> DecodedIma
     except (OSError, ValueError, SyntaxError) as exc:
         raise ImageError("corrupt_image", f"The image header is damaged: {exc}.") from None
 
+
+def _check_header(img: Image.Image, max_pixels: int) -> tuple[str, int, int]:
     fmt = (img.format or "").upper()
     if fmt not in ACCEPTED_FORMATS:
         raise ImageError(
@@ -80,6 +95,17 @@ def decode(data: bytes, max_pixels: int, max_frames: int = 10_000) -> DecodedIma
             f"The image is {width}x{height} = {width * height / 1e6:.1f} megapixels; "
             f"the limit is {max_pixels / 1e6:.1f}.",
         )
+    return fmt, width, height
+
+
+def decode(data: bytes, max_pixels: int, max_frames: int = 10_000) -> DecodedImage:
+    """Decode untrusted bytes into an RGB image or raise `ImageError`.
+
+    `max_pixels` bounds width*height, checked on the header before decompression.
+    Only the first frame of an animation is decoded.
+    """
+    img = _open(data)
+    fmt, width, height = _check_header(img, max_pixels)
     frames = int(getattr(img, "n_frames", 1) or 1)
     if frames > max_frames:
         raise ImageError("too_many_frames", f"The animation has {frames} frames.")

@@ -16,7 +16,7 @@ from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 from sqlalchemy import select
 
-from proofcheck.db import Check, utcnow
+from proofcheck.db import Batch, Check, utcnow
 from proofcheck.services import Services
 
 log = logging.getLogger(__name__)
@@ -77,6 +77,8 @@ def sweep(services: Services, now: dt.datetime | None = None, limit: int = 1000)
             .limit(limit)
         ).all()
         for check in stuck:
+            if check.batch_id is not None:
+                continue  # batch items move with their batch's job (see below)
             report.examined += 1
             status = job_status(services, check.id)
             if status in WAITING:
@@ -102,10 +104,38 @@ def sweep(services: Services, now: dt.datetime | None = None, limit: int = 1000)
         with contextlib.suppress(NoSuchJobError):
             Job.fetch(check_id, connection=services.redis).delete()
         enqueue_check(services, check_id)
+    for check_id in report.failed:
+        from proofcheck.callbacks import notify_check
+
+        notify_check(services, check_id)
+    _sweep_batches(services, now, report)
     if report.requeued or report.failed:
         log.info("sweeper: requeued %d, failed %d, of %d stuck", len(report.requeued),
                  len(report.failed), report.examined)
     return report
+
+
+def _sweep_batches(services: Services, now: dt.datetime, report: SweepReport) -> None:
+    """Re-queue batches whose job is gone; fail batches whose upload never finished."""
+    from proofcheck.batches import _abandon, enqueue_batch
+
+    abandoned_before = now - dt.timedelta(hours=1)
+    with services.db.session() as session:
+        active = session.execute(select(Batch.id, Batch.status, Batch.created_at).where(
+            Batch.status.in_(("receiving", "queued", "running")))).all()
+    for batch_id, status, created_at in active:
+        if status == "receiving":
+            if created_at < abandoned_before:
+                _abandon(services, batch_id, "the upload was interrupted")
+                report.failed.append(batch_id)
+            continue
+        job = job_status(services, batch_id)
+        if job in WAITING or job == JobStatus.STARTED:
+            continue
+        with contextlib.suppress(NoSuchJobError):
+            Job.fetch(batch_id, connection=services.redis).delete()
+        enqueue_batch(services, batch_id)
+        report.requeued.append(batch_id)
 
 
 def sweep_once_across_workers(services: Services) -> SweepReport | None:

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
-from proofcheck.db import Account, Check, Match
+from proofcheck.db import Account, Check, Delivery, Match
 
 
 def iso(value: dt.datetime | None) -> str | None:
@@ -45,6 +45,17 @@ def matches_json(session: Session, check_id: str) -> list[dict[str, Any]]:
     ]
 
 
+def deliveries_json(session: Session, check_id: str | None = None,
+                    batch_id: str | None = None) -> list[dict[str, Any]]:
+    """Callback delivery attempts, so an integrator can see why one did not arrive."""
+    query = select(Delivery).order_by(Delivery.id)
+    query = (query.where(Delivery.check_id == check_id) if check_id is not None
+             else query.where(Delivery.batch_id == batch_id))
+    return [{"url": d.url, "status": d.status, "attempts": d.attempts,
+             "last_status_code": d.last_status_code, "last_error": d.last_error,
+             "delivered_at": iso(d.delivered_at)} for d in session.scalars(query)]
+
+
 def check_json(session: Session, check: Check) -> dict[str, Any]:
     done = check.status == "done"
     return {
@@ -75,4 +86,5 @@ def check_json(session: Session, check: Check) -> dict[str, Any]:
         "model_version": check.model_version,
         "error": check.error if check.status == "failed" else None,
         "url": f"/api/v1/checks/{check.id}",
+        "callbacks": deliveries_json(session, check_id=check.id) if check.callback_url else [],
     }

@@ -7,6 +7,8 @@ from typing import Any
 
 from rq import SimpleWorker, Worker
 
+from proofcheck.batches import BATCH_QUEUE
+from proofcheck.callbacks import WEBHOOK_QUEUE
 from proofcheck.queueing import sweep_once_across_workers
 from proofcheck.services import Services
 from workers.tasks import use_services
@@ -44,8 +46,10 @@ def make_worker(services: Services, simple: bool = False, **kwargs: Any) -> Work
     use_services(services)
     interval = services.settings.sweep_interval_s
     cls = ProofCheckSimpleWorker if simple else ProofCheckWorker
+    # Single checks first: an interactive upload should not wait behind a 10,000-item
+    # batch; callbacks last, they are never urgent to the minute.
     worker = cls(
-        [services.settings.queue_name],
+        [services.settings.queue_name, BATCH_QUEUE, WEBHOOK_QUEUE],
         connection=services.redis,
         maintenance_interval=interval,
         # The idle worker wakes up every (worker_ttl - 15) s; keep that near the

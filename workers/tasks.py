@@ -7,6 +7,7 @@ copy-on-write instead of being rebuilt for every job.
 
 from __future__ import annotations
 
+from proofcheck import batches, callbacks
 from proofcheck.config import load_settings
 from proofcheck.processing import process_check
 from proofcheck.services import Services
@@ -28,4 +29,16 @@ def current_services() -> Services:
 
 
 def run_check(check_id: str) -> str:
-    return process_check(current_services(), check_id)
+    services = current_services()
+    status = process_check(services, check_id)
+    if status in ("done", "failed"):
+        callbacks.notify_check(services, check_id)
+    return status
+
+
+def run_batch(batch_id: str) -> str:
+    return batches.run_batch(current_services(), batch_id, process_check)
+
+
+def deliver_callback(delivery_id: int) -> str:
+    return callbacks.deliver(current_services(), delivery_id)

@@ -8,6 +8,8 @@ from proofcheck import current_services
 from proofcheck.api import bp
 from proofcheck.api.auth import current_principal, require_scope
 from proofcheck.api.errors import error_response
+from proofcheck.api.idempotency import idempotent
+from proofcheck.callbacks import UnsafeCallback, check_destination
 from proofcheck.db import Check
 from proofcheck.serialize import check_json
 from proofcheck.submission import SubmissionError, parse_meta, read_upload, submit
@@ -19,6 +21,7 @@ def _submission_error(exc: SubmissionError) -> Response:
 
 @bp.post("/checks")
 @require_scope("submit")
+@idempotent
 def create_checks() -> Response:
     if request.mimetype != "multipart/form-data":
         return error_response(415, "unsupported_media_type",
@@ -26,6 +29,12 @@ def create_checks() -> Response:
     settings = current_services().settings
     try:
         meta = parse_meta(request.form, settings.max_caption_chars)
+        if meta.callback_url is not None:
+            try:
+                check_destination(meta.callback_url, settings.allow_private_callbacks)
+            except UnsafeCallback as exc:
+                raise SubmissionError(422, "unsafe_callback_url", str(exc),
+                                      "callback_url") from None
         parts = [part for part in request.files.getlist("file")]
         if not parts:
             raise SubmissionError(400, "no_file", "Attach at least one image as a 'file' part.",
