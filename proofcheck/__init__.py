@@ -42,9 +42,11 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     register_web(app)
 
     from proofcheck.api import bp as api_bp
+    from proofcheck.api.limits import init_limiter
 
     csrf.exempt(api_bp)  # the API authenticates with bearer keys, not cookies
     app.register_blueprint(api_bp)
+    app.extensions["proofcheck_limiter"] = init_limiter(app, settings)
     return app
 
 

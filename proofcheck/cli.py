@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from proofcheck.config import load_settings
+from proofcheck.db import KINDS
 from proofcheck.services import Services
 
 
@@ -86,6 +87,55 @@ def scan(paths: tuple[Path, ...], as_json: bool, account: str | None) -> None:
         click.echo(json.dumps([row.as_json() for row in rows], ensure_ascii=False, indent=2))
     else:
         click.echo(format_table(rows))
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--account", help="Who published the images (platform:handle).")
+@click.option("--kind", type=click.Choice(KINDS), help="What the images show.")
+@click.option("--post-id", help="The post the images come from.")
+@click.option("--posted-at", help="When the post was published (ISO 8601).")
+@click.option("--wait", is_flag=True, help="Wait for the results and print them.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@click.option("--url", envvar="PROOFCHECK_URL", default="http://127.0.0.1:8000",
+              show_default=True, help="The ProofCheck server.")
+@click.option("--api-key", envvar="PROOFCHECK_API_KEY", required=True,
+              help="An API key with the submit and read scopes ($PROOFCHECK_API_KEY).")
+def submit(paths: tuple[Path, ...], account: str | None, kind: str | None,
+           post_id: str | None, posted_at: str | None, wait: bool, as_json: bool, url: str,
+           api_key: str) -> None:
+    """Send images to a ProofCheck server's API (one request per file)."""
+    from proofcheck.client import ApiError, Client
+    from proofcheck.scan import expand
+
+    client = Client(url, api_key)
+    fields = {name: value for name, value in (("account", account), ("kind", kind),
+              ("post_id", post_id), ("posted_at", posted_at)) if value}
+    files = list(expand(paths))
+    results: list[dict[str, object]] = []
+    with click.progressbar(files, label="submitting", file=sys.stderr) as bar:
+        for path in bar:
+            try:
+                created = client.submit([path], fields)[0]
+                results.append({"path": str(path), **created})
+            except ApiError as exc:
+                results.append({"path": str(path), "status": "refused", "error": str(exc)})
+    if wait:
+        pending = [r for r in results if r.get("id")]
+        with click.progressbar(pending, label="waiting", file=sys.stderr) as bar:
+            for row in bar:
+                done = client.wait(str(row["id"]))
+                row.update({k: done.get(k) for k in ("status", "verdict", "score", "error")})
+                row["reason"] = (done.get("reasons") or [{}])[0].get("message", "")
+    if as_json:
+        click.echo(json.dumps(results, ensure_ascii=False, indent=2))
+        return
+    for row in results:
+        score = row.get("score")
+        click.echo("\t".join([str(row["path"]), str(row.get("id", "-")), str(row["status"]),
+                              str(row.get("verdict") or "-"),
+                              f"{score:.2f}" if isinstance(score, float) else "-",
+                              str(row.get("reason") or row.get("error") or "")]))
 
 
 @main.command("create-api-key")

@@ -8,13 +8,15 @@ replaces the partial state in one transaction.
 from __future__ import annotations
 
 import logging
+import time
 import traceback
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, select, update
 
 from proofcheck import pipeline
 from proofcheck.db import Account, Check, Match, utcnow
 from proofcheck.imaging import ImageError
+from proofcheck.metrics import record_stages
 from proofcheck.services import Services
 from proofcheck.storage import BlobNotFound
 
@@ -33,10 +35,24 @@ def sightings_of(services: Services, sha256: str) -> list[pipeline.Sighting]:
                               submitted_at=r[4]) for r in rows]
 
 
-def _set_stage(services: Services, check_id: str, stage: str) -> None:
-    with services.db.session() as session:
-        session.execute(update(Check).where(Check.id == check_id)
-                        .values(stage=stage, updated_at=utcnow()))
+class _StageReporter:
+    """Writes the current stage for the progress page, at most every `every_s` seconds:
+    fast checks finish before anyone could watch, and each write is a transaction."""
+
+    def __init__(self, services: Services, check_id: str, every_s: float = 0.5) -> None:
+        self.services = services
+        self.check_id = check_id
+        self.every_s = every_s
+        self.last = time.monotonic()
+
+    def __call__(self, stage: str) -> None:
+        now = time.monotonic()
+        if now - self.last < self.every_s:
+            return
+        self.last = now
+        with self.services.db.session() as session:
+            session.execute(update(Check).where(Check.id == self.check_id)
+                            .values(stage=stage, updated_at=utcnow()))
 
 
 def _fail(services: Services, check_id: str, message: str) -> None:
@@ -101,15 +117,13 @@ def process_check(services: Services, check_id: str) -> str:
     try:
         with services.db.session() as session:
             sha256 = session.scalars(select(Check.sha256).where(Check.id == check_id)).one()
-            corpus = session.scalar(select(func.count()).select_from(Check)) or 0
         data = services.blobs.get(sha256)
         result = pipeline.run(
             data, item,
             sightings_of=lambda digest: sightings_of(services, digest),
             thresholds=services.thresholds,
             max_pixels=services.settings.max_pixels,
-            on_stage=lambda stage: _set_stage(services, check_id, stage),
-            corpus_size=max(corpus - 1, 0),
+            on_stage=_StageReporter(services, check_id),
         )
     except ImageError as exc:
         _fail(services, check_id, f"{exc.code}: {exc.message}")
@@ -126,4 +140,6 @@ def process_check(services: Services, check_id: str) -> str:
         log.error("check %s failed: %s", check_id, traceback.format_exc())
         raise
     _save(services, check_id, result)
+    if services.settings.redis_url:
+        record_stages(services.redis, result.timings_ms)
     return "done"

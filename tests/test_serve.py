@@ -88,6 +88,17 @@ def test_serve_runs_the_whole_service_and_stops_cleanly(tmp_path: Path):
 
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=5) as ready:
             assert json.loads(ready.read())["checks"]["workers"] >= 1
+
+        # The command-line client against the running server.
+        shot = tmp_path / "shot.png"
+        shot.write_bytes(image_bytes(seed=51))  # the same file, now from another account
+        submitted = proofcheck("submit", str(shot), "--account", "instagram:@b", "--wait",
+                               "--json", "--url", f"http://127.0.0.1:{port}", "--api-key", key,
+                               data_dir=tmp_path)
+        assert submitted.returncode == 0, submitted.stderr
+        [row] = json.loads(submitted.stdout)
+        assert (row["status"], row["verdict"]) == ("done", "fabricated")
+        assert "instagram:@a" in row["reason"]
     finally:
         proc.send_signal(signal.SIGTERM)
         try:

@@ -25,7 +25,9 @@ def request_fingerprint() -> str:
     """
     digest = hashlib.sha256(f"{request.method} {request.path}\n".encode())
     if request.mimetype == "multipart/form-data":
-        for name, value in sorted(request.form.items(multi=True)):
+        # str(): a malformed part can surface as a None value, which does not sort.
+        for name, value in sorted(request.form.items(multi=True),
+                                  key=lambda kv: (str(kv[0]), str(kv[1]))):
             digest.update(f"field {name}={value}\n".encode())
         for name, storage in sorted(request.files.items(multi=True), key=lambda kv: kv[0]):
             digest.update(f"file {name} {storage.filename}\n".encode())

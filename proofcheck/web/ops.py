@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, jsonify
+from flask import Blueprint, Response, current_app, jsonify
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from rq import Worker
 from sqlalchemy import text
 
 from proofcheck import current_services
+from proofcheck.metrics import registry_for
 
 bp = Blueprint("ops", __name__)
 
@@ -16,6 +18,15 @@ bp = Blueprint("ops", __name__)
 @bp.get("/healthz")
 def healthz() -> Response:
     return jsonify({"status": "ok"})
+
+
+@bp.get("/metrics")
+def metrics() -> Response:
+    """Prometheus text format: checks by status and verdict, queues, stage latency."""
+    registry = current_app.extensions.get("proofcheck_metrics")
+    if registry is None:
+        registry = current_app.extensions["proofcheck_metrics"] = registry_for(current_services())
+    return Response(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)
 
 
 @bp.get("/readyz")
