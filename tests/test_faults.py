@@ -1,0 +1,123 @@
+"""Faults injected into real processes: workers killed with SIGKILL mid-job, Redis
+restarted empty. Every check must still reach done exactly once."""
+
+from __future__ import annotations
+
+import io
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from redis import Redis
+from sqlalchemy import func, select
+
+from proofcheck import create_app
+from proofcheck.apikeys import create_key
+from proofcheck.db import Check, Match
+from proofcheck.queueing import sweep
+from proofcheck.redis_server import RedisServer
+from tests.conftest import make_settings, run_worker
+
+pytestmark = pytest.mark.slow
+
+
+def big_png(seed: int, size: tuple[int, int] = (3000, 4000)) -> bytes:
+    """A 12-megapixel PNG: slow enough to decode that a kill lands mid-job, yet small
+    on disk (a repeating byte pattern, different per seed)."""
+    pattern = bytes((seed * 7 + i) % 251 for i in range(256))
+    image = Image.frombytes("RGB", size, pattern * (size[0] * size[1] * 3 // 256))
+    out = io.BytesIO()
+    image.save(out, "PNG", compress_level=1)
+    return out.getvalue()
+
+
+def statuses(services) -> dict[str, str]:
+    with services.db.session() as session:
+        return dict(session.execute(select(Check.id, Check.status)).all())
+
+
+def start_worker(data_dir: Path, redis_url: str, env_extra: dict[str, str]
+                 ) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "PROOFCHECK_DATA_DIR": str(data_dir), "REDIS_URL": redis_url,
+           "DATABASE_URL": f"sqlite:///{data_dir / 'test.db'}", **env_extra}
+    return subprocess.Popen([sys.executable, "-m", "proofcheck", "worker"], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+
+
+def test_workers_killed_mid_job_lose_nothing_and_run_nothing_twice(tmp_path, redis_url):
+    settings = make_settings(tmp_path / "data", redis_url, stuck_after_s=1, job_timeout_s=4,
+                             max_attempts=10)
+    app = create_app(settings)
+    services = app.extensions["proofcheck"]
+    auth = {"Authorization": f"Bearer {create_key(services.db, 'k')[1]}"}
+    client = app.test_client()
+    images = [big_png(seed) for seed in range(4)]
+    images.append(images[0])  # one exact duplicate, so matches exist and are countable
+    for number, data in enumerate(images):
+        response = client.post("/api/v1/checks", headers=auth,
+                               content_type="multipart/form-data",
+                               data={"file": (io.BytesIO(data), "big.png"),
+                                     "account": f"instagram:@k{number}"})
+        assert response.status_code == 202
+    env = {"PROOFCHECK_STUCK_AFTER": "1", "PROOFCHECK_JOB_TIMEOUT": "4",
+           "PROOFCHECK_MAX_ATTEMPTS": "10"}
+    kills = 0
+    for _ in range(3):  # start a worker, wait until it is mid-job, SIGKILL it
+        worker = start_worker(settings.data_dir, redis_url, env)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and "running" not in statuses(services).values():
+            time.sleep(0.02)
+        os.killpg(worker.pid, signal.SIGKILL)
+        worker.wait()
+        kills += "running" in statuses(services).values()
+    assert kills >= 1, "no kill landed mid-job"
+
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and set(statuses(services).values()) != {"done"}:
+        sweep(services)
+        run_worker(services)
+        time.sleep(0.5)
+    assert set(statuses(services).values()) == {"done"}
+    with services.db.session() as session:
+        assert session.scalar(select(func.count()).select_from(Check)) == len(images)
+        pairs = session.execute(select(Match.check_id, Match.other_check_id)).all()
+    assert len(pairs) == len(set(pairs)) == 2  # the duplicate pair, once in each direction
+
+
+def test_redis_restarted_empty_while_checks_wait(tmp_path):
+    server = RedisServer(tmp_path / "redis", persist=False).start()
+    try:
+        settings = make_settings(tmp_path / "data", server.url, stuck_after_s=1)
+        app = create_app(settings)
+        services = app.extensions["proofcheck"]
+        auth = {"Authorization": f"Bearer {create_key(services.db, 'k')[1]}"}
+        client = app.test_client()
+        from tests.conftest import image_bytes
+
+        ids = []
+        for seed in range(5):
+            response = client.post("/api/v1/checks", headers=auth,
+                                   content_type="multipart/form-data",
+                                   data={"file": (io.BytesIO(image_bytes(seed=seed)), "a.png")})
+            ids.append(response.get_json()["checks"][0]["id"])
+        server.stop()  # Redis dies with five jobs queued...
+        assert client.get("/readyz").status_code == 503
+        down = client.post("/api/v1/checks", headers=auth, content_type="multipart/form-data",
+                           data={"file": (io.BytesIO(image_bytes(seed=9)), "b.png")})
+        assert down.status_code == 202  # ...uploads are still kept, to be queued later
+        ids.append(down.get_json()["checks"][0]["id"])
+        server.start()  # ...and comes back empty
+        assert Redis.from_url(server.url).dbsize() == 0
+        time.sleep(1.1)
+        report = sweep(services)
+        assert sorted(report.requeued) == sorted(ids)
+        run_worker(services)
+        assert set(statuses(services).values()) == {"done"}
+    finally:
+        server.stop()
