@@ -47,15 +47,18 @@ def serve(host: str, port: int, workers: int, web_processes: int) -> None:
 @main.command()
 @click.option("--burst", is_flag=True, help="Quit when the queue is empty.")
 @click.option("--simple", is_flag=True, help="Run jobs in this process instead of forking.")
-def worker(burst: bool, simple: bool) -> None:
-    """Run one RQ worker on the checks queue (REDIS_URL must be set)."""
+@click.option("--queues", default="checks,batch,webhooks", show_default=True,
+              help="Comma-separated queues to work on, most urgent first.")
+def worker(burst: bool, simple: bool, queues: str) -> None:
+    """Run one RQ worker (REDIS_URL must be set)."""
     from workers.runner import make_worker
 
     services = _services()
     if not services.settings.redis_url:
         raise click.ClickException("REDIS_URL is not set; use `proofcheck serve` for a local Redis")
     # The scheduler runs delayed jobs: callback retries with backoff.
-    make_worker(services, simple=simple).work(burst=burst, with_scheduler=True)
+    names = [name.strip() for name in queues.split(",") if name.strip()]
+    make_worker(services, simple=simple, queues=names).work(burst=burst, with_scheduler=True)
 
 
 @main.command()
@@ -66,6 +69,17 @@ def sweep() -> None:
     report = run_sweep(_services())
     click.echo(f"examined {report.examined}, requeued {len(report.requeued)}, "
                f"failed {len(report.failed)}, still waiting {report.left_waiting}")
+
+
+@main.command()
+@click.option("--grace", default=3600, show_default=True, type=int,
+              help="Keep files younger than this many seconds.")
+def gc(grace: int) -> None:
+    """Delete stored originals no check refers to (left by failed uploads)."""
+    from proofcheck.queueing import collect_orphan_blobs
+
+    removed = collect_orphan_blobs(_services(), grace_s=grace)
+    click.echo(f"removed {len(removed)} orphaned file(s)")
 
 
 @main.command()

@@ -39,6 +39,8 @@ class Settings:
     sweep_interval_s: int = 60
     max_attempts: int = 5
     queue_name: str = "checks"
+    # How long a SQLite writer waits for a lock before the request answers 503.
+    sqlite_busy_timeout_ms: int = 15_000
     # Model verdicts that put a finished check in the moderators' queue until decided.
     review_verdicts: tuple[str, ...] = ("review", "fabricated")
     # How long a moderator's claim on a queue item holds before others may take it.

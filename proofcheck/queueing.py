@@ -151,3 +151,19 @@ def sweep_once_across_workers(services: Services) -> SweepReport | None:
             lock.release()
         except LockError:  # expired mid-sweep: harmless, the next sweep is idempotent
             log.debug("sweep lock already expired")
+
+
+def collect_orphan_blobs(services: Services, grace_s: float = 3600) -> list[str]:
+    """Delete stored originals that no check names, once older than `grace_s`.
+
+    Orphans come from an upload whose rows failed to commit after its file was written;
+    the grace period covers a concurrent upload of the same bytes still in flight.
+    """
+    removed = []
+    for digest in services.blobs.iter_digests(older_than_s=grace_s):
+        with services.db.session() as session:
+            if session.scalar(select(Check.id).where(Check.sha256 == digest).limit(1)):
+                continue
+        services.blobs.delete(digest)
+        removed.append(digest)
+    return removed

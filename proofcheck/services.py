@@ -32,7 +32,7 @@ class Services:
 
     def __post_init__(self) -> None:
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
-        self.db = Database(self.settings.database_url)
+        self.db = Database(self.settings.database_url, self.settings.sqlite_busy_timeout_ms)
         self.blobs = BlobStore(self.settings.blob_dir)
         # A forked RQ work horse must not reuse the parent's pooled connections:
         # two processes on one socket corrupt each other's conversations.

@@ -12,6 +12,8 @@ import hashlib
 import os
 import re
 import tempfile
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -65,3 +67,18 @@ class BlobStore:
 
     def delete(self, digest: str) -> None:
         self.path(digest).unlink(missing_ok=True)
+
+    def iter_digests(self, older_than_s: float = 0) -> Iterator[str]:
+        """Stored digests whose file is older than `older_than_s`; stray temp files from
+        a crash mid-write are removed on the way."""
+        cutoff = time.time() - older_than_s
+        for path in self.root.glob("??/??/*"):
+            try:
+                if path.stat().st_mtime > cutoff:
+                    continue
+            except FileNotFoundError:
+                continue
+            if path.name.startswith(".tmp-"):
+                path.unlink(missing_ok=True)
+            elif _SHA256.match(path.name):
+                yield path.name

@@ -192,9 +192,30 @@ def submit(services: Services, uploads: Sequence[Upload], meta: CheckMeta,
                               "file")
     probed = [_probe(upload, settings.max_pixels) for upload in uploads]
 
-    for item in probed:  # content-addressed: a later failure leaves only reusable blobs
-        services.blobs.put(item.upload.data)
+    # Blobs first, rows second: a row never names a missing file. If the rows then fail
+    # to commit, the new blobs are orphans until `proofcheck gc` (after a grace period,
+    # because a concurrent upload of the same bytes may be about to reference them).
+    try:
+        for item in probed:
+            services.blobs.put(item.upload.data)
+    except OSError as exc:
+        log.error("blob store write failed: %s", exc)
+        raise SubmissionError(503, "storage_unavailable",
+                              "The upload could not be stored (storage full or unavailable); "
+                              "nothing was saved. Try again later.", "file") from None
+    checks = _insert_checks(services, probed, meta, api_key_id, batch_id)
+    for check in checks:
+        try:
+            enqueue_check(services, check.id)
+        except (RedisError, RedisNotConfigured) as exc:
+            # Committed already: the sweeper queues it once Redis is back.
+            log.warning("check %s stored but not queued (%s); the sweeper will retry", check.id,
+                        exc)
+    return checks
 
+
+def _insert_checks(services: Services, probed: list[_Probed], meta: CheckMeta,
+                   api_key_id: int | None, batch_id: str | None) -> list[Check]:
     now = utcnow()
     with services.db.session() as session:
         owner = account_id(session, meta.account) if meta.account else None
@@ -210,11 +231,4 @@ def submit(services: Services, uploads: Sequence[Upload], meta: CheckMeta,
             )
             session.add(check)
             checks.append(check)
-    for check in checks:
-        try:
-            enqueue_check(services, check.id)
-        except (RedisError, RedisNotConfigured) as exc:
-            # Committed already: the sweeper queues it once Redis is back.
-            log.warning("check %s stored but not queued (%s); the sweeper will retry", check.id,
-                        exc)
     return checks

@@ -52,8 +52,11 @@ class Supervisor:
         return subprocess.Popen(args, env=self._env(), stdin=subprocess.DEVNULL,
                                 start_new_session=True)
 
-    def _spawn_worker(self) -> subprocess.Popen[bytes]:
-        return self._spawn([sys.executable, "-m", "proofcheck", "worker"])
+    def _spawn_worker(self, number: int) -> subprocess.Popen[bytes]:
+        # The last worker only delivers callbacks, so a receiver that hangs can slow
+        # callbacks down but never the checks.
+        queues = "webhooks" if number == self.worker_count else "checks,batch"
+        return self._spawn([sys.executable, "-m", "proofcheck", "worker", "--queues", queues])
 
     def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
         self.stopping = True
@@ -80,8 +83,8 @@ class Supervisor:
             if not self.settings.redis_url:
                 self.redis = RedisServer(self.settings.data_dir / "redis").start()
                 self._say(f"started a private Redis on port {self.redis.port}")
-            self.workers = [self._spawn_worker() for _ in range(self.worker_count)]
-            self.restarts = [0] * self.worker_count
+            self.workers = [self._spawn_worker(n) for n in range(self.worker_count + 1)]
+            self.restarts = [0] * len(self.workers)
             self.web = self._spawn([
                 sys.executable, "-m", "gunicorn", "--bind", f"{self.host}:{self.port}",
                 "--workers", str(self.web_processes), "--threads", "4",
@@ -111,7 +114,7 @@ class Supervisor:
                 self._say(f"worker {number} exited ({proc.returncode}); restarting in {delay}s")
                 time.sleep(delay)
                 self.restarts[number] += 1
-                self.workers[number] = self._spawn_worker()
+                self.workers[number] = self._spawn_worker(number)
         self._say("stopping")
         return 0
 

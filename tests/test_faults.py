@@ -121,3 +121,78 @@ def test_redis_restarted_empty_while_checks_wait(tmp_path):
         assert set(statuses(services).values()) == {"done"}
     finally:
         server.stop()
+
+
+def test_locked_database_answers_503_and_writes_nothing(tmp_path, redis_url):
+    import sqlite3
+
+    settings = make_settings(tmp_path / "data", redis_url, sqlite_busy_timeout_ms=200)
+    app = create_app(settings)
+    services = app.extensions["proofcheck"]
+    key = create_key(services.db, "k")[1]
+    client = app.test_client()
+    from tests.conftest import image_bytes
+
+    locker = sqlite3.connect(str(settings.data_dir / "test.db"))
+    locker.execute("BEGIN EXCLUSIVE")  # another process holds the write lock
+    try:
+        response = client.post("/api/v1/checks", headers={"Authorization": f"Bearer {key}"},
+                               content_type="multipart/form-data",
+                               data={"file": (io.BytesIO(image_bytes(seed=3)), "a.png")})
+        assert response.status_code == 503
+        assert response.get_json()["error"]["code"] == "unavailable"
+        assert response.headers["Retry-After"]
+    finally:
+        locker.rollback()
+        locker.close()
+    assert statuses(services) == {}
+    response = client.post("/api/v1/checks", headers={"Authorization": f"Bearer {key}"},
+                           content_type="multipart/form-data",
+                           data={"file": (io.BytesIO(image_bytes(seed=3)), "a.png")})
+    assert response.status_code == 202  # recovers by itself once the lock is gone
+
+
+def test_full_disk_gives_a_clear_error_and_no_partial_file(client, auth, services,
+                                                          monkeypatch):
+    from tests.conftest import blob_files, image_bytes
+
+    # An injected ENOSPC on the blob store's writes, as on a full disk.
+    monkeypatch.setattr("os.fdopen", lambda fd, mode: _FailingFile(fd))
+    response = client.post("/api/v1/checks", headers=auth, content_type="multipart/form-data",
+                           data={"file": (io.BytesIO(image_bytes(seed=4)), "a.png")})
+    monkeypatch.undo()
+    assert response.status_code == 503
+    assert response.get_json()["error"]["code"] == "storage_unavailable"
+    assert blob_files(services) == [] and statuses(services) == {}
+
+
+class _FailingFile:
+    """A file object whose writes fail with ENOSPC, as on a full disk."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+
+    def __enter__(self) -> _FailingFile:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        os.close(self.fd)
+
+    def write(self, data: bytes) -> int:
+        raise OSError(28, "No space left on device")
+
+
+def test_gc_removes_only_unreferenced_old_blobs(client, auth, services):
+    from proofcheck.queueing import collect_orphan_blobs
+    from tests.conftest import image_bytes
+
+    kept = image_bytes(seed=5)
+    client.post("/api/v1/checks", headers=auth, content_type="multipart/form-data",
+                data={"file": (io.BytesIO(kept), "a.png")})
+    orphan = services.blobs.put(b"left by an upload whose rows failed")
+    assert collect_orphan_blobs(services, grace_s=3600) == []  # too young to judge
+    assert collect_orphan_blobs(services, grace_s=0) == [orphan]
+    assert not services.blobs.exists(orphan)
+    from proofcheck.storage import sha256_hex
+
+    assert services.blobs.exists(sha256_hex(kept))

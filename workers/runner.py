@@ -41,7 +41,8 @@ class ProofCheckSimpleWorker(SweepingMixin, SimpleWorker):
     """Runs jobs in its own process: for tests and for `scan`-like debugging."""
 
 
-def make_worker(services: Services, simple: bool = False, **kwargs: Any) -> Worker | SimpleWorker:
+def make_worker(services: Services, simple: bool = False, queues: list[str] | None = None,
+                **kwargs: Any) -> Worker | SimpleWorker:
     services.migrate()
     use_services(services)
     interval = services.settings.sweep_interval_s
@@ -49,7 +50,7 @@ def make_worker(services: Services, simple: bool = False, **kwargs: Any) -> Work
     # Single checks first: an interactive upload should not wait behind a 10,000-item
     # batch; callbacks last, they are never urgent to the minute.
     worker = cls(
-        [services.settings.queue_name, BATCH_QUEUE, WEBHOOK_QUEUE],
+        queues or [services.settings.queue_name, BATCH_QUEUE, WEBHOOK_QUEUE],
         connection=services.redis,
         maintenance_interval=interval,
         # The idle worker wakes up every (worker_ttl - 15) s; keep that near the

@@ -45,7 +45,8 @@ def readyz() -> Response:
         redis = current_services().redis
         redis.ping()
         found["redis"] = "ok"
-        workers = Worker.count(connection=redis)
+        # Workers that take checks: a callbacks-only worker does not make us ready.
+        workers = len(Worker.all(queue=current_services().queue))
         found["workers"] = workers
         if workers < 1:
             ready = False
