@@ -1,0 +1,167 @@
+"""Load test: many concurrent clients against `proofcheck serve` (gunicorn + N workers +
+private Redis + SQLite) on this machine. Counts lost, duplicated and failed checks,
+prints throughput, submit-to-done latency percentiles, and the memory (RSS) of the web
+and worker processes sampled over the run, to show whether it grows after warm-up.
+
+    .venv/bin/python bench/load.py --checks 10000 --clients 32 --workers 2
+
+Traffic goes only to 127.0.0.1; every loop is bounded by --checks and --timeout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import psutil
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.api import percentile, screenshot  # noqa: E402
+from proofcheck.client import ApiError, Client  # noqa: E402
+from proofcheck.redis_server import free_port  # noqa: E402
+
+
+def rss_by_role(server: psutil.Process) -> dict[str, float]:
+    """MiB of resident memory: gunicorn processes vs RQ workers (with their horses)."""
+    totals = {"web": 0.0, "workers": 0.0}
+    for child in server.children(recursive=True):
+        try:
+            cmd = " ".join(child.cmdline())
+            rss = child.memory_info().rss / 2**20
+        except psutil.Error:
+            continue
+        if "gunicorn" in cmd:
+            totals["web"] += rss
+        elif "worker" in cmd:
+            totals["workers"] += rss
+    return totals
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--checks", type=int, default=10_000)
+    parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--distinct", type=int, default=500,
+                        help="distinct images; the rest repeat them (exact duplicates)")
+    parser.add_argument("--timeout", type=float, default=3 * 3600)
+    args = parser.parse_args()
+
+    data_dir = Path(tempfile.mkdtemp(prefix="proofcheck-load-"))
+    files = []
+    for seed in range(min(args.distinct, args.checks)):
+        path = data_dir / f"in-{seed}.png"
+        path.write_bytes(screenshot(seed))
+        files.append(path)
+    port = free_port()
+    env = {**os.environ, "PROOFCHECK_DATA_DIR": str(data_dir),
+           "PROOFCHECK_RATE_LIMIT": "10000000/minute"}
+    env.pop("REDIS_URL", None)
+    env.pop("DATABASE_URL", None)
+    server = subprocess.Popen([sys.executable, "-m", "proofcheck", "serve", "--port", str(port),
+                               "--workers", str(args.workers)], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    samples: list[tuple[float, dict[str, float]]] = []
+    try:
+        assert server.stdout is not None
+        for line in server.stdout:
+            if "ProofCheck is running" in line:
+                break
+        threading.Thread(target=lambda: [None for _ in server.stdout or []], daemon=True).start()
+        key = subprocess.run([sys.executable, "-m", "proofcheck", "create-api-key", "load"],
+                             env=env, capture_output=True, text=True, check=True
+                             ).stdout.splitlines()[-1]
+        client = Client(f"http://127.0.0.1:{port}", key, timeout=120)
+        proc = psutil.Process(server.pid)
+        lock = threading.Lock()
+        next_number = [0]
+        submitted: dict[str, float] = {}
+        refused: list[str] = []
+        stop = threading.Event()
+        started = time.perf_counter()
+
+        def sample() -> None:
+            while not stop.is_set():
+                samples.append((time.perf_counter() - started, rss_by_role(proc)))
+                stop.wait(5)
+
+        def feed() -> None:
+            while True:
+                with lock:
+                    number = next_number[0]
+                    if number >= args.checks:
+                        return
+                    next_number[0] += 1
+                try:
+                    created = client.submit([files[number % len(files)]],
+                                            {"account": f"load:@{number % 97}",
+                                             "post_id": str(number)},
+                                            idempotency_key=f"load-{number}")
+                    with lock:
+                        submitted[created[0]["id"]] = time.perf_counter()
+                except (ApiError, OSError) as exc:
+                    with lock:
+                        refused.append(str(exc))
+
+        threading.Thread(target=sample, daemon=True).start()
+        feeders = [threading.Thread(target=feed) for _ in range(args.clients)]
+        for thread in feeders:
+            thread.start()
+        for thread in feeders:
+            thread.join()
+        submit_done = time.perf_counter() - started
+        finished: dict[str, float] = {}
+        failed = 0
+        deadline = time.perf_counter() + args.timeout
+        while len(finished) < len(submitted) and time.perf_counter() < deadline:
+            for check_id in [c for c in submitted if c not in finished]:
+                status = client.check(check_id)["status"]
+                if status in ("done", "failed"):
+                    finished[check_id] = time.perf_counter()
+                    failed += status == "failed"
+            time.sleep(1)
+        elapsed = time.perf_counter() - started
+        stop.set()
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(120)
+
+    import sqlite3
+
+    db = sqlite3.connect(str(data_dir / "proofcheck.db"))
+    rows = db.execute("SELECT count(*), count(DISTINCT post_id) FROM checks").fetchone()
+    latencies = [(finished[c] - submitted[c]) * 1000 for c in finished]
+    print(f"\nload: {args.checks} checks by {args.clients} clients, {args.workers} workers, "
+          f"{os.cpu_count()} cores")
+    print(f"  accepted {len(submitted)}, refused {len(refused)}, finished {len(finished)}, "
+          f"failed {failed}")
+    print(f"  lost (accepted, never final)   {len(submitted) - len(finished)}")
+    print(f"  duplicated rows (same post)    {rows[0] - rows[1]}")
+    print(f"  throughput   {len(finished) / elapsed:7.1f} checks/s over {elapsed:.0f} s "
+          f"(submitting took {submit_done:.0f} s)")
+    print(f"  submit->done p50 {statistics.median(latencies) / 1000:7.1f} s  "
+          f"p95 {percentile(latencies, 0.95) / 1000:7.1f} s  "
+          f"p99 {percentile(latencies, 0.99) / 1000:7.1f} s")
+    if samples:
+        warm = [s for t, s in samples if t > elapsed * 0.2] or [samples[-1][1]]
+        print("  RSS MiB (web / workers): after warm-up "
+              f"{warm[0]['web']:.0f} / {warm[0]['workers']:.0f}, end "
+              f"{samples[-1][1]['web']:.0f} / {samples[-1][1]['workers']:.0f}, max "
+              f"{max(s['web'] for _, s in samples):.0f} / "
+              f"{max(s['workers'] for _, s in samples):.0f}")
+    if refused:
+        print(f"  first refusal: {refused[0]}")
+
+
+if __name__ == "__main__":
+    main()
