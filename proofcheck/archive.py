@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import posixpath
 import zipfile
+import zlib
 from dataclasses import dataclass
 from typing import IO, Any
 
@@ -48,7 +49,8 @@ class SafeArchive:
         self.limits = limits
         try:
             self.zip = zipfile.ZipFile(stream)
-        except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError, EOFError) as exc:
+            # NotImplementedError: a (damaged) header asks for an unsupported zip version.
             raise ArchiveError("invalid_archive", f"The archive is not a readable zip: {exc}.")\
                 from None
         infos = [info for info in self.zip.infolist() if not info.is_dir()]
@@ -108,6 +110,9 @@ class SafeArchive:
                         raise ArchiveError("file_too_large",
                                            f"{name} unpacks to more than {limit:,} bytes.")
                     chunks.append(chunk)
-        except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, RuntimeError) as exc:
+        except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, RuntimeError,
+                ValueError, zlib.error) as exc:
+            # Found by bench/fuzz.py: a damaged local header makes zipfile seek to -1
+            # (ValueError); a damaged deflate stream raises zlib.error.
             raise ArchiveError("corrupt_entry", f"{name} cannot be unpacked: {exc}.") from None
         return b"".join(chunks)

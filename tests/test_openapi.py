@@ -61,3 +61,15 @@ def test_real_responses_validate_against_the_document(client, auth, services):
     for response in (client.get("/api/v1/checks/c_none", headers=auth),
                      post_check(client, auth, b"junk"), post_check(client, {}, data)):
         assert_matches(doc, "Error", response.get_json())
+
+
+def test_every_api_route_refuses_a_request_without_a_key(app, client):
+    public = {"/api/v1/openapi.json", "/api/v1/docs"}
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith("/api/v1/") or rule.rule in public:
+            continue
+        url = re.sub(r"<(?:\w+:)?(\w+)>", "x", rule.rule)
+        for method in rule.methods - {"HEAD", "OPTIONS"}:
+            response = client.open(url, method=method)
+            assert response.status_code == 401, (method, url)
+            assert response.get_json()["error"]["code"] == "unauthorized"

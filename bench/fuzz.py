@@ -1,0 +1,134 @@
+"""Fuzzing of the decoding and parsing paths with hypothesis (a nightly target, not CI).
+
+Each target gets mutated valid inputs (real images, zips, manifests with bytes flipped,
+cut and spliced) and must either succeed or raise its own typed error — never anything
+else, never hang. Prints examples run per target and the first failure, if any.
+
+    .venv/bin/python bench/fuzz.py --examples 5000
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import json
+import sys
+import time
+import traceback
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from proofcheck.archive import ArchiveError, ArchiveLimits, SafeArchive  # noqa: E402
+from proofcheck.imaging import ImageError, decode, probe  # noqa: E402
+from proofcheck.submission import SubmissionError, parse_meta  # noqa: E402
+from tests.hostile import _image  # noqa: E402
+
+SEEDS = [_image(fmt, size=(64, 48), seed=n) for n, fmt in enumerate(("PNG", "JPEG", "WEBP",
+                                                                      "GIF"))]
+
+
+@st.composite
+def mutated(draw: st.DrawFn, seeds: list[bytes]) -> bytes:
+    data = bytearray(draw(st.sampled_from(seeds)))
+    for _ in range(draw(st.integers(0, 8))):
+        op = draw(st.sampled_from(["flip", "cut", "insert", "splice"]))
+        position = draw(st.integers(0, max(len(data) - 1, 0)))
+        if op == "flip" and data:
+            data[position] ^= 1 << draw(st.integers(0, 7))
+        elif op == "cut":
+            del data[position: position + draw(st.integers(1, 64))]
+        elif op == "insert":
+            data[position:position] = draw(st.binary(min_size=1, max_size=64))
+        else:
+            other = draw(st.sampled_from(seeds))
+            data[position:] = other[draw(st.integers(0, len(other) - 1)):]
+    return bytes(data)
+
+
+def _zip(manifest: bytes, payload: bytes) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("manifest.json", manifest)
+        archive.writestr("a.png", payload)
+    return out.getvalue()
+
+
+ZIP_SEEDS = [_zip(json.dumps({"items": [{"filename": "a.png"}]}).encode(), SEEDS[0])]
+LIMITS = ArchiveLimits(max_entries=100, max_total_bytes=10_000_000, max_entry_bytes=5_000_000,
+                       max_ratio=200)
+
+
+def fuzz_decode(data: bytes) -> None:
+    with contextlib.suppress(ImageError):
+        decode(data, max_pixels=20_000_000)
+    with contextlib.suppress(ImageError):
+        probe(data, max_pixels=20_000_000)
+
+
+def fuzz_archive(data: bytes) -> None:
+    try:
+        archive = SafeArchive(io.BytesIO(data), LIMITS)
+        manifest = archive.manifest()
+        for item in manifest.get("items", [])[:10]:
+            if isinstance(item, dict):
+                archive.read(str(item.get("filename", "")))
+    except ArchiveError:
+        pass
+
+
+def fuzz_meta(fields: dict[str, str]) -> None:
+    with contextlib.suppress(SubmissionError):
+        parse_meta(fields, 5000)
+
+
+TARGETS: dict[str, tuple[Callable[..., None], st.SearchStrategy]] = {
+    "decode": (fuzz_decode, mutated(SEEDS)),
+    "archive": (fuzz_archive, mutated(ZIP_SEEDS)),
+    "meta": (fuzz_meta, st.dictionaries(
+        st.sampled_from(["account", "post_id", "posted_at", "caption", "kind", "callback_url"]),
+        st.text(max_size=300))),
+}
+
+
+def _runner(target: Callable[..., None], strategy: st.SearchStrategy, examples: int,
+            count: list[int]) -> Callable[[], None]:
+    @settings(max_examples=examples, deadline=None, database=None,
+              suppress_health_check=list(HealthCheck))
+    @given(strategy)
+    def run(value: object) -> None:
+        count[0] += 1
+        target(value)
+
+    return run
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--examples", type=int, default=2000)
+    args = parser.parse_args()
+    failures = 0
+    for name, (target, strategy) in TARGETS.items():
+        count = [0]
+        run = _runner(target, strategy, args.examples, count)
+        started = time.perf_counter()
+        try:
+            run()
+            outcome = "ok"
+        except Exception:
+            failures += 1
+            outcome = "FAILED\n" + traceback.format_exc(limit=6)
+        print(f"{name:8s} {count[0]:6d} examples in {time.perf_counter() - started:6.1f} s: "
+              f"{outcome}", flush=True)
+    sys.exit(1 if failures else 0)
+
+
+if __name__ == "__main__":
+    main()
