@@ -1,0 +1,605 @@
+"""Field extraction from OCR lines: amounts, dates, times, ids, cards, names, phones.
+
+Rules run per line over the canonical text of `normalize.normalize_text` (ASCII
+digits, "," for ٬ and ،, "." for ٫, Persian letter forms), so one rule serves all five
+languages. Each line is the words' normalised texts joined by single spaces, and a
+character offset maps back to the words, which gives every field its box and the
+OCR confidence of the words it came from.
+
+Values follow API.md: amounts as plain decimal strings with an ISO 4217 currency,
+dates as Gregorian ISO dates (Solar Hijri converted with jdatetime), times as HH:MM,
+ids upper-cased without spaces.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import jdatetime
+
+from .normalize import guess_language, normalize_text
+
+if TYPE_CHECKING:
+    from .ocr import OcrResult
+
+Box = tuple[int, int, int, int]
+
+FIELD_TYPES = ("amount", "date", "time", "transaction_id", "card", "name", "phone")
+
+
+@dataclass
+class Field:
+    type: str
+    value: str
+    raw: str
+    confidence: float
+    box: Box | None = None
+    currency: str | None = None  # amounts only
+    # amount: amount/fee/balance; name: payer/payee; date: solar_hijri; time or date
+    # on a phone's status bar: status_bar
+    role: str | None = None
+    line: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "type": self.type,
+            "value": self.value,
+            "raw": self.raw,
+            "confidence": round(self.confidence, 3),
+            "box": list(self.box) if self.box is not None else None,
+        }
+        if self.type == "amount":
+            out["currency"] = self.currency
+        if self.role:
+            out["role"] = self.role
+        return out
+
+
+@dataclass
+class _Token:
+    start: int
+    end: int
+    box: Box | None
+    confidence: float
+
+
+@dataclass
+class _Line:
+    """One line's canonical text and where each word sits in it."""
+
+    text: str
+    raw: str
+    tokens: list[_Token] = field(default_factory=list)
+    index: int = 0
+
+    def span(self, start: int, end: int) -> tuple[Box | None, float]:
+        hit = [t for t in self.tokens if t.start < end and t.end > start]
+        if not hit:
+            return None, 1.0
+        boxes = [t.box for t in hit if t.box is not None]
+        box = None
+        if boxes:
+            x1 = min(b[0] for b in boxes)
+            y1 = min(b[1] for b in boxes)
+            x2 = max(b[0] + b[2] for b in boxes)
+            y2 = max(b[1] + b[3] for b in boxes)
+            box = (x1, y1, x2 - x1, y2 - y1)
+        return box, min(t.confidence for t in hit)
+
+
+def _make_line(words: Iterable[tuple[str, Box | None, float]], index: int) -> _Line:
+    parts: list[str] = []
+    tokens: list[_Token] = []
+    pos = 0
+    raws: list[str] = []
+    for text, box, conf in words:
+        norm = normalize_text(text).strip()
+        if not norm:
+            continue
+        if parts:
+            pos += 1
+        tokens.append(_Token(pos, pos + len(norm), box, conf))
+        parts.append(norm)
+        raws.append(text)
+        pos += len(norm)
+    return _Line(text=" ".join(parts), raw=" ".join(raws), tokens=tokens, index=index)
+
+
+# ---------------------------------------------------------------- label tables
+
+
+def _labels(*items: str) -> str:
+    """Alternation of normalised labels, longest first so that the longest wins."""
+    norm = sorted({normalize_text(i).lower() for i in items}, key=len, reverse=True)
+    return "|".join(re.escape(n).replace(r"\ ", r"\s*") for n in norm)
+
+
+_ID_LABELS = _labels(
+    "شماره پیگیری", "کد پیگیری", "کد رهگیری", "شماره رهگیری", "شماره مرجع", "کد مرجع",
+    "شماره تراکنش", "شناسه تراکنش", "شماره سند", "شماره ارجاع",
+    "رقم العملية", "رقم المرجع", "الرقم المرجعي", "رقم المعاملة", "رقم الحوالة",
+    "رقم التحويل", "المرجع",
+    "Nr transakcji", "Numer transakcji", "ID transakcji", "Numer referencyjny",
+    "Nr referencyjny", "Nr ref.", "Nr ref",
+    "Transaction ID", "Transaction No.", "Transaction No", "Transaction code",
+    "Transaction Ref", "Reference No.", "Reference No", "Reference", "Ref No.", "Ref No",
+    "Ref.", "Ref", "Receipt No.", "Receipt No", "Trx ID", "TxID", "Txn ID",
+    "Kumbukumbu", "Namba ya kumbukumbu", "Nambari ya muamala", "Namba ya muamala",
+    "Muamala", "Kitambulisho cha muamala",
+)
+_ID_LABEL_RE = re.compile(rf"(?<![\w])(?:{_ID_LABELS})(?![\w])\s*[:#.\-]?\s*", re.IGNORECASE)
+# An M-Pesa confirmation starts with its 10-character code.
+# Kenyan codes start with a letter, Tanzanian ones may start with a digit.
+_MPESA_RE = re.compile(
+    r"(?<![A-Za-z0-9])((?=[A-Z0-9]*[A-Z][A-Z0-9]*[A-Z])(?=[A-Z0-9]*\d)[A-Z0-9]{10})"
+    r"\.?\s*(?:Confirmed|Imethibitishwa|Imekamilika)",
+    re.IGNORECASE,
+)
+_ID_VALUE_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-/]*(?: [A-Za-z0-9\-]+)*")
+
+_PAYER_LABELS = _labels(
+    "از", "فرستنده", "نام فرستنده", "واریز کننده", "واریزکننده", "مبدا",
+    "From", "Sender", "Payer", "Od", "Nadawca", "Zleceniodawca", "Kutoka kwa", "Kutoka",
+    "Mtumaji", "من", "المرسل", "اسم المرسل", "received from", "umepokea kutoka kwa",
+)
+_PAYEE_LABELS = _labels(
+    "به", "گیرنده", "نام گیرنده", "صاحب کارت", "دارنده کارت", "مقصد", "نام صاحب حساب",
+    "To", "Recipient", "Payee", "Beneficiary", "Do", "Odbiorca", "Imetumwa kwa", "Mpokeaji",
+    "إلى", "الى", "المستفيد", "اسم المستفيد", "sent to", "paid to", "umetuma kwa",
+)
+# Short labels are everyday words ("to", "do", "از"): only with a colon.
+_SHORT_LABELS = {normalize_text(s).lower() for s in ("از", "به", "To", "Do", "Od", "From", "من",
+                                                      "إلى", "الى", "Kutoka", "مقصد", "مبدا")}
+_NAME_LABEL_RE = re.compile(
+    rf"(?<![\w])(?P<payer>{_PAYER_LABELS})?(?P<payee>{_PAYEE_LABELS})?(?![\w])\s*(?P<colon>[:：])?\s*",
+    re.IGNORECASE,
+)
+_NAME_STOP_RE = re.compile(
+    r"\s(?:on|tarehe|dnia|w dniu|saa|at|kwa|ya|na|در|به|مورخ|بتاريخ|في|\d)\b|[\d,;(]|$",
+    re.IGNORECASE,
+)
+
+_AMOUNT_LABELS = _labels(
+    "مبلغ", "مبلغ تراکنش", "مبلغ انتقال", "مبلغ واریزی", "جمع", "المبلغ", "قيمة التحويل",
+    "Amount", "Total", "Kwota", "Suma", "Kiasi", "Jumla", "Paid",
+)
+_AMOUNT_LABEL_RE = re.compile(rf"(?<![\w])(?:{_AMOUNT_LABELS})(?![\w])\s*[:]?\s*", re.IGNORECASE)
+_BALANCE_RE = re.compile(
+    _labels("موجودی", "مانده", "balance", "salio", "saldo", "الرصيد", "dostępne środki"),
+    re.IGNORECASE,
+)
+_FEE_RE = re.compile(
+    _labels("کارمزد", "fee", "transaction cost", "gharama", "ada", "prowizja", "opłata", "oplata",
+            "رسوم", "عمولة"),
+    re.IGNORECASE,
+)
+
+# Currency markers, canonical text. Order matters inside each alternation (longest first).
+_CURRENCY_WORDS: list[tuple[str, str]] = [
+    ("ریال سعودی", "SAR"), ("ر.س", "SAR"), ("SAR", "SAR"),
+    ("درهم", "AED"), ("د.إ", "AED"), ("AED", "AED"),
+    ("جنیه", "EGP"), ("ج.م", "EGP"), ("EGP", "EGP"),
+    # "ربال": ی read as ب (one dot lost), a frequent Persian-model error on ریال.
+    ("تومان", "IRT"), ("ریال", "IRR"), ("ربال", "IRR"), ("IRR", "IRR"), ("IRT", "IRT"),
+    ("KSh", "KES"), ("Kshs", "KES"), ("KES", "KES"),
+    ("TSh", "TZS"), ("Tshs", "TZS"), ("TZS", "TZS"),
+    # "zt": the English model's reading of "zł", seen before the Polish model is chosen.
+    ("zł", "PLN"), ("zl", "PLN"), ("zt", "PLN"), ("PLN", "PLN"),
+    ("USD", "USD"), ("US$", "USD"), ("$", "USD"), ("EUR", "EUR"), ("€", "EUR"),
+]
+_CUR_MAP = {normalize_text(k).lower(): v for k, v in _CURRENCY_WORDS}
+_CUR_ALT = "|".join(
+    re.escape(k) for k in sorted(_CUR_MAP, key=len, reverse=True)
+)
+# A number: digit groups joined by , . ' or a single space before exactly 3 digits.
+_NUM = r"\d+(?:(?:[,.'’]\d+)|(?: \d{3}(?!\d)))*"
+_AMOUNT_AFTER_RE = re.compile(
+    rf"(?<![\w.,])(?P<cur>{_CUR_ALT})\.?\s?(?P<num>{_NUM})(?![\d])", re.IGNORECASE
+)
+_AMOUNT_BEFORE_RE = re.compile(
+    rf"(?<![\d.,])(?P<num>{_NUM})\s?(?P<cur>{_CUR_ALT})(?![A-Za-z])", re.IGNORECASE
+)
+_BARE_NUM_RE = re.compile(rf"(?<![\d.,])(?P<num>{_NUM})(?![\d])")
+
+_DATE_YMD_RE = re.compile(
+    r"(?<![\d/.\-])(\d{4})\s?[/.\-]\s?(\d{1,2})\s?[/.\-]\s?(\d{1,2})(?![\d/\-])"
+)
+_DATE_DMY_RE = re.compile(
+    r"(?<![\d/.\-])(\d{1,2})\s?([/.\-])\s?(\d{1,2})\s?\2\s?(\d{4}|\d{2})(?![\d/\-])"
+)
+_MONTHS: dict[str, tuple[int, str]] = {}
+for _cal, _names in (
+    ("g", ("january", "february", "march", "april", "may", "june", "july", "august",
+           "september", "october", "november", "december")),
+    ("g", ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")),
+    ("g", ("stycznia", "lutego", "marca", "kwietnia", "maja", "czerwca", "lipca", "sierpnia",
+           "września", "października", "listopada", "grudnia")),
+    ("g", ("styczeń", "luty", "marzec", "kwiecień", "maj", "czerwiec", "lipiec", "sierpień",
+           "wrzesień", "październik", "listopad", "grudzień")),
+    ("g", ("januari", "februari", "machi", "aprili", "mei", "juni", "julai", "agosti",
+           "septemba", "oktoba", "novemba", "desemba")),
+    ("g", ("يناير", "فبراير", "مارس", "أبريل", "مايو", "يونيو", "يوليو", "أغسطس", "سبتمبر",
+           "أكتوبر", "نوفمبر", "ديسمبر")),
+    ("j", ("فروردین", "اردیبهشت", "خرداد", "تیر", "مرداد", "شهریور", "مهر", "آبان", "آذر",
+           "دی", "بهمن", "اسفند")),
+):
+    for _i, _n in enumerate(_names, start=1):
+        _MONTHS.setdefault(normalize_text(_n).lower(), (_i, _cal))
+_MONTH_ALT = "|".join(re.escape(m) for m in sorted(_MONTHS, key=len, reverse=True))
+_DATE_DMONY_RE = re.compile(
+    rf"(?<![\d\w])(\d{{1,2}})\.?\s*({_MONTH_ALT})\.?,?\s*(\d{{4}})(?![\d])", re.IGNORECASE
+)
+_DATE_MONDY_RE = re.compile(
+    rf"(?<![\w])({_MONTH_ALT})\.?\s*(\d{{1,2}}),?\s*(\d{{4}})(?![\d])", re.IGNORECASE
+)
+_TIME_RE = re.compile(
+    r"(?<![\d:])([01]?\d|2[0-3])\s?:\s?([0-5]\d)(?::[0-5]\d)?(?![\d:])"
+    r"(?:\s?(?P<ampm>AM|PM|a\.m\.|p\.m\.|ق\.?ظ|ب\.?ظ|ص|م)(?![\w]))?",
+    re.IGNORECASE,
+)
+_CARD_RE = re.compile(
+    r"(?<![\d*])(\d{4})[\s\-]?(\d{2}[\d*]{2})[\s\-]?([\d*]{4})[\s\-]?(\d{4})(?![\d*])"
+)
+_PHONE_RE = re.compile(
+    r"(?<![\d+])(?:\+\d{2,3}[\s\-]?\(?\d{2,4}\)?(?:[\s\-]?\d{2,4}){1,3}"
+    r"|09\d{2}[\s\-]?\d{3}[\s\-]?\d{4}"
+    r"|0[17]\d{2}[\s\-]?\d{3}[\s\-]?\d{3}"
+    r"|25[45]\d{9}|989\d{9})(?![\d])"
+)
+
+
+# ---------------------------------------------------------------- value parsers
+
+
+def parse_amount(num: str) -> tuple[str, float] | None:
+    """A number as written on a receipt to (plain decimal string, confidence factor).
+
+    Handles "1,250,000", "1 234,56", "1.234,56", "1,250.00", "12,50", "1250". When a
+    thousands separator was read as a digit (a 7-character group between separators:
+    3 digits, the misread mark, 3 digits) the mark is removed and the confidence
+    halved; a grouping that cannot be explained gives a low confidence, never a
+    "corrected" number.
+    """
+    num = num.strip().replace("’", "'")
+    parts = re.split(r"([,.' ])", num)
+    groups = parts[0::2]
+    seps = parts[1::2]
+    if not all(g.isdigit() for g in groups):
+        return None
+    factor = 1.0
+    decimals = ""
+    if seps:
+        last = seps[-1]
+        # Thousands groups have three digits, so a last group of one or two is the
+        # fraction whatever the mark looks like: after a downscale "," and "." are
+        # often indistinguishable ("40.717.85").
+        is_decimal = len(groups[-1]) in (1, 2) and last in ",."
+        if is_decimal and len(seps) > 1 and seps[-2] == last:
+            factor *= 0.8
+        if is_decimal:
+            decimals = groups[-1]
+            groups = groups[:-1]
+            seps = seps[:-1]
+        if seps and len(set(seps)) > 1:
+            factor *= 0.5  # mixed thousands marks: OCR noise somewhere
+        repaired: list[str] = [groups[0]]
+        for g in groups[1:]:
+            if len(g) == 3:
+                repaired.append(g)
+            elif len(g) % 4 == 3:
+                # "2508000" for "250٬000": every 4th character is a misread separator.
+                repaired.extend(g[i : i + 3] for i in range(0, len(g), 4))
+                factor *= 0.5
+            else:
+                factor *= 0.2
+                repaired.append(g)
+        if len(repaired[0]) > 3 and len(repaired) > 1:
+            factor *= 0.3
+        groups = repaired
+    integer = "".join(groups).lstrip("0") or "0"
+    value = integer + ("." + decimals if decimals else "")
+    return value, factor
+
+
+def parse_date(y: int, m: int, d: int, *, solar: bool) -> dt.date | None:
+    try:
+        if solar:
+            return jdatetime.date(y, m, d).togregorian()
+        return dt.date(y, m, d)
+    except (ValueError, OverflowError):
+        return None
+
+
+def _is_solar_year(year: int, language: str) -> bool:
+    # 13xx-14xx is a Solar Hijri year on Persian receipts; on Arabic ones it is the
+    # lunar Hijri calendar, which jdatetime does not cover (left unconverted).
+    return 1300 <= year <= 1499 and language != "ara"
+
+
+def _year(y: str) -> int:
+    year = int(y)
+    return 2000 + year if len(y) == 2 else year
+
+
+# ---------------------------------------------------------------- extraction
+
+
+@dataclass
+class _Ctx:
+    language: str
+    fields: list[Field] = field(default_factory=list)
+    taken: dict[int, list[tuple[int, int]]] = field(default_factory=dict)
+
+    def free(self, line: _Line, start: int, end: int) -> bool:
+        return all(e <= start or s >= end for s, e in self.taken.get(line.index, []))
+
+    def add(self, line: _Line, ftype: str, value: str, start: int, end: int, factor: float,
+            **extra: Any) -> None:
+        box, conf = line.span(start, end)
+        raw = _raw_of(line, start, end)
+        self.fields.append(Field(type=ftype, value=value, raw=raw,
+                                 confidence=max(0.0, min(1.0, conf * factor)), box=box,
+                                 line=line.index, **extra))
+        self.taken.setdefault(line.index, []).append((start, end))
+
+
+def _raw_of(line: _Line, start: int, end: int) -> str:
+    """The words under the span as OCR read them (Persian digits, ٬ and all)."""
+    hit = [i for i, t in enumerate(line.tokens) if t.start < end and t.end > start]
+    raw_words = line.raw.split(" ")
+    if hit and len(raw_words) == len(line.tokens):
+        if len(hit) == 1:
+            tok = line.tokens[hit[0]]
+            word = raw_words[hit[0]]
+            if len(word) == tok.end - tok.start:  # 1:1 characters: cut the word exactly
+                return word[start - tok.start : end - tok.start]
+        return " ".join(raw_words[i] for i in hit)
+    return line.text[start:end]
+
+
+def _extract_ids(line: _Line, nxt: _Line | None, ctx: _Ctx) -> None:
+    for m in _MPESA_RE.finditer(line.text):
+        if ctx.free(line, m.start(1), m.end(1)):
+            ctx.add(line, "transaction_id", m.group(1).upper(), m.start(1), m.end(1), 1.0)
+    for m in _ID_LABEL_RE.finditer(line.text):
+        vm = _ID_VALUE_RE.match(line.text, m.end())
+        target, factor = line, 1.0
+        if vm is None and nxt is not None and m.end() >= len(line.text.rstrip()):
+            vm = _ID_VALUE_RE.match(nxt.text)
+            target, factor = nxt, 0.9
+        if vm is None:
+            continue
+        start, end = vm.start(), vm.end()
+        # Stop before a word without digits that is not upper-case: the sentence goes on.
+        chunks = []
+        pos = start
+        for tok in target.text[start:end].split(" "):
+            # The id is the run of code-like tokens (digits or capitals); a plain word
+            # ends it, and a plain word first means the label was just a word.
+            if not (any(c.isdigit() for c in tok) or tok.isupper()):
+                break
+            chunks.append(tok)
+            pos += len(tok) + 1
+        end = start + len(" ".join(chunks))
+        value = "".join(chunks).upper()
+        if len(value) < 4 or not any(c.isdigit() for c in value):
+            continue
+        if ctx.free(target, start, end):
+            ctx.add(target, "transaction_id", value, start, end, factor)
+
+
+def _extract_cards(line: _Line, ctx: _Ctx) -> None:
+    text = line.text.replace("x", "*").replace("X", "*").replace("•", "*").replace("٭", "*")
+    for m in _CARD_RE.finditer(text):
+        if not ctx.free(line, m.start(), m.end()):
+            continue
+        value = "-".join(m.groups())
+        masked = "*" in value
+        ctx.add(line, "card", value, m.start(), m.end(), 1.0 if masked or len(value) == 19 else 0.9)
+
+
+def _extract_dates(line: _Line, ctx: _Ctx) -> None:
+    text = line.text
+    found: list[tuple[int, int, dt.date, bool]] = []
+    for m in _DATE_YMD_RE.finditer(text):
+        y, mo, d = int(m.group(1)), int(m.group(2)), int(m.group(3))
+        solar = _is_solar_year(y, ctx.language)
+        if not solar and not 1900 <= y <= 2100:
+            continue
+        date = parse_date(y, mo, d, solar=solar)
+        if date:
+            found.append((m.start(), m.end(), date, solar))
+    for m in _DATE_DMY_RE.finditer(text):
+        if len(m.group(4)) == 2 and m.group(2) == "-":
+            continue  # "1-9-36" is more often OCR noise than a date; M-Pesa writes 1/9/26
+        a, b, y = int(m.group(1)), int(m.group(3)), _year(m.group(4))
+        solar = _is_solar_year(y, ctx.language)
+        d, mo = (a, b) if b <= 12 else (b, a)
+        date = parse_date(y, mo, d, solar=solar)
+        if date and (solar or 1900 <= y <= 2100):
+            found.append((m.start(), m.end(), date, solar))
+    for m in _DATE_DMONY_RE.finditer(text):
+        month, cal = _MONTHS[m.group(2).lower()]
+        date = parse_date(int(m.group(3)), month, int(m.group(1)), solar=cal == "j")
+        if date:
+            found.append((m.start(), m.end(), date, cal == "j"))
+    for m in _DATE_MONDY_RE.finditer(text):
+        month, cal = _MONTHS[m.group(1).lower()]
+        date = parse_date(int(m.group(3)), month, int(m.group(2)), solar=cal == "j")
+        if date:
+            found.append((m.start(), m.end(), date, cal == "j"))
+    for start, end, date, solar in sorted(found):
+        if ctx.free(line, start, end):
+            ctx.add(line, "date", date.isoformat(), start, end, 1.0,
+                    role="solar_hijri" if solar else None)
+
+
+def _extract_times(line: _Line, ctx: _Ctx) -> None:
+    for m in _TIME_RE.finditer(line.text):
+        if not ctx.free(line, m.start(), m.end()):
+            continue
+        hour, minute = int(m.group(1)), int(m.group(2))
+        ampm = (m.group("ampm") or "").lower().replace(".", "")
+        if ampm in ("pm", "بظ", "م") and hour < 12:
+            hour += 12
+        elif ampm in ("am", "قظ", "ص") and hour == 12:
+            hour = 0
+        ctx.add(line, "time", f"{hour:02d}:{minute:02d}", m.start(), m.end(), 1.0)
+
+
+def _extract_phones(line: _Line, ctx: _Ctx) -> None:
+    for m in _PHONE_RE.finditer(line.text):
+        if not ctx.free(line, m.start(), m.end()):
+            continue
+        raw = m.group(0)
+        digits = re.sub(r"\D", "", raw)
+        if not 9 <= len(digits) <= 15:
+            continue
+        value = ("+" + digits) if raw.startswith("+") else digits
+        ctx.add(line, "phone", value, m.start(), m.end(), 1.0)
+
+
+def _amount_role(text: str) -> str:
+    if _BALANCE_RE.search(text):
+        return "balance"
+    if _FEE_RE.search(text):
+        return "fee"
+    return "amount"
+
+
+def _currency(token: str, language: str, context: str) -> str:
+    code = _CUR_MAP.get(normalize_text(token).lower(), "")
+    if code == "IRR" and (language == "ara" or "سعود" in context):
+        return "SAR"
+    return code
+
+
+def _extract_amounts(line: _Line, nxt: _Line | None, ctx: _Ctx, default_cur: str | None) -> None:
+    text = line.text
+    for regex in (_AMOUNT_AFTER_RE, _AMOUNT_BEFORE_RE):
+        for m in regex.finditer(text):
+            start, end = m.start("num"), m.end("num")
+            if not ctx.free(line, start, end):
+                continue
+            parsed = parse_amount(m.group("num"))
+            if parsed is None:
+                continue
+            value, factor = parsed
+            # The role comes from the words before the amount on its line, so that a
+            # message holding both the amount and the balance labels each correctly.
+            before = text[max(0, start - 40) : start]
+            ctx.add(line, "amount", value, min(m.start(), start), max(m.end(), end), factor,
+                    currency=_currency(m.group("cur"), ctx.language, text),
+                    role=_amount_role(before) if before.strip() else _amount_role(text))
+    for m in _AMOUNT_LABEL_RE.finditer(text):
+        target, pos, factor = line, m.end(), 0.9
+        nm = _BARE_NUM_RE.match(text, pos)
+        if nm is None and nxt is not None and m.end() >= len(text.rstrip()):
+            target, pos, factor = nxt, 0, 0.8
+            nm = _BARE_NUM_RE.match(nxt.text, 0)
+        if nm is None or not ctx.free(target, nm.start(), nm.end()):
+            continue
+        parsed = parse_amount(nm.group("num"))
+        if parsed is None:
+            continue
+        value, f2 = parsed
+        ctx.add(target, "amount", value, nm.start(), nm.end(), factor * f2,
+                currency=default_cur, role=_amount_role(text[: m.end()]))
+
+
+def _extract_names(line: _Line, nxt: _Line | None, ctx: _Ctx) -> None:
+    text = line.text
+    for m in _NAME_LABEL_RE.finditer(text):
+        label = m.group("payer") or m.group("payee")
+        if not label:
+            continue
+        if label.lower() in _SHORT_LABELS and not m.group("colon"):
+            continue
+        role = "payer" if m.group("payer") else "payee"
+        target, start, factor = line, m.end(), 0.9
+        if start >= len(text.rstrip()) and nxt is not None and m.group("colon"):
+            target, start, factor = nxt, 0, 0.8
+        rest = target.text[start:]
+        stop = _NAME_STOP_RE.search(rest)
+        name = rest[: stop.start() if stop else len(rest)].strip(" :-.")
+        words = name.split()
+        if not words or len(words) > 5 or not any(ch.isalpha() for ch in name):
+            continue
+        if len(name) < 3:
+            continue
+        end = start + rest.find(name) + len(name)
+        begin = end - len(name)
+        if ctx.free(target, begin, end):
+            ctx.add(target, "name", " ".join(words), begin, end, factor, role=role)
+
+
+def _extract(lines: list[_Line], language: str) -> list[Field]:
+    ctx = _Ctx(language=language)
+    default_cur = _document_currency(lines, language)
+    for i, line in enumerate(lines):
+        nxt = lines[i + 1] if i + 1 < len(lines) else None
+        _extract_ids(line, nxt, ctx)
+        _extract_cards(line, ctx)
+        _extract_dates(line, ctx)
+        _extract_times(line, ctx)
+        _extract_amounts(line, nxt, ctx, default_cur)
+        _extract_phones(line, ctx)
+        _extract_names(line, nxt, ctx)
+    order = {t: i for i, t in enumerate(FIELD_TYPES)}
+    return sorted(ctx.fields, key=lambda f: (f.line, order[f.type]))
+
+
+def _document_currency(lines: list[_Line], language: str) -> str | None:
+    """The currency written somewhere on the receipt: used for amounts given bare."""
+    for line in lines:
+        for regex in (_AMOUNT_AFTER_RE, _AMOUNT_BEFORE_RE):
+            m = regex.search(line.text)
+            if m:
+                return _currency(m.group("cur"), language, line.text) or None
+    return None
+
+
+def extract_fields(ocr: OcrResult) -> list[Field]:
+    """All fields found in an OCR result, in reading order.
+
+    Fields on a phone's status bar (the clock) get role "status_bar": they say when
+    the screenshot was taken, not what the receipt says.
+    """
+    language = ocr.languages[0] if ocr.languages else guess_language(ocr.text)
+    lines = [
+        _make_line(((w.text, w.box, w.confidence) for w in ln.words), i)
+        for i, ln in enumerate(ocr.lines)
+    ]
+    fields = _extract(lines, language)
+    if ocr.lines and ocr.width and ocr.height:
+        top = ocr.lines[0].box[1]
+        if top < max(0.04 * ocr.height, 0.08 * ocr.width):
+            for f in fields:
+                if f.line == 0 and f.type in ("time", "date"):
+                    f.role = "status_bar"
+    return fields
+
+
+def extract_fields_from_text(text: str, language: str | None = None) -> list[Field]:
+    """The same rules over plain text (one line per line, no boxes, confidence 1)."""
+    lang = language or guess_language(text)
+    lines = [
+        _make_line(((w, None, 1.0) for w in raw.split()), i)
+        for i, raw in enumerate(text.splitlines())
+    ]
+    return _extract(lines, lang)
+
+
+def primary(fields: list[Field], ftype: str) -> Field | None:
+    """The field a reader would call "the" amount/date/id of a receipt.
+
+    For amounts: the first one that is not a fee or a balance; never the status bar.
+    """
+    for f in fields:
+        if f.type == ftype and f.role in (None, "amount", "solar_hijri"):
+            return f
+    return next((f for f in fields if f.type == ftype and f.role != "status_bar"), None)

@@ -1,0 +1,288 @@
+"""Field extraction rules over plain text, in all five languages, and the cross-post
+text rules built on them (no OCR involved)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from proofcheck.text.fields import (
+    Field,
+    extract_fields_from_text,
+    parse_amount,
+    primary,
+)
+from proofcheck.text.similarity import (
+    MessageIndex,
+    jaccard,
+    mask_message,
+    reused_transaction_ids,
+    shared_transaction_ids,
+    signature,
+    signature_similarity,
+)
+
+
+def _one(fields: list[Field], ftype: str) -> Field:
+    found = [f for f in fields if f.type == ftype]
+    assert found, f"no {ftype} in {[f.to_dict() for f in fields]}"
+    return found[0]
+
+
+PERSIAN_RECEIPT = "\n".join(
+    [
+        "رسید انتقال وجه",
+        "مبلغ: ۱٬۲۵۰٬۰۰۰ ریال",
+        "تاریخ: ۱۴۰۳/۰۸/۱۵",
+        "ساعت: ۱۴:۳۵",
+        "شماره پیگیری: ۴۵۸۲۱۹۳۷",
+        "از: علی رضایی",
+        "به: مریم احمدی",
+        "کارت مقصد: ۶۰۳۷-۹۹**-****-۱۲۳۴",
+        "موبایل: ۰۹۱۲ ۳۴۵ ۶۷۸۹",
+    ]
+)
+
+
+def test_persian_receipt_fields() -> None:
+    fields = extract_fields_from_text(PERSIAN_RECEIPT)
+    amount = _one(fields, "amount")
+    assert (amount.value, amount.currency, amount.raw) == ("1250000", "IRR", "۱٬۲۵۰٬۰۰۰ ریال")
+    date = _one(fields, "date")
+    # 15 Aban 1403 is 5 November 2024; the Solar Hijri original stays in raw.
+    assert (date.value, date.raw, date.role) == ("2024-11-05", "۱۴۰۳/۰۸/۱۵", "solar_hijri")
+    assert _one(fields, "time").value == "14:35"
+    assert _one(fields, "transaction_id").value == "45821937"
+    names = {f.role: f.value for f in fields if f.type == "name"}
+    assert names == {"payer": "علی رضایی", "payee": "مریم احمدی"}
+    assert _one(fields, "card").value == "6037-99**-****-1234"
+    assert _one(fields, "phone").value == "09123456789"
+
+
+def test_toman_and_tracking_code_label() -> None:
+    fields = extract_fields_from_text("مبلغ ۵۰۰٬۰۰۰ تومان واریز شد\nکد رهگیری: ۹۸۷۶۵۴۳۲۱۰۱۲")
+    amount = _one(fields, "amount")
+    assert (amount.value, amount.currency) == ("500000", "IRT")
+    assert _one(fields, "transaction_id").value == "987654321012"
+
+
+def test_solar_hijri_date_with_month_name() -> None:
+    date = _one(extract_fields_from_text("تاریخ: ۱۵ آبان ۱۴۰۳"), "date")
+    assert date.value == "2024-11-05"
+
+
+def test_impossible_solar_date_is_not_reported() -> None:
+    assert not [f for f in extract_fields_from_text("تاریخ: ۱۴۰۳/۱۳/۴۰") if f.type == "date"]
+
+
+def test_mpesa_english_confirmation() -> None:
+    text = (
+        "SKL4ABC12D Confirmed. Ksh1,500.00 sent to JOHN DOE 0712345678 on 12/3/24 at "
+        "10:15 PM. New M-PESA balance is Ksh2,300.00. Transaction cost, Ksh23.00."
+    )
+    fields = extract_fields_from_text(text)
+    assert _one(fields, "transaction_id").value == "SKL4ABC12D"
+    amounts = [(f.value, f.currency, f.role) for f in fields if f.type == "amount"]
+    assert amounts == [
+        ("1500.00", "KES", "amount"),
+        ("2300.00", "KES", "balance"),
+        ("23.00", "KES", "fee"),
+    ]
+    assert primary(fields, "amount") is not None
+    assert primary(fields, "amount").value == "1500.00"  # type: ignore[union-attr]
+    assert _one(fields, "date").value == "2024-03-12"
+    assert _one(fields, "time").value == "22:15"
+    assert _one(fields, "name").value == "JOHN DOE"
+    assert _one(fields, "phone").value == "0712345678"
+
+
+def test_mpesa_swahili_tanzania() -> None:
+    text = (
+        "8K23ABC45X Imethibitishwa. Umepokea TSh 50,000 kutoka kwa ASHA JUMA 0754123456 "
+        "tarehe 23/11/2026 saa 14:05"
+    )
+    fields = extract_fields_from_text(text)
+    assert _one(fields, "transaction_id").value == "8K23ABC45X"
+    amount = _one(fields, "amount")
+    assert (amount.value, amount.currency) == ("50000", "TZS")
+    assert _one(fields, "date").value == "2026-11-23"
+    name = _one(fields, "name")
+    assert (name.value, name.role) == ("ASHA JUMA", "payer")
+
+
+def test_polish_transfer() -> None:
+    text = "\n".join(
+        [
+            "Potwierdzenie przelewu",
+            "Kwota: 1 234,56 zł",
+            "Data: 23.11.2026",
+            "Nr transakcji: PL 2026 1123 0045",
+            "Odbiorca: Jan Kowalski",
+            "Tel. +48 512 345 678",
+        ]
+    )
+    fields = extract_fields_from_text(text)
+    amount = _one(fields, "amount")
+    assert (amount.value, amount.currency) == ("1234.56", "PLN")
+    assert _one(fields, "date").value == "2026-11-23"
+    assert _one(fields, "transaction_id").value == "PL202611230045"
+    assert _one(fields, "name").value == "Jan Kowalski"
+    assert _one(fields, "phone").value == "+48512345678"
+
+
+def test_polish_date_with_month_name() -> None:
+    assert _one(extract_fields_from_text("dnia 5 listopada 2026"), "date").value == "2026-11-05"
+
+
+def test_arabic_transfer_with_arabic_indic_digits() -> None:
+    text = "\n".join(
+        [
+            "تم التحويل بنجاح",
+            "المبلغ: ١٬٢٥٠٫٥٠ ريال سعودي",
+            "التاريخ: ٢٣/١١/٢٠٢٦",
+            "رقم العملية: ٩٨٧٦٥٤٣٢١٠",
+            "إلى: محمد العتيبي",
+        ]
+    )
+    fields = extract_fields_from_text(text)
+    amount = _one(fields, "amount")
+    assert (amount.value, amount.currency) == ("1250.50", "SAR")
+    assert _one(fields, "date").value == "2026-11-23"
+    assert _one(fields, "transaction_id").value == "9876543210"
+    assert _one(fields, "name").role == "payee"
+
+
+@pytest.mark.parametrize(
+    ("text", "currency"),
+    [("تم تحويل 250 درهم", "AED"), ("تم تحويل 250 جنيه", "EGP"), ("Paid €12.50", "EUR"),
+     ("Amount: $1,250.00", "USD")],
+)
+def test_currencies(text: str, currency: str) -> None:
+    assert _one(extract_fields_from_text(text), "amount").currency == currency
+
+
+def test_ids_are_upper_cased_and_a_plain_word_after_a_label_is_no_id() -> None:
+    assert _one(extract_fields_from_text("Ref: tx9f3k2"), "transaction_id").value == "TX9F3K2"
+    fields = extract_fields_from_text("Gharama ya muamala ni Ksh0.00.")
+    assert not [f for f in fields if f.type == "transaction_id"]
+
+
+def test_english_receipt_dates() -> None:
+    fields = extract_fields_from_text("Date: Nov 3, 2026\nTransaction ID: TXN8F3K2L9Q")
+    assert _one(fields, "date").value == "2026-11-03"
+    assert _one(fields, "transaction_id").value == "TXN8F3K2L9Q"
+
+
+@pytest.mark.parametrize(
+    ("raw", "value"),
+    [
+        ("1,250,000", "1250000"),
+        ("1 234,56", "1234.56"),
+        ("1.234,56", "1234.56"),
+        ("1,250.00", "1250.00"),
+        ("12,50", "12.50"),
+        ("1250", "1250"),
+        ("0012", "12"),
+    ],
+)
+def test_parse_amount_formats(raw: str, value: str) -> None:
+    parsed = parse_amount(raw)
+    assert parsed is not None
+    assert parsed == (value, 1.0)
+
+
+def test_separator_read_as_digit_is_repaired_with_lower_confidence() -> None:
+    # "۱٬۲۵۰٬۰۰۰" where OCR read the second ٬ as a digit: 1,2508000.
+    value, factor = parse_amount("1,2508000")  # type: ignore[misc]
+    assert value == "1250000"
+    assert factor <= 0.5
+    fields = extract_fields_from_text("مبلغ: ۱٬۲۵۰۸۰۰۰ ریال")
+    assert _one(fields, "amount").confidence <= 0.5
+
+
+def test_unexplainable_grouping_gets_low_confidence_not_a_guess() -> None:
+    value, factor = parse_amount("1,25,00")  # type: ignore[misc]
+    assert factor < 0.5
+    assert value == "125.00"  # as written, not "corrected" into another amount
+
+
+def test_plain_numbers_without_currency_or_label_are_not_amounts() -> None:
+    assert not [f for f in extract_fields_from_text("سفارش ۱۲۳۴۵ ارسال شد") if f.type == "amount"]
+
+
+def test_bare_amount_after_label_takes_document_currency() -> None:
+    fields = extract_fields_from_text("Kwota:\n250,00\nRazem 250,00 zł")
+    amounts = [f for f in fields if f.type == "amount"]
+    assert amounts[0].value == "250.00"
+    assert all(f.currency == "PLN" for f in amounts)
+
+
+def test_field_dict_shape_is_json_and_matches_api() -> None:
+    fields = extract_fields_from_text(PERSIAN_RECEIPT)
+    for f in fields:
+        d = f.to_dict()
+        assert {"type", "value", "raw", "confidence", "box"} <= set(d)
+        assert d["type"] in ("amount", "date", "time", "transaction_id", "card", "name", "phone")
+        assert 0.0 <= d["confidence"] <= 1.0
+        if d["type"] == "amount":
+            assert "currency" in d
+    json.dumps([f.to_dict() for f in fields])
+
+
+# ---------------------------------------------------------------- cross-post text rules
+
+TEMPLATE = "سلام خانم {name} عزیز، سفارشتون به دستم رسید، واقعا عالی بود! مرسی بابت {n} تا کرم"
+
+
+def test_mask_takes_out_names_and_numbers() -> None:
+    a = mask_message(TEMPLATE.format(name="مریم", n="۲"), names=["مریم"])
+    b = mask_message(TEMPLATE.format(name="زهرا", n="۳"), names=["زهرا"])
+    assert a == b
+    assert "_num_" in a and "_name_" in a
+
+
+def test_same_message_under_different_names_is_similar() -> None:
+    a = TEMPLATE.format(name="مریم", n="۲")
+    b = TEMPLATE.format(name="زهرا", n="۳")
+    assert jaccard(a, b, names=["مریم", "زهرا"]) == 1.0
+    other = "کیفیت پارچه خوب نبود و دیر رسید، دیگه سفارش نمیدم"
+    assert jaccard(a, other) < 0.2
+
+
+def test_ocr_noise_keeps_similarity_high() -> None:
+    a = "Thank you so much Anna, the parcel arrived today and the shoes fit perfectly!"
+    b = "Thank you so rnuch Maria, the parcel arived today and the shoes fit perfectly!"
+    assert jaccard(a, b, names=["Anna", "Maria"]) > 0.7
+
+
+def test_signatures_are_plain_ints_and_estimate_similarity() -> None:
+    a = signature(TEMPLATE.format(name="مریم", n="۲"), names=["مریم"])
+    b = signature(TEMPLATE.format(name="زهرا", n="۵"), names=["زهرا"])
+    c = signature("Przelew wykonany, dziękuję za zamówienie")
+    assert all(isinstance(v, int) for v in a)
+    assert signature_similarity(a, b) == 1.0
+    assert signature_similarity(a, c) < 0.2
+
+
+def test_message_index_finds_the_template_series() -> None:
+    index = MessageIndex(threshold=0.7)
+    names = ["مریم", "زهرا", "سارا", "نرگس"]
+    for i, name in enumerate(names[:3]):
+        index.add(f"c{i}", TEMPLATE.format(name=name, n=str(i + 1)), names=[name])
+    index.add("other", "کیفیت پارچه خوب نبود و دیر رسید، دیگه سفارش نمیدم")
+    hits = index.query(TEMPLATE.format(name="نرگس", n="۹"), names=["نرگس"])
+    assert sorted(k for k, _ in hits) == ["c0", "c1", "c2"]
+    assert len(index) == 4
+
+
+def test_same_transaction_id_on_two_receipts() -> None:
+    a = extract_fields_from_text("مبلغ: ۱٬۰۰۰٬۰۰۰ ریال\nشماره پیگیری: ۴۵۸۲۱۹۳۷")
+    b = extract_fields_from_text("مبلغ: ۲٬۵۰۰٬۰۰۰ ریال\nکد رهگیری: 45821937")
+    c = extract_fields_from_text("SKL4ABC12D Confirmed. Ksh1,500.00 sent to JOHN DOE")
+    assert shared_transaction_ids(a, b) == {"45821937"}
+    assert shared_transaction_ids(a, c) == set()
+    # The API dict shape works too.
+    dicts = {"c1": [f.to_dict() for f in a], "c2": [f.to_dict() for f in b],
+             "c3": [f.to_dict() for f in c]}
+    assert reused_transaction_ids(dicts) == {"45821937": ["c1", "c2"]}
