@@ -1,0 +1,444 @@
+"""Near-duplicate benchmark: quality per transform, speed, and index scaling.
+
+Prints figures, asserts nothing. Build the image set first:
+    .venv/bin/python bench/build_dataset.py
+then:
+    .venv/bin/python bench/duplicates.py [--limit N] [--scale 100000,1000000]
+
+Quality: every original is transformed 15 ways; each transformed copy is a query
+against all originals. A pair (copy, its original) is a positive; every other pair
+is a negative; pairs of same-style screenshots (two chats of one app, two receipts of
+one bank) are kept apart as hard negatives. For each method the score threshold is set
+to the loosest one whose false-match rate over the ordinary negatives stays at or below
+0.1% (and 0.01%); recall per transform and the share of hard negatives matched are
+read there.
+- engine: index search over `index_keys` at SEARCH_RADIUS, `compare` on candidates;
+  a pair's score is the verdict's score when the relation is a duplicate
+  (resized/cropped/edited), else 0.
+- engine+px: the same, with every duplicate confirmed by `compare_images` on the
+  decoded pixels (what `find_matches` does when given images).
+- phash: imagehash pHash-64, score = 64 - Hamming distance.
+- pdq: PDQ 256-bit (pdqhash), score = 256 - Hamming distance.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import random
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageEnhance, ImageOps
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from build_dataset import DATA, font, repaint_amount
+
+from proofcheck.hashing import compute_signatures, index_keys
+from proofcheck.imaging import decode
+from proofcheck.index import HammingIndex, brute_force_search, popcount64
+from proofcheck.matching import (
+    DUPLICATE_RELATIONS,
+    SEARCH_RADIUS,
+    compare,
+    compare_images,
+)
+
+METHODS = ("engine", "engine+px", "phash", "pdq")
+Transform = Callable[[Image.Image, random.Random, str], Image.Image]
+
+# CPU time of this process, not wall time: the benchmark machine is shared, and CPU
+# time is what "per core" means. (The transform loop's progress lines use it too.)
+_clock = time.process_time
+
+
+def _encode(img: Image.Image, fmt: str, **kw: int) -> Image.Image:
+    buf = io.BytesIO()
+    img.save(buf, format=fmt, **kw)
+    return Image.open(io.BytesIO(buf.getvalue())).convert("RGB")
+
+
+def _crop(img: Image.Image, rng: random.Random, area: float) -> Image.Image:
+    side = area**0.5
+    w, h = round(img.width * side), round(img.height * side)
+    x = rng.randint(0, img.width - w)
+    y = rng.randint(0, img.height - h)
+    return img.crop((x, y, x + w, y + h))
+
+
+def _border(img: Image.Image, rng: random.Random) -> Image.Image:
+    color = rng.choice([(0, 0, 0), (255, 255, 255), (30, 30, 30)])
+    return ImageOps.expand(img, border=40, fill=color)
+
+
+def _caption(img: Image.Image, rng: random.Random) -> Image.Image:
+    bar = max(40, img.height // 8)
+    out = Image.new("RGB", (img.width, img.height + bar), (255, 255, 255))
+    top = rng.random() < 0.5
+    out.paste(img, (0, bar if top else 0))
+    draw = ImageDraw.Draw(out)
+    y = 0 if top else img.height
+    caption = f"Happy customer! Order #{rng.randint(100, 999)}"
+    draw.text((img.width // 20, y + bar // 5), caption,
+              fill=(0, 0, 0), font=font(max(12, bar // 2)))
+    return out
+
+
+def _sticker(img: Image.Image, rng: random.Random) -> Image.Image:
+    out = img.copy()
+    r = round(0.12 * min(img.size))
+    x = rng.randint(r, img.width - r)
+    y = rng.randint(r, img.height - r)
+    draw = ImageDraw.Draw(out)
+    draw.ellipse((x - r, y - r, x + r, y + r), fill=(255, 210, 40), outline=(200, 120, 0),
+                 width=max(2, r // 10))
+    draw.text((x - r // 2, y - r // 3), "SALE", fill=(200, 0, 0), font=font(max(10, r // 2)))
+    return out
+
+
+def _rescreenshot(img: Image.Image, rng: random.Random) -> Image.Image:
+    # Pasted into another phone's screen: new status bar, letterbox, nav bar.
+    pw, ph = 1080, 2340
+    scale = min(pw / img.width, (ph - 300) / img.height) * rng.uniform(0.9, 1.0)
+    inner = img.resize((max(1, round(img.width * scale)), max(1, round(img.height * scale))),
+                       Image.Resampling.BILINEAR)
+    bg = rng.choice([(0, 0, 0), (255, 255, 255)])
+    out = Image.new("RGB", (pw, ph), bg)
+    out.paste(inner, ((pw - inner.width) // 2, (ph - inner.height) // 2))
+    draw = ImageDraw.Draw(out)
+    fg = (255 - bg[0],) * 3
+    draw.rectangle((0, 0, pw, 80), fill=bg)
+    draw.text((40, 18), f"{rng.randint(0, 23)}:{rng.randint(0, 59):02d}", fill=fg, font=font(40))
+    draw.rectangle((950, 25, 1030, 58), outline=fg, width=4)
+    draw.rectangle((0, ph - 100, pw, ph), fill=bg)
+    draw.rectangle((400, ph - 55, 680, ph - 45), fill=fg)
+    return _encode(out.resize((720, 1560), Image.Resampling.BILINEAR), "JPEG", quality=85)
+
+
+def _local_edit(img: Image.Image, rng: random.Random, name: str) -> Image.Image:
+    if name.startswith("receipt_"):
+        return repaint_amount(img, rng.randint(0, 10**6))
+    out = img.copy()
+    w, h = round(img.width * 0.316), round(img.height * 0.316)  # 10% of the area
+    x = rng.randint(0, img.width - w)
+    y = rng.randint(0, img.height - h)
+    # Repaint with the image's own content from elsewhere (clone stamp) plus new text.
+    sx = rng.randint(0, img.width - w)
+    sy = rng.randint(0, img.height - h)
+    patch = img.crop((sx, sy, sx + w, sy + h)).transpose(Image.Transpose.ROTATE_180)
+    out.paste(patch, (x, y))
+    ImageDraw.Draw(out).text((x + w // 10, y + h // 3), f"{rng.randint(100, 999)}$",
+                             fill=(255, 0, 0), font=font(max(10, h // 3)))
+    return out
+
+
+TRANSFORMS: dict[str, Transform] = {
+    "jpeg_q30": lambda im, r, n: _encode(im, "JPEG", quality=30),
+    "jpeg_q70": lambda im, r, n: _encode(im, "JPEG", quality=70),
+    "resize_50": lambda im, r, n: im.resize((max(1, im.width // 2), max(1, im.height // 2)),
+                                            Image.Resampling.BILINEAR),
+    "crop_80": lambda im, r, n: _crop(im, r, 0.8),
+    "crop_60": lambda im, r, n: _crop(im, r, 0.6),
+    "border_40": lambda im, r, n: _border(im, r),
+    "rotate_5": lambda im, r, n: im.rotate(5, resample=Image.Resampling.BILINEAR),
+    "grayscale": lambda im, r, n: im.convert("L").convert("RGB"),
+    "brightness_30": lambda im, r, n: ImageEnhance.Brightness(im).enhance(1.3),
+    "caption_bar": lambda im, r, n: _caption(im, r),
+    "sticker": lambda im, r, n: _sticker(im, r),
+    "rescreenshot": lambda im, r, n: _rescreenshot(im, r),
+    "flip_h": lambda im, r, n: im.transpose(Image.Transpose.FLIP_LEFT_RIGHT),
+    "webp": lambda im, r, n: _encode(im, "WEBP", quality=75),
+    "local_edit_10": _local_edit,
+}
+
+
+def style_of(name: str) -> str | None:
+    """Same-style group of a rendered screenshot (chat_greenapp_003 -> chat_greenapp)."""
+    if name.startswith(("chat_", "receipt_")):
+        return "_".join(name.split("_")[:2])
+    return None
+
+
+# ------------------------------------------------------------------ hashing methods
+
+
+def phash64(img: Image.Image) -> int:
+    import imagehash
+
+    return int(str(imagehash.phash(img)), 16)
+
+
+def pdq256(img: Image.Image) -> np.ndarray:
+    import pdqhash
+
+    bits, _quality = pdqhash.compute(np.asarray(img.convert("RGB")))
+    return np.packbits(bits.astype(np.uint8))
+
+
+def _png_bytes(img: Image.Image) -> bytes:
+    buf = io.BytesIO()
+    img.save(buf, format="PNG", compress_level=1)
+    return buf.getvalue()
+
+
+def threshold_at(neg_scores: np.ndarray, fmr: float) -> float:
+    """Smallest score threshold whose false-match rate over `neg_scores` is <= fmr."""
+    allowed = int(np.floor(fmr * len(neg_scores)))
+    ordered = np.sort(neg_scores)[::-1]
+    if allowed >= len(ordered):
+        return -np.inf
+    # Scores strictly above the (allowed+1)-th highest negative pass.
+    return float(np.nextafter(ordered[allowed], np.inf))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--limit", type=int, default=0, help="use at most N originals (0 = all)")
+    ap.add_argument("--transforms", default="", help="comma list (default all)")
+    ap.add_argument("--scale", default="100000,1000000,10000000",
+                    help="index sizes for the scaling run ('' to skip)")
+    ap.add_argument("--queries", type=int, default=200, help="queries per scaling size")
+    ap.add_argument("--radii", default="8,12", help="search radii for the scaling run")
+    ap.add_argument("--chunks", type=int, default=3, help="MIH chunks (3 or 4)")
+    ap.add_argument("--scale-only", action="store_true", help="skip quality and speed")
+    ap.add_argument("--seed", type=int, default=1)
+    args = ap.parse_args()
+
+    if args.scale_only:
+        scaling([int(s) for s in args.scale.split(",")], args.queries,
+                [int(r) for r in args.radii.split(",")], args.chunks)
+        return
+    paths = sorted((DATA / "originals").iterdir())
+    if not paths:
+        raise SystemExit("no images: run bench/build_dataset.py first")
+    rng = random.Random(args.seed)
+    if args.limit:
+        rng.shuffle(paths)
+        paths = sorted(paths[: args.limit])
+    names = [p.stem for p in paths]
+    transforms = {k: v for k, v in TRANSFORMS.items()
+                  if not args.transforms or k in args.transforms.split(",")}
+    print(f"# {len(paths)} originals ({sum(style_of(n) is not None for n in names)} "
+          f"rendered screenshots), {len(transforms)} transforms")
+
+    originals = [Image.open(p).convert("RGB") for p in paths]
+    orig_bytes = [p.read_bytes() for p in paths]
+
+    # Signatures of the originals, decode included, from the stored files.
+    t0 = _clock()
+    ref_decoded = [decode(b, 10**9) for b in orig_bytes]
+    ref_sigs = [compute_signatures(d) for d in ref_decoded]
+    t_ref = _clock() - t0
+    ref_ph = np.array([phash64(im) for im in originals], dtype=np.uint64)
+    ref_pdq = np.stack([pdq256(im) for im in originals])
+
+    index = HammingIndex()
+    for i, sig in enumerate(ref_sigs):
+        for k in index_keys(sig):
+            index.add(i, k)
+
+    n = len(paths)
+    pos_scores: dict[str, dict[str, list[float]]] = {m: {t: [] for t in transforms}
+                                                     for m in METHODS}
+    neg_scores: dict[str, list[np.ndarray]] = {m: [] for m in pos_scores}
+    hard_neg: dict[str, list[np.ndarray]] = {m: [] for m in pos_scores}
+    relations: dict[str, dict[str, int]] = {t: {} for t in transforms}
+    hard_relations: dict[str, int] = {}
+    relations_px: dict[str, dict[str, int]] = {t: {} for t in transforms}
+    hard_relations_px: dict[str, int] = {}
+    key_dist: dict[str, list[int]] = {t: [] for t in transforms}
+    n_candidates = 0
+    t_engine = 0.0
+    styles = [style_of(nm) for nm in names]
+    for ti, (tname, fn) in enumerate(transforms.items()):
+        t_start = _clock()
+        for qi, im in enumerate(originals):
+            qimg = fn(im, random.Random(args.seed * 1000 + ti * 7919 + qi), names[qi])
+            qdec = decode(_png_bytes(qimg), 10**9)
+            t1 = _clock()
+            qsig = compute_signatures(qdec)
+            cands = index.search_many(index_keys(qsig), SEARCH_RADIUS, 50)
+            eng = np.zeros(n)
+            eng_px = np.zeros(n)
+            for item, _d in cands:
+                v = compare(qsig, ref_sigs[item])
+                # The worker's full path: duplicates confirmed on pixels.
+                vp = v
+                if v is not None and v.is_duplicate:
+                    vp = compare_images(qdec, ref_decoded[item], qsig, ref_sigs[item])
+                for verdict, rels, hard in ((v, relations, hard_relations),
+                                            (vp, relations_px, hard_relations_px)):
+                    rel = verdict.relation if verdict else "none"
+                    if item == qi:
+                        rels[tname][rel] = rels[tname].get(rel, 0) + 1
+                    elif styles[item] is not None and styles[item] == styles[qi]:
+                        hard[rel] = hard.get(rel, 0) + 1
+                if v is not None and v.relation in DUPLICATE_RELATIONS:
+                    eng[item] = v.score
+                if vp is not None and vp.relation in DUPLICATE_RELATIONS:
+                    eng_px[item] = vp.score
+            t_engine += _clock() - t1
+            n_candidates += len(cands)
+            own = [d for c, d in cands if c == qi]
+            key_dist[tname].append(own[0] if own else 99)
+            if not own:
+                relations[tname]["not found"] = relations[tname].get("not found", 0) + 1
+            ph = 64.0 - popcount64(ref_ph ^ np.uint64(phash64(qimg))).astype(np.float64)
+            pq = 256.0 - np.unpackbits(ref_pdq ^ pdq256(qimg)[None, :], axis=1).sum(axis=1)
+            neg_mask = np.ones(n, dtype=bool)
+            neg_mask[qi] = False
+            hard_mask = np.array([s is not None and s == styles[qi] for s in styles]) & neg_mask
+            for m, sc in (("engine", eng), ("engine+px", eng_px), ("phash", ph),
+                          ("pdq", pq.astype(np.float64))):
+                pos_scores[m][tname].append(float(sc[qi]))
+                neg_scores[m].append(sc[neg_mask & ~hard_mask])
+                hard_neg[m].append(sc[hard_mask])
+        print(f"  {tname}: {_clock() - t_start:.1f} s", flush=True)
+
+    nq = n * len(transforms)
+    print(f"\n## Quality: {nq} queries x {n} originals; "
+          f"{sum(len(x) for x in neg_scores['engine'])} ordinary negative pairs, "
+          f"{sum(len(x) for x in hard_neg['engine'])} hard negatives (same app/bank)")
+    print(f"engine candidates per query (radius {SEARCH_RADIUS}): {n_candidates / nq:.1f}; "
+          f"engine time per query (signatures + search + verify): "
+          f"{1000 * t_engine / nq:.1f} ms")
+    for fmr in (1e-3, 1e-4):
+        print(f"\n### Recall at false-match rate <= {fmr:.2%}")
+        header = "| transform | " + " | ".join(pos_scores) + " |"
+        print(header)
+        print("|" + "---|" * (len(pos_scores) + 1))
+        thr = {}
+        for m in pos_scores:
+            neg = np.concatenate(neg_scores[m])
+            thr[m] = max(threshold_at(neg, fmr), 1e-9 if m.startswith("engine") else -np.inf)
+        means = {m: [] for m in pos_scores}
+        for t in transforms:
+            row = []
+            for m in pos_scores:
+                r = float(np.mean(np.array(pos_scores[m][t]) >= thr[m]))
+                means[m].append(r)
+                row.append(f"{r:.3f}")
+            print(f"| {t} | " + " | ".join(row) + " |")
+        print("| **mean** | " + " | ".join(f"**{np.mean(means[m]):.3f}**" for m in means) + " |")
+        hn = {m: float(np.mean(np.concatenate(hard_neg[m]) >= thr[m])) for m in pos_scores}
+        print("| hard negatives matched | " + " | ".join(f"{hn[m]:.4f}" for m in hn) + " |")
+        print("thresholds: " + ", ".join(f"{m}={thr[m]:.4g}" for m in thr))
+
+    rel_names = ["resized", "cropped", "edited", "template", "similar", "none", "not found"]
+    for label, rels in (("compare, signatures only", relations),
+                        ("compare + compare_images on duplicates", relations_px)):
+        print(f"\n### Engine relation of each copy to its own original ({label})")
+        print("| transform | " + " | ".join(rel_names) + " |")
+        print("|" + "---|" * (len(rel_names) + 1))
+        for t in transforms:
+            nf = relations[t].get("not found", 0)
+            row = [str(rels[t].get(r, 0) if r != "not found" else nf) for r in rel_names]
+            print(f"| {t} | " + " | ".join(row) + " |")
+    radii = (4, 8, 10, 12, 14, 16)
+    print("\n### Candidate stage: share of copies whose best key pair is within radius r")
+    print("| transform | " + " | ".join(f"r<={r}" for r in radii) + " |")
+    print("|" + "---|" * (len(radii) + 1))
+    for t in transforms:
+        dd = np.array(key_dist[t])
+        print(f"| {t} | " + " | ".join(f"{np.mean(dd <= r):.3f}" for r in radii) + " |")
+    for label, hard, rels in (("signatures", hard_relations, relations),
+                              ("signatures + pixels", hard_relations_px, relations_px)):
+        total_hard = sum(hard.values())
+        dup_hard = sum(v for k, v in hard.items() if k in DUPLICATE_RELATIONS)
+        print(f"\n{label}: hard-negative candidates verified: {total_hard}; relations: "
+              f"{dict(sorted(hard.items()))}; called duplicates: {dup_hard} "
+              f"({dup_hard / max(1, total_hard):.2%} of candidates, "
+              f"{dup_hard / max(1, sum(len(x) for x in hard_neg['engine'])):.2%} of all "
+              f"hard-negative pairs)")
+        if "local_edit_10" in rels:
+            e = rels["local_edit_10"].get("edited", 0)
+            print(f"{label}: local edits called edited: {e}/{n} = {e / n:.3f}")
+
+    speed(orig_bytes, t_ref)
+    if args.scale:
+        scaling([int(s) for s in args.scale.split(",")], args.queries,
+                [int(r) for r in args.radii.split(",")], args.chunks)
+
+
+def speed(orig_bytes: list[bytes], t_ref: float) -> None:
+    print(f"\n## Speed (one core, CPU time)\nsignatures of the {len(orig_bytes)} originals, decode "
+          f"included: {len(orig_bytes) / t_ref:.0f} images/s")
+    from build_dataset import render_chat
+
+    shots = []
+    for i in range(20):
+        buf = io.BytesIO()
+        img = render_chat(5000 + i, "greenapp")
+        if i % 2:
+            img.save(buf, format="JPEG", quality=90)
+        else:
+            img.save(buf, format="PNG")
+        shots.append(buf.getvalue())
+    decoded = [decode(b, 10**9) for b in shots]
+    rows = []
+    for label, fn in (
+        ("decode only", lambda i: decode(shots[i], 10**9)),
+        ("engine signatures (decoded input)", lambda i: compute_signatures(decoded[i])),
+        ("engine signatures, decode included",
+         lambda i: compute_signatures(decode(shots[i], 10**9))),
+        ("imagehash pHash (decoded input)", lambda i: phash64(decoded[i].image)),
+        ("PDQ (decoded input)", lambda i: pdq256(decoded[i].image)),
+    ):
+        reps = 3
+        t = _clock()
+        for _ in range(reps):
+            for i in range(len(shots)):
+                fn(i)
+        rate = reps * len(shots) / (_clock() - t)
+        rows.append((label, rate))
+    print("1080x2340 chat screenshots (half PNG, half JPEG q90):")
+    print("| step | images/s |\n|---|---|")
+    for label, rate in rows:
+        print(f"| {label} | {rate:.0f} |")
+    sig = compute_signatures(decoded[0])
+    print(f"signature record: {len(sig.to_bytes())} bytes, {len(index_keys(sig))} index keys")
+
+
+def scaling(sizes: list[int], nq: int, radii: list[int], chunks: int) -> None:
+    print(f"\n## Index scaling ({chunks} chunks): random 64-bit keys, queries = stored key "
+          f"with 0-9 bits flipped, radius {radii}, limit 50, CPU time per query")
+    print("| keys | build s | bytes/key | radius | MIH p50 ms | MIH p99 ms | "
+          "brute p50 ms | brute p99 ms | same results |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    rng = np.random.default_rng(7)
+    for size in sizes:
+        keys = rng.integers(0, np.iinfo(np.int64).max, size, dtype=np.int64).astype(np.uint64)
+        keys ^= rng.integers(0, 2, size).astype(np.uint64) << np.uint64(63)
+        ids = np.arange(size, dtype=np.int64)
+        idx = HammingIndex(chunks)
+        t = _clock()
+        idx.add_many(ids, keys)
+        build = _clock() - t
+        for radius in radii:
+            lat, brute, same = [], [], 0
+            for _ in range(nq):
+                k = int(keys[rng.integers(size)])
+                for b in rng.choice(64, int(rng.integers(0, 10)), replace=False):
+                    k ^= 1 << int(b)
+                t = _clock()
+                got = idx.search(k, radius, 50)
+                lat.append(_clock() - t)
+                t = _clock()
+                ref = brute_force_search(keys, ids, k, radius, 50)
+                brute.append(_clock() - t)
+                same += got == ref
+            p = np.percentile(np.array(lat) * 1e3, [50, 99])
+            b = np.percentile(np.array(brute) * 1e3, [50, 99])
+            print(f"| {size:.0e} | {build:.1f} | {idx.nbytes() / size:.1f} | {radius} | "
+                  f"{p[0]:.3f} | {p[1]:.3f} | {b[0]:.2f} | {b[1]:.2f} | {same}/{nq} |",
+                  flush=True)
+        del idx, keys, ids
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,234 @@
+"""In-memory Hamming index over 64-bit keys: multi-index hashing in numpy.
+
+Each key is split into `chunks` sub-keys (default 3: 21 + 21 + 22 bits). By
+pigeonhole, a key within distance r of the query agrees with it within floor(r / chunks)
+bits on at least one chunk, so a search probes, in every chunk table, all sub-keys
+within that radius (254 probes per table at r = 8), gathers the rows found there and
+checks the full distance with a popcount. Tables are CSR arrays (2^22 + 1 bucket
+offsets, 16 MB, plus one uint32 row per key): 28 bytes per key plus the fixed offsets.
+Measured at 10^7 random keys, r = 8: 4 x 16-bit chunks 4.1 ms median, brute force
+30 ms; the 3-chunk layout probes ~30x fewer rows (bench/duplicates.py prints it).
+
+Adds go to an unindexed tail that is searched by brute force and folded into the
+tables when it grows past an eighth of the indexed part, so loading from the database
+and catching up by id both stay cheap.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+from itertools import combinations
+
+import numpy as np
+
+# Past this many probes per table a linear scan of the keys is as fast.
+_MAX_PROBES = 8000
+_MIN_TAIL = 4096
+# Below this many keys a linear popcount scan beats the tables (and their 32 MB of
+# bucket offsets), so small indexes never build them.
+_MIN_TABLE_KEYS = 65_536
+
+_POPCOUNT8 = np.array([bin(i).count("1") for i in range(256)], dtype=np.uint8)
+
+
+def popcount64(x: np.ndarray) -> np.ndarray:
+    """Bit count of every uint64 in `x`, as uint8."""
+    if hasattr(np, "bitwise_count"):  # numpy >= 2.0 has a native one
+        return np.bitwise_count(x).astype(np.uint8)
+    as_bytes = x.view(np.uint8).reshape(*x.shape, 8)
+    return _POPCOUNT8[as_bytes].sum(axis=-1, dtype=np.uint8)
+
+
+@lru_cache(maxsize=32)
+def _probe_masks(bits: int, radius: int) -> np.ndarray:
+    """Every `bits`-wide mask with at most `radius` bits set."""
+    masks = [0]
+    for r in range(1, radius + 1):
+        for combo in combinations(range(bits), r):
+            m = 0
+            for b in combo:
+                m |= 1 << b
+            masks.append(m)
+    return np.array(masks, dtype=np.uint32)
+
+
+def _probe_count(bits: int, radius: int) -> int:
+    return sum(math.comb(bits, r) for r in range(radius + 1))
+
+
+class _Grow:
+    """A growable 1-D numpy array (amortised O(1) append)."""
+
+    def __init__(self, dtype: type[np.generic]) -> None:
+        self._a = np.empty(1024, dtype=dtype)
+        self.n = 0
+
+    def extend(self, values: np.ndarray) -> None:
+        need = self.n + len(values)
+        if need > len(self._a):
+            bigger = np.empty(max(need, 2 * len(self._a)), dtype=self._a.dtype)
+            bigger[: self.n] = self._a[: self.n]
+            self._a = bigger
+        self._a[self.n : need] = values
+        self.n = need
+
+    def view(self) -> np.ndarray:
+        return self._a[: self.n]
+
+    def clear(self) -> None:
+        self.n = 0
+
+    @property
+    def nbytes(self) -> int:
+        return int(self._a.nbytes)
+
+
+class HammingIndex:
+    """Incremental index of (item_id, 64-bit key) pairs; an item may have many keys."""
+
+    def __init__(self, chunks: int = 3) -> None:
+        # Two chunks would need 2^32 bucket offsets per table.
+        if chunks not in (3, 4):
+            raise ValueError("chunks must be 3 or 4")
+        self._chunks = chunks
+        # Bit widths of the sub-keys, low bits first: 3 chunks give 21 + 21 + 22.
+        base = 64 // chunks
+        self._widths = [base] * (chunks - 1) + [64 - base * (chunks - 1)]
+        self._shifts = [base * c for c in range(chunks)]
+        self._keys = np.empty(0, dtype=np.uint64)
+        self._ids = np.empty(0, dtype=np.int64)
+        self._offsets: list[np.ndarray] = []  # per chunk: bucket start rows, uint32
+        self._rows: list[np.ndarray] = []  # per chunk: key rows sorted by sub-key, uint32
+        self._tail_keys = _Grow(np.uint64)
+        self._tail_ids = _Grow(np.int64)
+        self._last_item_id = 0
+
+    def __len__(self) -> int:
+        """Number of keys (not items) in the index."""
+        return len(self._keys) + self._tail_keys.n
+
+    @property
+    def last_item_id(self) -> int:
+        """Highest item id added so far (0 when empty): catch up from the DB after it."""
+        return self._last_item_id
+
+    def add(self, item_id: int, key: int) -> None:
+        self.add_many(np.array([item_id], dtype=np.int64), np.array([key], dtype=np.uint64))
+
+    def add_many(self, item_ids: np.ndarray | list[int], keys: np.ndarray | list[int]) -> None:
+        """Add keys in bulk; item ids must not go below `last_item_id`."""
+        ids = np.asarray(item_ids, dtype=np.int64)
+        ks = np.asarray(keys, dtype=np.uint64)
+        if ids.shape != ks.shape or ids.ndim != 1:
+            raise ValueError("item_ids and keys must be 1-D and of equal length")
+        if len(ids) == 0:
+            return
+        if ids[0] < self._last_item_id or (len(ids) > 1 and np.any(np.diff(ids) < 0)):
+            raise ValueError("item ids must be added in increasing order")
+        self._tail_ids.extend(ids)
+        self._tail_keys.extend(ks)
+        self._last_item_id = int(ids[-1])
+        if self._tail_keys.n > max(_MIN_TAIL, len(self._keys) // 8):
+            self._rebuild()
+
+    def _rebuild(self) -> None:
+        self._keys = np.concatenate([self._keys, self._tail_keys.view()])
+        self._ids = np.concatenate([self._ids, self._tail_ids.view()])
+        self._tail_keys.clear()
+        self._tail_ids.clear()
+        self._offsets, self._rows = [], []
+        if len(self._keys) < _MIN_TABLE_KEYS:
+            return
+        for width, shift in zip(self._widths, self._shifts, strict=True):
+            nb = 1 << width
+            sub = ((self._keys >> np.uint64(shift)) & np.uint64(nb - 1)).astype(np.uint32)
+            rows = np.argsort(sub, kind="stable").astype(np.uint32)
+            counts = np.bincount(sub, minlength=nb)
+            offsets = np.zeros(nb + 1, dtype=np.uint32)
+            np.cumsum(counts, out=offsets[1:])
+            self._offsets.append(offsets)
+            self._rows.append(rows)
+
+    def nbytes(self) -> int:
+        """Memory held by the index's arrays."""
+        total = self._keys.nbytes + self._ids.nbytes
+        total += sum(o.nbytes for o in self._offsets) + sum(r.nbytes for r in self._rows)
+        return total + self._tail_keys.nbytes + self._tail_ids.nbytes
+
+    def _candidate_rows(self, key: int, max_distance: int) -> np.ndarray | None:
+        """Rows of the indexed part that share a near sub-key; None means scan them all."""
+        radius = max_distance // self._chunks
+        if not self._rows or _probe_count(max(self._widths), radius) > _MAX_PROBES:
+            return None
+        found: list[np.ndarray] = []
+        for c, (width, shift) in enumerate(zip(self._widths, self._shifts, strict=True)):
+            sub = (key >> shift) & ((1 << width) - 1)
+            probes = _probe_masks(width, radius) ^ np.uint32(sub)
+            starts = self._offsets[c][probes]
+            ends = self._offsets[c][probes + 1]
+            lens = (ends - starts).astype(np.int64)
+            total = int(lens.sum())
+            if total == 0:
+                continue
+            # Concatenate the ranges [start, end) without a Python loop.
+            nz = lens > 0
+            starts, lens = starts[nz].astype(np.int64), lens[nz]
+            first = np.repeat(starts - np.concatenate(([0], np.cumsum(lens)[:-1])), lens)
+            found.append(self._rows[c][first + np.arange(total)])
+        if not found:
+            return np.empty(0, dtype=np.uint32)
+        # Rows found in several tables repeat; `_best_per_item` drops the repeats.
+        return np.concatenate(found)
+
+    def search(self, key: int, max_distance: int, limit: int) -> list[tuple[int, int]]:
+        """Items with a key within `max_distance` bits: (item_id, distance), nearest first."""
+        return self.search_many([key], max_distance, limit)
+
+    def search_many(
+        self, keys: list[int], max_distance: int, limit: int
+    ) -> list[tuple[int, int]]:
+        """Like `search` for several query keys at once; an item's best distance counts."""
+        key_arr = np.asarray(keys, dtype=np.uint64)
+        id_parts: list[np.ndarray] = []
+        dist_parts: list[np.ndarray] = []
+        for q in key_arr:
+            if len(self._keys):
+                rows = self._candidate_rows(int(q), max_distance)
+                cand_keys = self._keys if rows is None else self._keys[rows]
+                cand_ids = self._ids if rows is None else self._ids[rows]
+                d = popcount64(cand_keys ^ q)
+                ok = d <= max_distance
+                id_parts.append(cand_ids[ok])
+                dist_parts.append(d[ok])
+            if self._tail_keys.n:
+                d = popcount64(self._tail_keys.view() ^ q)
+                ok = d <= max_distance
+                id_parts.append(self._tail_ids.view()[ok])
+                dist_parts.append(d[ok])
+        return _best_per_item(id_parts, dist_parts, limit)
+
+
+def _best_per_item(
+    id_parts: list[np.ndarray], dist_parts: list[np.ndarray], limit: int
+) -> list[tuple[int, int]]:
+    if not id_parts:
+        return []
+    ids = np.concatenate(id_parts)
+    dists = np.concatenate(dist_parts).astype(np.int64)
+    if len(ids) == 0:
+        return []
+    order = np.lexsort((ids, dists))  # by distance, then id
+    ids, dists = ids[order], dists[order]
+    _, first = np.unique(ids, return_index=True)
+    first.sort()
+    return [(int(ids[i]), int(dists[i])) for i in first[:limit]]
+
+
+def brute_force_search(
+    keys: np.ndarray, ids: np.ndarray, key: int, max_distance: int, limit: int
+) -> list[tuple[int, int]]:
+    """Reference linear scan with the same result order as `HammingIndex.search`."""
+    d = popcount64(keys ^ np.uint64(key))
+    ok = d <= max_distance
+    return _best_per_item([ids[ok]], [d[ok]], limit)

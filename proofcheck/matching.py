@@ -1,0 +1,665 @@
+"""Pair verification: is a candidate really the same image, and what changed?
+
+Two levels share one idea: the pair of keys that matched tells how the two images
+line up (which region of one is the other's canonical region), a small search around
+that alignment refines it, and a cell-by-cell comparison of the aligned images decides:
+
+- nothing differs: `resized` (whole images match) or `cropped` (one is a part of the
+  other, or the other with a border, caption bar or another phone's chrome);
+- differences confined to one compact region: `edited`, with that region's box;
+- differences spread over the image although the layout lines up: `template` (same
+  app or bank, other content) — never a duplicate;
+- otherwise `similar` when the hashes are still close, or no match.
+
+Alignment: the matched key pair gives a first guess; an FFT cross-correlation of the
+two grids over a few scales and small rotations finds the shift, and a short local
+search polishes it. The verdict comes from the alignment that fits best, not from the
+most favourable one.
+
+`compare` works on signatures alone (the 1 KB thumbnail stored in them), so the
+worker can verify candidates without fetching blobs. It sees layout, not small print:
+two receipts of one bank that differ only in names and numbers can pass for `edited`
+or even `resized` there. `compare_images` repeats the comparison on pixels at 8x the
+resolution; for images framed alike it turns such pairs into `template`, and it gives
+edits a tight box. `find_matches` does both when given the images, which is what the
+worker should do for every candidate that `compare` calls a duplicate.
+`diff_heatmap_png` renders the evidence.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+from PIL import Image, ImageDraw
+from scipy import ndimage
+
+from proofcheck.hashing import WINDOWS, Signatures, compute_signatures, index_keys
+from proofcheck.imaging import DecodedImage
+from proofcheck.index import HammingIndex, popcount64
+
+RELATIONS = ("exact", "resized", "cropped", "edited", "template", "similar")
+DUPLICATE_RELATIONS = frozenset({"exact", "resized", "cropped", "edited"})
+
+# Hamming radius for candidates (index search) and for trying a key pair as an
+# alignment. Chosen on bench/duplicates.py: rotations and re-screenshots sit at 10-16.
+SEARCH_RADIUS = 16
+# Global keys this close mean the two images are framed alike (resized, not cropped).
+FRAME_RADIUS = 10
+# Key pairs tried per candidate, best first.
+MAX_ALIGNMENTS = 3
+# Past this distance of the best key pair, a layout-level likeness is not even similar.
+SIMILAR_RADIUS = 12
+
+# Cell differences are in grey levels after matching the other's brightness and
+# contrast to the query's over the overlap. A cell has changed when its difference is
+# above CELL_CHANGED and NOISE_FACTOR times the pair's 75th-percentile difference.
+CELL_CHANGED = 6.0
+NOISE_FACTOR = 4.0
+# Same content: median cell difference at most this share of the query's contrast.
+SAME_MAX_REL_ERROR = 0.16
+# Same layout with other content (template): median difference below this share.
+TEMPLATE_MAX_REL_ERROR = 0.3
+# A change smaller than this many cells is resampling noise.
+MIN_CHANGE_CELLS = 3
+MIN_CHANGE_SHARE = 0.006
+# An edit is one changed region covering at most this share of the overlap.
+EDIT_MAX_BOX = 0.35
+# Cell change threshold on unsmoothed thumbnails of a whole-image pair.
+RAW_CELL_CHANGED = 5.0
+# Rotations tried when registering, degrees (the refinement adds +-1).
+ROTATIONS_DEG = (-6.0, -3.0, 3.0, 6.0)
+# Whole-image alignment good enough to stop searching: median cell difference at most
+# this share of the query's contrast.
+GOOD_FIT = 0.03
+# Overlap must cover this much of the smaller canonical region to be a verdict at all.
+MIN_COVERAGE = 0.45
+
+
+@dataclass(frozen=True)
+class PairVerdict:
+    """How the query relates to another image."""
+
+    relation: str  # one of RELATIONS
+    distance: int  # Hamming distance of the key pair the alignment came from
+    changed_box: tuple[int, int, int, int] | None  # x, y, w, h in query pixels (edited)
+    score: float  # 0..1, higher = more surely the same picture
+
+    @property
+    def is_duplicate(self) -> bool:
+        return self.relation in DUPLICATE_RELATIONS
+
+
+@dataclass(frozen=True)
+class _Alignment:
+    """Maps the other's pixel coordinates to the query's: q = R(rot) diag(sx, sy) o + t."""
+
+    sx: float
+    sy: float
+    tx: float
+    ty: float
+    flip: bool  # the other is mirrored left-right relative to the query
+    distance: int
+    whole: bool  # the whole images matched (global or canonical keys)
+    frame: bool = False  # the global keys match too: same framing, not only content
+    rot: float = 0.0  # radians
+
+
+def _to_other(al: _Alignment, qx: np.ndarray, qy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Inverse mapping: query pixel coordinates to the other's."""
+    dx, dy = qx - al.tx, qy - al.ty
+    if al.rot:
+        c, s = np.cos(al.rot), np.sin(al.rot)
+        dx, dy = c * dx + s * dy, -s * dx + c * dy
+    return dx / al.sx, dy / al.sy
+
+
+# ---------------------------------------------------------------- key alignment
+
+
+def _key_regions(sig: Signatures) -> list[tuple[float, float, float, float]]:
+    """The region (x, y, w, h in pixels) each key of `_all_keys` hashes."""
+    bx, by, bw, bh = sig.canon_box
+    regions = [(0.0, 0.0, float(sig.width), float(sig.height)),
+               (float(bx), float(by), float(bw), float(bh)),
+               (float(bx), float(by), float(bw), float(bh))]
+    for fx, fy, fw, fh in WINDOWS:
+        regions.append((bx + fx * bw, by + fy * bh, fw * bw, fh * bh))
+    return regions
+
+
+def _all_keys(sig: Signatures) -> np.ndarray:
+    return np.array([sig.global_hash, sig.canon_hash, sig.flip_hash, *sig.window_hashes],
+                    dtype=np.uint64)
+
+
+def _alignments(query: Signatures, other: Signatures) -> list[_Alignment]:
+    qk, ok = _all_keys(query), _all_keys(other)
+    dist = popcount64(qk[:, None] ^ ok[None, :]).astype(np.int64)
+    # The flip key only pairs with the other's canonical key; windows never pair with
+    # windows (two crops of a third image are not evidence about each other's pixels).
+    allowed = np.ones_like(dist, dtype=bool)
+    allowed[2, :] = False
+    allowed[:, 2] = False
+    allowed[3:, 3:] = False
+    allowed[0, 3:] = False
+    allowed[3:, 0] = False
+    qflip = 2, 1
+    pairs = [(int(dist[i, j]), i, j) for i, j in zip(*np.nonzero(allowed), strict=True)]
+    pairs.append((int(dist[qflip]), *qflip))
+    # Prefer whole-image pairs on ties: they are the simplest explanation.
+    pairs.sort(key=lambda p: (p[0], p[1] > 2 or p[2] > 2))
+    qr, orr = _key_regions(query), _key_regions(other)
+    # Borders, caption bars and another phone's chrome change the global hash but not
+    # the canonical one: content equal, framing not, which is a crop in reverse.
+    frame = int(dist[0, 0]) <= FRAME_RADIUS
+    out: list[_Alignment] = []
+    for d, i, j in pairs[:MAX_ALIGNMENTS]:
+        if d > SEARCH_RADIUS:
+            break
+        (qx, qy, qw, qh), (ox, oy, ow, oh) = qr[i], orr[j]
+        sx, sy = qw / ow, qh / oh
+        whole = i < 3 and j < 3
+        if whole:
+            # A flip pair compares the query with the mirrored other, otherwise as usual.
+            out.append(_Alignment(sx, sy, qx - sx * ox, qy - sy * oy, i == 2, d, True,
+                                  i == 2 or frame))
+            continue
+        # A crop keeps the scale of both axes equal, but a window and a crop of another
+        # shape still hash alike: try each axis's scale, centres on each other.
+        for s in sorted({round(sx, 3), round(sy, 3)}):
+            tx = qx + qw / 2 - s * (ox + ow / 2)
+            ty = qy + qh / 2 - s * (oy + oh / 2)
+            out.append(_Alignment(s, s, tx, ty, False, d, False))
+    return out
+
+
+# ------------------------------------------------------------ aligned comparison
+
+
+@dataclass(frozen=True)
+class _Grid:
+    """A grey image of a canonical region: `pixels` covers `box` of the full image."""
+
+    pixels: np.ndarray  # float32, rows x cols
+    box: tuple[float, float, float, float]
+    raw: np.ndarray | None = None  # the same before smoothing, where kept
+
+    def unsmoothed(self) -> _Grid:
+        return _Grid(self.raw, self.box) if self.raw is not None else self
+
+    def mirrored(self) -> _Grid:
+        raw = self.raw[:, ::-1].copy() if self.raw is not None else None
+        return _Grid(self.pixels[:, ::-1].copy(), self.box, raw)
+
+
+# Grids are smoothed before comparison: two grids of one picture sampled at different
+# phases or scales differ by aliasing of text-sized detail, which smoothing removes
+# while a repainted region several cells wide survives it.
+GRID_BLUR = 0.8
+
+
+def _smooth(pixels: np.ndarray) -> np.ndarray:
+    return ndimage.gaussian_filter(pixels.astype(np.float32), GRID_BLUR, mode="nearest")
+
+
+def _sig_grid(sig: Signatures) -> _Grid:
+    bx, by, bw, bh = sig.canon_box
+    thumb = sig.thumb_array().astype(np.float32)
+    return _Grid(_smooth(thumb), (float(bx), float(by), float(bw), float(bh)), thumb)
+
+
+def _sample(grid: _Grid, xs: np.ndarray, ys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Bilinear samples of `grid` at image coordinates; second value marks valid ones."""
+    bx, by, bw, bh = grid.box
+    rows, cols = grid.pixels.shape
+    u = (xs - bx) / bw * cols - 0.5
+    v = (ys - by) / bh * rows - 0.5
+    valid = (u >= -0.5) & (u <= cols - 0.5) & (v >= -0.5) & (v <= rows - 0.5)
+    u = np.clip(u, 0, cols - 1)
+    v = np.clip(v, 0, rows - 1)
+    u0 = np.minimum(u.astype(np.int64), cols - 2) if cols > 1 else np.zeros_like(u, int)
+    v0 = np.minimum(v.astype(np.int64), rows - 2) if rows > 1 else np.zeros_like(v, int)
+    fu, fv = u - u0, v - v0
+    p = grid.pixels
+    u1 = np.minimum(u0 + 1, cols - 1)
+    v1 = np.minimum(v0 + 1, rows - 1)
+    top = p[v0, u0] * (1 - fu) + p[v0, u1] * fu
+    bottom = p[v1, u0] * (1 - fu) + p[v1, u1] * fu
+    return (top * (1 - fv) + bottom * fv).astype(np.float32), valid
+
+
+@dataclass(frozen=True)
+class _Comparison:
+    diff: np.ndarray  # per query cell, grey levels; NaN outside the overlap
+    error: float  # mean diff over the overlap
+    coverage_query: float  # share of the query's canonical region the other covers
+    coverage_other: float  # share of the other's canonical region inside the query's
+    alignment: _Alignment
+
+
+@lru_cache(maxsize=64)
+def _cell_centres(box: tuple[float, float, float, float], rows: int,
+                  cols: int) -> tuple[np.ndarray, np.ndarray]:
+    bx, by, bw, bh = box
+    xs = bx + (np.arange(cols, dtype=np.float32) + 0.5) * bw / cols
+    ys = by + (np.arange(rows, dtype=np.float32) + 0.5) * bh / rows
+    gx, gy = np.meshgrid(xs, ys)
+    return gx, gy
+
+
+def _compare_aligned(q: _Grid, o: _Grid, al: _Alignment) -> _Comparison | None:
+    rows, cols = q.pixels.shape
+    _, _, bw, bh = q.box
+    gx, gy = _cell_centres(q.box, rows, cols)
+    ox, oy = _to_other(al, gx, gy)
+    # Compare at the coarser of the two resolutions: a fine grid against a coarse one
+    # differs by detail that only one of them resolves.
+    ratio = (abs(al.sx) * o.box[2] / o.pixels.shape[1]) / (bw / cols)
+    qpix = q.pixels
+    if ratio > 1.1:
+        qpix = ndimage.gaussian_filter(qpix, 0.5 * np.sqrt(ratio * ratio - 1), mode="nearest")
+    elif ratio < 0.9:
+        o = _Grid(ndimage.gaussian_filter(o.pixels, 0.5 * np.sqrt(1 / ratio**2 - 1),
+                                          mode="nearest"), o.box)
+    other, valid = _sample(o, ox, oy)
+    n = int(valid.sum())
+    if n < 16:
+        return None
+    a = qpix[valid]
+    b = other[valid]
+    # Brightness/contrast changes and grayscale conversion are not edits.
+    sa, sb = float(a.std()), float(b.std())
+    b = (b - b.mean()) * (sa / sb if sb > 1e-3 and sa > 1e-3 else 1.0) + a.mean()
+    diff = np.full(q.pixels.shape, np.nan, dtype=np.float32)
+    diff[valid] = np.abs(a - b)
+    obw, obh = o.box[2], o.box[3]
+    cov_q = n / valid.size
+    cov_o = min(1.0, n * (bw / cols) * (bh / rows) / abs(al.sx * al.sy) / (obw * obh))
+    return _Comparison(diff, float(np.nanmean(diff)), cov_q, cov_o, al)
+
+
+def _refine(q: _Grid, o: _Grid, al: _Alignment, register: bool = True) -> _Comparison | None:
+    """Best comparison over small shifts and scale changes around `al`.
+
+    Window keys place a crop only to within half a grid step (~5% of a side), which
+    on a text screenshot is the difference between rows lining up or not.
+    """
+    rows, cols = q.pixels.shape
+    cell_x, cell_y = q.box[2] / cols, q.box[3] / rows
+    best = _compare_aligned(q, o, al)
+    if best is not None and _fits_well(best, q):
+        return best  # a resized or recompressed copy: the keys aligned it already
+    if register:
+        found = _register(q, o, al)
+        if found is not None and (best is None or found.error < best.error):
+            best = found
+
+    def shifted(base: _Alignment, dx: float, dy: float, ds: float,
+                dr: float = 0.0) -> _Alignment:
+        # Scale and rotate about the query's centre so they do not also shift.
+        cx, cy = q.box[0] + q.box[2] / 2, q.box[1] + q.box[3] / 2
+        s = 1.0 + ds
+        ux, uy = (base.tx - cx) * s, (base.ty - cy) * s
+        c, sn = np.cos(dr), np.sin(dr)
+        return _Alignment(base.sx * s, base.sy * s, c * ux - sn * uy + cx + dx,
+                          sn * ux + c * uy + cy + dy, base.flip, base.distance, base.whole,
+                          base.frame, base.rot + dr)
+
+    # Shifts first, then scale at the best shift: a coordinate descent, 11 comparisons.
+    passes = ((0.35, 1, 0.015),) if register else ((1.0, 2, 0.04), (0.35, 1, 0.015))
+    for step, span, scale_step in passes:
+        centre = best.alignment if best else al
+        moves = [(ix * step * cell_x, iy * step * cell_y, 0.0)
+                 for iy in range(-span, span + 1) for ix in range(-span, span + 1)]
+        one_degree = float(np.radians(1.0))
+        stages = (
+            [(dx, dy, ds, 0.0) for dx, dy, ds in moves],
+            [(0.0, 0.0, -scale_step, 0.0), (0.0, 0.0, scale_step, 0.0)],
+            [(0.0, 0.0, 0.0, -one_degree), (0.0, 0.0, 0.0, one_degree)],
+        )
+        for stage in stages:
+            for dx, dy, ds, dr in stage:
+                cand = _compare_aligned(q, o, shifted(centre, dx, dy, ds, dr))
+                if cand and cand.coverage_query > 0.3 and (
+                    best is None or cand.error < best.error - 0.05
+                ):
+                    best = cand
+            centre = best.alignment if best else al
+    return best
+
+
+def _fits_well(c: _Comparison, q: _Grid) -> bool:
+    """Nearly every cell agrees: no search can improve the alignment meaningfully."""
+    if c.coverage_query < 0.9 or c.coverage_other < 0.9:
+        return False
+    return float(np.nanmedian(c.diff)) <= GOOD_FIT * max(8.0, float(q.pixels.std()))
+
+
+def _scales(al: _Alignment) -> list[tuple[float, float]]:
+    """(sx, sy) to try: around the key pair's for whole images, a range for crops."""
+    if al.whole:
+        return [(al.sx * f, al.sy * f) for f in (0.96, 1.0, 1.04)]
+    lo, hi = min(al.sx, al.sy) * 0.92, max(al.sx, al.sy) * 1.08
+    n = max(2, int(np.ceil(np.log(hi / lo) / np.log(1.04))) + 1)
+    return [(v, v) for v in np.geomspace(lo, hi, n)]
+
+
+def _register(q: _Grid, o: _Grid, al: _Alignment) -> _Comparison | None:
+    """Best alignment over scales, with the shift found by FFT cross-correlation.
+
+    The key pair only says which regions look alike; a crop's real offset and scale
+    can be far from its window's (a full-width crop against a square-fraction window).
+    """
+    rows, cols = q.pixels.shape
+    cell_x, cell_y = q.box[2] / cols, q.box[3] / rows
+    qz = q.pixels - q.pixels.mean()
+    fq = np.fft.rfft2
+    best: _Comparison | None = None
+    # Small rotations too (a tilted re-shoot or edit); the refinement then tries
+    # a degree either side of the best.
+    poses = [(sx, sy, float(np.radians(a))) for sx, sy in _scales(al)
+             for a in (0.0, *ROTATIONS_DEG)]
+    for sx, sy, rot in poses:
+        trial = _Alignment(sx, sy, 0.0, 0.0, al.flip, al.distance, al.whole, al.frame, rot)
+        # The other's canonical region mapped with t = 0, rasterised on the query's cells.
+        bx, by, bw, bh = o.box
+        corners_x = np.array([bx, bx + bw, bx, bx + bw])
+        corners_y = np.array([by, by, by + bh, by + bh])
+        c, sn = np.cos(rot), np.sin(rot)
+        px = c * sx * corners_x - sn * sy * corners_y
+        py = sn * sx * corners_x + c * sy * corners_y
+        minx, miny = float(px.min()), float(py.min())
+        ow = round((float(px.max()) - minx) / cell_x)
+        oh = round((float(py.max()) - miny) / cell_y)
+        if not (4 <= ow <= 4 * cols and 4 <= oh <= 4 * rows):
+            continue
+        gx, gy = _cell_centres((minx, miny, ow * cell_x, oh * cell_y), oh, ow)
+        vals, valid = _sample(o, *_to_other(trial, gx, gy))
+        if valid.sum() < 16:
+            continue
+        oz = np.where(valid, vals - vals[valid].mean(), 0.0)
+        shape = (rows + oh, cols + ow)
+        corr = np.fft.irfft2(fq(qz, shape) * np.conj(fq(oz, shape)), shape)
+        overlap = np.fft.irfft2(
+            fq(np.ones_like(qz), shape) * np.conj(fq(valid.astype(np.float32), shape)), shape
+        )
+        min_cells = MIN_COVERAGE * min(rows * cols, int(valid.sum()))
+        score = np.where(overlap >= min_cells, corr / np.maximum(overlap, 1.0), -np.inf)
+        iy, ix = (int(v) for v in np.unravel_index(int(np.argmax(score)), shape))
+        if not np.isfinite(score[iy, ix]):
+            continue
+        # Circular shifts: past the query's extent they are negative offsets.
+        dy = iy - shape[0] if iy > rows else iy
+        dx = ix - shape[1] if ix > cols else ix
+        cand_al = _Alignment(sx, sy, q.box[0] + dx * cell_x - minx,
+                             q.box[1] + dy * cell_y - miny, al.flip, al.distance, al.whole,
+                             al.frame, rot)
+        cand = _compare_aligned(q, o, cand_al)
+        if cand is not None and (best is None or cand.error < best.error):
+            best = cand
+    return best
+
+
+def _components(changed: np.ndarray, min_cells: int,
+                merge: int = 1) -> list[tuple[int, int, int, int, int]]:
+    """Changed regions as (col, row, ncols, nrows, cells), lone noisy cells dropped.
+
+    Cells one apart are merged (a repainted number is several nearby cells); a single
+    changed cell with no changed neighbour is JPEG or resampling noise.
+    """
+    labels, _count = ndimage.label(ndimage.binary_dilation(changed, iterations=merge))
+    out = []
+    for i, sl in enumerate(ndimage.find_objects(labels), start=1):
+        if sl is None:
+            continue
+        cells = int((changed[sl] & (labels[sl] == i)).sum())
+        if cells < min_cells:
+            continue
+        rows, cols = sl
+        out.append((cols.start, rows.start, cols.stop - cols.start, rows.stop - rows.start,
+                    cells))
+    return out
+
+
+def _verdict(c: _Comparison, q: _Grid, cell_min: float, rim: int = 1,
+             merge: int = 1) -> PairVerdict | None:
+    al = c.alignment
+    if min(c.coverage_query, c.coverage_other) < MIN_COVERAGE:
+        return None
+    valid = ~np.isnan(c.diff)
+    d = c.diff[valid]
+    qpix = q.pixels[valid]
+    contrast = max(8.0, float(qpix.std()))
+    score_base = max(0.0, 1.0 - al.distance / 32.0)
+    # The pair's own noise floor (resampling, JPEG, residual misalignment) sets how
+    # big a cell difference must be to count as a change.
+    # Crops carry more resampling noise than whole-image pairs.
+    factor = NOISE_FACTOR if al.whole else 1.5 * NOISE_FACTOR
+    threshold = max(cell_min, factor * float(np.percentile(d, 75)))
+    # Cells on the rim of the overlap straddle an image edge after resampling.
+    inner = ndimage.binary_erosion(valid, iterations=rim)
+    changed = np.zeros(valid.shape, dtype=bool)
+    changed[inner] = c.diff[inner] > threshold
+    comps = _components(changed, max(MIN_CHANGE_CELLS, round(MIN_CHANGE_SHARE * d.size)),
+                        merge)
+    rel_err = float(np.median(d)) / contrast
+    same_content = rel_err <= SAME_MAX_REL_ERROR
+    if same_content and not comps:
+        same_size = c.coverage_query > 0.9 and c.coverage_other > 0.9
+        relation = "resized" if al.frame and same_size else "cropped"
+        score = 0.5 * score_base + 0.5 * max(0.0, 1.0 - rel_err / SAME_MAX_REL_ERROR)
+        return PairVerdict(relation, al.distance, None, round(score, 4))
+    if same_content and len(comps) == 1:
+        x, y, w, h, _cells = comps[0]
+        if w * h <= EDIT_MAX_BOX * valid.sum():
+            rows, cols = q.pixels.shape
+            bx, by, bw, bh = q.box
+            pixel_box = (
+                round(bx + x * bw / cols), round(by + y * bh / rows),
+                max(1, round(w * bw / cols)), max(1, round(h * bh / rows)),
+            )
+            score = 0.5 * score_base + 0.5 * max(0.0, 1.0 - rel_err / SAME_MAX_REL_ERROR)
+            return PairVerdict("edited", al.distance, pixel_box, round(score, 4))
+    if al.distance <= SIMILAR_RADIUS:
+        relation = "template" if al.whole and rel_err <= TEMPLATE_MAX_REL_ERROR else "similar"
+        return PairVerdict(relation, al.distance, None, round(0.3 * score_base, 4))
+    return None
+
+
+def _rank(v: PairVerdict) -> tuple[int, float]:
+    order = {"exact": 0, "resized": 1, "cropped": 1, "edited": 2, "template": 3, "similar": 4}
+    return order[v.relation], -v.score
+
+
+def _best_verdict(q: _Grid, o: _Grid, alignments: list[_Alignment],
+                  cell_changed: float) -> tuple[PairVerdict, _Comparison] | None:
+    """Verdict from the alignment that explains the pair best (lowest median difference).
+
+    Taking the most favourable verdict instead would let a wrong alignment, whose
+    differences happen to bunch up, call a template pair `edited`.
+    """
+    best: _Comparison | None = None
+    best_err = np.inf
+    for al in alignments:
+        src = o.mirrored() if al.flip else o
+        c = _refine(q, src, al)
+        if c is None or min(c.coverage_query, c.coverage_other) < MIN_COVERAGE:
+            continue
+        # A whole-image alignment is the simpler explanation: a window alignment must
+        # fit clearly better to be preferred (else a template pair, identical but for
+        # a few values, would pass for a crop of itself).
+        if al.whole and _fits_well(c, q):
+            # Aligned cell for cell: compare unsmoothed, where a few changed words
+            # of small print still show (JPEG q30 moves a thumbnail cell by ~2 grey
+            # levels, a different name or number by 5 to 40).
+            raw = _compare_aligned(q.unsmoothed(), src.unsmoothed(), c.alignment)
+            if raw is not None:
+                v = _verdict(raw, q, max(cell_changed, RAW_CELL_CHANGED))
+                return (v, raw) if v is not None else None
+            best = c
+            break
+        err = float(np.nanmedian(c.diff))
+        if not al.whole:
+            err = 1.5 * err + 0.5
+        if err < best_err - 1e-6:
+            best, best_err = c, err
+    if best is None:
+        return None
+    v = _verdict(best, q, cell_changed)
+    return (v, best) if v is not None else None
+
+
+def compare(query: Signatures, other: Signatures) -> PairVerdict | None:
+    """Verdict on a candidate from signatures alone, or None when it is no match."""
+    found = _best_verdict(_sig_grid(query), _sig_grid(other), _alignments(query, other),
+                          CELL_CHANGED)
+    return found[0] if found else None
+
+
+# ------------------------------------------------------------------ on pixels
+
+# Pixel-level grids: canonical region at this many cells (8x the signature thumbnail).
+PIXEL_GRID_CELLS = 8192
+# Finer cells carry more text contrast, so the same edit shows a larger difference and
+# JPEG noise too; the threshold is higher accordingly.
+PIXEL_CELL_CHANGED = 10.0
+# Cells this close to the overlap's edge are not judged: a re-framed copy's edge rows
+# (a status bar cut at a slightly different height) differ without any edit.
+PIXEL_RIM = 3
+# Changes this many cells apart are one region: the words of one repainted amount
+# (~50 px apart), not the separate lines of a different receipt (~150 px apart).
+PIXEL_MERGE = 3
+
+
+def _pixel_grid(decoded: DecodedImage, sig: Signatures) -> _Grid:
+    bx, by, bw, bh = sig.canon_box
+    cols = max(8, round((PIXEL_GRID_CELLS * bw / bh) ** 0.5))
+    rows = max(8, PIXEL_GRID_CELLS // cols)
+    region = decoded.image.convert("L").resize(
+        (cols, rows), Image.Resampling.BOX, box=(bx, by, bx + bw, by + bh)
+    )
+    return _Grid(_smooth(np.asarray(region)), (float(bx), float(by), float(bw), float(bh)))
+
+
+def _pixel_verdict(
+    query: DecodedImage, other: DecodedImage,
+    query_sig: Signatures | None = None, other_sig: Signatures | None = None,
+) -> tuple[PairVerdict, _Comparison | None, _Grid] | None:
+    """Signature-level verdict, confirmed by the same comparison on 8x finer cells.
+
+    For two images framed alike, a duplicate must survive the pixel pass: differences
+    the thumbnail could not see (other names and numbers in the same receipt layout)
+    turn it into `template`, one compact change into `edited`. An edit the thumbnail
+    already saw gets the pixels' tighter box. Re-framed copies (crops, borders,
+    re-screenshots) and non-duplicates otherwise keep the signatures' verdict.
+    """
+    qs = query_sig or compute_signatures(query)
+    os_ = other_sig or compute_signatures(other)
+    coarse = _best_verdict(_sig_grid(qs), _sig_grid(os_), _alignments(qs, os_), CELL_CHANGED)
+    if coarse is None:
+        return None
+    v0, c0 = coarse
+    q = _pixel_grid(query, qs)
+    o = _pixel_grid(other, os_)
+    if c0.alignment.flip:
+        o = o.mirrored()
+    c = _refine(q, o, c0.alignment, register=False)
+    if not v0.is_duplicate:
+        return v0, c, q
+    v = _verdict(c, q, PIXEL_CELL_CHANGED, PIXEL_RIM, PIXEL_MERGE) if c is not None else None
+    if v is None or not v.is_duplicate:
+        if c0.alignment.frame:
+            # Same framing, same layout, other small print: a template pair.
+            return PairVerdict("template", v0.distance, None, round(0.3 * v0.score, 4)), c, q
+        # Crops and re-framed copies carry resampling noise at this resolution that a
+        # template check would mistake for content; the signatures' verdict stands.
+        return v0, c, q
+    if v.relation == "edited" and (c0.alignment.frame or v0.relation == "edited"):
+        return PairVerdict("edited", v0.distance, v.changed_box, v0.score), c, q
+    if c0.alignment.frame:
+        return PairVerdict(v.relation, v0.distance, None, v0.score), c, q
+    # A re-framed copy's rescaled pixels are noisier than its thumbnail: an edit only
+    # the pixel pass sees there is more likely resampling than paint.
+    return v0, c, q
+
+
+def compare_images(
+    query: DecodedImage, other: DecodedImage,
+    query_sig: Signatures | None = None, other_sig: Signatures | None = None,
+) -> PairVerdict | None:
+    """Like `compare`, confirmed on pixels. Pass the signatures if already computed."""
+    found = _pixel_verdict(query, other, query_sig, other_sig)
+    return found[0] if found else None
+
+
+def diff_heatmap_png(query: DecodedImage, other: DecodedImage,
+                     verdict: PairVerdict | None = None) -> bytes:
+    """PNG: the query dimmed, with the aligned difference in red and the changed box."""
+    found = _pixel_verdict(query, other)
+    base = query.image.convert("L").convert("RGB")
+    scale = min(1.0, 1200 / max(base.size))
+    base = base.resize((max(1, round(base.width * scale)), max(1, round(base.height * scale))))
+    canvas = Image.blend(base, Image.new("RGB", base.size, (255, 255, 255)), 0.5)
+    if found is not None:
+        v, comparison, q = found
+        verdict = verdict or v
+    if found is not None and comparison is not None:
+        c = comparison
+        heat = np.nan_to_num(c.diff, nan=0.0)
+        heat = np.clip(heat / (2 * PIXEL_CELL_CHANGED), 0.0, 1.0)
+        alpha = Image.fromarray((heat * 200).astype(np.uint8), "L")
+        bx, by, bw, bh = q.box
+        size = (max(1, round(bw * scale)), max(1, round(bh * scale)))
+        red = Image.new("RGB", size, (230, 20, 20))
+        canvas.paste(red, (round(bx * scale), round(by * scale)), alpha.resize(size))
+    draw = ImageDraw.Draw(canvas)
+    if verdict is not None and verdict.changed_box is not None:
+        x, y, w, h = verdict.changed_box
+        draw.rectangle(
+            (x * scale, y * scale, (x + w) * scale, (y + h) * scale), outline=(0, 90, 255),
+            width=max(2, round(4 * scale * 2)),
+        )
+    out = io.BytesIO()
+    canvas.save(out, format="PNG")
+    return out.getvalue()
+
+
+# ------------------------------------------------------------------ the search
+
+
+def find_matches(
+    query_sig: Signatures,
+    index: HammingIndex,
+    load_signatures: Callable[[int], Signatures],
+    limit: int = 20,
+    exclude: int | None = None,
+    query_image: DecodedImage | None = None,
+    load_image: Callable[[int], DecodedImage] | None = None,
+) -> list[tuple[int, PairVerdict]]:
+    """Search the index with every key of the query, verify each candidate, keep matches.
+
+    Returns (item_id, verdict): duplicates first (by score), then template/similar
+    ones, at most `limit`. `exclude` skips one item id (the query's own row). With
+    `query_image` and `load_image`, every duplicate found on signatures is confirmed
+    on pixels (`compare_images`), which is what tells two receipts of one bank apart
+    when only their small print differs; without them verdicts rest on the 1 KB
+    thumbnails alone.
+    """
+    candidates = index.search_many(index_keys(query_sig), SEARCH_RADIUS, limit * 5)
+    out: list[tuple[int, PairVerdict]] = []
+    for item_id, _ in candidates:
+        if item_id == exclude:
+            continue
+        other_sig = load_signatures(item_id)
+        verdict = compare(query_sig, other_sig)
+        if (verdict is not None and verdict.is_duplicate and query_image is not None
+                and load_image is not None):
+            verdict = compare_images(query_image, load_image(item_id), query_sig, other_sig)
+        if verdict is not None:
+            out.append((item_id, verdict))
+    out.sort(key=lambda iv: _rank(iv[1]))
+    return out[:limit]

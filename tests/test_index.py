@@ -1,0 +1,87 @@
+"""HammingIndex: same answers as a linear scan, incremental adds, id order."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from proofcheck.index import HammingIndex, brute_force_search, popcount64
+
+
+def _random_keys(rng: np.random.Generator, n: int) -> np.ndarray:
+    return rng.integers(0, 2**64, size=n, dtype=np.uint64, endpoint=False)
+
+
+def _near(rng: np.random.Generator, key: int, flips: int) -> int:
+    for bit in rng.choice(64, size=flips, replace=False):
+        key ^= 1 << int(bit)
+    return key
+
+
+def test_popcount_matches_python() -> None:
+    rng = np.random.default_rng(1)
+    keys = _random_keys(rng, 1000)
+    assert popcount64(keys).tolist() == [int(k).bit_count() for k in keys]
+
+
+@pytest.mark.parametrize("chunks", [3, 4])
+def test_search_equals_brute_force_on_random_keys(chunks: int) -> None:
+    rng = np.random.default_rng(chunks)
+    n = 120_000  # above the size where the chunk tables are built
+    keys = _random_keys(rng, n)
+    # Plant clusters so that searches have many hits at every distance.
+    keys[: n // 4] = [_near(rng, int(keys[i % 500]), int(rng.integers(0, 12)))
+                      for i in range(n // 4)]
+    ids = np.arange(1, n + 1, dtype=np.int64)
+    index = HammingIndex(chunks)
+    index.add_many(ids, keys)
+    assert len(index) == n
+    for trial in range(40):
+        query = _near(rng, int(keys[int(rng.integers(0, n))]), int(rng.integers(0, 10)))
+        radius = (4, 8, 12)[trial % 3]
+        got = index.search(query, radius, 1000)
+        assert got == brute_force_search(keys, ids, query, radius, 1000)
+        assert all(d <= radius for _, d in got)
+        assert [d for _, d in got] == sorted(d for _, d in got)
+
+
+def test_incremental_adds_are_searchable_and_tracked() -> None:
+    rng = np.random.default_rng(7)
+    keys = _random_keys(rng, 70_000)
+    index = HammingIndex()
+    assert index.last_item_id == 0
+    for start in range(0, len(keys), 7_000):  # several folds of the tail into tables
+        chunk = keys[start : start + 7_000]
+        index.add_many(np.arange(start + 1, start + 1 + len(chunk)), chunk)
+    index.add(70_001, 12345)
+    assert index.last_item_id == 70_001
+    assert index.search(12345 ^ 0b101, 3, 5) == [(70_001, 2)]
+    ids = np.arange(1, 70_001)
+    for i in (0, 33_333, 69_999):
+        assert index.search(int(keys[i]), 0, 5)[0] == (int(ids[i]), 0)
+
+
+def test_one_item_many_keys_reports_its_best_distance_once() -> None:
+    index = HammingIndex()
+    index.add(5, 0b1111)
+    index.add(5, 0b0001)
+    index.add(9, 0b0011)
+    assert index.search_many([0], 4, 10) == [(5, 1), (9, 2)]
+    assert index.search(0, 4, 1) == [(5, 1)]
+
+
+def test_ids_must_not_go_backwards() -> None:
+    index = HammingIndex()
+    index.add(10, 1)
+    index.add(10, 2)  # a second key of the same item is fine
+    with pytest.raises(ValueError):
+        index.add(9, 3)
+
+
+def test_memory_per_key_is_small() -> None:
+    rng = np.random.default_rng(3)
+    index = HammingIndex()
+    n = 200_000
+    index.add_many(np.arange(n), _random_keys(rng, n))
+    # 28 bytes per key plus the fixed bucket offsets (32 MB for 3 chunks).
+    assert (index.nbytes() - 33 * 2**20) / n <= 40

@@ -1,0 +1,247 @@
+"""Pair verification on rendered chats and receipts: relations, edited boxes, search."""
+
+from __future__ import annotations
+
+import io
+import random
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+
+from proofcheck.hashing import Signatures, compute_signatures, index_keys
+from proofcheck.imaging import DecodedImage, decode
+from proofcheck.index import HammingIndex
+from proofcheck.matching import (
+    DUPLICATE_RELATIONS,
+    PairVerdict,
+    compare,
+    compare_images,
+    diff_heatmap_png,
+    find_matches,
+)
+
+W, H = 1080, 2340
+WORDS = [
+    "hello", "thanks", "paid", "order", "parcel", "today", "price", "size", "delivery",
+    "address", "ok", "great", "when", "tracking", "box", "original", "money", "card",
+    "bank", "confirm", "shipped", "arrived", "love", "seller",
+]
+AMOUNT_BOX = (100, 640, 980, 780)
+
+
+def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    return ImageFont.load_default(size=size)
+
+
+def chat(seed: int) -> Image.Image:
+    """A messenger screenshot; every seed has the same app chrome, other messages."""
+    rng = random.Random(seed)
+    img = Image.new("RGB", (W, H), (230, 221, 212))
+    d = ImageDraw.Draw(img)
+    d.rectangle((0, 0, W, 250), fill=(10, 90, 80))
+    d.text((60, 20), f"{rng.randint(10, 23)}:{rng.randint(10, 59)}", fill="white", font=_font(40))
+    d.ellipse((60, 110, 180, 230), fill=(200, 150, 90))
+    d.text((220, 140), rng.choice(WORDS).title(), fill="white", font=_font(56))
+    y = 300
+    while y < H - 350:
+        out = rng.random() < 0.5
+        n_lines = rng.randint(1, 4)
+        bw = rng.randint(380, 900)
+        x0 = W - 40 - bw if out else 40
+        d.rounded_rectangle((x0, y, x0 + bw, y + 60 * n_lines + 50), radius=26,
+                            fill=(214, 246, 190) if out else (255, 255, 255))
+        for i in range(n_lines):
+            words = " ".join(rng.choice(WORDS) for _ in range(rng.randint(2, 5)))
+            d.text((x0 + 28, y + 22 + 60 * i), words, fill=(20, 20, 20), font=_font(44))
+        y += 60 * n_lines + 50 + rng.randint(25, 60)
+    d.rectangle((0, H - 250, W, H), fill=(230, 221, 212))
+    d.rounded_rectangle((30, H - 220, W - 170, H - 110), radius=55, fill="white")
+    d.ellipse((W - 150, H - 225, W - 30, H - 105), fill=(10, 90, 80))
+    return img
+
+
+def draw_amount(img: Image.Image, amount: str) -> None:
+    d = ImageDraw.Draw(img)
+    d.rectangle(AMOUNT_BOX, fill=(248, 248, 250))
+    d.text((180, 660), f"{amount} USD", fill=(10, 10, 20), font=_font(100))
+
+
+def receipt(seed: int) -> Image.Image:
+    """A transfer receipt of one bank; every seed has other values in the same layout."""
+    rng = random.Random(seed)
+    img = Image.new("RGB", (W, H), (248, 248, 250))
+    d = ImageDraw.Draw(img)
+    d.rectangle((0, 0, W, 320), fill=(20, 70, 140))
+    d.text((240, 150), "Harbor Bank", fill="white", font=_font(70))
+    d.ellipse((440, 380, 640, 580), fill=(40, 180, 90))
+    draw_amount(img, f"{rng.randint(100, 999)},{rng.randint(100, 999)}.{rng.randint(10, 99)}")
+    labels = ("From", "To", "Card", "Date", "Reference", "Note")
+    for i, label in enumerate(labels):
+        y = 900 + 150 * i
+        value = " ".join(rng.choice(WORDS) for _ in range(2)).title() + f" {rng.randint(10, 99999)}"
+        d.text((100, y), label, fill=(120, 120, 130), font=_font(42))
+        d.text((420, y), value, fill=(20, 20, 30), font=_font(46))
+        d.line((100, y + 100, W - 100, y + 100), fill=(225, 225, 230), width=3)
+    d.rounded_rectangle((120, 2000, W - 120, 2130), radius=60, fill=(20, 70, 140))
+    return img
+
+
+def dec(img: Image.Image, fmt: str = "PNG", **kw: int) -> DecodedImage:
+    buf = io.BytesIO()
+    img.save(buf, format=fmt, **kw)
+    return decode(buf.getvalue(), 50_000_000)
+
+
+def sig(img: Image.Image, fmt: str = "PNG", **kw: int) -> Signatures:
+    return compute_signatures(dec(img, fmt, **kw))
+
+
+def overlaps(box: tuple[int, int, int, int] | None, ref: tuple[int, int, int, int]) -> bool:
+    assert box is not None
+    x, y, w, h = box
+    return x < ref[2] and ref[0] < x + w and y < ref[3] and ref[1] < y + h
+
+
+def rescreenshot(img: Image.Image) -> Image.Image:
+    """Pasted smaller into another phone's screen with its own status bar."""
+    out = Image.new("RGB", (W, H), (0, 0, 0))
+    inner = img.resize((int(W * 0.85), int(H * 0.85)), Image.Resampling.BILINEAR)
+    out.paste(inner, ((W - inner.width) // 2, (H - inner.height) // 2))
+    d = ImageDraw.Draw(out)
+    d.text((40, 20), "9:41", fill="white", font=_font(40))
+    d.rectangle((950, 25, 1030, 58), outline="white", width=4)
+    return out
+
+
+def test_recompressed_smaller_copy_is_resized() -> None:
+    original = chat(1)
+    v = compare(sig(original.resize((540, 1170)), "JPEG", quality=40), sig(original))
+    assert v is not None and v.relation == "resized"
+    assert v.changed_box is None and 0.0 < v.score <= 1.0
+    assert isinstance(v.distance, int) and v.distance <= 6
+
+
+@pytest.mark.parametrize("box", [(0, 300, 1080, 2040), (90, 250, 1010, 2100)])
+def test_cropped_copy_is_cropped_both_ways(box: tuple[int, int, int, int]) -> None:
+    original = chat(2)
+    cropped = original.crop(box)
+    v = compare(sig(cropped, "JPEG", quality=80), sig(original))
+    assert v is not None and v.relation == "cropped"
+    back = compare(sig(original), sig(cropped, "JPEG", quality=80))
+    assert back is not None and back.relation == "cropped"
+
+
+@pytest.mark.parametrize("make", [chat, receipt])
+def test_rescreenshot_in_another_phone_is_cropped(make: object) -> None:
+    assert callable(make)
+    original = make(3)
+    v = compare(sig(rescreenshot(original), "JPEG", quality=85), sig(original))
+    # Same content in another frame: a crop, seen from the frame's side.
+    assert v is not None and v.relation == "cropped"
+
+
+def test_repainted_amount_is_edited_with_a_box_on_the_amount() -> None:
+    original = receipt(4)
+    edited = original.copy()
+    draw_amount(edited, "998,877.66")
+    v = compare(sig(edited, "JPEG", quality=90), sig(original))
+    assert v is not None and v.relation == "edited"
+    assert overlaps(v.changed_box, AMOUNT_BOX)
+    pv = compare_images(dec(edited, "JPEG", quality=90), dec(original))
+    assert pv is not None and pv.relation == "edited"
+    assert overlaps(pv.changed_box, AMOUNT_BOX)
+    # The pixel-level box is no looser than the signature-level one.
+    assert pv.changed_box is not None and v.changed_box is not None
+    assert pv.changed_box[2] * pv.changed_box[3] <= v.changed_box[2] * v.changed_box[3] * 1.2
+    # A copy with nothing changed has no box at all.
+    same = compare_images(dec(original, "JPEG", quality=90), dec(original))
+    assert same is not None and same.relation == "resized" and same.changed_box is None
+
+
+@pytest.mark.parametrize("make", [chat, receipt])
+def test_same_template_other_content_is_never_a_duplicate(make: object) -> None:
+    assert callable(make)
+    base = sig(make(10))
+    for seed in range(11, 16):
+        other = make(seed)
+        for query in (sig(other), sig(other, "JPEG", quality=60)):
+            v = compare(query, base)
+            assert v is None or v.relation in ("template", "similar"), v
+    pv = compare_images(dec(make(11)), dec(make(10)))
+    assert pv is None or pv.relation not in DUPLICATE_RELATIONS
+
+
+def test_mirrored_copy_is_matched() -> None:
+    original = chat(5)
+    v = compare(sig(original.transpose(Image.Transpose.FLIP_LEFT_RIGHT)), sig(original))
+    assert v is not None and v.is_duplicate
+
+
+def test_unrelated_images_do_not_match() -> None:
+    rng = np.random.default_rng(0)
+    noise = Image.fromarray(rng.integers(0, 255, (600, 800, 3), dtype=np.uint8))
+    assert compare(sig(noise), sig(chat(6))) is None
+    assert compare(sig(chat(6)), sig(receipt(6))) is None
+
+
+def test_find_matches_goes_from_index_to_verdicts() -> None:
+    originals = {1: chat(20), 2: receipt(21), 3: chat(22), 4: receipt(23)}
+    stored = {i: sig(img) for i, img in originals.items()}
+    index = HammingIndex()
+    for item_id in sorted(stored):
+        for key in index_keys(stored[item_id]):
+            index.add(item_id, key)
+    loaded: list[int] = []
+
+    def load(item_id: int) -> Signatures:
+        loaded.append(item_id)
+        return Signatures.from_bytes(stored[item_id].to_bytes())
+
+    query = sig(originals[1].crop((0, 300, 1080, 2040)), "JPEG", quality=75)
+    found = find_matches(query, index, load, limit=5)
+    assert found, "the cropped chat was not found"
+    assert found[0][0] == 1 and found[0][1].relation == "cropped"
+    assert all(v.relation not in DUPLICATE_RELATIONS for i, v in found if i != 1)
+    assert 1 in loaded
+    assert find_matches(query, index, load, limit=5, exclude=1)[:1] != found[:1]
+
+
+def test_diff_heatmap_marks_the_edit() -> None:
+    original = receipt(7)
+    edited = original.copy()
+    draw_amount(edited, "1,000,000.00")
+    q, o = dec(edited), dec(original)
+    verdict = compare_images(q, o)
+    assert isinstance(verdict, PairVerdict) and verdict.relation == "edited"
+    png = diff_heatmap_png(q, o, verdict)
+    heat = np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(int)
+    scale = heat.shape[1] / W
+    redness = heat[..., 0] - heat[..., 1]
+    x0, y0, x1, y1 = (round(v * scale) for v in AMOUNT_BOX)
+    inside = redness[y0:y1, x0:x1].mean()
+    outside = redness[round(1200 * scale):, :].mean()
+    assert inside > outside + 20
+
+
+def test_find_matches_with_pixels_separates_edit_from_template() -> None:
+    stored_images = {i: receipt(30 + i) for i in range(1, 5)}
+    decoded = {i: dec(img) for i, img in stored_images.items()}
+    stored = {i: compute_signatures(d) for i, d in decoded.items()}
+    index = HammingIndex()
+    for item_id in sorted(stored):
+        index.add_many([item_id] * len(index_keys(stored[item_id])), index_keys(stored[item_id]))
+
+    edited = stored_images[2].copy()
+    draw_amount(edited, "31,337.00")
+    for query_img, expect_dup in ((edited, 2), (receipt(99), None)):
+        q = dec(query_img, "JPEG", quality=85)
+        found = find_matches(compute_signatures(q), index, stored.__getitem__, limit=5,
+                             query_image=q, load_image=decoded.__getitem__)
+        dups = [(i, v) for i, v in found if v.is_duplicate]
+        if expect_dup is None:
+            assert dups == [], dups
+        else:
+            assert [i for i, _ in dups] == [expect_dup]
+            assert dups[0][1].relation == "edited"
+            assert overlaps(dups[0][1].changed_box, AMOUNT_BOX)
