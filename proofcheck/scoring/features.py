@@ -1,0 +1,467 @@
+"""Features of one check, in the context of its account's history (DESIGN.md step 6).
+
+Inputs are plain records (`CheckRecord`, `MatchInfo`), built from database rows by
+`proofcheck.scoring.records` or by hand in tests; outputs are `dict[str, float]` with
+the names in `FEATURES`. A value that cannot be known (no OCR output, no status bar)
+is NaN, never a crash: the model treats missing values as their own case.
+
+Every feature is documented in `FEATURES` (that text goes into the model card).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from itertools import pairwise
+from typing import Any
+
+NAN = float("nan")
+DUPLICATE = frozenset({"exact", "resized", "cropped"})
+EDITOR_FLAGS = frozenset({"edited_with_software", "ai_generator_metadata", "photoshop_segments"})
+DATE_FLAGS = frozenset({"modified_after_post", "dated_after_post", "modified_after_capture"})
+BURST_WINDOW = dt.timedelta(minutes=30)
+# Two status bars are the same bar (same clock, battery and icons) only when their
+# 256-bit difference hashes are equal: measured on generated screenshots, one clock
+# digit apart already differs in 1-2 bits, while a template's copies (PNG or JPEG
+# re-encoded) kept exactly the same hash.
+BAR_SAME_BITS = 0
+# Below this word overlap (and without the same transaction id) two screenshots say
+# different things, whatever their layout. Measured on generated pairs: one bank's
+# receipts for two customers overlap 0.0-0.41, a re-screenshotted copy 0.6-0.8 (OCR
+# misreads some words and often the id), a repainted receipt 0.47-0.67 with its id.
+SAME_TEXT_MIN = 0.6
+# At or above this overlap the text is the same up to OCR noise (copies measured
+# 0.85-1.0); between the two, one picture says something else: an edit.
+SAME_TEXT_COPY = 0.8
+
+FEATURES: dict[str, str] = {
+    # -- this image against every other image checked
+    "dup_earlier_other": "1 if the same picture (exact, resized or cropped copy) was posted "
+                         "earlier by another account",
+    "edited_earlier_other": "1 if an edited variant of this picture was posted earlier by "
+                            "another account",
+    "edited_same_account": "number of other posts of this account that are edited variants of "
+                           "this picture (log1p)",
+    "dup_same_account": "number of other posts of this account showing the same picture "
+                        "(log1p): recycling",
+    "dup_later_other": "1 if other accounts posted copies of this picture later (this looks "
+                       "like the original)",
+    "template_same_account": "number of this account's posts laid out on the same template "
+                             "with other content (log1p)",
+    "template_other_accounts": "number of other accounts' posts on the same template (log1p); "
+                               "shared apps and banks are common",
+    # -- forensic signals of this image
+    "editor_severity": "highest severity of an editor/AI-generator metadata flag (0..1)",
+    "date_anomaly": "1 if the metadata dates contradict the post (edited or dated after it)",
+    "ela_severity": "highest error-level-analysis flag severity (0..1)",
+    "jpeg_severity": "highest JPEG-structure flag severity, e.g. double compression (0..1)",
+    "screenshot_severity": "highest screenshot-geometry flag severity (0..1)",
+    "camera_exif": "1 if the file carries a camera's capture metadata",
+    "has_status_bar": "1 if a phone status bar was found",
+    "status_bar_repeats": "number of this account's other screenshots with the identical "
+                          "status bar (clock, battery, icons) (log1p); NaN without a bar",
+    # -- text of this image
+    "ocr_fields": "number of fields read by OCR (log1p); NaN when OCR did not run",
+    "amount_round": "1 if the main amount is a small round number (one significant digit)",
+    "txid_repeats": "number of this account's other posts showing the same transaction id",
+    # -- time and caption of this post
+    "burst_neighbours": "number of this account's other posts within 30 minutes (log1p)",
+    "caption_max_similarity": "highest caption similarity to another post of this account "
+                              "(character trigram Jaccard, digits and emoji ignored)",
+    # -- the account's history
+    "acc_posts": "number of checked posts of the account (log1p)",
+    "acc_first_seen_elsewhere": "share of the account's posts first posted by another account",
+    "acc_edited_share": "share of the account's posts with an edited relation to another post",
+    "acc_template_share": "share of the account's posts on a template shared with its other "
+                          "posts",
+    "acc_recycled_share": "share of the account's posts that repeat another of its posts",
+    "acc_original_share": "share of the account's posts copied later by others",
+    "acc_txid_dup_share": "share of receipts whose transaction id appears on another of them",
+    "acc_payers": "distinct payer names read on the account's receipts; NaN without any",
+    "acc_payer_entropy": "entropy of payer names over receipts, normalised to 0..1",
+    "acc_top_payer_share": "share of receipts paid by the most frequent payer",
+    "acc_shared_surname": "share of receipts whose payer carries the most common payer surname",
+    "acc_round_amount_share": "share of receipts with a small round amount",
+    "acc_burstiness": "posts within 30 minutes of the previous one, above the Poisson "
+                      "expectation for the account's posting rate (z-score)",
+    "acc_caption_similarity": "mean pairwise caption similarity across the account's posts",
+    "acc_status_bar_same_share": "share of the account's screenshots whose status bar repeats",
+    "acc_editor_share": "share of the account's posts with editor metadata",
+    "acc_date_anomaly_share": "share of the account's posts with contradicting metadata dates",
+    "acc_template_other_share": "share of the account's posts sharing a template with other "
+                                "accounts",
+}
+FEATURE_NAMES: tuple[str, ...] = tuple(FEATURES)
+# How each feature may move the score (+1 up, -1 down, 0 either way): what we know
+# about fraud, given to the trees so that a few generated accounts cannot teach them
+# that, say, more payers is suspicious.
+DIRECTION: dict[str, int] = {
+    "dup_earlier_other": 1, "edited_earlier_other": 1, "edited_same_account": 1,
+    "dup_same_account": 1, "dup_later_other": -1, "template_same_account": 1,
+    "editor_severity": 1, "date_anomaly": 1, "ela_severity": 1, "jpeg_severity": 1,
+    "screenshot_severity": 1, "status_bar_repeats": 1, "amount_round": 1, "txid_repeats": 1,
+    "burst_neighbours": 1, "acc_first_seen_elsewhere": 1, "acc_edited_share": 1,
+    "acc_template_share": 1, "acc_recycled_share": 1, "acc_original_share": -1,
+    "acc_txid_dup_share": 1, "acc_payers": -1, "acc_payer_entropy": -1,
+    "acc_top_payer_share": 1, "acc_shared_surname": 1, "acc_round_amount_share": 1,
+    "acc_burstiness": 1, "acc_status_bar_same_share": 1, "acc_editor_share": 1,
+    "acc_date_anomaly_share": 1,
+}
+
+
+@dataclass(frozen=True)
+class MatchInfo:
+    """A relation between a check and another one, seen from the check.
+
+    `same_text` (word overlap of the two OCR texts, 0..1) and `same_id` (1: the same
+    transaction id, 0: different ids) are NaN when either side has no text.
+    """
+
+    relation: str  # exact | resized | cropped | edited | template | similar
+    earlier: bool  # the other one was posted (or first seen) before this one
+    other_check_id: str
+    other_account: str | None
+    other_post_id: str | None = None
+    other_posted_at: dt.datetime | None = None
+    distance: int = 0
+    same_text: float = NAN
+    same_id: float = NAN
+
+    @property
+    def kind(self) -> str:
+        """The relation, corrected by the text: two screenshots of one layout that the
+        picture matcher calls copies but whose transaction ids and words differ are
+        template siblings (two customers' receipts from one bank), not copies; a copy
+        whose words changed a little (amount, name, date) is an edit."""
+        if self.relation not in ("resized", "cropped", "edited"):
+            return self.relation
+        if self.same_id != 1.0 and self.same_text < SAME_TEXT_MIN:
+            return "template"
+        if self.same_text < SAME_TEXT_COPY:
+            return "edited"  # the same picture, but what it says was changed
+        return self.relation
+
+
+@dataclass(frozen=True)
+class CheckRecord:
+    check_id: str
+    account: str | None
+    post_id: str | None
+    posted_at: dt.datetime | None
+    submitted_at: dt.datetime
+    caption: str | None = None
+    kind: str | None = None
+    matches: tuple[MatchInfo, ...] = ()
+    signals: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def when(self) -> dt.datetime:
+        return self.posted_at or self.submitted_at
+
+
+def _other_account(m: MatchInfo, rec: CheckRecord) -> bool:
+    return m.other_account is not None and rec.account is not None and \
+        m.other_account != rec.account
+
+
+def _same_account(m: MatchInfo, rec: CheckRecord) -> bool:
+    return rec.account is not None and m.other_account == rec.account
+
+
+def flags(signals: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Every forensic flag of a check's signals, each naming its family."""
+    out = []
+    for family, result in signals.items():
+        if isinstance(result, Mapping):
+            out += [{**f, "family": family} for f in result.get("flags", [])
+                    if isinstance(f, Mapping)]
+    return out
+
+
+def _severity(fl: list[dict[str, Any]], *, codes: frozenset[str] | None = None,
+              family: str | None = None) -> float:
+    vals = [float(f.get("severity", 0) or 0) for f in fl
+            if (codes is None or f.get("code") in codes)
+            and (family is None or f.get("family") == family)]
+    return max(vals, default=0.0)
+
+
+def ocr_fields(signals: Mapping[str, Any]) -> list[Mapping[str, Any]] | None:
+    """The OCR fields, or None when OCR did not run or failed."""
+    ocr = signals.get("ocr")
+    if not isinstance(ocr, Mapping) or "fields" not in ocr:
+        return None
+    return [f for f in ocr.get("fields") or [] if isinstance(f, Mapping)]
+
+
+def _field(fields: Sequence[Mapping[str, Any]], ftype: str) -> str | None:
+    best = max((f for f in fields if f.get("type") == ftype),
+               key=lambda f: float(f.get("confidence", 0) or 0), default=None)
+    return str(best.get("value")) if best is not None and best.get("value") else None
+
+
+def is_round(amount: str | None) -> bool:
+    """One significant digit (50,000; 200; 1000): what relatives send each other."""
+    if not amount:
+        return False
+    try:
+        value = float(amount)
+    except ValueError:
+        return False
+    if value <= 0 or value != int(value):
+        return False
+    digits = str(int(value)).rstrip("0")
+    return len(digits) <= 1 or (len(digits) == 2 and digits[1] == "5")
+
+
+# Labels that introduce the payer on transfer receipts (fa, ar, sw, pl, en).
+PAYER_LABELS = ("از", "من", "kutoka", "nadawca", "od", "from", "sender", "payer",
+                "imetumwa na", "received from")
+_NAME_WORD = re.compile(r"^[^\W\d_]{2,}$", re.UNICODE)
+
+
+def payer(fields: Sequence[Mapping[str, Any]], text: str | None = None) -> str | None:
+    """Who paid: the OCR text's line after a payer label, else the first name field."""
+    for line in (text or "").splitlines():
+        clean = line.strip().replace(":", " ")
+        low = clean.casefold()
+        for label in PAYER_LABELS:
+            if low.startswith(label + " "):
+                words = clean[len(label):].split()
+                if 2 <= len(words) <= 4 and all(_NAME_WORD.match(w) for w in words):
+                    return " ".join(words).casefold()
+    names = [f for f in fields if f.get("type") == "name" and f.get("value")]
+    names.sort(key=lambda f: (f.get("box") or [0, 0])[1])
+    return str(names[0]["value"]).strip().casefold() if names else None
+
+
+def status_bar_hash(signals: Mapping[str, Any]) -> int | None:
+    shot = signals.get("screenshot")
+    if not isinstance(shot, Mapping):
+        return None
+    bar = shot.get("status_bar")
+    if not isinstance(bar, Mapping) or not bar.get("present") or not bar.get("dhash256"):
+        return None
+    try:
+        return int(str(bar["dhash256"]), 16)
+    except ValueError:
+        return None
+
+
+_NOISE = re.compile(r"[\d\W_]+", re.UNICODE)
+
+
+def _trigrams(text: str | None) -> frozenset[str]:
+    clean = _NOISE.sub(" ", (text or "").casefold()).strip()
+    return frozenset(clean[i:i + 3] for i in range(max(0, len(clean) - 2)))
+
+
+def caption_similarity(a: str | None, b: str | None) -> float:
+    ta, tb = _trigrams(a), _trigrams(b)
+    if not ta or not tb:
+        return 0.0
+    return len(ta & tb) / len(ta | tb)
+
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def text_summary(signals: Mapping[str, Any]) -> tuple[frozenset[str], str | None] | None:
+    """Words and transaction id of a check's OCR text, or None without text."""
+    ocr = signals.get("ocr")
+    if not isinstance(ocr, Mapping) or not isinstance(ocr.get("text"), str):
+        return None
+    words = frozenset(w.casefold() for w in _WORD.findall(ocr["text"]) if len(w) > 1)
+    if len(words) < 3:
+        return None
+    fields = ocr_fields(signals) or []
+    return words, _field(fields, "transaction_id")
+
+
+def agreement(a: tuple[frozenset[str], str | None] | None,
+              b: tuple[frozenset[str], str | None] | None) -> tuple[float, float]:
+    """(same_text, same_id) of two checks' text summaries; NaN where unknown."""
+    if a is None or b is None:
+        return NAN, NAN
+    same_text = len(a[0] & b[0]) / len(a[0] | b[0])
+    same_id = NAN if a[1] is None or b[1] is None else float(a[1] == b[1])
+    return same_text, same_id
+
+
+def _log1p(n: float) -> float:
+    return math.log1p(n)
+
+
+@dataclass(frozen=True)
+class AccountContext:
+    """What every check's features need from its account's other checks."""
+
+    values: dict[str, float]
+    bars: dict[str, int]  # check id -> status bar hash
+    txids: dict[str, str]  # check id -> transaction id
+    times: dict[str, dt.datetime]
+    captions: dict[str, str | None]
+
+
+def _relations(rec: CheckRecord) -> dict[str, bool]:
+    other_earlier = [m for m in rec.matches if m.earlier and _other_account(m, rec)]
+    same = [m for m in rec.matches if _same_account(m, rec) and m.other_check_id != rec.check_id]
+    return {
+        "first_elsewhere": any(m.kind in DUPLICATE | {"edited"} for m in other_earlier),
+        "edited": any(m.kind == "edited" for m in rec.matches),
+        "template": any(m.kind == "template" for m in same),
+        "recycled": any(m.kind in DUPLICATE for m in same),
+        "original": any(not m.earlier and _other_account(m, rec) and m.kind in DUPLICATE
+                        for m in rec.matches),
+        "template_other": any(m.kind == "template" and _other_account(m, rec)
+                              for m in rec.matches),
+    }
+
+
+def _entropy(counts: Counter[str]) -> float:
+    total = sum(counts.values())
+    if total == 0 or len(counts) < 2:
+        return 0.0
+    h = -sum(c / total * math.log(c / total) for c in counts.values())
+    return h / math.log(total) if total > 1 else 0.0
+
+
+def _burstiness(times: list[dt.datetime]) -> float:
+    """(observed - expected) / sqrt(expected + 1) short gaps, with a Poisson process of
+    the account's own rate as the expectation: a busy honest shop posts often but not
+    in clumps."""
+    if len(times) < 3:
+        return 0.0
+    times = sorted(times)
+    span = (times[-1] - times[0]).total_seconds()
+    if span <= 0:
+        return float(len(times) - 1)
+    rate = (len(times) - 1) / span
+    window = BURST_WINDOW.total_seconds()
+    expected = (len(times) - 1) * (1 - math.exp(-rate * window))
+    observed = sum((b - a) <= BURST_WINDOW for a, b in pairwise(times))
+    return (observed - expected) / math.sqrt(expected + 1)
+
+
+def account_context(records: Sequence[CheckRecord]) -> AccountContext:
+    """Account-level features over all checks of one account (DESIGN.md step 6)."""
+    n = len(records)
+    rel = [_relations(r) for r in records]
+
+    def share(key: str) -> float:
+        return sum(r[key] for r in rel) / n if n else 0.0
+
+    bars = {r.check_id: h for r in records if (h := status_bar_hash(r.signals)) is not None}
+    bar_repeat = [cid for cid, h in bars.items()
+                  if any(o != cid and (h ^ h2).bit_count() <= BAR_SAME_BITS
+                         for o, h2 in bars.items())]
+    txids: dict[str, str] = {}
+    payers: list[str] = []
+    rounds: list[bool] = []
+    receipts_read = 0
+    for r in records:
+        fields = ocr_fields(r.signals)
+        if fields is None:
+            continue
+        if (tid := _field(fields, "transaction_id")) is not None:
+            txids[r.check_id] = tid
+        if r.kind in (None, "receipt", "income") or _field(fields, "amount"):
+            receipts_read += 1
+            ocr = r.signals.get("ocr")
+            text = ocr.get("text") if isinstance(ocr, Mapping) else None
+            if (p := payer(fields, text if isinstance(text, str) else None)) is not None:
+                payers.append(p)
+            rounds.append(is_round(_field(fields, "amount")))
+    tid_counts = Counter(txids.values())
+    payer_counts = Counter(payers)
+    surnames = Counter(p.split()[-1] for p in payers if len(p.split()) >= 2)
+    top_surname = surnames.most_common(1)[0] if surnames else None
+    caps = [r.caption for r in records if r.caption]
+    pairs = [(a, b) for i, a in enumerate(caps) for b in caps[i + 1:]]
+    fl = [flags(r.signals) for r in records]
+    values = {
+        "acc_posts": _log1p(n),
+        "acc_first_seen_elsewhere": share("first_elsewhere"),
+        "acc_edited_share": share("edited"),
+        "acc_template_share": share("template"),
+        "acc_recycled_share": share("recycled"),
+        "acc_original_share": share("original"),
+        "acc_txid_dup_share": (sum(tid_counts[t] > 1 for t in txids.values()) / len(txids)
+                               if txids else NAN),
+        "acc_payers": float(len(payer_counts)) if payers else NAN,
+        "acc_payer_entropy": _entropy(payer_counts) if payers else NAN,
+        "acc_top_payer_share": (payer_counts.most_common(1)[0][1] / len(payers)
+                                if payers else NAN),
+        "acc_shared_surname": (top_surname[1] / len(payers)
+                               if top_surname and top_surname[1] >= 2 else 0.0)
+        if payers else NAN,
+        "acc_round_amount_share": sum(rounds) / len(rounds) if rounds else NAN,
+        "acc_burstiness": _burstiness([r.when for r in records]),
+        "acc_caption_similarity": (sum(caption_similarity(a, b) for a, b in pairs) / len(pairs)
+                                   if pairs else 0.0),
+        "acc_status_bar_same_share": len(bar_repeat) / len(bars) if bars else NAN,
+        "acc_editor_share": (sum(_severity(f, codes=EDITOR_FLAGS) >= 0.45 for f in fl) / n
+                             if n else 0.0),
+        "acc_date_anomaly_share": (sum(_severity(f, codes=DATE_FLAGS) > 0 for f in fl) / n
+                                   if n else 0.0),
+        "acc_template_other_share": share("template_other"),
+    }
+    del receipts_read
+    return AccountContext(values=values, bars=bars, txids=txids,
+                          times={r.check_id: r.when for r in records},
+                          captions={r.check_id: r.caption for r in records})
+
+
+def check_features(rec: CheckRecord, ctx: AccountContext) -> dict[str, float]:
+    """Image-level features of one check plus its account's features."""
+    other_earlier = [m for m in rec.matches if m.earlier and _other_account(m, rec)]
+    same = [m for m in rec.matches if _same_account(m, rec) and m.other_check_id != rec.check_id]
+    later_other = [m for m in rec.matches if not m.earlier and _other_account(m, rec)]
+    fl = flags(rec.signals)
+    fields = ocr_fields(rec.signals)
+    bar = ctx.bars.get(rec.check_id)
+    tid = ctx.txids.get(rec.check_id)
+    when = ctx.times.get(rec.check_id, rec.when)
+    shot = rec.signals.get("screenshot")
+    has_shot = isinstance(shot, Mapping) and "status_bar" in shot
+    values = {
+        "dup_earlier_other": float(any(m.kind in DUPLICATE for m in other_earlier)),
+        "edited_earlier_other": float(any(m.kind == "edited" for m in other_earlier)),
+        "edited_same_account": _log1p(sum(m.kind == "edited" for m in same)),
+        "dup_same_account": _log1p(sum(m.kind in DUPLICATE for m in same)),
+        "dup_later_other": float(any(m.kind in DUPLICATE | {"edited"} for m in later_other)),
+        "template_same_account": _log1p(sum(m.kind == "template" for m in same)),
+        "template_other_accounts": _log1p(sum(m.kind == "template" and _other_account(m, rec)
+                                              for m in rec.matches)),
+        "editor_severity": _severity(fl, codes=EDITOR_FLAGS),
+        "date_anomaly": float(_severity(fl, codes=DATE_FLAGS) > 0),
+        "ela_severity": _severity(fl, family="ela"),
+        "jpeg_severity": _severity([f for f in fl if f.get("code") not in EDITOR_FLAGS],
+                                   family="jpeg"),
+        "screenshot_severity": _severity(fl, family="screenshot"),
+        "camera_exif": float(bool(shot.get("camera_exif"))) if isinstance(shot, Mapping) else NAN,
+        "has_status_bar": float(bar is not None) if has_shot else NAN,
+        "status_bar_repeats": _log1p(sum((bar ^ h).bit_count() <= BAR_SAME_BITS
+                                         for c, h in ctx.bars.items() if c != rec.check_id))
+        if bar is not None else NAN,
+        "ocr_fields": _log1p(len(fields)) if fields is not None else NAN,
+        "amount_round": float(is_round(_field(fields, "amount"))) if fields is not None else NAN,
+        "txid_repeats": float(sum(t == tid for c, t in ctx.txids.items() if c != rec.check_id))
+        if tid is not None else (NAN if fields is None else 0.0),
+        "burst_neighbours": _log1p(sum(abs(t - when) <= BURST_WINDOW
+                                       for c, t in ctx.times.items() if c != rec.check_id)),
+        "caption_max_similarity": max((caption_similarity(rec.caption, c)
+                                       for cid, c in ctx.captions.items()
+                                       if cid != rec.check_id), default=0.0),
+    }
+    values.update(ctx.values)
+    return values
+
+
+def vector(values: Mapping[str, float]) -> list[float]:
+    """The features in model order; absent names are NaN (an older or newer pipeline)."""
+    return [float(values.get(name, NAN)) for name in FEATURE_NAMES]

@@ -1,0 +1,157 @@
+"""The trained classifier: loading, scoring and reasons (DESIGN.md step 7).
+
+A model folder (`models/<version>/`) holds `model.joblib` (a `ScoringModel`),
+`model_card.md` and `metrics.json`. Workers load the newest folder once per process
+(`default_model`); without one, `score_check` returns None and the caller keeps the
+rule engine's result.
+
+Reasons come from the model itself: each reason code owns a group of features, and
+its weight is how much the calibrated score drops when those features are set to an
+honest account's typical values (occlusion). That works for any estimator, and the
+weights are in score units a moderator can compare.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from proofcheck.pipeline import Reason
+from proofcheck.scoring import reasons as R
+from proofcheck.scoring.features import FEATURE_NAMES, CheckRecord, vector
+
+log = logging.getLogger(__name__)
+MODEL_FILE = "model.joblib"
+# Contributions below this are noise, not a reason.
+MIN_WEIGHT = 0.02
+
+
+@dataclass
+class ScoringModel:
+    """A fitted, calibrated estimator with what it needs to explain itself."""
+
+    version: str
+    estimator: Any  # sklearn classifier with predict_proba on FEATURE_NAMES order
+    feature_names: tuple[str, ...]
+    reference: dict[str, float]  # honest-typical value of each feature (occlusion)
+    info: dict[str, Any] = field(default_factory=dict)
+
+    def _matrix(self, rows: list[dict[str, float]]) -> np.ndarray:
+        return np.array([[float(r.get(n, np.nan)) for n in self.feature_names] for r in rows],
+                        dtype=float)
+
+    def predict(self, rows: list[dict[str, float]]) -> np.ndarray:
+        if not rows:
+            return np.zeros(0)
+        with one_thread():
+            return np.asarray(self.estimator.predict_proba(self._matrix(rows))[:, 1],
+                              dtype=float)
+
+    def contributions(self, values: dict[str, float]) -> tuple[float, dict[str, float]]:
+        """Score, and per reason code the score drop when its features look honest."""
+        codes = [c for c, names in R.GROUPS.items() if any(n in self.feature_names
+                                                          for n in names)]
+        rows = [values]
+        for code in codes:
+            rows.append({**values, **{n: self.reference.get(n, np.nan) for n in R.GROUPS[code]}})
+        p = self.predict(rows)
+        return float(p[0]), {c: float(p[0] - p[i + 1]) for i, c in enumerate(codes)}
+
+    def explain(self, values: dict[str, float], rec: CheckRecord) -> tuple[float, list[Reason]]:
+        score, contrib = self.contributions(values)
+        out = [Reason(code, R.message(code, rec, values), round(w, 3))
+               for code, w in contrib.items() if w >= MIN_WEIGHT]
+        # Evidence for the post (it is the original) is shown with no weight.
+        if contrib.get("original_post", 0) < -MIN_WEIGHT or values.get("dup_later_other"):
+            out.append(Reason("original_post", R.message("original_post", rec, values), 0.0))
+        if not [r for r in out if r.weight > 0]:
+            out.append(Reason(R.NO_EVIDENCE, R.NO_EVIDENCE_MESSAGE, 0.0))
+        out.sort(key=lambda r: (-r.weight, r.code))
+        return round(score, 4), out
+
+
+def one_thread() -> Any:
+    """Limit OpenMP/BLAS to one thread: on a busy machine the gradient-boosting
+    estimators' thread pools spin and wait (measured: a 0.25 s fit took 36 s on 2 cores
+    shared with other work), and a worker process is one job per core anyway."""
+    # The limit applies to libraries loaded so far: load scikit-learn's OpenMP first.
+    import sklearn.ensemble  # noqa: F401
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=1)
+
+
+def models_root() -> Path:
+    """`PROOFCHECK_MODEL_DIR`, or the checkout's `models/` folder."""
+    env = os.environ.get("PROOFCHECK_MODEL_DIR")
+    return Path(env) if env else Path(__file__).resolve().parents[2] / "models"
+
+
+def latest_model_dir(root: Path | None = None) -> Path | None:
+    """The newest model folder; None without one or with `PROOFCHECK_MODEL_DIR=off`."""
+    if root is None and os.environ.get("PROOFCHECK_MODEL_DIR") == "off":
+        return None
+    root = root or models_root()
+    if not root.is_dir():
+        return None
+    found = sorted(p for p in root.iterdir() if (p / MODEL_FILE).is_file())
+    return found[-1] if found else None
+
+
+def save(model: ScoringModel, folder: Path) -> Path:
+    import joblib
+
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / MODEL_FILE
+    joblib.dump(model, path, compress=3)
+    return path
+
+
+def load(folder: Path) -> ScoringModel:
+    import joblib
+
+    model = joblib.load(folder / MODEL_FILE)
+    if not isinstance(model, ScoringModel):
+        raise TypeError(f"{folder / MODEL_FILE} holds {type(model).__name__}, not a model")
+    missing = set(model.feature_names) - set(FEATURE_NAMES)
+    if missing:  # an older model's features must still be computed
+        log.warning("model %s uses unknown features %s (they will be NaN)", model.version,
+                    sorted(missing))
+    return model
+
+
+@lru_cache(maxsize=4)
+def _cached(folder: str) -> ScoringModel:
+    return load(Path(folder))
+
+
+def default_model() -> ScoringModel | None:
+    """The newest model under `models_root()`, loaded once per process; None if none."""
+    folder = latest_model_dir()
+    if folder is None:
+        return None
+    try:
+        return _cached(str(folder))
+    except Exception:  # a broken artefact must not stop checks: the rules take over
+        log.exception("cannot load the model in %s; using the rule engine", folder)
+        return None
+
+
+def score_check(values: dict[str, float], rec: CheckRecord,
+                model: ScoringModel | None = None) -> tuple[float, list[Reason], str] | None:
+    """(score, reasons sorted by weight, model version), or None without a model."""
+    model = model or default_model()
+    if model is None:
+        return None
+    score, reasons = model.explain(values, rec)
+    return score, reasons, model.version
+
+
+def as_vector(values: dict[str, float]) -> list[float]:
+    return vector(values)

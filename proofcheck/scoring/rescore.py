@@ -1,0 +1,118 @@
+"""Re-scoring an account when it gets new evidence.
+
+A check's score depends on its account's whole history and on checks of other
+accounts that arrive later (a thief checked before its victim is caught only when the
+victim's original arrives). So after every check, its account and every account it is
+related to are re-scored: each done check gets a fresh score, verdict and reasons, and
+the account its score (its worst post's), verdict and reasons.
+
+Without a trained model the rule engine (`pipeline.assess`) is re-run on each check's
+exact duplicates from both sides of the match rows, and a check's stored result is
+replaced only when that changes its score.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections import Counter
+from typing import Any
+
+from sqlalchemy import select, update
+
+from proofcheck import pipeline
+from proofcheck.db import Account, Check
+from proofcheck.pipeline import Reason, Thresholds
+from proofcheck.scoring.features import CheckRecord, account_context, check_features
+from proofcheck.scoring.model import ScoringModel, default_model, score_check
+from proofcheck.scoring.records import account_records, related_accounts
+from proofcheck.services import Services
+
+log = logging.getLogger(__name__)
+
+
+def _account_reasons(reasons_per_check: list[list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """Each code once: its highest weight, how many posts it drove, an example sentence."""
+    best: dict[str, dict[str, Any]] = {}
+    count: Counter[str] = Counter()
+    for reasons in reasons_per_check:
+        for r in reasons:
+            if float(r.get("weight", 0)) <= 0:
+                continue
+            count[r["code"]] += 1
+            if r["code"] not in best or r["weight"] > best[r["code"]]["weight"]:
+                best[r["code"]] = r
+    n = len(reasons_per_check)
+    out = [{"code": c, "weight": r["weight"], "count": count[c],
+            "message": f"{count[c]} of {n} checked posts: {r['message']}"}
+           for c, r in best.items()]
+    out.sort(key=lambda r: (-r["weight"], -r["count"], r["code"]))
+    return out
+
+
+def rule_score(rec: CheckRecord, thresholds: Thresholds) -> tuple[float, list[Reason], str]:
+    """The rule engine on a check's exact duplicates, as known now."""
+    item = pipeline.CheckInput(check_id=rec.check_id, account=rec.account, post_id=rec.post_id,
+                               posted_at=rec.posted_at, submitted_at=rec.submitted_at,
+                               kind=rec.kind)
+    found = [pipeline.MatchFinding(check_id=m.other_check_id, account=m.other_account,
+                                   post_id=m.other_post_id, posted_at=m.other_posted_at,
+                                   relation=m.relation, distance=m.distance, earlier=m.earlier)
+             for m in rec.matches if m.relation == "exact"]
+    never = dt.datetime.max.replace(tzinfo=dt.UTC)
+    found.sort(key=lambda m: (not m.earlier, m.posted_at or never))
+    a = pipeline.assess(item, found, thresholds)
+    return a.score, a.reasons, a.model_version
+
+
+def rescore_account(services: Services, account_id: int,
+                    model: ScoringModel | None = None,
+                    thresholds: Thresholds | None = None) -> float | None:
+    """Re-score every done check of one account and the account; give its score."""
+    thresholds = thresholds or services.thresholds
+    model = model or default_model()
+    with services.db.session() as session:
+        records = account_records(session, account_id)
+        if not records:
+            return None
+        ctx = account_context(records)
+        scored: list[tuple[float, list[dict[str, Any]]]] = []
+        for rec in records:
+            result = score_check(check_features(rec, ctx), rec, model) if model else None
+            if result is None:
+                row = session.execute(select(Check.score, Check.reasons)
+                                      .where(Check.id == rec.check_id)).one()
+                result = rule_score(rec, thresholds)
+                if row[0] is not None and abs(float(row[0]) - result[0]) < 1e-6:
+                    scored.append((float(row[0]), list(row[1] or [])))
+                    continue  # nothing new: keep the pipeline's own wording
+            score, reasons, version = result
+            as_json = [{"code": r.code, "message": r.message, "weight": r.weight}
+                       for r in reasons]
+            session.execute(update(Check).where(Check.id == rec.check_id).values(
+                score=score, verdict=thresholds.verdict(score), reasons=as_json,
+                model_version=version))
+            scored.append((score, as_json))
+        top = max(s for s, _ in scored)
+        session.execute(update(Account).where(Account.id == account_id).values(
+            score=round(top, 4), verdict=thresholds.verdict(top),
+            reasons=_account_reasons([r for _, r in scored])))
+    return top
+
+
+def rescore_after_check(services: Services, check_id: str,
+                        model: ScoringModel | None = None) -> None:
+    """Re-score the check's account and every account related to it by a match.
+
+    Never raises: the check itself is already stored, a failed re-score is logged and
+    repaired by the account's next check.
+    """
+    if services.settings.extra.get("rescore") is False:
+        return  # a bulk run that scores everything at the end (proofcheck train)
+    try:
+        with services.db.session() as session:
+            accounts = related_accounts(session, check_id)
+        for account_id in sorted(accounts):
+            rescore_account(services, account_id, model)
+    except Exception:
+        log.exception("re-scoring after check %s failed", check_id)

@@ -1,0 +1,136 @@
+"""The classifier on hand-made feature rows: training, account-grouped splits, saving and
+loading, and reasons."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from proofcheck.pipeline import Thresholds
+from proofcheck.scoring import reasons as R
+from proofcheck.scoring.features import (
+    FEATURE_NAMES,
+    CheckRecord,
+    MatchInfo,
+    account_context,
+    check_features,
+)
+from proofcheck.scoring.model import ScoringModel, load, save, score_check
+from proofcheck.scoring.train import Dataset, group_splits, train, write_model
+
+T0 = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
+
+
+def dataset(n_accounts: int = 20, seed: int = 0) -> Dataset:
+    """Half the accounts post pictures first posted elsewhere; the rest post their own."""
+    rng = random.Random(seed)
+    rows, records, y, accounts, types = [], [], [], [], []
+    labels, kinds = {}, {}
+    for a in range(n_accounts):
+        name = f"instagram:@shop{a}"
+        fraud = a % 2 == 1
+        labels[name], kinds[name] = int(fraud), "stolen" if fraud else "honest"
+        recs = []
+        n = rng.randint(1, 6)
+        for i in range(n):
+            when = T0 + dt.timedelta(days=rng.uniform(0, 90))
+            stolen = fraud and (i == 0 or rng.random() < 0.7)
+            matches = (MatchInfo("cropped", True, f"o{a}-{i}", "instagram:@victim", "v1",
+                                 when - dt.timedelta(days=9)),) if stolen else ()
+            recs.append((CheckRecord(f"c{a}-{i}", name, f"p{i}", when, when,
+                                     caption=rng.choice(["new bags", "order shipped"]),
+                                     matches=matches), stolen))
+        ctx = account_context([r for r, _ in recs])
+        for r, stolen in recs:
+            rows.append(check_features(r, ctx))
+            records.append(r)
+            y.append(int(stolen))
+            accounts.append(name)
+            types.append("stolen" if stolen else None)
+    return Dataset(rows=rows, records=records, y=np.array(y), accounts=accounts,
+                   fraud_type=types, account_label=labels, account_type=kinds,
+                   info={"seed": seed, "generator": "hand-made", "photo_sources": 0,
+                         "accounts": n_accounts, "posts": len(rows), "fraud_posts": sum(y),
+                         "account_types": {"honest": n_accounts // 2,
+                                           "stolen": n_accounts // 2}})
+
+
+def test_group_splits_never_share_an_account() -> None:
+    data = dataset()
+    splits = group_splits(data.accounts, 5, data.y)
+    assert len(splits) >= 4
+    seen_in_test: list[str] = []
+    for train_idx, test_idx in splits:
+        train_accounts = {data.accounts[i] for i in train_idx}
+        test_accounts = {data.accounts[i] for i in test_idx}
+        assert not train_accounts & test_accounts
+        seen_in_test += sorted(test_accounts)
+    assert len(seen_in_test) == len(set(seen_in_test))  # each account tested once
+
+
+@lru_cache(maxsize=1)
+def trained_model() -> tuple[ScoringModel, dict[str, Any]]:
+    """One small model for every scoring test module (training takes seconds)."""
+    return train(dataset(), Thresholds(), version="test-1")
+
+
+@pytest.fixture(scope="module")
+def trained() -> tuple[object, dict[str, object]]:
+    return trained_model()
+
+
+def test_training_separates_and_reports(trained: tuple[object, dict[str, object]]) -> None:
+    report = trained[1]
+    oof = report["out_of_fold"]
+    assert isinstance(oof, dict)
+    assert oof["image_roc_auc"] is not None and oof["image_roc_auc"] > 0.9
+    assert set(report["selection_oof_roc_auc"]) == {"gradient_boosting",  # type: ignore[arg-type]
+                                                    "logistic_regression"}
+    assert report["features"] == list(FEATURE_NAMES)
+
+
+def test_model_round_trip(trained: tuple[object, dict[str, object]], tmp_path: Path) -> None:
+    model, report = trained
+    folder = write_model(model, report, tmp_path)  # type: ignore[arg-type]
+    assert {p.name for p in folder.iterdir()} == {"model.joblib", "model_card.md",
+                                                  "metrics.json"}
+    assert "image ROC-AUC" in (folder / "model_card.md").read_text()
+    again = load(folder)
+    rows = dataset(seed=1).rows
+    assert np.allclose(again.predict(rows), model.predict(rows))  # type: ignore[attr-defined]
+    save(again, tmp_path / "copy")
+    assert load(tmp_path / "copy").version == "test-1"
+
+
+def test_reasons_are_coded_sorted_and_name_the_evidence(
+        trained: tuple[object, dict[str, object]]) -> None:
+    model, _ = trained
+    data = dataset(seed=2)
+    known = set(R.GROUPS) | {R.NO_EVIDENCE, "original_post"}
+    thief = data.y.tolist().index(1)
+    honest = data.y.tolist().index(0)
+    for i in (thief, honest):
+        result = score_check(data.rows[i], data.records[i], model)  # type: ignore[arg-type]
+        assert result is not None
+        score, reasons, version = result
+        assert version == "test-1" and 0.0 <= score <= 1.0
+        assert reasons and all(r.code in known and r.message for r in reasons)
+        weights = [r.weight for r in reasons]
+        assert weights == sorted(weights, reverse=True)
+    score, reasons, _ = score_check(data.rows[thief], data.records[thief], model)  # type: ignore[arg-type,misc]
+    assert reasons[0].code == "stolen_from_other_account"
+    assert "instagram:@victim" in reasons[0].message
+    honest_score = score_check(data.rows[honest], data.records[honest], model)  # type: ignore[arg-type]
+    assert honest_score is not None and honest_score[0] < score
+
+
+def test_no_model_means_no_score(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PROOFCHECK_MODEL_DIR", str(tmp_path / "empty"))
+    data = dataset(n_accounts=2)
+    assert score_check(data.rows[0], data.records[0]) is None
