@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
 from proofcheck.db import Account, Check, Match
-from proofcheck.pipeline import Thresholds
+from proofcheck.pipeline import DUPLICATE, Thresholds
 from proofcheck.serialize import iso
 
 
@@ -29,7 +29,8 @@ def _counted(session: Session, account_id: int, earlier: bool) -> list[dict[str,
         .join(other, other.id == Match.other_check_id)
         .join(other_account, other_account.id == other.account_id)
         .where(Check.account_id == account_id, other.account_id != account_id,
-               Match.earlier.is_(earlier), Check.status == "done")
+               Match.earlier.is_(earlier), Check.status == "done",
+               Match.relation.in_(sorted(DUPLICATE)))
         .group_by(other_account.name)
         .order_by(func.count(func.distinct(Check.id)).desc(), other_account.name)
     ).all()

@@ -190,6 +190,29 @@ def revoke_api_key(key_id: int) -> None:
     click.echo(f"revoked key {key_id}")
 
 
+@main.command("create-user")
+@click.argument("username")
+@click.option("--role", type=click.Choice(["viewer", "moderator", "admin"]), default="viewer",
+              show_default=True, help="viewer: upload and read; moderator: also review; "
+                                      "admin: also manage users and keys.")
+@click.option("--password-stdin", is_flag=True,
+              help="Read the password from the first line of standard input.")
+def create_user(username: str, role: str, password_stdin: bool) -> None:
+    """Create a portal user (the password is prompted for unless --password-stdin)."""
+    from proofcheck.users import UserError
+    from proofcheck.users import create_user as make_user
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        user = make_user(_services().db, username, password, role)
+    except UserError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"created {user.role} {user.username}")
+
+
 @main.group()
 def db() -> None:
     """Database schema commands."""
@@ -202,6 +225,16 @@ def upgrade() -> None:
 
     services = _services()
     click.echo(f"database at revision {current_revision(services.db.engine)}")
+
+
+def _add_scoring_commands() -> None:
+    # synth, train, evaluate live with the classifier they build (proofcheck/scoring/cli.py).
+    from proofcheck.scoring.cli import register
+
+    register(main)
+
+
+_add_scoring_commands()
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -39,6 +39,8 @@ class Settings:
     sweep_interval_s: int = 60
     max_attempts: int = 5
     queue_name: str = "checks"
+    # Read text with Tesseract (signals.ocr); off only where speed matters more.
+    ocr: bool = True
     # How long a SQLite writer waits for a lock before the request answers 503.
     sqlite_busy_timeout_ms: int = 15_000
     # Model verdicts that put a finished check in the moderators' queue until decided.
@@ -119,6 +121,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         sweep_interval_s=int(_env(env, "PROOFCHECK_SWEEP_INTERVAL", "60")),
         max_attempts=int(_env(env, "PROOFCHECK_MAX_ATTEMPTS", "5")),
         allow_private_callbacks=_env(env, "PROOFCHECK_ALLOW_PRIVATE_CALLBACKS", "0") == "1",
+        ocr=_env(env, "PROOFCHECK_OCR", "1") == "1",
         callback_timeout_s=float(_env(env, "PROOFCHECK_CALLBACK_TIMEOUT", "10")),
         callback_backoff_s=tuple(float(x) for x in _env(
             env, "PROOFCHECK_CALLBACK_BACKOFF", "10,60,300,1800,7200").split(",") if x.strip()),

@@ -102,8 +102,27 @@ def decode(data: bytes, max_pixels: int, max_frames: int = 10_000) -> DecodedIma
     """Decode untrusted bytes into an RGB image or raise `ImageError`.
 
     `max_pixels` bounds width*height, checked on the header before decompression.
-    Only the first frame of an animation is decoded.
+    Only the first frame of an animation is decoded. A PNG that Pillow refuses over
+    a bad text chunk (bad CRC, a zTXt bomb) is decoded without its text chunks:
+    text carries no pixels, and the forensic signals report the bad chunk.
     """
+    try:
+        return _decode(data, max_pixels, max_frames)
+    except ImageError as error:
+        if not data.startswith(b"\x89PNG") or error.code == "image_too_large":
+            raise
+        from proofcheck.forensics._container import png_without_text
+
+        stripped = png_without_text(data)
+        if stripped == data:
+            raise
+        try:
+            return _decode(stripped, max_pixels, max_frames)
+        except ImageError:
+            raise error from None
+
+
+def _decode(data: bytes, max_pixels: int, max_frames: int) -> DecodedImage:
     img = _open(data)
     fmt, width, height = _check_header(img, max_pixels)
     frames = int(getattr(img, "n_frames", 1) or 1)

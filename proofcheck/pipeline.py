@@ -13,13 +13,20 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from proofcheck import forensics
+from proofcheck.hashing import Signatures, compute_signatures
 from proofcheck.imaging import DecodedImage, decode
+from proofcheck.matching import PairVerdict
 from proofcheck.storage import sha256_hex
+from proofcheck.text import text_signals
 
 RULES_VERSION = "rules-2026.11.0"
 # The score of an image about which nothing suspicious is known. Not zero: a rule
 # engine that found nothing has not shown the proof is real.
 BASE_SCORE = 0.05
+# Forensic flags count from this severity, with at most this weight per unit severity.
+MIN_FLAG_SEVERITY = 0.3
+FLAG_WEIGHT = 0.7
 
 
 @dataclass(frozen=True)
@@ -64,6 +71,8 @@ class MatchFinding:
     distance: int
     earlier: bool  # the other image was posted (or first seen) before this one
     submitted_at: dt.datetime | None = None
+    changed_box: tuple[int, int, int, int] | None = None  # x, y, w, h in this image (edited)
+    similarity: float | None = None  # the verifier's confidence, 0..1 (near duplicates)
 
     @property
     def when(self) -> str:
@@ -108,6 +117,7 @@ class PipelineResult:
     fingerprint: Fingerprint
     matches: list[MatchFinding]
     assessment: Assessment
+    signatures: Signatures | None = None
     signals: dict[str, Any] = field(default_factory=dict)
     timings_ms: dict[str, float] = field(default_factory=dict)
 
@@ -169,69 +179,134 @@ def _post(post_id: str | None) -> str:
     return f" (post {post_id})" if post_id else ""
 
 
-def assess(item: CheckInput, matches: Sequence[MatchFinding], thresholds: Thresholds,
-           corpus_size: int | None = None) -> Assessment:
-    """Rule-based verdict from the exact-duplicate findings.
+DUPLICATE = frozenset({"exact", "resized", "cropped", "edited"})
+_WHAT = {
+    "exact": "The same file",
+    "resized": "The same image (resized or recompressed)",
+    "cropped": "The same image, cropped or re-framed,",
+    "edited": "This image with one region changed",
+}
+# Weight of a copy from another account that posted it first, by relation.
+_STOLEN_WEIGHT = {"exact": 0.85, "resized": 0.82, "cropped": 0.8, "edited": 0.85}
 
-    A file first posted by another account is the strongest single sign of stolen
-    proof; the same account posting one file as two different posts is recycling.
-    A later copy by someone else says nothing against this post (it is the original).
+
+def _names(matches: Sequence[MatchFinding]) -> list[str]:
+    return sorted({m.account for m in matches if m.account})
+
+
+def _flag_reasons(flags: Sequence[dict[str, Any]]) -> list[Reason]:
+    """Forensic flags as reasons. One image's metadata is weaker evidence than a copy
+    posted elsewhere, so a flag weighs at most FLAG_WEIGHT of its severity."""
+    reasons: dict[str, Reason] = {}
+    for found in flags:
+        severity = float(found.get("severity") or 0)
+        code = str(found.get("code") or "")
+        if severity < MIN_FLAG_SEVERITY or not code or code in reasons:
+            continue
+        reasons[code] = Reason(code, str(found.get("message") or code),
+                               round(FLAG_WEIGHT * severity, 3))
+    return list(reasons.values())
+
+
+def assess(item: CheckInput, matches: Sequence[MatchFinding], thresholds: Thresholds,
+           corpus_size: int | None = None,
+           flags: Sequence[dict[str, Any]] = ()) -> Assessment:
+    """Rule-based verdict from the duplicate findings.
+
+    An image first posted by another account (as the same file, resized, cropped or
+    with a region changed) is the strongest single sign of stolen proof; the same
+    account posting one image as two different posts is recycling, or, with a region
+    changed, an edited series. A later copy by someone else says nothing against this
+    post (it is the original). `template` and `similar` matches carry no weight here:
+    honest shops share one bank's receipts and one messenger's look.
     """
     reasons: list[Reason] = []
-    earlier = [m for m in matches if m.earlier]
-    later = [m for m in matches if not m.earlier]
-    same_post = [m for m in earlier if m.account == item.account and m.post_id == item.post_id
-                 and item.account is not None]
-    other_accounts = [m for m in earlier if m.account != item.account
-                      and m.account is not None and item.account is not None]
-    recycled = [m for m in earlier if m not in same_post and m.account == item.account
-                and item.account is not None]
-    unattributed = [m for m in earlier if m.account is None or item.account is None]
+    known = item.account is not None
+    dups = [m for m in matches if m.relation in DUPLICATE]
+    earlier = [m for m in dups if m.earlier]
+    later = [m for m in dups if not m.earlier]
+    same_post = [m for m in earlier if known and m.account == item.account
+                 and m.post_id == item.post_id and m.relation != "edited"]
+    others = [m for m in earlier if known and m.account is not None and m.account != item.account]
+    own = [m for m in earlier if known and m.account == item.account and m not in same_post]
+    unattributed = [m for m in earlier if not known or m.account is None]
 
-    if other_accounts:
-        first = other_accounts[0]
-        names = sorted({m.account for m in other_accounts if m.account})
+    stolen = [m for m in others if m.relation != "edited"]
+    if stolen:
+        first = max(stolen, key=lambda m: _STOLEN_WEIGHT[m.relation])
+        names = _names(stolen)
         more = f" and {len(names) - 1} other account(s)" if len(names) > 1 else ""
         reasons.append(Reason(
             "stolen_from_other_account",
-            f"The same file was posted by {_who(first.account)}{_post(first.post_id)} "
-            f"{first.when}{more}, before this post.",
-            0.85,
+            f"{_WHAT[first.relation]} was posted by {_who(first.account)}"
+            f"{_post(first.post_id)} {first.when}{more}, before this post.",
+            _STOLEN_WEIGHT[first.relation],
         ))
+    edited_other = [m for m in others if m.relation == "edited"]
+    if edited_other:
+        first = edited_other[0]
+        reasons.append(Reason(
+            "edited_copy_of_other",
+            f"This is {_who(first.account)}'s earlier post{_post(first.post_id)} "
+            f"{first.when} with one region changed (an amount, name or date?).",
+            _STOLEN_WEIGHT["edited"],
+        ))
+    recycled = [m for m in own if m.relation != "edited"]
     if recycled:
         first = recycled[0]
         reasons.append(Reason(
             "recycled_same_account",
-            f"This account already posted the same file {first.when}"
+            f"{_WHAT[first.relation]} was already posted by this account {first.when}"
             f"{_post(first.post_id)}; here it is shown as a different post.",
             0.6,
         ))
-    if unattributed and not other_accounts and not recycled:
+    edited_own = [m for m in own if m.relation == "edited"]
+    if edited_own:
+        first = edited_own[0]
+        reasons.append(Reason(
+            "edited_own_post",
+            f"This account posted this image before{_post(first.post_id)} {first.when} with "
+            "one region different: one receipt or chat edited into several.",
+            0.7,
+        ))
+    if unattributed and not (others or own):
         first = unattributed[0]
         reasons.append(Reason(
             "reused_file",
-            f"The same file was checked before ({_who(first.account)}{_post(first.post_id)} "
-            f"{first.when}); without both accounts we cannot tell who owns it.",
+            f"{_WHAT[first.relation]} was checked before ({_who(first.account)}"
+            f"{_post(first.post_id)} {first.when}); without both accounts we cannot tell "
+            "who owns it.",
             0.55,
         ))
     if same_post:
         reasons.append(Reason(
             "resubmitted",
-            "The same file was already checked for this account and post; this is a resubmission.",
+            "The same image was already checked for this account and post; this is a "
+            "resubmission.",
             0.0,
         ))
-    if later:
-        names = sorted({m.account for m in later if m.account and m.account != item.account})
-        if names:
-            reasons.append(Reason(
-                "reused_by_other_account",
-                f"Later copies of this file were posted by {', '.join(names[:3])}"
-                f"{' and others' if len(names) > 3 else ''}; this post looks like the original.",
-                0.0,
-            ))
-    if not matches:
+    later_names = [n for n in _names(later) if n != item.account]
+    if later_names:
+        reasons.append(Reason(
+            "reused_by_other_account",
+            f"Later copies of this image were posted by {', '.join(later_names[:3])}"
+            f"{' and others' if len(later_names) > 3 else ''}; this post looks like the "
+            "original.",
+            0.0,
+        ))
+    templates = [m for m in matches if m.relation == "template"]
+    if templates:
+        reasons.append(Reason(
+            "shared_template",
+            f"Same layout as {len(templates)} other checked image(s) with different content "
+            "(one app or one bank's template); not evidence on its own.",
+            0.0,
+        ))
+    reasons += _flag_reasons(flags)
+    if not dups:
         seen = f" among {corpus_size} checked images" if corpus_size is not None else ""
-        reasons.append(Reason("no_copy_found", f"No other copy of this file was found{seen}.", 0.0))
+        reasons.append(Reason("no_copy_found", f"No other copy of this image was found{seen}.",
+                              0.0))
 
     survival = 1.0 - BASE_SCORE
     for reason in reasons:
@@ -242,6 +317,22 @@ def assess(item: CheckInput, matches: Sequence[MatchFinding], thresholds: Thresh
                       model_version=RULES_VERSION)
 
 
+NearDuplicateSearch = Callable[[Signatures], Sequence[tuple[Sighting, PairVerdict]]]
+
+
+def near_matches(item: CheckInput, found: Sequence[tuple[Sighting, PairVerdict]],
+                 exact: Sequence[MatchFinding]) -> list[MatchFinding]:
+    """Near-duplicate findings, except checks already found as the very same file."""
+    already = {m.check_id for m in exact} | {item.check_id}
+    return [
+        MatchFinding(check_id=s.check_id, account=s.account, post_id=s.post_id,
+                     posted_at=s.posted_at, relation=v.relation, distance=int(v.distance),
+                     earlier=is_earlier(s, item), submitted_at=s.submitted_at,
+                     changed_box=v.changed_box, similarity=round(float(v.score), 3))
+        for s, v in found if s.check_id not in already
+    ]
+
+
 def run(
     data: bytes,
     item: CheckInput,
@@ -250,8 +341,15 @@ def run(
     max_pixels: int,
     on_stage: Callable[[str], None] | None = None,
     corpus_size: int | None = None,
+    near_duplicates: NearDuplicateSearch | None = None,
+    ocr: bool = True,
 ) -> PipelineResult:
-    """Run every stage on one image. Raises `ImageError` for an unusable file."""
+    """Run every stage on one image. Raises `ImageError` for an unusable file.
+
+    `near_duplicates` searches everything indexed for the image's signatures; without
+    it only exact copies are found. `ocr` reads the text (the slowest stage, about a
+    third of a second per phone screenshot).
+    """
     timings: dict[str, float] = {}
 
     def stage(name: str) -> float:
@@ -263,13 +361,35 @@ def run(
     decoded = decode(data, max_pixels=max_pixels)
     timings["decode"] = (time.perf_counter() - started) * 1000
 
+    started = stage("hashing")
+    signatures = compute_signatures(decoded)
+    timings["hash"] = (time.perf_counter() - started) * 1000
+
     started = stage("matching")
     print_ = fingerprint(data, decoded)
     matches = exact_matches(item, sightings_of(print_.sha256))
+    if near_duplicates is not None:
+        matches += near_matches(item, near_duplicates(signatures), matches)
     timings["match"] = (time.perf_counter() - started) * 1000
 
+    signals: dict[str, Any] = {}
+    boxes: list[list[int]] | None = None
+    if ocr:
+        started = stage("reading text")
+        signals["ocr"] = text_signals(decoded.image)
+        # ELA compares text boxes with each other; amounts, dates and ids are where
+        # edits happen, so their boxes are the ones to look inside.
+        boxes = [list(f["box"]) for f in signals["ocr"].get("fields", []) if f.get("box")] or None
+        timings["ocr"] = (time.perf_counter() - started) * 1000
+
+    started = stage("forensics")
+    signals.update(forensics.run_all(data, decoded, item.posted_at, boxes=boxes))
+    timings["forensics"] = (time.perf_counter() - started) * 1000
+
     started = stage("scoring")
-    assessment = assess(item, matches, thresholds, corpus_size)
+    assessment = assess(item, matches, thresholds, corpus_size,
+                        flags=forensics.all_flags(signals))
     timings["score"] = (time.perf_counter() - started) * 1000
     return PipelineResult(fingerprint=print_, matches=matches, assessment=assessment,
+                          signatures=signatures, signals=signals,
                           timings_ms={k: round(v, 2) for k, v in timings.items()})

@@ -11,28 +11,46 @@ import logging
 import time
 import traceback
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import ColumnElement, delete, select, update
 
 from proofcheck import pipeline
-from proofcheck.db import Account, Check, Match, utcnow
+from proofcheck.db import Account, Check, Hash, Match, utcnow
+from proofcheck.hashing import Signatures
 from proofcheck.imaging import ImageError
+from proofcheck.matching import PairVerdict
 from proofcheck.metrics import record_stages
+from proofcheck.neardup import ALGORITHM
 from proofcheck.services import Services
 from proofcheck.storage import BlobNotFound
 
 log = logging.getLogger(__name__)
 
 
-def sightings_of(services: Services, sha256: str) -> list[pipeline.Sighting]:
+def _sightings(services: Services, condition: ColumnElement[bool]) -> list[pipeline.Sighting]:
     with services.db.session() as session:
         rows = session.execute(
             select(Check.id, Account.name, Check.post_id, Check.posted_at, Check.submitted_at)
             .outerjoin(Account, Account.id == Check.account_id)
-            .where(Check.sha256 == sha256)
+            .where(condition)
             .order_by(Check.submitted_at, Check.id)
         ).all()
     return [pipeline.Sighting(check_id=r[0], account=r[1], post_id=r[2], posted_at=r[3],
                               submitted_at=r[4]) for r in rows]
+
+
+def sightings_of(services: Services, sha256: str) -> list[pipeline.Sighting]:
+    """Every check of the very same file."""
+    return _sightings(services, Check.sha256 == sha256)
+
+
+def near_duplicates_of(services: Services, check_id: str | None, signature: Signatures,
+                       limit: int = 20) -> list[tuple[pipeline.Sighting, PairVerdict]]:
+    """Verified near duplicates among everything indexed, with who posted them."""
+    found = services.neardup.search(services.db, signature, limit=limit, exclude_check=check_id)
+    if not found:
+        return []
+    by_id = {s.check_id: s for s in _sightings(services, Check.id.in_([c for c, _ in found]))}
+    return [(by_id[c], verdict) for c, verdict in found if c in by_id]
 
 
 class _StageReporter:
@@ -90,10 +108,17 @@ def _save(services: Services, check_id: str, result: pipeline.PipelineResult) ->
     now = utcnow()
     with services.db.session() as session:
         session.execute(delete(Match).where(Match.check_id == check_id))
+        session.execute(delete(Hash).where(Hash.check_id == check_id))
         for found in result.matches:
+            details = {"changed_box": list(found.changed_box) if found.changed_box else None,
+                       "similarity": found.similarity}
             session.add(Match(check_id=check_id, other_check_id=found.check_id,
                               relation=found.relation, distance=found.distance,
-                              earlier=found.earlier, created_at=now))
+                              earlier=found.earlier, details=details, created_at=now))
+        if result.signatures is not None:
+            # Committed with the result: other workers index it on their next catch-up.
+            session.add(Hash(check_id=check_id, algorithm=ALGORITHM,
+                             value=result.signatures.to_bytes(), created_at=now))
         assessment = result.assessment
         session.execute(update(Check).where(Check.id == check_id).values(
             status="done", stage=None, error=None, finished_at=now, updated_at=now,
@@ -124,6 +149,8 @@ def process_check(services: Services, check_id: str) -> str:
             thresholds=services.thresholds,
             max_pixels=services.settings.max_pixels,
             on_stage=_StageReporter(services, check_id),
+            near_duplicates=lambda signature: near_duplicates_of(services, check_id, signature),
+            ocr=services.settings.ocr,
         )
     except ImageError as exc:
         _fail(services, check_id, f"{exc.code}: {exc.message}")
@@ -140,6 +167,15 @@ def process_check(services: Services, check_id: str) -> str:
         log.error("check %s failed: %s", check_id, traceback.format_exc())
         raise
     _save(services, check_id, result)
+    _rescore(services, check_id)
     if services.settings.redis_url:
         record_stages(services.redis, result.timings_ms)
     return "done"
+
+
+def _rescore(services: Services, check_id: str) -> None:
+    """New evidence re-scores this check's account and every account it matches (a thief
+    checked before its victim is caught when the original arrives). Never raises."""
+    from proofcheck.scoring.rescore import rescore_after_check
+
+    rescore_after_check(services, check_id)

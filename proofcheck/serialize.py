@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
 from proofcheck.db import Account, Check, Delivery, Match
+from proofcheck.review import latest_review
 
 
 def iso(value: dt.datetime | None) -> str | None:
@@ -40,6 +41,9 @@ def matches_json(session: Session, check_id: str) -> list[dict[str, Any]]:
             "relation": match.relation,
             "distance": int(match.distance),
             "earlier": bool(match.earlier),
+            "changed_box": (match.details or {}).get("changed_box"),
+            "similarity": (match.details or {}).get("similarity"),
+            "diff_url": f"/api/v1/checks/{check_id}/matches/{other_check.id}/diff.png",
         }
         for match, other_check, name in rows
     ]
@@ -85,6 +89,8 @@ def check_json(session: Session, check: Check) -> dict[str, Any]:
         "signals": check.signals or {},
         "model_version": check.model_version,
         "error": check.error if check.status == "failed" else None,
+        # A moderator's latest decision (API.md, Review), null until one decides.
+        "review": latest_review(session, check.id),
         "url": f"/api/v1/checks/{check.id}",
         "callbacks": deliveries_json(session, check_id=check.id) if check.callback_url else [],
     }

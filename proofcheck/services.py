@@ -16,6 +16,7 @@ from rq import Queue
 
 from proofcheck.config import Settings
 from proofcheck.db import Database, migrate
+from proofcheck.neardup import NearDuplicateIndex
 from proofcheck.pipeline import Thresholds
 from proofcheck.storage import BlobStore
 
@@ -52,6 +53,11 @@ class Services:
     def queue(self) -> Queue:
         return Queue(self.settings.queue_name, connection=self.redis,
                      default_timeout=self.settings.job_timeout_s)
+
+    @cached_property
+    def neardup(self) -> NearDuplicateIndex:
+        """This process's near-duplicate index (loaded on first use, then caught up)."""
+        return NearDuplicateIndex()
 
     @property
     def thresholds(self) -> Thresholds:

@@ -95,11 +95,27 @@ class Supervisor:
                 if not self.stopping:
                     self._say("the web server did not come up; stopping")
                 return 1 if not self.stopping else 0
+            self._first_admin()
             self._say(f"ProofCheck is running at http://{self.host}:{self.port}/ "
                       f"(data in {self.settings.data_dir}; Ctrl-C to stop)")
             return self._watch()
         finally:
             self._stop_all()
+
+    def _first_admin(self) -> None:
+        """With no user yet, create `admin` and print its password, once, so the portal
+        (which needs a login) can be opened right away."""
+        from proofcheck.db import Database
+        from proofcheck.users import ensure_first_admin
+
+        db = Database(self.settings.database_url)
+        try:
+            password = ensure_first_admin(db)
+        finally:
+            db.dispose()
+        if password is not None:
+            self._say(f"created user 'admin' with password {password} (shown once; "
+                      "add users with `proofcheck create-user`)")
 
     def _watch(self) -> int:
         while not self.stopping:

@@ -5,6 +5,8 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="$ROOT/.venv"
+OCR_PACKAGES="tesseract-ocr-eng tesseract-ocr-fas tesseract-ocr-ara tesseract-ocr-pol
+  tesseract-ocr-swa tesseract-ocr-osd fonts-farsiweb fonts-noto-core fonts-dejavu-core"
 
 pick_python() {
   for candidate in python3.13 python3.12 python3.11 python3; do

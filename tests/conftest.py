@@ -75,6 +75,34 @@ def auth(api_key: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {api_key}"}
 
 
+PASSWORD = "correct horse battery staple"
+
+
+def make_user(services: Services, username: str, role: str = "viewer") -> str:
+    from proofcheck.users import create_user
+
+    create_user(services.db, username, PASSWORD, role, actor="tests")
+    return username
+
+
+def login(client: FlaskClient, username: str, password: str = PASSWORD) -> Any:
+    """Log in through the real form (CSRF token and all), as a browser would."""
+    import re
+
+    page = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert token, "the login form carries a CSRF token"
+    return client.post("/login", data={"csrf_token": token.group(1), "username": username,
+                                       "password": password})
+
+
+@pytest.fixture
+def viewer(client: FlaskClient, services: Services) -> FlaskClient:
+    """The client, logged in as a viewer."""
+    login(client, make_user(services, "vera", "viewer"))
+    return client
+
+
 def run_worker(services: Services) -> None:
     """Process everything queued with a real RQ worker (in-process, burst mode)."""
     make_worker(services, simple=True).work(burst=True, with_scheduler=False)
@@ -82,18 +110,32 @@ def run_worker(services: Services) -> None:
 
 def image_bytes(fmt: str = "PNG", size: tuple[int, int] = (360, 640), seed: int = 0,
                 text: str = "") -> bytes:
-    """A small screenshot-like image; different seeds give different images."""
-    image = Image.new("RGB", size, (240, 242, 245))
+    """A small screenshot-like image; different seeds give unrelated images (different
+    layouts, colours and shapes), so the near-duplicate engine rightly tells them apart."""
+    import random
+
+    rng = random.Random(seed)
+    image = Image.new("RGB", size, tuple(rng.randrange(150, 256) for _ in range(3)))
     draw = ImageDraw.Draw(image)
-    for row in range(8):
-        shade = (seed * 37 + row * 29) % 200
-        right = max(size[0] - 20 - (seed * 13 + row * 17) % 120, 30)
-        draw.rectangle((20, 40 + row * 70, right, 90 + row * 70), fill=(shade, 120, 255 - shade))
+    for _ in range(14):
+        x0, y0 = rng.randrange(size[0]), rng.randrange(size[1])
+        x1 = min(size[0], x0 + rng.randrange(10, size[0] // 2 + 11))
+        y1 = min(size[1], y0 + rng.randrange(10, size[1] // 3 + 11))
+        colour = tuple(rng.randrange(256) for _ in range(3))
+        if rng.random() < 0.5:
+            draw.rectangle((x0, y0, x1, y1), fill=colour)
+        else:
+            draw.ellipse((x0, y0, x1, y1), fill=colour)
     if text:
         draw.text((24, 10), text, fill=(0, 0, 0))
     out = io.BytesIO()
     image.save(out, fmt, **({"quality": 90} if fmt == "JPEG" else {}))
     return out.getvalue()
+
+
+def distinct_image(seed: int, fmt: str = "PNG", size: tuple[int, int] = (360, 640)) -> bytes:
+    """An image unrelated to every other seed's (image_bytes already is one)."""
+    return image_bytes(fmt, size, seed)
 
 
 def png_with_size(width: int, height: int) -> bytes:

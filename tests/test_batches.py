@@ -23,8 +23,10 @@ from tests.receiver import receiver
 def app(tmp_path, redis_url):
     # Callbacks go to a receiver on loopback, so private destinations are allowed here;
     # the SSRF test builds its own app without this.
+    # OCR off: these tests are about batch mechanics, and reading the text of a
+    # thousand images would take most of the suite's time.
     app = create_app(make_settings(tmp_path / "data", redis_url, allow_private_callbacks=True,
-                                   callback_backoff_s=(0, 0, 0)))
+                                   callback_backoff_s=(0, 0, 0), ocr=False))
     yield app
     app.extensions["proofcheck"].db.dispose()
 

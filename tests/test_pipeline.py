@@ -99,10 +99,12 @@ def test_run_decodes_fingerprints_and_reports_stages():
     stages: list[str] = []
     result = pipeline.run(data, item(), lambda sha: [], T, max_pixels=10**7,
                           on_stage=stages.append)
-    assert stages == ["decoding", "matching", "scoring"]
+    assert stages == ["decoding", "hashing", "matching", "reading text", "forensics", "scoring"]
     assert (result.fingerprint.width, result.fingerprint.height) == (120, 80)
     assert result.fingerprint.size_bytes == len(data)
-    assert set(result.timings_ms) == {"decode", "match", "score"}
+    assert set(result.timings_ms) == {"decode", "hash", "match", "ocr", "forensics", "score"}
+    assert set(result.signals) >= {"exif", "jpeg", "ela", "c2pa", "screenshot"}
+    assert result.signatures is not None and result.signatures.width == 120
 
 
 def test_run_raises_image_error_for_garbage():

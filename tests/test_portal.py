@@ -5,8 +5,16 @@ from __future__ import annotations
 import io
 import re
 
-from tests.conftest import blob_files, image_bytes, run_worker
+import pytest
+
+from tests.conftest import blob_files, image_bytes, login, make_user, run_worker
 from tests.test_api import check_count
+
+
+@pytest.fixture(autouse=True)
+def _logged_in(client, services):
+    # Every portal page needs a login (any role); these tests act as a viewer.
+    assert login(client, make_user(services, "vera", "viewer")).status_code == 303
 
 
 def csrf_token(client) -> str:
@@ -117,3 +125,50 @@ def test_health_and_readiness(client, services):
                                               "redis": "ok", "workers": 1}
     finally:
         worker.register_death()
+
+
+def test_anonymous_visitors_are_sent_to_the_login_page(app, services):
+    anonymous = app.test_client()
+    for path in ("/", "/checks", "/checks/c_x", "/checks/c_x/image"):
+        response = anonymous.get(path)
+        assert response.status_code == 302, path
+        assert response.headers["Location"].startswith("/login?next=")
+    assert anonymous.get("/checks/c_x/status.json").status_code == 401
+    assert anonymous.get("/healthz").status_code == 200  # ops endpoints stay open
+
+
+def test_login_rejects_a_wrong_password_and_cookies_are_locked_down(app, services):
+    anonymous = app.test_client()
+    make_user(services, "mona", "moderator")
+    wrong = login(anonymous, "mona", "not the password at all")
+    assert wrong.status_code == 401 and "Wrong username or password" in wrong.get_data(True)
+    assert login(anonymous, "nobody").status_code == 401
+    right = login(anonymous, "mona")
+    assert right.status_code == 303
+    cookie = right.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert anonymous.get("/").status_code == 200
+
+
+def test_login_never_redirects_off_site(app, services):
+    anonymous = app.test_client()
+    make_user(services, "otto", "viewer")
+    page = anonymous.get("/login?next=//evil.example/x").get_data(as_text=True)
+    import re
+
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert token
+    response = anonymous.post("/login", data={"csrf_token": token.group(1), "username": "otto",
+                                              "password": "correct horse battery staple",
+                                              "next": "//evil.example/x"})
+    assert response.headers["Location"] == "/"
+
+
+def test_logout_ends_the_session(client):
+    page = client.get("/").get_data(as_text=True)
+    import re
+
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert token and 'id="whoami"' in page
+    assert client.post("/logout", data={"csrf_token": token.group(1)}).status_code == 303
+    assert client.get("/").status_code == 302

@@ -50,6 +50,25 @@ def port_open(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
+def portal_works_after_login(base: str, username: str, password: str) -> None:
+    """The portal sends a stranger to the login page; the printed password lets one in."""
+    import http.cookiejar
+    import re
+    import urllib.parse
+
+    opener = urllib.request.build_opener(
+        urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+    with opener.open(f"{base}/", timeout=10) as response:
+        assert response.url.startswith(f"{base}/login")
+        token = re.search(r'name="csrf_token" value="([^"]+)"', response.read().decode())
+    assert token
+    form = urllib.parse.urlencode({"csrf_token": token.group(1), "username": username,
+                                   "password": password}).encode()
+    with opener.open(f"{base}/login", data=form, timeout=10) as response:
+        page = response.read().decode()
+    assert response.url == f"{base}/" and "Check social proof" in page and username in page
+
+
 @pytest.mark.slow
 def test_serve_runs_the_whole_service_and_stops_cleanly(tmp_path: Path):
     port = free_port()
@@ -69,6 +88,9 @@ def test_serve_runs_the_whole_service_and_stops_cleanly(tmp_path: Path):
                 break
         assert f"running at http://127.0.0.1:{port}/" in "".join(output), "".join(output)
         redis_port = int(next(line for line in output if "private Redis" in line).split()[-1])
+        password = next(line for line in output if "created user 'admin'" in line
+                        ).split("with password ")[1].split()[0]
+        portal_works_after_login(f"http://127.0.0.1:{port}", "admin", password)
 
         key = proofcheck("create-api-key", "e2e", data_dir=tmp_path).stdout.splitlines()[-1]
         body, content_type = multipart({"account": "instagram:@a"}, image_bytes(seed=51),

@@ -33,11 +33,29 @@ class SweepingMixin:
             log.exception("sweeper failed; will try again on the next tick")
 
 
-class ProofCheckWorker(SweepingMixin, Worker):
+class IndexingMixin:
+    """Catches the near-duplicate index up in the worker itself, just before each job.
+
+    The forking worker hands every job to a fresh child: catching up in the parent
+    means each child starts with (copy-on-write) all signatures committed so far and
+    reads only the few rows committed since, instead of the whole table every time.
+    """
+
+    services: Services
+
+    def execute_job(self, job: Any, queue: Any) -> Any:
+        try:
+            self.services.neardup.catch_up(self.services.db)
+        except Exception:  # the job's own catch-up will try again and report
+            log.exception("index catch-up before job failed")
+        return super().execute_job(job, queue)  # type: ignore[misc]
+
+
+class ProofCheckWorker(SweepingMixin, IndexingMixin, Worker):
     pass
 
 
-class ProofCheckSimpleWorker(SweepingMixin, SimpleWorker):
+class ProofCheckSimpleWorker(SweepingMixin, IndexingMixin, SimpleWorker):
     """Runs jobs in its own process: for tests and for `scan`-like debugging."""
 
 
@@ -45,6 +63,12 @@ def make_worker(services: Services, simple: bool = False, queues: list[str] | No
                 **kwargs: Any) -> Worker | SimpleWorker:
     services.migrate()
     use_services(services)
+    loaded = services.neardup.catch_up(services.db)
+    log.info("near-duplicate index loaded: %d signatures", loaded)
+    if services.settings.ocr:
+        from proofcheck.text.ocr import warm_up
+
+        warm_up()  # load the language models once, before forking work horses
     interval = services.settings.sweep_interval_s
     cls = ProofCheckSimpleWorker if simple else ProofCheckWorker
     # Single checks first: an interactive upload should not wait behind a 10,000-item

@@ -21,4 +21,5 @@ def _http_error(exc: HTTPException) -> Response:
     return error_response(status, _CODES.get(status, "error"), exc.description or exc.name)
 
 
-from proofcheck.api import accounts, batches, checks, openapi  # noqa: E402,F401  (routes register on import)
+# Routes register on import.
+from proofcheck.api import accounts, batches, checks, openapi, review  # noqa: E402,F401

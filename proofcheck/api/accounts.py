@@ -5,15 +5,16 @@ from __future__ import annotations
 import time
 
 from flask import Response, jsonify, request
-from sqlalchemy import select
 
 from proofcheck import current_services
 from proofcheck.accounts import account_report
 from proofcheck.api import bp
 from proofcheck.api.auth import require_scope
 from proofcheck.api.errors import error_response
-from proofcheck.db import Account, Check
+from proofcheck.hashing import compute_signatures
 from proofcheck.imaging import ImageError, decode
+from proofcheck.pipeline import Sighting
+from proofcheck.processing import near_duplicates_of, sightings_of
 from proofcheck.serialize import iso
 from proofcheck.storage import sha256_hex
 from proofcheck.submission import (
@@ -61,27 +62,35 @@ def search() -> Response:
                               "Send the image as multipart/form-data in a 'file' part.")
     try:
         limit = _int_field("limit", 20, 1, 200)
-        _int_field("max_distance", 8, 0, 64)  # used by the near-duplicate stage
+        max_distance = _int_field("max_distance", 64, 0, 64)
         part = request.files.get("file")
         if part is None:
             raise SubmissionError(400, "no_file", "Attach the image as a 'file' part.", "file")
         upload = read_upload(part.stream, part.filename or "", settings.max_upload_bytes)
         try:
-            decode(upload.data, settings.max_pixels)
+            decoded = decode(upload.data, settings.max_pixels)
         except ImageError as exc:
             raise SubmissionError(IMAGE_ERROR_STATUS.get(exc.code, 422), exc.code, exc.message,
                                   "file") from None
     except SubmissionError as exc:
         return error_response(exc.status, exc.code, exc.message, exc.field)
     digest = sha256_hex(upload.data)
-    with services.db.session() as session:
-        rows = session.execute(
-            select(Check.id, Account.name, Check.post_id, Check.posted_at, Check.submitted_at)
-            .outerjoin(Account, Account.id == Check.account_id)
-            .where(Check.sha256 == digest).order_by(Check.submitted_at).limit(limit)
-        ).all()
-    matches = [{"check_id": r[0], "account": r[1], "post_id": r[2], "posted_at": iso(r[3]),
-                "submitted_at": iso(r[4]), "relation": "exact", "distance": 0, "earlier": True}
-               for r in rows]
-    return jsonify({"sha256": digest, "matches": matches,
+    exact = sightings_of(services, digest)[:limit]
+    near = near_duplicates_of(services, None, compute_signatures(decoded), limit=limit)
+
+    def shape(sighting: Sighting, relation: str, distance: int,
+              box: object = None, similarity: float | None = None) -> dict[str, object]:
+        # Everything indexed was seen before this query, so every match is earlier.
+        return {"check_id": sighting.check_id, "account": sighting.account,
+                "post_id": sighting.post_id, "posted_at": iso(sighting.posted_at),
+                "submitted_at": iso(sighting.submitted_at), "relation": relation,
+                "distance": distance, "earlier": True,
+                "changed_box": list(box) if isinstance(box, tuple) else None,
+                "similarity": similarity}
+
+    matches = [shape(s, "exact", 0) for s in exact]
+    known = {s.check_id for s in exact}
+    matches += [shape(s, v.relation, int(v.distance), v.changed_box, round(v.score, 3))
+                for s, v in near if s.check_id not in known and v.distance <= max_distance]
+    return jsonify({"sha256": digest, "matches": matches[:limit],
                     "took_ms": round((time.perf_counter() - started) * 1000, 2)})

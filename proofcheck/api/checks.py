@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Response, jsonify, request
+from sqlalchemy import select
 
 from proofcheck import current_services
 from proofcheck.api import bp
@@ -10,7 +11,8 @@ from proofcheck.api.auth import current_principal, require_scope
 from proofcheck.api.errors import error_response
 from proofcheck.api.idempotency import idempotent
 from proofcheck.callbacks import UnsafeCallback, check_destination
-from proofcheck.db import Check
+from proofcheck.db import Check, Match
+from proofcheck.evidence import diff_heatmap
 from proofcheck.serialize import check_json
 from proofcheck.submission import SubmissionError, parse_meta, read_upload, submit
 
@@ -61,3 +63,21 @@ def get_check(check_id: str) -> Response:
         if check is None:
             return error_response(404, "not_found", f"No check with id {check_id}.")
         return jsonify(check_json(session, check))
+
+
+@bp.get("/checks/<check_id>/matches/<other_id>/diff.png")
+@require_scope("read")
+def match_diff(check_id: str, other_id: str) -> Response:
+    """Difference heat-map of a check and one of its matches, aligned, changed region boxed."""
+    services = current_services()
+    with services.db.session() as session:
+        found = session.scalar(select(Match.id).where(Match.check_id == check_id,
+                                                      Match.other_check_id == other_id))
+    if found is None:
+        return error_response(404, "not_found", f"{other_id} is not a match of {check_id}.")
+    png = diff_heatmap(services, check_id, other_id)
+    if png is None:
+        return error_response(404, "not_found", "The stored originals are not available.")
+    response = Response(png, mimetype="image/png")
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    return response

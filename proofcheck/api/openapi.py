@@ -57,6 +57,11 @@ OPERATIONS = [
     Operation("get", "/checks/{check_id}", "A check's status and result", "read",
               {200: schemas.CheckOut, 401: E, 403: E, 404: E, 429: E},
               parameters=[_path_param("check_id", "The check's id (c_...)")]),
+    Operation("get", "/checks/{check_id}/matches/{other_id}/diff.png",
+              "Difference heat-map of a check and one of its matches (PNG)", "read",
+              {200: None, 401: E, 403: E, 404: E, 429: E},
+              parameters=[_path_param("check_id", "The check's id"),
+                          _path_param("other_id", "The matched check's id")]),
     Operation("post", "/batches", "Submit a batch (JSON, manifest or zip archive)", "submit",
               {202: schemas.BatchCreated, 400: E, 401: E, 403: E, 409: E, 413: E, 415: E,
                422: E, 429: E}, json_body=schemas.BatchIn,
@@ -77,6 +82,17 @@ OPERATIONS = [
               multipart={"file": {"type": "string", "contentEncoding": "binary"},
                          "limit": {"type": "integer", "minimum": 1, "maximum": 200},
                          "max_distance": {"type": "integer", "minimum": 0, "maximum": 64}}),
+    Operation("get", "/review/queue", "Items waiting for a moderator, most urgent first",
+              "review", {200: schemas.ReviewQueue, 401: E, 403: E, 429: E},
+              parameters=[{"name": "limit", "in": "query", "required": False,
+                           "schema": {"type": "integer", "minimum": 1, "maximum": 500}}]),
+    Operation("post", "/review/items/{check_id}/claim", "Claim a queue item", "review",
+              {200: schemas.Claim, 401: E, 403: E, 404: E, 409: E, 429: E},
+              parameters=[_path_param("check_id", "The check's id")]),
+    Operation("post", "/review/items/{check_id}/decision", "Decide a queue item", "review",
+              {200: schemas.DecisionOut, 400: E, 401: E, 403: E, 404: E, 409: E, 422: E,
+               429: E}, json_body=schemas.DecisionIn,
+              parameters=[_path_param("check_id", "The check's id")]),
     Operation("get", "/openapi.json", "This document", None, {200: None}),
 ]
 
@@ -125,6 +141,9 @@ def document() -> dict[str, Any]:
             response: dict[str, Any] = {"description": _STATUS_TEXT.get(status, str(status))}
             if answer is not None:
                 response["content"] = {"application/json": {"schema": _schema_ref(answer)}}
+            elif op.path.endswith(".png") and status == 200:
+                response["content"] = {"image/png": {"schema": {"type": "string",
+                                                                "contentEncoding": "binary"}}}
             if status == 429:
                 response["headers"] = {"Retry-After": {"schema": {"type": "integer"}}}
             operation["responses"][str(status)] = response

@@ -54,6 +54,11 @@ class MatchOut(Strict):
     relation: Relation
     distance: int
     earlier: bool = Field(description="The other image was posted (or first seen) earlier")
+    changed_box: list[int] | None = Field(
+        default=None, description="x, y, w, h of the changed region in this image (edited)")
+    similarity: float | None = Field(default=None, description="Verifier confidence, 0..1")
+    diff_url: str | None = Field(default=None,
+                                 description="Difference heat-map of the aligned pair (PNG)")
 
 
 class DeliveryOut(Strict):

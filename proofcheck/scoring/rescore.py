@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from proofcheck import pipeline
+from proofcheck import forensics, pipeline
 from proofcheck.db import Account, Check
 from proofcheck.pipeline import Reason, Thresholds
 from proofcheck.scoring.features import CheckRecord, account_context, check_features
@@ -51,17 +51,20 @@ def _account_reasons(reasons_per_check: list[list[dict[str, Any]]]) -> list[dict
 
 
 def rule_score(rec: CheckRecord, thresholds: Thresholds) -> tuple[float, list[Reason], str]:
-    """The rule engine on a check's exact duplicates, as known now."""
+    """The rule engine on a check's matches (of every relation) and forensic flags,
+    as known now: the same evidence the pipeline scored, plus what arrived since."""
     item = pipeline.CheckInput(check_id=rec.check_id, account=rec.account, post_id=rec.post_id,
                                posted_at=rec.posted_at, submitted_at=rec.submitted_at,
                                kind=rec.kind)
     found = [pipeline.MatchFinding(check_id=m.other_check_id, account=m.other_account,
                                    post_id=m.other_post_id, posted_at=m.other_posted_at,
                                    relation=m.relation, distance=m.distance, earlier=m.earlier)
-             for m in rec.matches if m.relation == "exact"]
+             for m in rec.matches]
     never = dt.datetime.max.replace(tzinfo=dt.UTC)
-    found.sort(key=lambda m: (not m.earlier, m.posted_at or never))
-    a = pipeline.assess(item, found, thresholds)
+    # Exact copies first, then by post time: the first one names the earliest exact copy.
+    found.sort(key=lambda m: (not m.earlier, m.relation != "exact", m.posted_at or never))
+    a = pipeline.assess(item, found, thresholds, flags=forensics.all_flags(
+        {k: v for k, v in rec.signals.items() if isinstance(v, dict)}))
     return a.score, a.reasons, a.model_version
 
 

@@ -31,9 +31,15 @@ def _wants_json() -> bool:
 
 
 def register_web(app: Flask) -> None:
-    from proofcheck.web import ops, portal
+    from proofcheck.web import auth, ops, portal, templating
+    from proofcheck.web.admin import bp as admin_bp
+    from proofcheck.web.review import bp as review_bp
 
+    auth.init_auth(app)
+    templating.init_templating(app)
     app.register_blueprint(portal.bp)
+    app.register_blueprint(review_bp)
+    app.register_blueprint(admin_bp)
     app.register_blueprint(ops.bp)
 
     @app.after_request

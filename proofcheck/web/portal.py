@@ -23,8 +23,12 @@ from proofcheck import current_services
 from proofcheck.db import KINDS, Account, Check
 from proofcheck.serialize import check_json
 from proofcheck.submission import SubmissionError, parse_meta, read_upload, submit
+from proofcheck.web.auth import require_user
 
 bp = Blueprint("portal", __name__)
+# Every portal page needs a logged-in user; the ops endpoints and the API do not (the
+# API authenticates each request with a bearer key).
+bp.before_request(require_user)
 
 FORM_FIELDS = ("account", "post_id", "posted_at", "caption", "kind")
 MIME = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp", "GIF": "image/gif"}

@@ -1,0 +1,122 @@
+"""The near-duplicate index of one process, rebuilt from and caught up with the database.
+
+The database's `hashes` table is the source of truth. Each worker (and each web process
+that serves /search) keeps the 64-bit keys of every signature in a `HammingIndex` in
+memory and reads only the rows it has not seen before each search, so every process
+sees every committed image. Row ids can commit out of order on PostgreSQL (a sequence
+hands out ids before commit), so catching up re-reads a window below the highest id
+seen and skips rows already indexed; index item ids are local and increasing.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import OrderedDict
+
+from sqlalchemy import select
+
+from proofcheck.db import Database, Hash
+from proofcheck.hashing import SIGNATURE_VERSION, Signatures, index_keys
+from proofcheck.index import HammingIndex
+from proofcheck.matching import SEARCH_RADIUS, PairVerdict, compare
+
+log = logging.getLogger(__name__)
+
+ALGORITHM = f"sig-v{SIGNATURE_VERSION}"
+CATCH_UP_OVERLAP = 1000  # rows below the highest seen id re-read on each catch-up
+CACHE_SIZE = 20_000
+# Candidates verified per search, nearest first. Verification costs tens of ms per pair,
+# and screenshots of one app bring many near candidates that are only `template`.
+MAX_CANDIDATES = 8
+
+
+class NearDuplicateIndex:
+    def __init__(self) -> None:
+        self.index = HammingIndex()
+        self._row_of_item: list[int] = [0]  # local item id -> hashes.id (item ids from 1)
+        self._check_of_row: dict[int, str] = {}
+        self._highest_row = 0
+        self._cache: OrderedDict[int, Signatures] = OrderedDict()
+        self._lock = threading.Lock()  # web processes search from several threads
+
+    def __len__(self) -> int:
+        return len(self._check_of_row)
+
+    def catch_up(self, db: Database, batch: int = 5000) -> int:
+        """Index every committed signature not seen yet; return how many were added."""
+        added = 0
+        with self._lock:
+            start = max(self._highest_row - CATCH_UP_OVERLAP, 0)
+            while True:
+                with db.session() as session:
+                    ids = session.execute(
+                        select(Hash.id).where(Hash.algorithm == ALGORITHM, Hash.id > start)
+                        .order_by(Hash.id).limit(batch)
+                    ).scalars().all()
+                    if not ids:
+                        break
+                    # Only rows not indexed yet are fetched whole: the overlap window is
+                    # mostly rows seen on the previous catch-up.
+                    new = [i for i in ids if i not in self._check_of_row]
+                    rows = session.execute(
+                        select(Hash.id, Hash.check_id, Hash.value)
+                        .where(Hash.id.in_(new)).order_by(Hash.id)
+                    ).all() if new else []
+                item_ids: list[int] = []
+                keys: list[int] = []
+                for row_id, check_id, value in rows:
+                    try:
+                        signature = Signatures.from_bytes(value)
+                    except ValueError as exc:  # a damaged row must not stop the worker
+                        log.warning("skipping signature row %s: %s", row_id, exc)
+                        continue
+                    item = len(self._row_of_item)
+                    self._row_of_item.append(row_id)
+                    self._check_of_row[row_id] = check_id
+                    self._remember(row_id, signature)
+                    for key in index_keys(signature):
+                        item_ids.append(item)
+                        keys.append(key)
+                    added += 1
+                self.index.add_many(item_ids, keys)
+                self._highest_row = max(self._highest_row, ids[-1])
+                start = ids[-1]
+        return added
+
+    def _remember(self, row_id: int, signature: Signatures) -> None:
+        self._cache[row_id] = signature
+        self._cache.move_to_end(row_id)
+        while len(self._cache) > CACHE_SIZE:
+            self._cache.popitem(last=False)
+
+    def _signature(self, db: Database, row_id: int) -> Signatures:
+        found = self._cache.get(row_id)
+        if found is not None:
+            return found
+        with db.session() as session:
+            value = session.scalar(select(Hash.value).where(Hash.id == row_id))
+        signature = Signatures.from_bytes(value or b"")
+        self._remember(row_id, signature)
+        return signature
+
+    def search(self, db: Database, signature: Signatures, limit: int = 20,
+               exclude_check: str | None = None) -> list[tuple[str, PairVerdict]]:
+        """Matches of `signature` among everything indexed: (check id, verdict), best
+        first, one per other check."""
+        self.catch_up(db)
+        with self._lock:
+            candidates = self.index.search_many(index_keys(signature), SEARCH_RADIUS,
+                                                MAX_CANDIDATES + 1)
+        results: list[tuple[str, PairVerdict]] = []
+        seen: set[str] = set()
+        for item, _distance in candidates:
+            check_id = self._check_of_row[self._row_of_item[item]]
+            if check_id == exclude_check or check_id in seen:
+                continue
+            seen.add(check_id)
+            verdict = compare(signature, self._signature(db, self._row_of_item[item]))
+            if verdict is not None:
+                results.append((check_id, verdict))
+        results.sort(key=lambda cv: (not cv[1].is_duplicate, -cv[1].score))
+        return results[:limit]

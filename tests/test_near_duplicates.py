@@ -1,0 +1,58 @@
+"""Near duplicates through the whole service: a cropped, re-screenshotted copy posted by
+another account is found, attributed to the earlier post, and its diff is served."""
+
+from __future__ import annotations
+
+import io
+
+from PIL import Image, ImageDraw
+
+from tests.conftest import image_bytes, run_worker
+from tests.test_api import post_check
+
+
+def rescreenshot(data: bytes) -> bytes:
+    """Crop the image, then paste it into another phone's frame with a status bar."""
+    original = Image.open(io.BytesIO(data)).convert("RGB")
+    w, h = original.size
+    cropped = original.crop((int(w * 0.05), int(h * 0.08), int(w * 0.95), int(h * 0.92)))
+    frame = Image.new("RGB", (w + 40, h + 120), (18, 18, 18))
+    draw = ImageDraw.Draw(frame)
+    draw.text((16, 12), "12:41   LTE  87%", fill=(240, 240, 240))
+    frame.paste(cropped.resize((w, int(cropped.height * w / cropped.width))), (20, 70))
+    out = io.BytesIO()
+    frame.save(out, "JPEG", quality=80)
+    return out.getvalue()
+
+
+def test_cropped_rescreenshot_by_another_account_is_found_with_a_diff(client, auth, services):
+    original = image_bytes(size=(540, 1170), seed=301, text="Payment received 2,500,000")
+    first = post_check(client, auth, original, account="instagram:@owner",
+                       posted_at="2026-03-01T10:00:00Z").get_json()["checks"][0]["id"]
+    copy = post_check(client, auth, rescreenshot(original), name="copy.jpg",
+                      account="instagram:@thief",
+                      posted_at="2026-04-01T10:00:00Z").get_json()["checks"][0]["id"]
+    unrelated = post_check(client, auth, image_bytes(size=(540, 1170), seed=302),
+                           account="instagram:@other").get_json()["checks"][0]["id"]
+    run_worker(services)
+
+    result = client.get(f"/api/v1/checks/{copy}", headers=auth).get_json()
+    [match] = [m for m in result["matches"] if m["check_id"] == first]
+    assert match["relation"] in ("cropped", "resized")
+    assert match["earlier"] is True and match["account"] == "instagram:@owner"
+    assert result["verdict"] == "fabricated", (result["reasons"], result["model_version"])
+    assert result["reasons"][0]["code"] == "stolen_from_other_account"
+    assert not any(m["check_id"] == unrelated for m in result["matches"])
+
+    diff = client.get(match["diff_url"], headers=auth)
+    assert diff.status_code == 200 and diff.mimetype == "image/png"
+    assert Image.open(io.BytesIO(diff.data)).size[0] > 100
+    assert client.get(f"/api/v1/checks/{copy}/matches/{unrelated}/diff.png",
+                      headers=auth).status_code == 404
+
+    owner = client.get(f"/api/v1/checks/{first}", headers=auth).get_json()
+    assert owner["verdict"] == "authentic"  # the original is never the one flagged
+
+    found = client.post("/api/v1/search", headers=auth, content_type="multipart/form-data",
+                        data={"file": (io.BytesIO(rescreenshot(original)), "q.jpg")}).get_json()
+    assert first in {m["check_id"] for m in found["matches"]}
