@@ -31,5 +31,6 @@ def init_limiter(app: Flask, settings: Settings) -> Limiter:
         swallow_errors=True,
         key_prefix="proofcheck-rl",
     )
-    limiter.limit(settings.rate_limit)(bp)
+    # One budget per key across the whole API, not one per route.
+    limiter.shared_limit(settings.rate_limit, scope="api")(bp)
     return limiter

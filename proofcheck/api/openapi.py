@@ -83,7 +83,7 @@ OPERATIONS = [
                          "limit": {"type": "integer", "minimum": 1, "maximum": 200},
                          "max_distance": {"type": "integer", "minimum": 0, "maximum": 64}}),
     Operation("get", "/review/queue", "Items waiting for a moderator, most urgent first",
-              "review", {200: schemas.ReviewQueue, 401: E, 403: E, 429: E},
+              "review", {200: schemas.ReviewQueue, 401: E, 403: E, 422: E, 429: E},
               parameters=[{"name": "limit", "in": "query", "required": False,
                            "schema": {"type": "integer", "minimum": 1, "maximum": 500}}]),
     Operation("post", "/review/items/{check_id}/claim", "Claim a queue item", "review",
