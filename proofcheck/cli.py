@@ -46,10 +46,12 @@ def serve(host: str, port: int, workers: int, web_processes: int) -> None:
 
 @main.command()
 @click.option("--burst", is_flag=True, help="Quit when the queue is empty.")
-@click.option("--simple", is_flag=True, help="Run jobs in this process instead of forking.")
+@click.option("--fork/--no-fork", default=False, show_default=True,
+              help="Run each job in a forked child (isolation) instead of in this process "
+                   "(warm OCR engines and index; the default).")
 @click.option("--queues", default="checks,batch,webhooks", show_default=True,
               help="Comma-separated queues to work on, most urgent first.")
-def worker(burst: bool, simple: bool, queues: str) -> None:
+def worker(burst: bool, fork: bool, queues: str) -> None:
     """Run one RQ worker (REDIS_URL must be set)."""
     from workers.runner import make_worker
 
@@ -58,7 +60,11 @@ def worker(burst: bool, simple: bool, queues: str) -> None:
         raise click.ClickException("REDIS_URL is not set; use `proofcheck serve` for a local Redis")
     # The scheduler runs delayed jobs: callback retries with backoff.
     names = [name.strip() for name in queues.split(",") if name.strip()]
-    make_worker(services, simple=simple, queues=names).work(burst=burst, with_scheduler=True)
+    # In-process by default: a forked child would reload Tesseract's language models
+    # (about a second) for every job. A crash still only costs a restart: `serve`
+    # restarts the worker and the sweeper re-queues the check.
+    make_worker(services, simple=not fork, queues=names).work(burst=burst,
+                                                               with_scheduler=True)
 
 
 @main.command()

@@ -50,6 +50,7 @@ class Sighting:
     post_id: str | None
     posted_at: dt.datetime | None
     submitted_at: dt.datetime
+    bank: str | None = None  # the name it has in the known-fabricated bank, if any
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,7 @@ class MatchFinding:
     submitted_at: dt.datetime | None = None
     changed_box: tuple[int, int, int, int] | None = None  # x, y, w, h in this image (edited)
     similarity: float | None = None  # the verifier's confidence, 0..1 (near duplicates)
+    bank: str | None = None  # the other image's name in the known-fabricated bank
 
     @property
     def when(self) -> str:
@@ -159,6 +161,7 @@ def exact_matches(item: CheckInput, sightings: Sequence[Sighting]) -> list[Match
             distance=0,
             earlier=is_earlier(s, item),
             submitted_at=s.submitted_at,
+            bank=s.bank,
         )
         for s in sightings
         if s.check_id != item.check_id
@@ -186,8 +189,11 @@ _WHAT = {
     "cropped": "The same image, cropped or re-framed,",
     "edited": "This image with one region changed",
 }
-# Weight of a copy from another account that posted it first, by relation.
-_STOLEN_WEIGHT = {"exact": 0.85, "resized": 0.82, "cropped": 0.8, "edited": 0.85}
+# Weight of a copy from another account that posted it first, by relation. A byte-equal
+# file is proof; a near duplicate goes to a human (the review band): measured on
+# bench/duplicates.py, 21% of different chats/receipts of one style still come out as
+# cropped or edited copies of each other (bench/RESULTS.md).
+_STOLEN_WEIGHT = {"exact": 0.85, "resized": 0.6, "cropped": 0.55, "edited": 0.6}
 
 
 def _names(matches: Sequence[MatchFinding]) -> list[str]:
@@ -231,6 +237,15 @@ def assess(item: CheckInput, matches: Sequence[MatchFinding], thresholds: Thresh
     own = [m for m in earlier if known and m.account == item.account and m not in same_post]
     unattributed = [m for m in earlier if not known or m.account is None]
 
+    banked = [m for m in dups if m.bank]
+    if banked:
+        first = banked[0]
+        reasons.append(Reason(
+            "known_fabricated",
+            f"This image matches {first.bank}, which a moderator confirmed as fabricated "
+            f"({first.relation}).",
+            0.9 if first.relation == "exact" else 0.7,
+        ))
     stolen = [m for m in others if m.relation != "edited"]
     if stolen:
         first = max(stolen, key=lambda m: _STOLEN_WEIGHT[m.relation])
@@ -253,12 +268,12 @@ def assess(item: CheckInput, matches: Sequence[MatchFinding], thresholds: Thresh
         ))
     recycled = [m for m in own if m.relation != "edited"]
     if recycled:
-        first = recycled[0]
+        first = min(recycled, key=lambda m: m.relation != "exact")
         reasons.append(Reason(
             "recycled_same_account",
             f"{_WHAT[first.relation]} was already posted by this account {first.when}"
             f"{_post(first.post_id)}; here it is shown as a different post.",
-            0.6,
+            0.6 if first.relation == "exact" else 0.5,
         ))
     edited_own = [m for m in own if m.relation == "edited"]
     if edited_own:
@@ -267,7 +282,7 @@ def assess(item: CheckInput, matches: Sequence[MatchFinding], thresholds: Thresh
             "edited_own_post",
             f"This account posted this image before{_post(first.post_id)} {first.when} with "
             "one region different: one receipt or chat edited into several.",
-            0.7,
+            0.55,
         ))
     if unattributed and not (others or own):
         first = unattributed[0]
@@ -328,7 +343,8 @@ def near_matches(item: CheckInput, found: Sequence[tuple[Sighting, PairVerdict]]
         MatchFinding(check_id=s.check_id, account=s.account, post_id=s.post_id,
                      posted_at=s.posted_at, relation=v.relation, distance=int(v.distance),
                      earlier=is_earlier(s, item), submitted_at=s.submitted_at,
-                     changed_box=v.changed_box, similarity=round(float(v.score), 3))
+                     changed_box=v.changed_box, similarity=round(float(v.score), 3),
+                     bank=s.bank)
         for s, v in found if s.check_id not in already
     ]
 

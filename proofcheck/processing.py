@@ -14,7 +14,7 @@ import traceback
 from sqlalchemy import ColumnElement, delete, select, update
 
 from proofcheck import pipeline
-from proofcheck.db import Account, Check, Hash, Match, utcnow
+from proofcheck.db import Account, BankEntry, Check, Hash, Match, utcnow
 from proofcheck.hashing import Signatures
 from proofcheck.imaging import ImageError
 from proofcheck.matching import PairVerdict
@@ -29,13 +29,15 @@ log = logging.getLogger(__name__)
 def _sightings(services: Services, condition: ColumnElement[bool]) -> list[pipeline.Sighting]:
     with services.db.session() as session:
         rows = session.execute(
-            select(Check.id, Account.name, Check.post_id, Check.posted_at, Check.submitted_at)
+            select(Check.id, Account.name, Check.post_id, Check.posted_at, Check.submitted_at,
+                   BankEntry.name)
             .outerjoin(Account, Account.id == Check.account_id)
+            .outerjoin(BankEntry, BankEntry.check_id == Check.id)
             .where(condition)
             .order_by(Check.submitted_at, Check.id)
         ).all()
     return [pipeline.Sighting(check_id=r[0], account=r[1], post_id=r[2], posted_at=r[3],
-                              submitted_at=r[4]) for r in rows]
+                              submitted_at=r[4], bank=r[5]) for r in rows]
 
 
 def sightings_of(services: Services, sha256: str) -> list[pipeline.Sighting]:

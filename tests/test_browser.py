@@ -56,7 +56,9 @@ def _drain(proc: subprocess.Popen[str], sink: list[str]) -> None:
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     data = tmp_path_factory.mktemp("browser")
     port = free_port()
-    env = {**os.environ, "PROOFCHECK_DATA_DIR": str(data)}
+    # The tests poll the API for results faster than the per-key limit a client gets.
+    env = {**os.environ, "PROOFCHECK_DATA_DIR": str(data),
+           "PROOFCHECK_RATE_LIMIT": "100000/minute"}
     for name in ("REDIS_URL", "DATABASE_URL", "HTTP_PROXY", "HTTPS_PROXY", "http_proxy",
                  "https_proxy"):
         env.pop(name, None)
@@ -138,7 +140,7 @@ def wait_done(server: Server, check_ids: list[str]) -> None:
                    if call(f"{server.base}/api/v1/checks/{c}", server.key)[1]["status"]
                    not in ("done", "failed")}
         if pending:
-            time.sleep(0.2)
+            time.sleep(0.3)
     assert not pending, f"checks not finished: {pending}"
 
 
@@ -185,7 +187,7 @@ def test_upload_through_the_form_and_watch_it_reach_done(browser, server):
 def test_moderator_claims_and_decides_with_the_keyboard(browser, server):
     items = stolen_items(server, "kb", [311, 312, 313], lifelike=True)
     # One file posted twice by one shop: a `review` item, so the queue shows both kinds.
-    recycled = image_bytes(seed=314, text="chat 314")
+    recycled = distinct_image(314)
     wait_done(server, [submit(server, recycled, "web:deals.example", "d1",
                               "2026-02-01T08:00:00Z")])
     wait_done(server, [submit(server, recycled, "web:deals.example", "d2",
@@ -275,4 +277,4 @@ def test_a_viewer_cannot_decide(browser, server):
     assert posted.status == 403
     _, body = call(f"{server.base}/api/v1/checks/{item}", server.key)
     assert body["review"] is None
-    assert body["verdict"] == "fabricated"
+    assert body["verdict"] in ("review", "fabricated")  # it waits in the queue

@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import select, update
 
 from proofcheck import forensics, pipeline
-from proofcheck.db import Account, Check
+from proofcheck.db import Account, BankEntry, Check
 from proofcheck.pipeline import Reason, Thresholds
 from proofcheck.scoring.features import CheckRecord, account_context, check_features
 from proofcheck.scoring.model import ScoringModel, default_model, score_check
@@ -50,7 +50,8 @@ def _account_reasons(reasons_per_check: list[list[dict[str, Any]]]) -> list[dict
     return out
 
 
-def rule_score(rec: CheckRecord, thresholds: Thresholds) -> tuple[float, list[Reason], str]:
+def rule_score(rec: CheckRecord, thresholds: Thresholds,
+               banked: dict[str, str] | None = None) -> tuple[float, list[Reason], str]:
     """The rule engine on a check's matches (of every relation) and forensic flags,
     as known now: the same evidence the pipeline scored, plus what arrived since."""
     item = pipeline.CheckInput(check_id=rec.check_id, account=rec.account, post_id=rec.post_id,
@@ -58,7 +59,8 @@ def rule_score(rec: CheckRecord, thresholds: Thresholds) -> tuple[float, list[Re
                                kind=rec.kind)
     found = [pipeline.MatchFinding(check_id=m.other_check_id, account=m.other_account,
                                    post_id=m.other_post_id, posted_at=m.other_posted_at,
-                                   relation=m.relation, distance=m.distance, earlier=m.earlier)
+                                   relation=m.relation, distance=m.distance, earlier=m.earlier,
+                                   bank=(banked or {}).get(m.other_check_id))
              for m in rec.matches]
     never = dt.datetime.max.replace(tzinfo=dt.UTC)
     # Exact copies first, then by post time: the first one names the earliest exact copy.
@@ -79,13 +81,17 @@ def rescore_account(services: Services, account_id: int,
         if not records:
             return None
         ctx = account_context(records)
+        others = {m.other_check_id for rec in records for m in rec.matches}
+        banked = dict(session.execute(select(BankEntry.check_id, BankEntry.name)
+                                      .where(BankEntry.check_id.in_(others))).all()) \
+            if others else {}
         scored: list[tuple[float, list[dict[str, Any]]]] = []
         for rec in records:
             result = score_check(check_features(rec, ctx), rec, model) if model else None
             if result is None:
                 row = session.execute(select(Check.score, Check.reasons)
                                       .where(Check.id == rec.check_id)).one()
-                result = rule_score(rec, thresholds)
+                result = rule_score(rec, thresholds, banked)
                 if row[0] is not None and abs(float(row[0]) - result[0]) < 1e-6:
                     scored.append((float(row[0]), list(row[1] or [])))
                     continue  # nothing new: keep the pipeline's own wording
