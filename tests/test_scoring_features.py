@@ -141,7 +141,7 @@ def test_missing_or_odd_signals_give_nan_not_a_crash() -> None:
            "screenshot": {"flags": ["nonsense", {"code": "x"}]}}
     records = [rec("x1", signals=odd), rec("x2", account=None, kind=None)]
     f = features_of(records, "x1")
-    assert set(f) == set(FEATURE_NAMES)
+    assert set(f) >= set(FEATURE_NAMES)
     assert math.isnan(f["ocr_fields"]) and math.isnan(f["acc_payers"])
     assert math.isnan(f["amount_round"])
     assert len(vector(f)) == len(FEATURE_NAMES)

@@ -81,7 +81,8 @@ FEATURES: dict[str, str] = {
     "acc_recycled_share": "share of the account's posts that repeat another of its posts",
     "acc_original_share": "share of the account's posts copied later by others",
     "acc_txid_dup_share": "share of receipts whose transaction id appears on another of them",
-    "acc_payers": "distinct payer names read on the account's receipts; NaN without any",
+    "acc_payers": "distinct payer names read on the account's receipts; NaN with fewer "
+                  "than 3 receipts whose payer could be read (as all payer features)",
     "acc_payer_entropy": "entropy of payer names over receipts, normalised to 0..1",
     "acc_top_payer_share": "share of receipts paid by the most frequent payer",
     "acc_shared_surname": "share of receipts whose payer carries the most common payer surname",
@@ -95,7 +96,13 @@ FEATURES: dict[str, str] = {
     "acc_template_other_share": "share of the account's posts sharing a template with other "
                                 "accounts",
 }
-FEATURE_NAMES: tuple[str, ...] = tuple(FEATURES)
+# Evidence that a post is the original, shown to moderators but kept out of the model:
+# with few generated accounts a model can learn any sign for it, and being copied
+# must never raise a score (a stolen image's owner must not be flagged).
+INFORMATIONAL = frozenset({"dup_later_other", "acc_original_share"})
+FEATURE_NAMES: tuple[str, ...] = tuple(n for n in FEATURES if n not in INFORMATIONAL)
+# Payer diversity says nothing about an account with only a receipt or two.
+MIN_PAYERS = 3
 # How each feature may move the score (+1 up, -1 down, 0 either way): what we know
 # about fraud, given to the trees so that a few generated accounts cannot teach them
 # that, say, more payers is suspicious.
@@ -302,9 +309,19 @@ class AccountContext:
 
     values: dict[str, float]
     bars: dict[str, int]  # check id -> status bar hash
+    copies: dict[str, frozenset[str]]  # check id -> checks showing the same picture
     txids: dict[str, str]  # check id -> transaction id
     times: dict[str, dt.datetime]
     captions: dict[str, str | None]
+
+
+def _bar_repeats(cid: str, bar: int, bars: Mapping[str, int],
+                 copies: Mapping[str, frozenset[str]]) -> int:
+    """Other screenshots with the same status bar but other content: a copy of one
+    screenshot repeats its bar as a matter of course, a new one never should."""
+    mine = copies.get(cid, frozenset())
+    return sum((bar ^ h).bit_count() <= BAR_SAME_BITS for c, h in bars.items()
+               if c != cid and c not in mine and cid not in copies.get(c, frozenset()))
 
 
 def _relations(rec: CheckRecord) -> dict[str, bool]:
@@ -356,27 +373,35 @@ def account_context(records: Sequence[CheckRecord]) -> AccountContext:
         return sum(r[key] for r in rel) / n if n else 0.0
 
     bars = {r.check_id: h for r in records if (h := status_bar_hash(r.signals)) is not None}
-    bar_repeat = [cid for cid, h in bars.items()
-                  if any(o != cid and (h ^ h2).bit_count() <= BAR_SAME_BITS
-                         for o, h2 in bars.items())]
+    copies = {r.check_id: frozenset(m.other_check_id for m in r.matches
+                                    if m.kind in DUPLICATE | {"edited"}) for r in records}
+    bar_repeat = [cid for cid, h in bars.items() if _bar_repeats(cid, h, bars, copies)]
     txids: dict[str, str] = {}
     payers: list[str] = []
     rounds: list[bool] = []
-    receipts_read = 0
+    counted: set[str] = set()
     for r in records:
         fields = ocr_fields(r.signals)
         if fields is None:
             continue
         if (tid := _field(fields, "transaction_id")) is not None:
             txids[r.check_id] = tid
+        # One receipt posted (or edited) several times is still one payment: payer and
+        # amount features count each picture once, so recycling is not read as "few
+        # payers".
+        seen_before = bool(copies[r.check_id] & counted)
+        counted.add(r.check_id)
+        if seen_before:
+            continue
         if r.kind in (None, "receipt", "income") or _field(fields, "amount"):
-            receipts_read += 1
             ocr = r.signals.get("ocr")
             text = ocr.get("text") if isinstance(ocr, Mapping) else None
             if (p := payer(fields, text if isinstance(text, str) else None)) is not None:
                 payers.append(p)
             rounds.append(is_round(_field(fields, "amount")))
     tid_counts = Counter(txids.values())
+    if len(payers) < MIN_PAYERS:
+        payers = []
     payer_counts = Counter(payers)
     surnames = Counter(p.split()[-1] for p in payers if len(p.split()) >= 2)
     top_surname = surnames.most_common(1)[0] if surnames else None
@@ -410,8 +435,7 @@ def account_context(records: Sequence[CheckRecord]) -> AccountContext:
                                    if n else 0.0),
         "acc_template_other_share": share("template_other"),
     }
-    del receipts_read
-    return AccountContext(values=values, bars=bars, txids=txids,
+    return AccountContext(values=values, bars=bars, copies=copies, txids=txids,
                           times={r.check_id: r.when for r in records},
                           captions={r.check_id: r.caption for r in records})
 
@@ -445,8 +469,7 @@ def check_features(rec: CheckRecord, ctx: AccountContext) -> dict[str, float]:
         "screenshot_severity": _severity(fl, family="screenshot"),
         "camera_exif": float(bool(shot.get("camera_exif"))) if isinstance(shot, Mapping) else NAN,
         "has_status_bar": float(bar is not None) if has_shot else NAN,
-        "status_bar_repeats": _log1p(sum((bar ^ h).bit_count() <= BAR_SAME_BITS
-                                         for c, h in ctx.bars.items() if c != rec.check_id))
+        "status_bar_repeats": _log1p(_bar_repeats(rec.check_id, bar, ctx.bars, ctx.copies))
         if bar is not None else NAN,
         "ocr_fields": _log1p(len(fields)) if fields is not None else NAN,
         "amount_round": float(is_round(_field(fields, "amount"))) if fields is not None else NAN,

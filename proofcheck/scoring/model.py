@@ -14,6 +14,7 @@ weights are in score units a moderator can compare.
 from __future__ import annotations
 
 import logging
+import math
 import os
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -24,12 +25,14 @@ import numpy as np
 
 from proofcheck.pipeline import Reason
 from proofcheck.scoring import reasons as R
-from proofcheck.scoring.features import FEATURE_NAMES, CheckRecord, vector
+from proofcheck.scoring.features import DIRECTION, FEATURE_NAMES, CheckRecord, vector
 
 log = logging.getLogger(__name__)
 MODEL_FILE = "model.joblib"
 # Contributions below this are noise, not a reason.
 MIN_WEIGHT = 0.02
+# A score this high always gets a reason, even when no one group explains much of it.
+REASON_FLOOR = 0.3
 
 
 @dataclass
@@ -63,15 +66,38 @@ class ScoringModel:
         p = self.predict(rows)
         return float(p[0]), {c: float(p[0] - p[i + 1]) for i, c in enumerate(codes)}
 
+    def evidence(self, code: str, values: dict[str, float]) -> bool:
+        """Whether the check shows any of the group's signs of misuse: a feature past its
+        honest typical value in the direction that means fraud. Without it a group's
+        contribution is the model's baseline, not a reason (a new account's missing
+        payer data is not evidence of relatives)."""
+        for name in R.GROUPS[code]:
+            sign = DIRECTION.get(name, 0)
+            value, ref = values.get(name, math.nan), self.reference.get(name, math.nan)
+            if sign and value == value and ref == ref and (value - ref) * sign > 0:
+                return True
+        return False
+
     def explain(self, values: dict[str, float], rec: CheckRecord) -> tuple[float, list[Reason]]:
         score, contrib = self.contributions(values)
+        contrib = {c: w for c, w in contrib.items() if self.evidence(c, values)}
         out = [Reason(code, R.message(code, rec, values), round(w, 3))
                for code, w in contrib.items() if w >= MIN_WEIGHT]
+        if not out and score >= REASON_FLOOR:
+            # Evidence spread over several groups: name the largest share anyway.
+            code, w = max(contrib.items(), key=lambda cw: cw[1], default=("", 0.0))
+            if w > 0:
+                out.append(Reason(code, R.message(code, rec, values), round(w, 3)))
         # Evidence for the post (it is the original) is shown with no weight.
         if contrib.get("original_post", 0) < -MIN_WEIGHT or values.get("dup_later_other"):
             out.append(Reason("original_post", R.message("original_post", rec, values), 0.0))
         if not [r for r in out if r.weight > 0]:
-            out.append(Reason(R.NO_EVIDENCE, R.NO_EVIDENCE_MESSAGE, 0.0))
+            if rec.matches:
+                out.append(Reason(R.NO_EVIDENCE, R.NO_EVIDENCE_MESSAGE, 0.0))
+            else:  # the rule engine's code for the same finding, which clients know
+                out.append(Reason("no_copy_found", "No other copy of this picture was found; "
+                                  "nothing in it or its account's history looks "
+                                  "fabricated.", 0.0))
         out.sort(key=lambda r: (-r.weight, r.code))
         return round(score, 4), out
 

@@ -344,9 +344,12 @@ def model_card(report: dict[str, Any]) -> str:
         f"Synthetic scenario from `{data['generator']}` (seed {data['seed']}): "
         f"{data['accounts']} accounts ({types}), "
         f"{data['posts']} posts of which {data['fraud_posts']} are labelled fraudulent; "
-        f"{data['photo_sources']} source photographs. Every post went through the real "
-        "pipeline (decode, exact and near-duplicate matching, forensic signals, OCR) "
-        "against a private database. Labels are the generator's ground truth.", "",
+        f"{data['photo_sources']} source photographs. Every post was submitted and "
+        "processed by the real pipeline (`submission.submit`, `processing.process_check`) "
+        "against a private database; near-duplicate matching, forensic signals and OCR "
+        "that the pipeline did not store yet were added from the same engines "
+        "(`proofcheck/scoring/corpus.py`, OCR skipped for parcel and product photos). "
+        "Labels are the generator's ground truth.", "",
         "## Selection and split", "",
         f"{report['split']}. Candidates by out-of-fold ROC-AUC (uncalibrated): "
         + ", ".join(f"{k} {v}" for k, v in report["selection_oof_roc_auc"].items()) + ".", "",
@@ -366,7 +369,9 @@ def model_card(report: dict[str, Any]) -> str:
         *[f"| {t} | {v['posts']} | {v['recall_at_review']} | {v['top_reason_names_type']} |"
           for t, v in m["per_fraud_type"].items()], "",
         "## Features", "",
-        *[f"- `{k}`: {v}" for k, v in FEATURES.items()], "",
+        *[f"- `{k}`: {v}" + (" (shown in reasons, not used by the model)"
+                              if k not in FEATURE_NAMES else "")
+          for k, v in FEATURES.items()], "",
         "## Limits", "",
         "- Trained on generated data only; measure on real, moderator-labelled checks "
         "before trusting the thresholds.",
