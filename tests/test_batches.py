@@ -252,3 +252,24 @@ def test_thousand_image_zip_batch_reaches_done_with_a_signed_callback(client, au
         ("done", 1000, 1000, 0)
     assert all(c["verdict"] is not None for c in batch["checks"])
     assert json.loads(hook.received[0][1])["done"] == 1000
+
+
+def test_idempotency_key_works_on_every_post(client, auth, services):
+    data = image_bytes(seed=88)
+    created = client.post("/api/v1/checks", headers=auth, content_type="multipart/form-data",
+                          data={"file": (io.BytesIO(data), "a.png"), "account": "x:@q"})
+    check_id = created.get_json()["checks"][0]["id"]
+    run_worker(services)
+    cases = {  # each makes the request's arguments afresh (a file object is read once)
+        "/api/v1/search": lambda: {"content_type": "multipart/form-data",
+                                   "data": {"file": (io.BytesIO(data), "q.png")}},
+        f"/api/v1/review/items/{check_id}/claim": dict,
+        f"/api/v1/review/items/{check_id}/decision": lambda: {"json": {"decision": "authentic"}},
+    }
+    for path, arguments in cases.items():
+        headers = {**auth, "Idempotency-Key": path}
+        first = client.post(path, headers=headers, **arguments())
+        again = client.post(path, headers=headers, **arguments())
+        assert first.status_code == 200, (path, first.get_json())
+        assert again.headers.get("Idempotent-Replayed") == "true", path
+        assert again.get_json() == first.get_json(), path

@@ -11,6 +11,7 @@ from proofcheck.accounts import account_report
 from proofcheck.api import bp
 from proofcheck.api.auth import require_scope
 from proofcheck.api.errors import error_response
+from proofcheck.api.idempotency import idempotent
 from proofcheck.hashing import compute_signatures
 from proofcheck.imaging import ImageError, decode
 from proofcheck.pipeline import Sighting
@@ -52,6 +53,7 @@ def _int_field(name: str, default: int, low: int, high: int) -> int:
 
 @bp.post("/search")
 @require_scope("search")
+@idempotent
 def search() -> Response:
     """Synchronous search of everything checked; nothing is stored."""
     started = time.perf_counter()

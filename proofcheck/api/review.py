@@ -9,6 +9,7 @@ from proofcheck import current_services, review
 from proofcheck.api import bp
 from proofcheck.api.auth import current_principal, require_scope
 from proofcheck.api.errors import error_response
+from proofcheck.api.idempotency import idempotent
 from proofcheck.review import QueueFilter, ReviewError
 from proofcheck.serialize import iso
 
@@ -44,6 +45,7 @@ def review_queue() -> Response:
 
 @bp.post("/review/items/<check_id>/claim")
 @require_scope("review")
+@idempotent
 def review_claim(check_id: str) -> Response:
     services = current_services()
     try:
@@ -57,6 +59,7 @@ def review_claim(check_id: str) -> Response:
 
 @bp.post("/review/items/<check_id>/decision")
 @require_scope("review")
+@idempotent
 def review_decision(check_id: str) -> Response:
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
