@@ -1,7 +1,8 @@
 // Follows a queued or running check until it is final, then reloads to show the result.
 (function () {
   "use strict";
-  const STAGES = { queued: 10, starting: 25, decoding: 40, matching: 65, scoring: 85 };
+  const STAGES = { queued: 5, starting: 10, decoding: 20, hashing: 30, matching: 45,
+                   "reading text": 60, forensics: 80, scoring: 95 };
 
   function follow(section) {
     const url = section.dataset.statusUrl;
