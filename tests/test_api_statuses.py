@@ -132,6 +132,10 @@ def test_every_documented_status_is_reachable(setup):
             f"{review_path}/claim"),
         ("post", "/review/items/{check_id}/claim", 403): lambda: client.post(
             f"{review_path}/claim", headers=reader),
+        ("post", "/review/items/{check_id}/claim", 400): lambda: client.post(
+            f"{review_path}/claim", headers={**key, "Idempotency-Key": "k" * 201}),
+        ("post", "/review/items/{check_id}/claim", 422): lambda: client.post(
+            f"{review_path}/claim", headers={**key, "Idempotency-Key": "/api/v1/checks"}),
         ("post", "/review/items/{check_id}/claim", 404): lambda: client.post(
             "/api/v1/review/items/c_no/claim", headers=key),
         ("post", "/review/items/{check_id}/claim", 409): lambda: client.post(

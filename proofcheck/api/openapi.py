@@ -87,7 +87,8 @@ OPERATIONS = [
               parameters=[{"name": "limit", "in": "query", "required": False,
                            "schema": {"type": "integer", "minimum": 1, "maximum": 500}}]),
     Operation("post", "/review/items/{check_id}/claim", "Claim a queue item", "review",
-              {200: schemas.Claim, 401: E, 403: E, 404: E, 409: E, 429: E},
+              # 400/422: a malformed or reused Idempotency-Key, as on every keyed POST.
+              {200: schemas.Claim, 400: E, 401: E, 403: E, 404: E, 409: E, 422: E, 429: E},
               parameters=[_path_param("check_id", "The check's id")]),
     Operation("post", "/review/items/{check_id}/decision", "Decide a queue item", "review",
               {200: schemas.DecisionOut, 400: E, 401: E, 403: E, 404: E, 409: E, 422: E,
