@@ -112,7 +112,7 @@ def test_reasons_are_coded_sorted_and_name_the_evidence(
         trained: tuple[object, dict[str, object]]) -> None:
     model, _ = trained
     data = dataset(seed=2)
-    known = set(R.GROUPS) | {R.NO_EVIDENCE, "no_copy_found", "original_post"}
+    known = set(R.GROUPS) | {R.NO_EVIDENCE, "no_copy_found", "reused_by_other_account"}
     thief = data.y.tolist().index(1)
     honest = data.y.tolist().index(0)
     for i in (thief, honest):

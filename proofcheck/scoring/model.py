@@ -89,8 +89,9 @@ class ScoringModel:
             if w > 0:
                 out.append(Reason(code, R.message(code, rec, values), round(w, 3)))
         # Evidence for the post (it is the original) is shown with no weight.
-        if contrib.get("original_post", 0) < -MIN_WEIGHT or values.get("dup_later_other"):
-            out.append(Reason("original_post", R.message("original_post", rec, values), 0.0))
+        if values.get("dup_later_other"):
+            code = "reused_by_other_account"  # the rule engine's code for it
+            out.append(Reason(code, R.message(code, rec, values), 0.0))
         if not [r for r in out if r.weight > 0]:
             if rec.matches:
                 out.append(Reason(R.NO_EVIDENCE, R.NO_EVIDENCE_MESSAGE, 0.0))

@@ -31,7 +31,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "editor_metadata": ("editor_severity", "date_anomaly", "acc_editor_share",
                         "acc_date_anomaly_share", "camera_exif"),
     "forensic_traces": ("jpeg_severity", "screenshot_severity"),
-    "original_post": ("dup_later_other", "acc_original_share"),
+    "reused_by_other_account": ("dup_later_other", "acc_original_share"),
     "shared_app_look": ("template_other_accounts", "acc_template_other_share"),
     "account_size": ("acc_posts", "ocr_fields", "has_status_bar"),
 }
@@ -57,9 +57,8 @@ def _days_before(rec: CheckRecord, m: MatchInfo) -> str:
     if m.other_posted_at is None or rec.posted_at is None:
         return f"on {_day(m.other_posted_at)}"
     days = (rec.posted_at - m.other_posted_at).total_seconds() / 86400
-    if days < 1:
-        return f"{max(1, round(days * 24))} hours earlier"
-    return f"{round(days)} days earlier"
+    gap = f"{max(1, round(days * 24))} hours" if days < 1 else f"{round(days)} days"
+    return f"on {_day(m.other_posted_at)}, {gap}"
 
 
 def _post(m: MatchInfo) -> str:
@@ -149,7 +148,7 @@ def message(code: str, rec: CheckRecord, values: Mapping[str, float]) -> str:
     if code == "forensic_traces":
         found = sorted(flags(rec.signals), key=lambda f: -float(f.get("severity", 0) or 0))
         return str(found[0].get("message")) if found else "The file's structure is unusual."
-    if code == "original_post":
+    if code == "reused_by_other_account":
         later = [m for m in other if not m.earlier]
         names = sorted({m.other_account for m in later if m.other_account})
         return (f"Later copies were posted by {', '.join(names[:3])}; this post looks like "
