@@ -133,7 +133,12 @@ def _item_row(services: Services, batch_id: str, position: int, item: ItemInput,
     except (SubmissionError, ArchiveError, ImageError) as exc:
         return _failed_row(batch_id, position, item.filename, data,
                            f"{exc.code}: {exc.message}", now)
-    services.blobs.put(data)
+    try:
+        services.blobs.put(data)
+    except OSError as exc:  # a full disk fails this item, not the whole request
+        log.error("blob store write failed: %s", exc)
+        return _failed_row(batch_id, position, item.filename, data,
+                           "storage_unavailable: the image could not be stored", now)
     with services.db.session() as session:
         owner = account_id(session, meta.account) if meta.account else None
     return Check(
