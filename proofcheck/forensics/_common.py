@@ -13,6 +13,7 @@ import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any, TypedDict
 
+import numpy as np
 from PIL import Image
 
 
@@ -88,3 +89,14 @@ def open_quietly(data: bytes) -> Image.Image:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return Image.open(io.BytesIO(data))
+
+
+def true_runs(flags_1d: np.ndarray, gap: int) -> list[tuple[int, int]]:
+    """[start, end) runs of True, joining runs separated by at most `gap` False."""
+    idx = np.flatnonzero(flags_1d)
+    if idx.size == 0:
+        return []
+    breaks = np.flatnonzero(np.diff(idx) > gap + 1)
+    starts = np.concatenate(([idx[0]], idx[breaks + 1]))
+    ends = np.concatenate((idx[breaks], [idx[-1]])) + 1
+    return [(int(s), int(e)) for s, e in zip(starts, ends, strict=True)]

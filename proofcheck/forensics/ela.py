@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageChops
 
-from proofcheck.forensics._common import Flag, flag, join_errors, open_quietly
+from proofcheck.forensics._common import Flag, flag, join_errors, open_quietly, true_runs
 from proofcheck.imaging import DecodedImage
 
 HEATMAP_MAX_SIDE = 1024
@@ -283,12 +283,12 @@ def find_text_boxes(grad: np.ndarray, threshold: float = 60.0) -> list[tuple[int
     mask = grad > threshold
     rows = np.asarray(mask.sum(axis=1) >= 2, dtype=bool)
     boxes: list[tuple[int, int, int, int]] = []
-    for y0, y1 in _runs(rows, gap=2):
+    for y0, y1 in true_runs(rows, gap=2):
         lh = y1 - y0
         if lh < 6 or lh > max(12, h // 12):
             continue  # specks, or a photo's texture that fills every row
         cols = np.asarray(mask[y0:y1].any(axis=0), dtype=bool)
-        for x0, x1 in _runs(cols, gap=max(3, int(lh * 0.6))):
+        for x0, x1 in true_runs(cols, gap=max(3, int(lh * 0.6))):
             if x1 - x0 < lh // 2 or x1 - x0 > w * 0.9:
                 continue
             boxes.append((max(0, x0 - 2), max(0, y0 - 2), min(w, x1 + 2), min(h, y1 + 2)))
@@ -296,16 +296,6 @@ def find_text_boxes(grad: np.ndarray, threshold: float = 60.0) -> list[tuple[int
                 return boxes
     return boxes
 
-
-def _runs(flags_1d: np.ndarray, gap: int) -> list[tuple[int, int]]:
-    """[start, end) runs of True, joining runs separated by at most `gap` False."""
-    idx = np.flatnonzero(flags_1d)
-    if idx.size == 0:
-        return []
-    breaks = np.flatnonzero(np.diff(idx) > gap + 1)
-    starts = np.concatenate(([idx[0]], idx[breaks + 1]))
-    ends = np.concatenate((idx[breaks], [idx[-1]])) + 1
-    return [(int(s), int(e)) for s, e in zip(starts, ends, strict=True)]
 
 
 def _scaled(box: Box, scale: float, size: tuple[int, int]) -> tuple[int, int, int, int] | None:

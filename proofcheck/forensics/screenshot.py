@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from proofcheck.forensics._common import Flag, flag, join_errors
+from proofcheck.forensics._common import Flag, flag, join_errors, true_runs
 from proofcheck.forensics._container import walk_png
 from proofcheck.imaging import DecodedImage
 
@@ -117,15 +117,6 @@ def _ink(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return mask, bg
 
 
-def _runs(flags_1d: np.ndarray, gap: int) -> list[tuple[int, int]]:
-    idx = np.flatnonzero(flags_1d)
-    if idx.size == 0:
-        return []
-    breaks = np.flatnonzero(np.diff(idx) > gap + 1)
-    starts = np.concatenate(([idx[0]], idx[breaks + 1]))
-    ends = np.concatenate((idx[breaks], [idx[-1]])) + 1
-    return [(int(s), int(e)) for s, e in zip(starts, ends, strict=True)]
-
 
 def status_bar(image: Image.Image) -> dict[str, Any] | None:
     """Find a status bar: a uniform top band whose only content is one row of small
@@ -134,7 +125,7 @@ def status_bar(image: Image.Image) -> dict[str, Any] | None:
     region = np.asarray(image.crop((0, 0, w, max(8, int(h * 0.08)))), dtype=np.int16)
     mask, bg = _ink(region)
     glyph_rows = np.asarray(mask.mean(axis=1) > INK_ROW, dtype=bool)
-    runs = _runs(glyph_rows, gap=2)
+    runs = true_runs(glyph_rows, gap=2)
     if not runs:
         return None
     g0, g1 = runs[0]
@@ -154,7 +145,7 @@ def status_bar(image: Image.Image) -> dict[str, Any] | None:
         return None  # glyphs run into the content below: not a bar
     band_bg = bg[:band_h]
     cols = np.asarray(mask[g0:g1].any(axis=0), dtype=bool)
-    parts = _runs(cols, gap=max(3, int(gh * 0.8)))
+    parts = true_runs(cols, gap=max(3, int(gh * 0.8)))
     left = [p for p in parts if p[1] <= 0.45 * w]
     right = [p for p in parts if p[0] >= 0.55 * w]
     if not left or not right or mask[:band_h].mean() > 0.25:
@@ -199,13 +190,13 @@ def navigation_bar(image: Image.Image) -> str | None:
     top = h - max(8, int(h * 0.07))
     mask, _ = _ink(np.asarray(image.crop((0, top, w, h)), dtype=np.int16))
     glyph_rows = np.asarray(mask.mean(axis=1) > INK_ROW, dtype=bool)
-    runs = _runs(glyph_rows, gap=2)
+    runs = true_runs(glyph_rows, gap=2)
     if not runs:
         return None
     n0, n1 = runs[-1]
     if n0 < 2 or n1 >= len(glyph_rows) - 1 or n1 - n0 > 0.03 * h:
         return None
-    parts = _runs(np.asarray(mask[n0:n1].any(axis=0), dtype=bool), gap=3)
+    parts = true_runs(np.asarray(mask[n0:n1].any(axis=0), dtype=bool), gap=3)
     centres = [(a + b) / 2 / w for a, b in parts]
     widths = [(b - a) / w for a, b in parts]
     if len(parts) == 1 and abs(centres[0] - 0.5) < 0.05 and 0.12 <= widths[0] <= 0.45 \
