@@ -1,20 +1,14 @@
-"""The consistency report for one account: everything checked for it, in one view.
-
-Until the trained classifier lands, the account's score is its worst check's score (one
-stolen receipt is enough to distrust a page) and its reasons are its checks' reasons
-counted across posts.
-"""
+"""The consistency report for one account: everything checked for it, in one view."""
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session, aliased
 
 from proofcheck.db import Account, Check, Match
-from proofcheck.pipeline import DUPLICATE, Thresholds
+from proofcheck.pipeline import DUPLICATE
 from proofcheck.serialize import iso
 
 
@@ -37,41 +31,26 @@ def _counted(session: Session, account_id: int, earlier: bool) -> list[dict[str,
     return [{"account": name, "count": int(count)} for name, count in rows]
 
 
-def account_report(session: Session, name: str, thresholds: Thresholds) -> dict[str, Any] | None:
+def account_report(session: Session, name: str) -> dict[str, Any] | None:
+    """The account as re-scored after its latest check (`scoring.rescore_account` keeps
+    Account.score/verdict/reasons), with where its images came from and went."""
     account = session.scalar(select(Account).where(Account.name == name))
     if account is None:
         return None
-    checks = session.execute(
-        select(Check.status, Check.score, Check.reasons, Check.submitted_at)
+    total, done, first, last = session.execute(
+        select(func.count(), func.count(case((Check.status == "done", 1))),
+               func.min(Check.submitted_at), func.max(Check.submitted_at))
         .where(Check.account_id == account.id)
-    ).all()
-    done = [c for c in checks if c.status == "done" and c.score is not None]
-    score = max((c.score for c in done), default=None)
-    tally: Counter[str] = Counter()
-    example: dict[str, dict[str, Any]] = {}
-    weights: dict[str, float] = defaultdict(float)
-    for check in done:
-        for reason in check.reasons or []:
-            code = reason["code"]
-            tally[code] += 1
-            weights[code] = max(weights[code], float(reason["weight"]))
-            example.setdefault(code, reason)
-    reasons = [
-        {"code": code, "count": count, "weight": weights[code],
-         "message": f"{count} of {len(done)} checked posts: {example[code]['message']}"}
-        for code, count in tally.items() if weights[code] > 0
-    ]
-    reasons.sort(key=lambda r: (r["weight"], r["count"]), reverse=True)
-    times = [c.submitted_at for c in checks]
+    ).one()
     return {
         "account": account.name,
-        "checks": len(checks),
-        "done": len(done),
-        "score": score,
-        "verdict": thresholds.verdict(score) if score is not None else None,
-        "reasons": reasons,
+        "checks": int(total),
+        "done": int(done),
+        "score": account.score,
+        "verdict": account.verdict if account.score is not None else None,
+        "reasons": account.reasons or [],
         "stolen_from": _counted(session, account.id, earlier=True),
         "reused_by": _counted(session, account.id, earlier=False),
-        "first_check_at": iso(min(times)) if times else None,
-        "last_check_at": iso(max(times)) if times else None,
+        "first_check_at": iso(first),
+        "last_check_at": iso(last),
     }

@@ -215,7 +215,6 @@ def _flag_reasons(flags: Sequence[dict[str, Any]]) -> list[Reason]:
 
 
 def assess(item: CheckInput, matches: Sequence[MatchFinding], thresholds: Thresholds,
-           corpus_size: int | None = None,
            flags: Sequence[dict[str, Any]] = ()) -> Assessment:
     """Rule-based verdict from the duplicate findings.
 
@@ -319,9 +318,7 @@ def assess(item: CheckInput, matches: Sequence[MatchFinding], thresholds: Thresh
         ))
     reasons += _flag_reasons(flags)
     if not dups:
-        seen = f" among {corpus_size} checked images" if corpus_size is not None else ""
-        reasons.append(Reason("no_copy_found", f"No other copy of this image was found{seen}.",
-                              0.0))
+        reasons.append(Reason("no_copy_found", "No other copy of this image was found.", 0.0))
 
     survival = 1.0 - BASE_SCORE
     for reason in reasons:
@@ -356,7 +353,6 @@ def run(
     thresholds: Thresholds,
     max_pixels: int,
     on_stage: Callable[[str], None] | None = None,
-    corpus_size: int | None = None,
     near_duplicates: NearDuplicateSearch | None = None,
     ocr: bool = True,
 ) -> PipelineResult:
@@ -403,8 +399,7 @@ def run(
     timings["forensics"] = (time.perf_counter() - started) * 1000
 
     started = stage("scoring")
-    assessment = assess(item, matches, thresholds, corpus_size,
-                        flags=forensics.all_flags(signals))
+    assessment = assess(item, matches, thresholds, flags=forensics.all_flags(signals))
     timings["score"] = (time.perf_counter() - started) * 1000
     return PipelineResult(fingerprint=print_, matches=matches, assessment=assessment,
                           signatures=signatures, signals=signals,

@@ -56,7 +56,8 @@ class ProofCheckWorker(SweepingMixin, IndexingMixin, Worker):
 
 
 class ProofCheckSimpleWorker(SweepingMixin, IndexingMixin, SimpleWorker):
-    """Runs jobs in its own process: for tests and for `scan`-like debugging."""
+    """Runs jobs in its own process, keeping OCR engines and the index warm: the
+    default for `proofcheck worker` (see its --fork option)."""
 
 
 def make_worker(services: Services, simple: bool = False, queues: list[str] | None = None,

@@ -31,7 +31,7 @@ from proofcheck.submission import (
 def get_account(account: str) -> Response:
     services = current_services()
     with services.db.session() as session:
-        report = account_report(session, normalise_account(account), services.thresholds)
+        report = account_report(session, normalise_account(account))
     if report is None:
         return error_response(404, "not_found", f"Nothing has been checked for {account}.")
     return jsonify(report)

@@ -6,6 +6,7 @@ with the routes Flask actually serves and validates real responses against it.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -102,7 +103,9 @@ def _schema_ref(model: type[BaseModel]) -> dict[str, str]:
     return {"$ref": f"#/components/schemas/{model.__name__}"}
 
 
+@functools.cache
 def document() -> dict[str, Any]:
+    """Built once per process: the operations and models are fixed at import time."""
     components: dict[str, Any] = {}
     paths: dict[str, dict[str, Any]] = {}
     models = {m for op in OPERATIONS for m in [*op.responses.values(), op.json_body] if m}
