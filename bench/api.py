@@ -66,6 +66,29 @@ def baseline(images: list[bytes]) -> float:
     return len(images) / (time.perf_counter() - started)
 
 
+def start_serve(data_dir: Path, workers: int) -> tuple[subprocess.Popen[str], str, str]:
+    """`proofcheck serve` on a free port with its own data folder, rate limits off;
+    returns the process, its base URL and a fresh API key. Stop it with SIGTERM."""
+    port = free_port()
+    env = {**os.environ, "PROOFCHECK_DATA_DIR": str(data_dir),
+           "PROOFCHECK_RATE_LIMIT": "1000000/minute"}
+    env.pop("REDIS_URL", None)
+    env.pop("DATABASE_URL", None)
+    server = subprocess.Popen([sys.executable, "-m", "proofcheck", "serve", "--port", str(port),
+                               "--workers", str(workers)], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    assert server.stdout is not None
+    for line in server.stdout:
+        if "ProofCheck is running" in line:
+            break
+    threading.Thread(target=lambda: [None for _ in server.stdout or []],
+                     daemon=True).start()  # keep draining the log
+    key = subprocess.run([sys.executable, "-m", "proofcheck", "create-api-key", "bench"],
+                         env=env, capture_output=True, text=True, check=True
+                         ).stdout.splitlines()[-1]
+    return server, f"http://127.0.0.1:{port}", key
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--checks", type=int, default=400)
@@ -78,25 +101,9 @@ def main() -> None:
     base_rate = baseline(images[: min(100, len(images))])
 
     data_dir = Path(tempfile.mkdtemp(prefix="proofcheck-bench-"))
-    port = free_port()
-    env = {**os.environ, "PROOFCHECK_DATA_DIR": str(data_dir),
-           "PROOFCHECK_RATE_LIMIT": "1000000/minute"}
-    env.pop("REDIS_URL", None)
-    env.pop("DATABASE_URL", None)
-    server = subprocess.Popen([sys.executable, "-m", "proofcheck", "serve", "--port", str(port),
-                               "--workers", str(args.workers)], env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    server, url, key = start_serve(data_dir, args.workers)
     try:
-        assert server.stdout is not None
-        for line in server.stdout:
-            if "ProofCheck is running" in line:
-                break
-        threading.Thread(target=lambda: [None for _ in server.stdout or []],
-                         daemon=True).start()  # keep draining the log
-        key = subprocess.run([sys.executable, "-m", "proofcheck", "create-api-key", "bench"],
-                             env=env, capture_output=True, text=True, check=True
-                             ).stdout.splitlines()[-1]
-        client = Client(f"http://127.0.0.1:{port}", key)
+        client = Client(url, key)
         submitted: dict[str, float] = {}
         submit_ms: list[float] = []
         lock = threading.Lock()

@@ -14,7 +14,6 @@ import argparse
 import os
 import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -26,9 +25,8 @@ import psutil
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.api import percentile, screenshot  # noqa: E402
+from bench.api import percentile, screenshot, start_serve  # noqa: E402
 from proofcheck.client import ApiError, Client  # noqa: E402
-from proofcheck.redis_server import free_port  # noqa: E402
 
 
 def rss_by_role(server: psutil.Process) -> dict[str, float]:
@@ -63,25 +61,10 @@ def main() -> None:
         path = data_dir / f"in-{seed}.png"
         path.write_bytes(screenshot(seed))
         files.append(path)
-    port = free_port()
-    env = {**os.environ, "PROOFCHECK_DATA_DIR": str(data_dir),
-           "PROOFCHECK_RATE_LIMIT": "10000000/minute"}
-    env.pop("REDIS_URL", None)
-    env.pop("DATABASE_URL", None)
-    server = subprocess.Popen([sys.executable, "-m", "proofcheck", "serve", "--port", str(port),
-                               "--workers", str(args.workers)], env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    server, url, key = start_serve(data_dir, args.workers)
     samples: list[tuple[float, dict[str, float]]] = []
     try:
-        assert server.stdout is not None
-        for line in server.stdout:
-            if "ProofCheck is running" in line:
-                break
-        threading.Thread(target=lambda: [None for _ in server.stdout or []], daemon=True).start()
-        key = subprocess.run([sys.executable, "-m", "proofcheck", "create-api-key", "load"],
-                             env=env, capture_output=True, text=True, check=True
-                             ).stdout.splitlines()[-1]
-        client = Client(f"http://127.0.0.1:{port}", key, timeout=120)
+        client = Client(url, key, timeout=120)
         proc = psutil.Process(server.pid)
         lock = threading.Lock()
         next_number = [0]
