@@ -82,8 +82,9 @@ def _fail(services: Services, check_id: str, message: str) -> None:
             status="failed", stage=None, error=message, finished_at=now, updated_at=now))
 
 
-def _start(services: Services, check_id: str) -> pipeline.CheckInput | str:
-    """Mark the check running; give its pipeline input, or its final status if it has one."""
+def _start(services: Services, check_id: str) -> tuple[pipeline.CheckInput, str] | str:
+    """Mark the check running; give its pipeline input and sha256, or its final status
+    if it has one."""
     now = utcnow()
     with services.db.session() as session:
         row = session.execute(
@@ -102,7 +103,7 @@ def _start(services: Services, check_id: str) -> pipeline.CheckInput | str:
         check.updated_at = now
         return pipeline.CheckInput(check_id=check.id, account=account, post_id=check.post_id,
                                    posted_at=check.posted_at, submitted_at=check.submitted_at,
-                                   kind=check.kind)
+                                   kind=check.kind), check.sha256
 
 
 def _save(services: Services, check_id: str, result: pipeline.PipelineResult) -> None:
@@ -140,10 +141,8 @@ def process_check(services: Services, check_id: str) -> str:
     if isinstance(started, str):
         log.info("check %s: nothing to do (%s)", check_id, started)
         return started
-    item = started
+    item, sha256 = started
     try:
-        with services.db.session() as session:
-            sha256 = session.scalars(select(Check.sha256).where(Check.id == check_id)).one()
         data = services.blobs.get(sha256)
         result = pipeline.run(
             data, item,

@@ -34,7 +34,7 @@ class SweepingMixin:
 
 
 class IndexingMixin:
-    """Catches the near-duplicate index up in the worker itself, just before each job.
+    """Catches the near-duplicate index up in the forking worker's parent before each job.
 
     The forking worker hands every job to a fresh child: catching up in the parent
     means each child starts with (copy-on-write) all signatures committed so far and
@@ -55,7 +55,7 @@ class ProofCheckWorker(SweepingMixin, IndexingMixin, Worker):
     pass
 
 
-class ProofCheckSimpleWorker(SweepingMixin, IndexingMixin, SimpleWorker):
+class ProofCheckSimpleWorker(SweepingMixin, SimpleWorker):
     """Runs jobs in its own process, keeping OCR engines and the index warm: the
     default for `proofcheck worker` (see its --fork option)."""
 
