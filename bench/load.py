@@ -11,14 +11,17 @@ Traffic goes only to 127.0.0.1; every loop is bounded by --checks and --timeout.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import os
 import signal
+import sqlite3
 import statistics
 import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import psutil
 
@@ -45,6 +48,49 @@ def rss_by_role(server: psutil.Process) -> dict[str, float]:
     return totals
 
 
+def wait_final(client: Client, check_ids: list[str], deadline: float) -> dict[str, str]:
+    """Status of every check once final. Walks them in submission order, the order the
+    queue serves them in, so each check is asked about once or a few times instead of
+    thousands of unfinished checks being polled on every pass."""
+    final: dict[str, str] = {}
+    for check_id in check_ids:
+        while time.perf_counter() < deadline:
+            status = client.check(check_id)["status"]
+            if status in ("done", "failed"):
+                final[check_id] = status
+                break
+            time.sleep(0.5)
+    return final
+
+
+def count_rows(db_path: Path) -> dict[str, Any]:
+    """Double counting and submit-to-done latencies, read from the service's database."""
+    one = sqlite3.connect(str(db_path)).execute
+    stamps = one("SELECT submitted_at, finished_at FROM checks "
+                 "WHERE finished_at IS NOT NULL").fetchall()
+    return {
+        "duplicate_checks": one("SELECT count(*) - count(DISTINCT post_id) FROM checks")
+        .fetchone()[0],
+        "duplicate_hashes": one("SELECT count(*) FROM (SELECT check_id FROM hashes "
+                                "GROUP BY check_id, algorithm HAVING count(*) > 1)")
+        .fetchone()[0],
+        "done_without_hash": one("SELECT count(*) FROM checks WHERE status = 'done' AND id "
+                                 "NOT IN (SELECT check_id FROM hashes)").fetchone()[0],
+        "latencies_s": [(dt.datetime.fromisoformat(done) - dt.datetime.fromisoformat(sent))
+                        .total_seconds() for sent, done in stamps],
+    }
+
+
+def print_memory(samples: list[tuple[float, dict[str, float]]], elapsed: float) -> None:
+    """RSS after warm-up (the first fifth of the run) against the end and the peak."""
+    warm = [s for t, s in samples if t > elapsed * 0.2] or [samples[-1][1]]
+    print("  RSS MiB (web / workers): after warm-up "
+          f"{warm[0]['web']:.0f} / {warm[0]['workers']:.0f}, end "
+          f"{samples[-1][1]['web']:.0f} / {samples[-1][1]['workers']:.0f}, max "
+          f"{max(s['web'] for _, s in samples):.0f} / "
+          f"{max(s['workers'] for _, s in samples):.0f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--checks", type=int, default=10_000)
@@ -68,7 +114,8 @@ def main() -> None:
         proc = psutil.Process(server.pid)
         lock = threading.Lock()
         next_number = [0]
-        submitted: dict[str, float] = {}
+        submitted: list[str] = []
+        submit_ms: list[float] = []
         refused: list[str] = []
         stop = threading.Event()
         started = time.perf_counter()
@@ -85,13 +132,15 @@ def main() -> None:
                     if number >= args.checks:
                         return
                     next_number[0] += 1
+                began = time.perf_counter()
                 try:
                     created = client.submit([files[number % len(files)]],
                                             {"account": f"load:@{number % 97}",
                                              "post_id": str(number)},
                                             idempotency_key=f"load-{number}")
                     with lock:
-                        submitted[created[0]["id"]] = time.perf_counter()
+                        submitted.append(created[0]["id"])
+                        submit_ms.append((time.perf_counter() - began) * 1000)
                 except (ApiError, OSError) as exc:
                     with lock:
                         refused.append(str(exc))
@@ -103,45 +152,36 @@ def main() -> None:
         for thread in feeders:
             thread.join()
         submit_done = time.perf_counter() - started
-        finished: dict[str, float] = {}
-        failed = 0
-        deadline = time.perf_counter() + args.timeout
-        while len(finished) < len(submitted) and time.perf_counter() < deadline:
-            for check_id in [c for c in submitted if c not in finished]:
-                status = client.check(check_id)["status"]
-                if status in ("done", "failed"):
-                    finished[check_id] = time.perf_counter()
-                    failed += status == "failed"
-            time.sleep(1)
+        final = wait_final(client, submitted, time.perf_counter() + args.timeout)
         elapsed = time.perf_counter() - started
         stop.set()
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(120)
 
-    import sqlite3
-
-    db = sqlite3.connect(str(data_dir / "proofcheck.db"))
-    rows = db.execute("SELECT count(*), count(DISTINCT post_id) FROM checks").fetchone()
-    latencies = [(finished[c] - submitted[c]) * 1000 for c in finished]
+    counts = count_rows(data_dir / "proofcheck.db")
+    latencies = counts.pop("latencies_s")
+    failed = sum(1 for status in final.values() if status == "failed")
     print(f"\nload: {args.checks} checks by {args.clients} clients, {args.workers} workers, "
           f"{os.cpu_count()} cores")
-    print(f"  accepted {len(submitted)}, refused {len(refused)}, finished {len(finished)}, "
+    print(f"  accepted {len(submitted)}, refused {len(refused)}, final {len(final)}, "
           f"failed {failed}")
-    print(f"  lost (accepted, never final)   {len(submitted) - len(finished)}")
-    print(f"  duplicated rows (same post)    {rows[0] - rows[1]}")
-    print(f"  throughput   {len(finished) / elapsed:7.1f} checks/s over {elapsed:.0f} s "
+    print(f"  lost (accepted, never final)   {len(submitted) - len(final)}")
+    print(f"  duplicated check rows (post)   {counts['duplicate_checks']}")
+    print(f"  duplicated signature rows      {counts['duplicate_hashes']}")
+    print(f"  done checks without signature  {counts['done_without_hash']}")
+    print(f"  throughput   {len(final) / elapsed:7.2f} checks/s over {elapsed:.0f} s "
           f"(submitting took {submit_done:.0f} s)")
-    print(f"  submit->done p50 {statistics.median(latencies) / 1000:7.1f} s  "
-          f"p95 {percentile(latencies, 0.95) / 1000:7.1f} s  "
-          f"p99 {percentile(latencies, 0.99) / 1000:7.1f} s")
+    if submit_ms:
+        print(f"  submit (HTTP)  p50 {statistics.median(submit_ms):6.0f} ms  "
+              f"p95 {percentile(submit_ms, 0.95):6.0f} ms  "
+              f"p99 {percentile(submit_ms, 0.99):6.0f} ms")
+    if latencies:
+        print(f"  submit->done   p50 {statistics.median(latencies):6.0f} s   "
+              f"p95 {percentile(latencies, 0.95):6.0f} s   "
+              f"p99 {percentile(latencies, 0.99):6.0f} s  (server timestamps)")
     if samples:
-        warm = [s for t, s in samples if t > elapsed * 0.2] or [samples[-1][1]]
-        print("  RSS MiB (web / workers): after warm-up "
-              f"{warm[0]['web']:.0f} / {warm[0]['workers']:.0f}, end "
-              f"{samples[-1][1]['web']:.0f} / {samples[-1][1]['workers']:.0f}, max "
-              f"{max(s['web'] for _, s in samples):.0f} / "
-              f"{max(s['workers'] for _, s in samples):.0f}")
+        print_memory(samples, elapsed)
     if refused:
         print(f"  first refusal: {refused[0]}")
 

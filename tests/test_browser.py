@@ -33,6 +33,13 @@ CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu",
                  "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
 DOCS = Path(__file__).resolve().parent.parent / "docs"
+
+
+def picture(tmp_path: Path, name: str) -> str:
+    """Where a screenshot goes: docs/ when PROOFCHECK_UPDATE_DOCS=1 (to refresh the README's
+    pictures on purpose), else the test's own folder, so a test run leaves the tree clean."""
+    folder = DOCS if os.environ.get("PROOFCHECK_UPDATE_DOCS") == "1" else tmp_path
+    return str(folder / name)
 WAIT_MS = 30_000  # how long a page may take to show what we wait for (a ceiling, not a check)
 expect.set_options(timeout=WAIT_MS)
 
@@ -164,7 +171,7 @@ def stolen_items(server: Server, tag: str, seeds: list[int],
     return copies
 
 
-def test_upload_through_the_form_and_watch_it_reach_done(browser, server):
+def test_upload_through_the_form_and_watch_it_reach_done(browser, server, tmp_path):
     page = logged_in(browser, server, "vera")
     page.goto(f"{server.base}/")
     data = image_bytes(seed=301, text="Deposit 2,500,000 IRR")
@@ -175,7 +182,7 @@ def test_upload_through_the_form_and_watch_it_reach_done(browser, server):
     page.fill('textarea[name="caption"]', "رسید واریز مشتری — customer deposit")
     page.select_option('select[name="kind"]', "receipt")
     DOCS.mkdir(exist_ok=True)
-    page.screenshot(path=str(DOCS / "upload.png"), full_page=True)
+    page.screenshot(path=picture(tmp_path, "upload.png"), full_page=True)
 
     page.click('form.upload button[type="submit"]')
     expect(page.locator('#status[data-status="done"]')).to_be_visible()
@@ -184,7 +191,7 @@ def test_upload_through_the_form_and_watch_it_reach_done(browser, server):
     expect(page.locator("#progress")).to_have_count(0)
 
 
-def test_moderator_claims_and_decides_with_the_keyboard(browser, server):
+def test_moderator_claims_and_decides_with_the_keyboard(browser, server, tmp_path):
     items = stolen_items(server, "kb", [311, 312, 313], lifelike=True)
     # One file posted twice by one shop: a `review` item, so the queue shows both kinds.
     recycled = distinct_image(314)
@@ -196,7 +203,7 @@ def test_moderator_claims_and_decides_with_the_keyboard(browser, server):
     page.goto(f"{server.base}/review/")
     for check_id in items:
         expect(page.locator(f'tr[data-check="{check_id}"]')).to_be_visible()
-    page.screenshot(path=str(DOCS / "review-queue.png"), full_page=True)
+    page.screenshot(path=picture(tmp_path, "review-queue.png"), full_page=True)
 
     page.goto(f"{server.base}/review/?account=instagram:@thief.kb")
     expect(page.locator("table.queue tbody tr[data-href]")).to_have_count(3)
@@ -215,7 +222,7 @@ def test_moderator_claims_and_decides_with_the_keyboard(browser, server):
     for heatmap in page.locator("details[open] img").all():  # rendered by the server
         expect(heatmap).to_have_js_property("complete", True)
         expect(heatmap).not_to_have_js_property("naturalWidth", 0)
-    page.screenshot(path=str(DOCS / "evidence.png"), full_page=True)
+    page.screenshot(path=picture(tmp_path, "evidence.png"), full_page=True)
 
     # f, a, u: each decides the open item and opens the next one, already claimed.
     decided = [first]
@@ -240,7 +247,7 @@ def test_moderator_claims_and_decides_with_the_keyboard(browser, server):
 
     page.goto(f"{server.base}/review/dashboard")
     expect(page.locator("#decisions-chart rect.bar-fabricated")).to_have_count(1)
-    page.screenshot(path=str(DOCS / "dashboard.png"), full_page=True)
+    page.screenshot(path=picture(tmp_path, "dashboard.png"), full_page=True)
 
 
 def test_a_second_moderator_cannot_take_a_claimed_item(browser, server):

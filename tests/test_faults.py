@@ -126,6 +126,61 @@ def test_redis_restarted_empty_while_checks_wait(tmp_path):
         server.stop()
 
 
+
+def fill_route(rule: str, values: dict[str, str]) -> str:
+    """A GET route with its <converter:name> parts replaced by real ids."""
+    import re
+
+    return re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", lambda m: values[m.group(1)], rule)
+
+
+def test_no_page_or_api_call_fails_with_500_while_redis_is_down(tmp_path):
+    """Every GET route of the portal, review queue, admin, ops and API, logged in as an
+    admin and with an API key, while Redis is stopped: none fails, only readiness says
+    503, and Redis is used again once it is back, with no restart of the app."""
+    from tests.conftest import image_bytes, login, make_user
+
+    server = RedisServer(tmp_path / "redis", persist=False).start()
+    try:
+        app = create_app(make_settings(tmp_path / "data", server.url, ocr=False))
+        services = app.extensions["proofcheck"]
+        auth = {"Authorization": f"Bearer {create_key(services.db, 'k')[1]}"}
+        client = app.test_client()
+        assert login(client, make_user(services, "ada", "admin")).status_code == 303
+        ids = [client.post("/api/v1/checks", headers=auth, content_type="multipart/form-data",
+                           data={"file": (io.BytesIO(image_bytes(seed=s)), "a.png"),
+                                 "account": "ig:@shop"}).get_json()["checks"][0]["id"]
+               for s in (1, 2)]
+        run_worker(services)
+        values = {"check_id": ids[0], "other_id": ids[1], "batch_id": "b-none",
+                  "account": "ig:@shop", "filename": "app.css"}
+        routes = [fill_route(rule.rule, values) for rule in app.url_map.iter_rules()
+                  if "GET" in (rule.methods or ())]
+        assert len(routes) >= 20
+
+        server.stop()
+        answers = {route: client.get(route, headers=auth).status_code for route in routes}
+        # Only readiness says 503; everything else reads from the database (uploads are
+        # kept and queued by the sweeper later; limits and metrics fail open).
+        assert {route for route, status in answers.items() if status >= 500} == {"/readyz"}
+        assert answers["/readyz"] == 503
+        assert answers[f"/api/v1/checks/{ids[0]}"] == 200  # reads need only the database
+        assert answers[f"/checks/{ids[0]}"] == 200
+        searched = client.post("/api/v1/search", headers=auth, content_type="multipart/form-data",
+                               data={"file": (io.BytesIO(image_bytes(seed=1)), "q.png")})
+        assert searched.status_code in (200, 503)
+
+        server.start()  # recovers with no restart of the app (no worker runs here, so
+        ready = client.get("/readyz").get_json()  # readiness itself stays 503)
+        assert ready["checks"]["redis"] == "ok" and ready["checks"]["database"] == "ok"
+        assert client.get("/metrics").status_code == 200
+        again = client.post("/api/v1/checks", headers=auth, content_type="multipart/form-data",
+                            data={"file": (io.BytesIO(image_bytes(seed=5)), "c.png")})
+        assert again.status_code == 202 and services.queue.count == 1
+    finally:
+        server.stop()
+
+
 def test_locked_database_answers_503_and_writes_nothing(tmp_path, redis_url):
     import sqlite3
 
