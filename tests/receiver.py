@@ -15,16 +15,22 @@ class Receiver:
     received: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
     # Status codes to answer with, in turn; 200 once they run out.
     statuses: list[int] = field(default_factory=list)
+    # Read the request, then never answer (until the receiver is shut down).
+    hang: bool = False
+    released: threading.Event = field(default_factory=threading.Event)
 
 
 @contextmanager
-def receiver(statuses: list[int] | None = None) -> Iterator[Receiver]:
-    state = Receiver(url="", statuses=list(statuses or []))
+def receiver(statuses: list[int] | None = None, hang: bool = False) -> Iterator[Receiver]:
+    state = Receiver(url="", statuses=list(statuses or []), hang=hang)
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
             state.received.append(({k.lower(): v for k, v in self.headers.items()}, body))
+            if state.hang:
+                state.released.wait(60)
+                return
             status = state.statuses.pop(0) if state.statuses else 200
             self.send_response(status)
             self.end_headers()
@@ -39,5 +45,6 @@ def receiver(statuses: list[int] | None = None) -> Iterator[Receiver]:
     try:
         yield state
     finally:
+        state.released.set()
         server.shutdown()
         server.server_close()

@@ -187,6 +187,27 @@ def test_callback_that_never_succeeds_ends_failed(client, auth, services):
                         "last_status_code": 500, "delivered_at": None}
 
 
+
+def test_a_receiver_that_never_answers_does_not_hold_the_worker(client, auth, services):
+    services.settings = services.settings.with_overrides({"callback_timeout_s": 0.5})
+    with receiver(hang=True) as hook:
+        hung = client.post("/api/v1/checks", headers=auth, content_type="multipart/form-data",
+                           data={"file": (io.BytesIO(image_bytes(seed=78)), "a.png"),
+                                 "callback_url": hook.url}).get_json()["checks"][0]
+        run_worker(services)  # burst mode returns only once every attempt has timed out
+        assert len(hook.received) == 4
+        later = client.post("/api/v1/checks", headers=auth, content_type="multipart/form-data",
+                            data={"file": (io.BytesIO(image_bytes(seed=79)), "b.png")})
+        run_worker(services)  # the worker is free for the next check
+    check = client.get(hung["url"], headers=auth).get_json()
+    assert check["status"] == "done"
+    assert check["callbacks"] == [{**check["callbacks"][0], "status": "failed", "attempts": 4,
+                                   "last_status_code": None}]
+    assert "timed out" in check["callbacks"][0]["last_error"]
+    assert client.get(later.get_json()["checks"][0]["url"],
+                      headers=auth).get_json()["status"] == "done"
+
+
 def test_private_callback_destinations_are_refused(tmp_path, redis_url):
     app: Flask = create_app(make_settings(tmp_path / "d", redis_url))
     services = app.extensions["proofcheck"]
