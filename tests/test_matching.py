@@ -172,6 +172,32 @@ def test_same_template_other_content_is_never_a_duplicate(make: object) -> None:
     assert pv is None or pv.relation not in DUPLICATE_RELATIONS
 
 
+
+def reframings(img: Image.Image) -> dict[str, Image.Image]:
+    """The ways a stolen screenshot gets re-framed before it is posted again."""
+    bordered = Image.new("RGB", (img.width + 80, img.height + 80), (255, 255, 255))
+    bordered.paste(img, (40, 40))
+    return {"crop": img.crop((0, 260, W, 1900)), "border": bordered,
+            "rescreenshot": rescreenshot(img)}
+
+
+@pytest.mark.parametrize("make", [chat, receipt])
+def test_reframed_copy_of_another_of_the_same_template_is_not_a_duplicate(
+        make: object) -> None:
+    """The crop, border or re-screenshot of one chat (receipt) against another chat of
+    the same app (receipt of the same bank): the coarse grids line the layouts up, the
+    block check sees the other words and numbers."""
+    assert callable(make)
+    for seed in (21, 22):
+        own, stranger = make(seed), make(seed + 10)
+        for how, copy in reframings(own).items():
+            query = dec(copy, "JPEG", quality=85)
+            verdict = compare_images(query, dec(stranger))
+            assert verdict is None or not verdict.is_duplicate, (how, verdict)
+            same = compare_images(query, dec(own))
+            assert same is not None and same.relation in ("cropped", "resized"), (how, same)
+
+
 def test_mirrored_copy_is_matched() -> None:
     original = chat(5)
     v = compare(sig(original.transpose(Image.Transpose.FLIP_LEFT_RIGHT)), sig(original))

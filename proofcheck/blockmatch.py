@@ -1,0 +1,201 @@
+"""Fine verification of a near-duplicate verdict: block matching at near-full resolution.
+
+`matching` aligns a pair on coarse grids; that alignment is good to a few percent of
+scale and a degree of rotation, enough to see layout but not small print. Two chats of
+one messenger or two receipts of one bank share their layout, so at that level a crop
+of one passes for a crop of the other. Here the pair is looked at where text is legible:
+
+1. the query's canonical region is sampled ~270 samples wide, and the other image on
+   the same grid through the coarse alignment, each low-passed for its own scale;
+2. every textured 16x16 block of the query is matched (normalised cross-correlation,
+   by FFT) against the other within +-12 samples;
+3. a displacement field linear in position (the coarse alignment's residual scale,
+   shear and rotation) is fitted to the confident block matches, trimming outliers;
+4. a block agrees when it matches at the field's prediction (+-1 sample).
+
+A real copy agrees almost everywhere; its disagreeing blocks, if any, bunch where it
+was edited. A same-template pair disagrees wherever its content differs: names,
+amounts, messages, spread over the image. The caller turns that into a relation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+from PIL import Image
+from scipy import ndimage
+
+# Samples across the query's canonical region (a 1080 px wide screenshot: 4 px each).
+WIDTH = 270
+BLOCK = 16
+SEARCH = 12
+# A block needs this much contrast (grey levels, std) to say anything about content.
+MIN_BLOCK_STD = 8.0
+# Correlation of a block with its match: confident enough to fit the field with, and
+# enough to agree at the field's prediction.
+FIT_NCC = 0.7
+AGREE_NCC = 0.6
+MIN_BLOCKS = 6
+
+
+class Aligned(Protocol):
+    """The coarse alignment: query pixel coordinates to the other's."""
+
+    @property
+    def sx(self) -> float: ...
+
+    @property
+    def flip(self) -> bool: ...
+
+    def to_other(self, qx: np.ndarray, qy: np.ndarray) -> tuple[np.ndarray, np.ndarray]: ...
+
+
+@dataclass(frozen=True)
+class BlockCheck:
+    blocks: int  # textured blocks judged
+    disagreeing: np.ndarray  # bool, rows x cols of the block grid
+    judged: np.ndarray  # bool, the same grid: which blocks were judged
+    box: tuple[float, float, float, float]  # the query's region the grid covers (x, y, w, h)
+
+    @property
+    def disagree_count(self) -> int:
+        return int(self.disagreeing.sum())
+
+    def cell_box(self, col: int, row: int, ncols: int, nrows: int) -> tuple[int, int, int, int]:
+        """A span of grid cells as a box in query pixels."""
+        x, y, w, h = self.box
+        rows, cols = self.judged.shape
+        return (round(x + col * w / cols), round(y + row * h / rows),
+                max(1, round(ncols * w / cols)), max(1, round(nrows * h / rows)))
+
+
+def _low_passed(image: Image.Image, step: float) -> tuple[np.ndarray, int]:
+    """Grey pixels blurred for sampling every `step` pixels; reduced by an integer
+    factor first (box filter), which makes the blur cheap on a 2.5 MP screenshot."""
+    factor = max(1, int(step // 2))
+    grey = image.convert("L")
+    if factor > 1:
+        grey = grey.reduce(factor)
+    pixels = np.asarray(grey, dtype=np.float32)
+    return ndimage.gaussian_filter(pixels, 0.5 * step / factor), factor
+
+
+def _sample(pixels: np.ndarray, factor: int, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
+    """Bilinear samples at full-resolution pixel coordinates of a reduced image (pixel
+    j of the reduced image covers [j * factor, (j + 1) * factor), centred half-way)."""
+    return ndimage.map_coordinates(pixels, [ys / factor - 0.5, xs / factor - 0.5],
+                                   order=1, mode="nearest").astype(np.float64)
+
+
+def _views(query: Image.Image, other: Image.Image, box: tuple[float, float, float, float],
+           other_box: tuple[float, float, float, float], al: Aligned
+           ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, float]:
+    """The query's region and the other mapped onto the same sample grid (padded by
+    SEARCH), each low-passed for its own sampling step; masks of where each is inside
+    its image."""
+    bx, by, bw, bh = box
+    step = max(1.0, bw / WIDTH)
+    cols, rows = int(bw / step), int(bh / step)
+    xs = bx + (np.arange(-SEARCH, cols + SEARCH) + 0.5) * step
+    ys = by + (np.arange(-SEARCH, rows + SEARCH) + 0.5) * step
+    gx, gy = np.meshgrid(xs, ys)
+    ox, oy = al.to_other(gx, gy)
+    if al.flip:  # the alignment is to the other mirrored inside its canonical region
+        ox = 2 * other_box[0] + other_box[2] - ox
+    q_pixels, q_factor = _low_passed(query, step)
+    o_pixels, o_factor = _low_passed(other, step / max(abs(al.sx), 1e-6))
+    q = _sample(q_pixels, q_factor, gx, gy)
+    o = _sample(o_pixels, o_factor, ox, oy)
+    q_in = (gx >= 0) & (gx < query.width) & (gy >= 0) & (gy < query.height)
+    o_in = (ox >= 0) & (ox < other.width) & (oy >= 0) & (oy < other.height)
+    return q, o, q_in, o_in, step
+
+
+def _box_sums(values: np.ndarray, size: int) -> np.ndarray:
+    """Sum of every size x size window, indexed by its top-left corner."""
+    ii = np.zeros((values.shape[0] + 1, values.shape[1] + 1))
+    ii[1:, 1:] = values.cumsum(0).cumsum(1)
+    return ii[size:, size:] - ii[:-size, size:] - ii[size:, :-size] + ii[:-size, :-size]
+
+
+def check_blocks(query: Image.Image, other: Image.Image,
+                 box: tuple[float, float, float, float],
+                 other_box: tuple[float, float, float, float], al: Aligned,
+                 ignore: tuple[int, int, int, int] | None = None) -> BlockCheck | None:
+    """Block agreement of a pair of images under a coarse alignment.
+    `ignore` is a box (query pixels) already known to differ: an edit. None when the
+    region has too few textured blocks to judge (a flat image, a tiny overlap)."""
+    q, o, q_in, o_in, step = _views(query, other, box, other_box, al)
+    rows = (q.shape[0] - 2 * SEARCH) // BLOCK
+    cols = (q.shape[1] - 2 * SEARCH) // BLOCK
+    if rows < 2 or cols < 2:
+        return None
+    span = BLOCK + 2 * SEARCH
+    top = np.arange(rows) * BLOCK  # window top-left in the padded grid
+    left = np.arange(cols) * BLOCK
+    inner = (slice(SEARCH, SEARCH + rows * BLOCK), slice(SEARCH, SEARCH + cols * BLOCK))
+    qb = q[inner].reshape(rows, BLOCK, cols, BLOCK).transpose(0, 2, 1, 3)
+    q_std = qb.std(axis=(2, 3))
+    judged = (q_std >= MIN_BLOCK_STD) & q_in[inner].reshape(rows, BLOCK, cols, BLOCK).all(
+        axis=(1, 3))
+    windows_in = sliding_window_view(o_in, (span, span))[top][:, left].all(axis=(2, 3))
+    judged &= windows_in
+    if ignore is not None:
+        x, y, w, h = ignore
+        cx = box[0] + (np.arange(cols) + 0.5) * BLOCK * step
+        cy = box[1] + (np.arange(rows) + 0.5) * BLOCK * step
+        judged &= ~(((cy >= y) & (cy < y + h))[:, None] & ((cx >= x) & (cx < x + w))[None, :])
+    n = int(judged.sum())
+    if n < MIN_BLOCKS:
+        return None
+    r_idx, c_idx = np.nonzero(judged)
+    a = qb[r_idx, c_idx]
+    a = (a - a.mean(axis=(1, 2), keepdims=True)) / q_std[r_idx, c_idx][:, None, None]
+    win = sliding_window_view(o, (span, span))[top[r_idx], left[c_idx]]
+    # Cross-correlation of each block with its window at every shift, by FFT.
+    fa = np.fft.rfft2(a, s=(span, span))
+    corr = np.fft.irfft2(np.fft.rfft2(win) * np.conj(fa), s=(span, span))
+    shifts = 2 * SEARCH + 1
+    corr = corr[:, :shifts, :shifts]  # [k, dy + SEARCH, dx + SEARCH]
+    sums = _box_sums(o, BLOCK)
+    squares = _box_sums(o * o, BLOCK)
+    ys = top[r_idx][:, None, None] + np.arange(shifts)[None, :, None]
+    xs = left[c_idx][:, None, None] + np.arange(shifts)[None, None, :]
+    area = BLOCK * BLOCK
+    mean = sums[ys, xs] / area
+    std = np.sqrt(np.maximum(squares[ys, xs] / area - mean * mean, 0.0))
+    ncc = np.where(std > 1.0, corr / (area * np.maximum(std, 1e-6)), -1.0)
+
+    flat = ncc.reshape(n, -1)
+    best = flat.argmax(axis=1)
+    best_ncc = flat.max(axis=1)
+    disp = np.column_stack([best // shifts, best % shifts]).astype(np.float64) - SEARCH
+    design = np.column_stack([np.ones(n), r_idx, c_idx]).astype(np.float64)
+    use = best_ncc >= FIT_NCC
+    disagreeing = np.zeros((rows, cols), dtype=bool)
+    if use.sum() < 4:
+        disagreeing[r_idx, c_idx] = True
+        return BlockCheck(n, disagreeing, judged, _grid_box(box, step, rows, cols))
+    for _ in range(5):
+        coef = np.linalg.lstsq(design[use], disp[use], rcond=None)[0]
+        residual = np.abs(design @ coef - disp).max(axis=1)
+        kept = (best_ncc >= FIT_NCC) & (residual <= 1.5)
+        if kept.sum() < 4 or (kept == use).all():
+            break
+        use = kept
+    predicted = design @ coef + SEARCH  # in index units of the shift axes
+    grid = np.arange(shifts)
+    near_y = np.abs(grid[None, :] - predicted[:, :1]) <= 1.01
+    near_x = np.abs(grid[None, :] - predicted[:, 1:]) <= 1.01
+    near = near_y[:, :, None] & near_x[:, None, :]
+    agree = np.where(near, ncc, -1.0).reshape(n, -1).max(axis=1) >= AGREE_NCC
+    disagreeing[r_idx[~agree], c_idx[~agree]] = True
+    return BlockCheck(n, disagreeing, judged, _grid_box(box, step, rows, cols))
+
+
+def _grid_box(box: tuple[float, float, float, float], step: float, rows: int,
+              cols: int) -> tuple[float, float, float, float]:
+    return (box[0], box[1], cols * BLOCK * step, rows * BLOCK * step)
