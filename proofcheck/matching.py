@@ -37,7 +37,8 @@ import numpy as np
 from PIL import Image, ImageDraw
 from scipy import ndimage
 
-from proofcheck.blockmatch import check_blocks
+from proofcheck import features
+from proofcheck.blockmatch import BlockCheck, check_blocks
 from proofcheck.hashing import WINDOWS, Signatures, compute_signatures, index_keys
 from proofcheck.imaging import DecodedImage
 from proofcheck.index import HammingIndex, popcount64
@@ -596,18 +597,35 @@ def compare_images(
     query_sig: Signatures | None = None, other_sig: Signatures | None = None,
 ) -> PairVerdict | None:
     """Like `compare`, confirmed on pixels: on grids 8x finer than the signatures', then
-    block by block where small print is legible. Pass the signatures if already
-    computed."""
+    block by block where small print is legible. When the grids' alignment finds no
+    copy, or one the blocks refute, the pair is aligned again on keypoints
+    (`features`) and judged block by block there: that is what finds rotated and
+    tightly cropped copies. Pass the signatures if already computed."""
     query_sig = query_sig or compute_signatures(query)
     other_sig = other_sig or compute_signatures(other)
     found = _pixel_verdict(query, other, query_sig, other_sig)
-    if found is None:
-        return None
-    verdict, comparison, _grid = found
-    if verdict.is_duplicate and comparison is not None:
-        verdict = _confirm_on_blocks(verdict, query, other, query_sig, other_sig,
-                                     comparison.alignment)
-    return verdict
+    verdict = found[0] if found else None
+    if found is not None and verdict is not None and verdict.is_duplicate and found[1]:
+        check = check_blocks(query.image, other.image, query_sig.canon_box,
+                             other_sig.canon_box, found[1].alignment, verdict.changed_box)
+        if check is None:
+            return verdict
+        judged = _judge_blocks(verdict, check)
+        if judged.is_duplicate:
+            return judged
+        verdict = judged  # spread disagreement: another template, or a wrong alignment
+    aligned = features.align(query.image, other.image)
+    if aligned is None:
+        return verdict
+    check = check_blocks(query.image, other.image, query_sig.canon_box, other_sig.canon_box,
+                         aligned)
+    if check is None:
+        return verdict
+    distance = verdict.distance if verdict is not None else _key_distance(query_sig, other_sig)
+    agreement = 1.0 - check.disagree_count / check.blocks
+    relation = "resized" if _same_framing(aligned, query, other) else "cropped"
+    judged = _judge_blocks(PairVerdict(relation, distance, None, round(agreement, 4)), check)
+    return judged if judged.is_duplicate else verdict
 
 
 # Disagreeing blocks a real copy may show without an edit (a cut-off line at the rim,
@@ -616,19 +634,14 @@ BLOCK_NOISE = 2
 BLOCK_NOISE_SHARE = 0.02
 
 
-def _confirm_on_blocks(v: PairVerdict, query: DecodedImage, other: DecodedImage,
-                       query_sig: Signatures, other_sig: Signatures,
-                       alignment: _Alignment) -> PairVerdict:
+def _judge_blocks(v: PairVerdict, check: BlockCheck) -> PairVerdict:
     """A duplicate verdict checked where small print is legible (`blockmatch`).
 
     Blocks that disagree beyond noise and outside a known edit either form one compact
     region, which makes the pair `edited` there, or are spread over the image: the
     same layout with other content, a `template` pair, whatever the grids said.
     """
-    check = check_blocks(query.image, other.image, query_sig.canon_box, other_sig.canon_box,
-                         alignment, v.changed_box)
-    if check is None or check.disagree_count <= max(BLOCK_NOISE,
-                                                    BLOCK_NOISE_SHARE * check.blocks):
+    if check.disagree_count <= max(BLOCK_NOISE, BLOCK_NOISE_SHARE * check.blocks):
         return v
     regions = _components(check.disagreeing, 1, merge=1)
     if len(regions) == 1:
@@ -637,6 +650,20 @@ def _confirm_on_blocks(v: PairVerdict, query: DecodedImage, other: DecodedImage,
         if box[2] * box[3] <= EDIT_MAX_BOX * check.box[2] * check.box[3]:
             return PairVerdict("edited", v.distance, box, v.score)
     return PairVerdict("template", v.distance, None, round(0.3 * v.score, 4))
+
+
+def _same_framing(al: features.FeatureAlignment, query: DecodedImage,
+                  other: DecodedImage) -> bool:
+    """The other, mapped by `al`, covers the query edge to edge: a resized copy."""
+    tolerance = 0.02
+    return (abs(al.rot) < np.radians(0.5)
+            and abs(al.tx) <= tolerance * query.width and abs(al.ty) <= tolerance * query.height
+            and abs(al.sx * other.width - query.width) <= tolerance * query.width
+            and abs(al.sx * other.height - query.height) <= tolerance * query.height)
+
+
+def _key_distance(query: Signatures, other: Signatures) -> int:
+    return int(popcount64(_all_keys(query)[:, None] ^ _all_keys(other)[None, :]).min())
 
 
 def _union(box: tuple[int, int, int, int],
@@ -684,6 +711,36 @@ def diff_heatmap_png(query: DecodedImage, other: DecodedImage,
 # ------------------------------------------------------------------ the search
 
 
+# On pixels, per query: duplicates the signatures found are all confirmed (up to
+# PIXEL_CHECKS); besides them, the closest candidates the signatures rejected get a
+# second look aligned on keypoints (rotations, tight crops), at most SECOND_LOOKS.
+PIXEL_CHECKS = 8
+SECOND_LOOKS = 2
+
+def verify_candidates(
+    query_sig: Signatures, candidates: list[tuple[int, Signatures]],
+    images: tuple[DecodedImage, Callable[[int], DecodedImage | None]] | None = None,
+) -> list[tuple[int, PairVerdict]]:
+    """Verdicts on index candidates (closest first), best first. With `images` (the
+    query decoded, and a loader of a candidate's decoded image that may give None
+    when it is gone), verdicts are confirmed on pixels as described above."""
+    out: list[tuple[int, PairVerdict]] = []
+    checks = looks = 0
+    for item_id, other_sig in candidates:
+        verdict = compare(query_sig, other_sig)
+        duplicate = verdict is not None and verdict.is_duplicate
+        if images is not None and checks < PIXEL_CHECKS and (duplicate or looks < SECOND_LOOKS):
+            other = images[1](item_id)
+            if other is not None:
+                checks += 1
+                looks += not duplicate
+                verdict = compare_images(images[0], other, query_sig, other_sig) or verdict
+        if verdict is not None:
+            out.append((item_id, verdict))
+    out.sort(key=lambda iv: _rank(iv[1]))
+    return out
+
+
 def find_matches(
     query_sig: Signatures,
     index: HammingIndex,
@@ -691,28 +748,21 @@ def find_matches(
     limit: int = 20,
     exclude: int | None = None,
     query_image: DecodedImage | None = None,
-    load_image: Callable[[int], DecodedImage] | None = None,
+    load_image: Callable[[int], DecodedImage | None] | None = None,
 ) -> list[tuple[int, PairVerdict]]:
     """Search the index with every key of the query, verify each candidate, keep matches.
 
     Returns (item_id, verdict): duplicates first (by score), then template/similar
     ones, at most `limit`. `exclude` skips one item id (the query's own row). With
-    `query_image` and `load_image`, every duplicate found on signatures is confirmed
-    on pixels (`compare_images`), which is what tells two receipts of one bank apart
-    when only their small print differs; without them verdicts rest on the 1 KB
-    thumbnails alone.
+    `query_image` and `load_image`, verdicts are confirmed on pixels
+    (`verify_candidates`), which is what tells two receipts of one bank apart when only
+    their small print differs; without them verdicts rest on the 1 KB thumbnails.
     """
-    candidates = index.search_many(index_keys(query_sig), SEARCH_RADIUS, limit * 5)
-    out: list[tuple[int, PairVerdict]] = []
-    for item_id, _ in candidates:
-        if item_id == exclude:
-            continue
-        other_sig = load_signatures(item_id)
-        verdict = compare(query_sig, other_sig)
-        if (verdict is not None and verdict.is_duplicate and query_image is not None
-                and load_image is not None):
-            verdict = compare_images(query_image, load_image(item_id), query_sig, other_sig)
-        if verdict is not None:
-            out.append((item_id, verdict))
-    out.sort(key=lambda iv: _rank(iv[1]))
-    return out[:limit]
+    candidates = [item_id for item_id, _ in
+                  index.search_many(index_keys(query_sig), SEARCH_RADIUS, limit * 5)
+                  if item_id != exclude]
+    images = None
+    if query_image is not None and load_image is not None:
+        images = (query_image, load_image)
+    found = verify_candidates(query_sig, [(i, load_signatures(i)) for i in candidates], images)
+    return found[:limit]

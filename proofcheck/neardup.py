@@ -13,13 +13,15 @@ from __future__ import annotations
 import logging
 import threading
 from collections import OrderedDict
+from collections.abc import Callable, Collection
 
 from sqlalchemy import select
 
 from proofcheck.db import Database, Hash
 from proofcheck.hashing import SIGNATURE_VERSION, Signatures, index_keys
+from proofcheck.imaging import DecodedImage
 from proofcheck.index import HammingIndex
-from proofcheck.matching import SEARCH_RADIUS, PairVerdict, compare
+from proofcheck.matching import SEARCH_RADIUS, PairVerdict, verify_candidates
 
 log = logging.getLogger(__name__)
 
@@ -101,22 +103,29 @@ class NearDuplicateIndex:
         return signature
 
     def search(self, db: Database, signature: Signatures, limit: int = 20,
-               exclude_check: str | None = None) -> list[tuple[str, PairVerdict]]:
+               exclude: Collection[str] = (), query_image: DecodedImage | None = None,
+               load_image: Callable[[str], DecodedImage | None] | None = None,
+               ) -> list[tuple[str, PairVerdict]]:
         """Matches of `signature` among everything indexed: (check id, verdict), best
-        first, one per other check."""
+        first, one per other check, none of the checks in `exclude` (the query's own,
+        and copies of its very file, which need no verifying). With the query's decoded
+        image and a loader of a check's decoded image, verdicts are confirmed on pixels
+        (`verify_candidates`)."""
         self.catch_up(db)
         with self._lock:
             candidates = self.index.search_many(index_keys(signature), SEARCH_RADIUS,
-                                                MAX_CANDIDATES + 1)
-        results: list[tuple[str, PairVerdict]] = []
-        seen: set[str] = set()
+                                                MAX_CANDIDATES + min(len(exclude), 1000))
+        checks: list[str] = []
+        signatures: list[tuple[int, Signatures]] = []
         for item, _distance in candidates:
             check_id = self._check_of_row[self._row_of_item[item]]
-            if check_id == exclude_check or check_id in seen:
+            if check_id in exclude or check_id in checks or len(checks) == MAX_CANDIDATES:
                 continue
-            seen.add(check_id)
-            verdict = compare(signature, self._signature(db, self._row_of_item[item]))
-            if verdict is not None:
-                results.append((check_id, verdict))
-        results.sort(key=lambda cv: (not cv[1].is_duplicate, -cv[1].score))
-        return results[:limit]
+            signatures.append((len(checks), self._signature(db, self._row_of_item[item])))
+            checks.append(check_id)
+        images = None
+        if query_image is not None and load_image is not None:
+            loader = load_image
+            images = (query_image, lambda position: loader(checks[position]))
+        found = verify_candidates(signature, signatures, images)
+        return [(checks[position], verdict) for position, verdict in found[:limit]]

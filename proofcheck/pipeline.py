@@ -329,7 +329,9 @@ def assess(item: CheckInput, matches: Sequence[MatchFinding], thresholds: Thresh
                       model_version=RULES_VERSION)
 
 
-NearDuplicateSearch = Callable[[Signatures], Sequence[tuple[Sighting, PairVerdict]]]
+# (the query's signatures, its decoded image) -> verified matches with who posted them.
+NearDuplicateSearch = Callable[[Signatures, DecodedImage],
+                               Sequence[tuple[Sighting, PairVerdict]]]
 
 
 def near_matches(item: CheckInput, found: Sequence[tuple[Sighting, PairVerdict]],
@@ -381,7 +383,7 @@ def run(
     print_ = fingerprint(data, decoded)
     matches = exact_matches(item, sightings_of(print_.sha256))
     if near_duplicates is not None:
-        matches += near_matches(item, near_duplicates(signatures), matches)
+        matches += near_matches(item, near_duplicates(signatures, decoded), matches)
     timings["match"] = (time.perf_counter() - started) * 1000
 
     signals: dict[str, Any] = {}

@@ -10,13 +10,14 @@ from __future__ import annotations
 import logging
 import time
 import traceback
+from collections.abc import Collection
 
 from sqlalchemy import ColumnElement, delete, select, update
 
 from proofcheck import pipeline
 from proofcheck.db import Account, BankEntry, Check, Hash, Match, utcnow
 from proofcheck.hashing import Signatures
-from proofcheck.imaging import ImageError
+from proofcheck.imaging import DecodedImage, ImageError, decode
 from proofcheck.matching import PairVerdict
 from proofcheck.metrics import record_stages
 from proofcheck.neardup import ALGORITHM
@@ -45,10 +46,29 @@ def sightings_of(services: Services, sha256: str) -> list[pipeline.Sighting]:
     return _sightings(services, Check.sha256 == sha256)
 
 
-def near_duplicates_of(services: Services, check_id: str | None, signature: Signatures,
-                       limit: int = 20) -> list[tuple[pipeline.Sighting, PairVerdict]]:
-    """Verified near duplicates among everything indexed, with who posted them."""
-    found = services.neardup.search(services.db, signature, limit=limit, exclude_check=check_id)
+def decoded_check_image(services: Services, check_id: str) -> DecodedImage | None:
+    """The stored original of a check, decoded; None when it is gone or unreadable (a
+    near-duplicate verdict then rests on the signatures alone)."""
+    with services.db.session() as session:
+        sha256 = session.scalar(select(Check.sha256).where(Check.id == check_id))
+    if sha256 is None:
+        return None
+    try:
+        return decode(services.blobs.get(sha256), services.settings.max_pixels)
+    except (BlobNotFound, ImageError) as exc:
+        log.warning("near-duplicate check %s: original not usable (%s)", check_id, exc)
+        return None
+
+
+def near_duplicates_of(services: Services, exclude: Collection[str], signature: Signatures,
+                       decoded: DecodedImage | None = None, limit: int = 20,
+                       ) -> list[tuple[pipeline.Sighting, PairVerdict]]:
+    """Verified near duplicates among everything indexed but `exclude`, with who posted
+    them; confirmed on the stored originals' pixels when the query's `decoded` image
+    is given."""
+    found = services.neardup.search(
+        services.db, signature, limit=limit, exclude=exclude, query_image=decoded,
+        load_image=lambda other: decoded_check_image(services, other))
     if not found:
         return []
     by_id = {s.check_id: s for s in _sightings(services, Check.id.in_([c for c, _ in found]))}
@@ -142,6 +162,8 @@ def process_check(services: Services, check_id: str) -> str:
         log.info("check %s: nothing to do (%s)", check_id, started)
         return started
     item, sha256 = started
+    # Copies of the very same file are exact matches already: no pixels to compare.
+    same_file = [s.check_id for s in sightings_of(services, sha256)]
     try:
         data = services.blobs.get(sha256)
         result = pipeline.run(
@@ -150,7 +172,8 @@ def process_check(services: Services, check_id: str) -> str:
             thresholds=services.thresholds,
             max_pixels=services.settings.max_pixels,
             on_stage=_StageReporter(services, check_id),
-            near_duplicates=lambda signature: near_duplicates_of(services, check_id, signature),
+            near_duplicates=lambda signature, decoded: near_duplicates_of(
+                services, {check_id, *same_file}, signature, decoded),
             ocr=services.settings.ocr,
         )
     except ImageError as exc:

@@ -198,6 +198,26 @@ def test_reframed_copy_of_another_of_the_same_template_is_not_a_duplicate(
             assert same is not None and same.relation in ("cropped", "resized"), (how, same)
 
 
+
+@pytest.mark.parametrize("make", [chat, receipt])
+def test_rotated_and_tightly_cropped_copy_is_found_on_keypoints(make: object) -> None:
+    """Rotated 5 degrees, or cut to its middle 60%: the hash windows cannot align these,
+    keypoints can, and the blocks then confirm the copy — but not another chat or
+    receipt of the same template under the same treatment."""
+    assert callable(make)
+    own, stranger = make(31), make(32)
+    treated = {
+        "rotated": own.rotate(5, resample=Image.Resampling.BILINEAR, fillcolor="white"),
+        "tight crop": own.crop((110, 460, 970, 1860)),
+    }
+    for how, copy in treated.items():
+        query = dec(copy, "JPEG", quality=85)
+        same = compare_images(query, dec(own))
+        assert same is not None and same.relation in ("cropped", "resized"), (how, same)
+        other = compare_images(query, dec(stranger))
+        assert other is None or not other.is_duplicate, (how, other)
+
+
 def test_mirrored_copy_is_matched() -> None:
     original = chat(5)
     v = compare(sig(original.transpose(Image.Transpose.FLIP_LEFT_RIGHT)), sig(original))

@@ -75,3 +75,34 @@ def test_later_matches_cite_the_known_fabricated_bank_by_name(client, auth, serv
     cited = [r for r in result["reasons"] if r["code"] == "known_fabricated"]
     assert cited and bank_name in cited[0]["message"]
     assert result["verdict"] == "fabricated"
+
+
+def test_rotated_copy_is_found_and_another_receipt_of_the_bank_is_not(client, auth,
+                                                                      services):
+    """Through the worker, on the stored originals' pixels: the signatures alone miss
+    this rotated receipt (keypoints align it) and take a crop of another receipt of
+    the same bank for a copy (the blocks see other names and numbers)."""
+    from tests.test_matching import receipt
+
+    def jpeg(image: Image.Image) -> bytes:
+        out = io.BytesIO()
+        image.save(out, "JPEG", quality=85)
+        return out.getvalue()
+
+    original = receipt(51)
+    first = post_check(client, auth, jpeg(original), name="a.jpg", account="instagram:@owner",
+                       posted_at="2026-03-01T10:00:00Z").get_json()["checks"][0]["id"]
+    rotated = original.rotate(5, resample=Image.Resampling.BILINEAR, fillcolor="white")
+    copy = post_check(client, auth, jpeg(rotated), name="b.jpg", account="instagram:@thief",
+                      posted_at="2026-04-01T10:00:00Z").get_json()["checks"][0]["id"]
+    stranger = receipt(52).crop((0, 260, 1080, 1900))  # the same bank, other values
+    other = post_check(client, auth, jpeg(stranger), name="c.jpg", account="instagram:@x",
+                       posted_at="2026-04-02T10:00:00Z").get_json()["checks"][0]["id"]
+    run_worker(services)
+
+    found = client.get(f"/api/v1/checks/{copy}", headers=auth).get_json()["matches"]
+    [match] = [m for m in found if m["check_id"] == first]
+    assert match["relation"] in ("cropped", "resized") and match["earlier"] is True
+    duplicates = ("exact", "resized", "cropped", "edited")
+    for m in client.get(f"/api/v1/checks/{other}", headers=auth).get_json()["matches"]:
+        assert m["relation"] not in duplicates, m

@@ -77,8 +77,10 @@ def search() -> Response:
     except SubmissionError as exc:
         return error_response(exc.status, exc.code, exc.message, exc.field)
     digest = sha256_hex(upload.data)
-    exact = sightings_of(services, digest)[:limit]
-    near = near_duplicates_of(services, None, compute_signatures(decoded), limit=limit)
+    every_copy = sightings_of(services, digest)
+    exact = every_copy[:limit]
+    near = near_duplicates_of(services, {s.check_id for s in every_copy},
+                              compute_signatures(decoded), decoded, limit=limit)
 
     def shape(sighting: Sighting, relation: str, distance: int,
               box: object = None, similarity: float | None = None) -> dict[str, object]:

@@ -1,0 +1,98 @@
+"""Alignment of two images from local features: ORB keypoints, matched and fitted with
+RANSAC to a similarity transform (scale, rotation, shift).
+
+The coarse alignment in `matching` comes from which hash windows agree, refined on
+small grids; it is good for borders, caption bars and straight crops, but a rotated,
+tightly cropped or re-shot copy can leave it off by 20% of scale, and then nothing
+downstream can confirm the copy. Keypoints do not care about framing. The transform
+found here is only a hypothesis: two screenshots of one app share enough layout to
+align well, so `blockmatch` still has to find the same small print at that alignment.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+from PIL import Image
+
+# Longest side the keypoints are found at: phone text is still crisp, ORB stays ~10 ms.
+SIDE = 720
+KEYPOINTS = 2000
+RATIO = 0.8  # Lowe's ratio test on the two nearest descriptors
+MIN_INLIERS = 12
+REPROJECTION_PX = 4.0  # RANSAC tolerance, in pixels of the reduced images
+
+
+@dataclass(frozen=True)
+class FeatureAlignment:
+    """q = R(rot) * sx * o + (tx, ty): the other's pixel coordinates to the query's."""
+
+    sx: float
+    rot: float
+    tx: float
+    ty: float
+    inliers: int
+    flip: bool = False
+
+    def to_other(self, qx: np.ndarray, qy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        dx, dy = qx - self.tx, qy - self.ty
+        c, s = np.cos(self.rot), np.sin(self.rot)
+        return (c * dx + s * dy) / self.sx, (-s * dx + c * dy) / self.sx
+
+
+@dataclass(frozen=True)
+class _Keypoints:
+    points: np.ndarray  # float32 (n, 2), full-resolution pixel coordinates
+    descriptors: np.ndarray
+
+
+def _keypoints(image: Image.Image) -> _Keypoints | None:
+    grey = np.asarray(image.convert("L"))
+    scale = min(1.0, SIDE / max(grey.shape))
+    if scale < 1.0:
+        size = (max(1, round(grey.shape[1] * scale)), max(1, round(grey.shape[0] * scale)))
+        grey = cv2.resize(grey, size, interpolation=cv2.INTER_AREA)
+    found, descriptors = cv2.ORB.create(nfeatures=KEYPOINTS).detectAndCompute(grey, None)
+    if descriptors is None or len(found) < MIN_INLIERS:
+        return None
+    points = np.array([k.pt for k in found], dtype=np.float32) / scale
+    return _Keypoints(points, descriptors)
+
+
+# The query of a search is compared with many candidates in a row: keep its keypoints.
+_last: tuple[Image.Image, _Keypoints | None] | None = None
+
+
+def _query_keypoints(image: Image.Image) -> _Keypoints | None:
+    global _last
+    if _last is None or _last[0] is not image:
+        _last = (image, _keypoints(image))
+    return _last[1]
+
+
+def align(query: Image.Image, other: Image.Image) -> FeatureAlignment | None:
+    """The similarity transform that best maps `other` onto `query`, or None when too
+    few keypoints agree on one."""
+    q = _query_keypoints(query)
+    o = _keypoints(other)
+    if q is None or o is None:
+        return None
+    pairs = cv2.BFMatcher(cv2.NORM_HAMMING).knnMatch(o.descriptors, q.descriptors, k=2)
+    good = [p[0] for p in pairs if len(p) == 2 and p[0].distance < RATIO * p[1].distance]
+    if len(good) < MIN_INLIERS:
+        return None
+    src = o.points[[m.queryIdx for m in good]]
+    dst = q.points[[m.trainIdx for m in good]]
+    tolerance = REPROJECTION_PX * max(query.size) / SIDE
+    matrix, inliers = cv2.estimateAffinePartial2D(src, dst, method=cv2.RANSAC,
+                                                  ransacReprojThreshold=tolerance)
+    if matrix is None or inliers is None or int(inliers.sum()) < MIN_INLIERS:
+        return None
+    a, b = float(matrix[0, 0]), float(matrix[1, 0])
+    scale = float(np.hypot(a, b))
+    if not 0.1 <= scale <= 10.0:
+        return None
+    return FeatureAlignment(scale, float(np.arctan2(b, a)), float(matrix[0, 2]),
+                            float(matrix[1, 2]), int(inliers.sum()))
