@@ -12,11 +12,14 @@ one bank) are kept apart as hard negatives. For each method the score threshold 
 to the loosest one whose false-match rate over the ordinary negatives stays at or below
 0.1% (and 0.01%); recall per transform and the share of hard negatives matched are
 read there.
-- engine: index search over `index_keys` at SEARCH_RADIUS, `compare` on candidates;
+- engine: index search over `index_keys` at SEARCH_RADIUS, the MAX_CANDIDATES (8)
+  nearest kept as the worker does, `compare` on them;
   a pair's score is the verdict's score when the relation is a duplicate
   (resized/cropped/edited), else 0.
-- engine+px: the same, with every duplicate confirmed by `compare_images` on the
-  decoded pixels (what `find_matches` does when given images).
+- engine+px: what the worker does: `verify_candidates` with the decoded images, i.e.
+  every duplicate confirmed on pixels (grids, then blocks where small print is
+  legible) and a second look aligned on keypoints for the two closest candidates the
+  signatures rejected.
 - phash: imagehash pHash-64, score = 64 - Hamming distance.
 - pdq: PDQ 256-bit (pdqhash), score = 256 - Hamming distance.
 """
@@ -42,11 +45,12 @@ from build_dataset import DATA, font, repaint_amount
 from proofcheck.hashing import compute_signatures, index_keys
 from proofcheck.imaging import decode
 from proofcheck.index import HammingIndex, brute_force_search, popcount64
+from proofcheck.neardup import MAX_CANDIDATES
 from proofcheck.matching import (
     DUPLICATE_RELATIONS,
     SEARCH_RADIUS,
     compare,
-    compare_images,
+    verify_candidates,
 )
 
 METHODS = ("engine", "engine+px", "phash", "pdq")
@@ -262,15 +266,18 @@ def main() -> None:
             qdec = decode(_png_bytes(qimg), 10**9)
             t1 = _clock()
             qsig = compute_signatures(qdec)
-            cands = index.search_many(index_keys(qsig), SEARCH_RADIUS, 50)
+            # The worker verifies the MAX_CANDIDATES nearest candidates; so does this.
+            cands = index.search_many(index_keys(qsig), SEARCH_RADIUS, MAX_CANDIDATES)
             eng = np.zeros(n)
             eng_px = np.zeros(n)
+            # The worker's full path: verify_candidates with the images (duplicates
+            # confirmed on pixels, a second look on keypoints for the closest others).
+            confirmed = dict(verify_candidates(
+                qsig, [(item, ref_sigs[item]) for item, _d in cands],
+                (qdec, ref_decoded.__getitem__)))
             for item, _d in cands:
                 v = compare(qsig, ref_sigs[item])
-                # The worker's full path: duplicates confirmed on pixels.
-                vp = v
-                if v is not None and v.is_duplicate:
-                    vp = compare_images(qdec, ref_decoded[item], qsig, ref_sigs[item])
+                vp = confirmed.get(item)
                 for verdict, rels, hard in ((v, relations, hard_relations),
                                             (vp, relations_px, hard_relations_px)):
                     rel = verdict.relation if verdict else "none"
@@ -316,7 +323,7 @@ def main() -> None:
         for m in pos_scores:
             neg = np.concatenate(neg_scores[m])
             thr[m] = max(threshold_at(neg, fmr), 1e-9 if m.startswith("engine") else -np.inf)
-        means = {m: [] for m in pos_scores}
+        means: dict[str, list[float]] = {m: [] for m in pos_scores}
         for t in transforms:
             row = []
             for m in pos_scores:
@@ -331,7 +338,7 @@ def main() -> None:
 
     rel_names = ["resized", "cropped", "edited", "template", "similar", "none", "not found"]
     for label, rels in (("compare, signatures only", relations),
-                        ("compare + compare_images on duplicates", relations_px)):
+                        ("verify_candidates on pixels, as the worker", relations_px)):
         print(f"\n### Engine relation of each copy to its own original ({label})")
         print("| transform | " + " | ".join(rel_names) + " |")
         print("|" + "---|" * (len(rel_names) + 1))
