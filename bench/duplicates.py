@@ -45,13 +45,13 @@ from build_dataset import DATA, font, repaint_amount
 from proofcheck.hashing import compute_signatures, index_keys
 from proofcheck.imaging import decode
 from proofcheck.index import HammingIndex, brute_force_search, popcount64
-from proofcheck.neardup import MAX_CANDIDATES
 from proofcheck.matching import (
     DUPLICATE_RELATIONS,
     SEARCH_RADIUS,
     compare,
     verify_candidates,
 )
+from proofcheck.neardup import MAX_CANDIDATES
 
 METHODS = ("engine", "engine+px", "phash", "pdq")
 Transform = Callable[[Image.Image, random.Random, str], Image.Image]

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
 from proofcheck.db import Account, Check, Delivery, Match
+from proofcheck.matching import DUPLICATE_RELATIONS
 from proofcheck.review import latest_review
 
 
@@ -20,6 +21,29 @@ def account_name(session: Session, account_id: int | None) -> str | None:
     if account_id is None:
         return None
     return session.scalar(select(Account.name).where(Account.id == account_id))
+
+
+def earliest_sighting_json(session: Session, check: Check) -> dict[str, Any]:
+    """Where this image was first seen, as far as we know: the earliest of this check
+    and every check holding the same picture (exact, resized, cropped or edited),
+    by post time, else arrival; `relation` is "self" when it is this check."""
+    other = aliased(Check)
+    rows = session.execute(
+        select(other, Match.relation, Account.name)
+        .join(Match, Match.other_check_id == other.id)
+        .outerjoin(Account, Account.id == other.account_id)
+        .where(Match.check_id == check.id, Match.relation.in_(DUPLICATE_RELATIONS))
+    ).all()
+    sightings = [(check, "self", account_name(session, check.account_id))]
+    sightings += [(row[0], row[1], row[2]) for row in rows]
+
+    def seen(entry: tuple[Check, str, str | None]) -> tuple[dt.datetime, dt.datetime, str]:
+        c = entry[0]
+        return (c.posted_at or c.submitted_at, c.submitted_at, c.id)
+
+    first, relation, account = min(sightings, key=seen)
+    return {"check_id": first.id, "account": account, "post_id": first.post_id,
+            "seen_at": iso(first.posted_at or first.submitted_at), "relation": relation}
 
 
 def matches_json(session: Session, check_id: str) -> list[dict[str, Any]]:
@@ -86,6 +110,7 @@ def check_json(session: Session, check: Check) -> dict[str, Any]:
         "score": check.score if done else None,
         "reasons": (check.reasons or []) if done else None,
         "matches": matches_json(session, check.id) if done else None,
+        "earliest_sighting": earliest_sighting_json(session, check) if done else None,
         "signals": check.signals or {},
         "model_version": check.model_version,
         "error": check.error if check.status == "failed" else None,

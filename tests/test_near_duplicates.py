@@ -7,7 +7,7 @@ import io
 
 from PIL import Image, ImageDraw
 
-from tests.conftest import image_bytes, run_worker
+from tests.conftest import image_bytes, login, make_user, run_worker
 from tests.test_api import post_check
 
 
@@ -51,8 +51,17 @@ def test_cropped_rescreenshot_by_another_account_is_found_with_a_diff(client, au
     assert client.get(f"/api/v1/checks/{copy}/matches/{unrelated}/diff.png",
                       headers=auth).status_code == 404
 
+    # Provenance: the copy knows where its picture was first seen; the owner is it.
+    assert result["earliest_sighting"] == {
+        "check_id": first, "account": "instagram:@owner", "post_id": None,
+        "seen_at": "2026-03-01T10:00:00+00:00", "relation": match["relation"]}
     owner = client.get(f"/api/v1/checks/{first}", headers=auth).get_json()
     assert owner["verdict"] == "authentic"  # the original is never the one flagged
+    assert owner["earliest_sighting"]["check_id"] == first
+    assert owner["earliest_sighting"]["relation"] == "self"
+    login(client, make_user(services, "vera"))
+    page = client.get(f"/checks/{copy}").get_data(as_text=True)
+    assert "First seen on" in page and "instagram:@owner" in page
 
     found = client.post("/api/v1/search", headers=auth, content_type="multipart/form-data",
                         data={"file": (io.BytesIO(rescreenshot(original)), "q.jpg")}).get_json()

@@ -61,6 +61,15 @@ class MatchOut(Strict):
                                  description="Difference heat-map of the aligned pair (PNG)")
 
 
+class SightingOut(Strict):
+    check_id: str
+    account: str | None
+    post_id: str | None
+    seen_at: str = Field(description="Posted at, or when it reached us if no post time")
+    relation: Literal["self", "exact", "resized", "cropped", "edited"] = Field(
+        description="How that check's image relates to this one; self: this check")
+
+
 class DeliveryOut(Strict):
     url: str
     status: Literal["pending", "delivered", "failed"]
@@ -101,6 +110,8 @@ class CheckOut(Strict):
     score: float | None
     reasons: list[Reason] | None
     matches: list[MatchOut] | None
+    earliest_sighting: SightingOut | None = Field(
+        default=None, description="The earliest known post of this picture, across accounts")
     signals: dict[str, object]
     model_version: str | None
     error: str | None
