@@ -19,6 +19,7 @@ from proofcheck.imaging import DecodedImage, decode
 from proofcheck.matching import PairVerdict
 from proofcheck.storage import sha256_hex
 from proofcheck.text import text_signals
+from proofcheck.text.statusbar import read_status_bar
 
 RULES_VERSION = "rules-2026.11.0"
 # The score of an image about which nothing suspicious is known. Not zero: a rule
@@ -398,6 +399,9 @@ def run(
 
     started = stage("forensics")
     signals.update(forensics.run_all(data, decoded, item.posted_at, boxes=boxes))
+    bar = (signals.get("screenshot") or {}).get("status_bar") or {}
+    if ocr and bar.get("present"):
+        bar.update(read_status_bar(decoded.image, bar))
     timings["forensics"] = (time.perf_counter() - started) * 1000
 
     started = stage("scoring")

@@ -61,6 +61,25 @@ def test_upload_redirects_to_a_page_that_reaches_done(client, services):
     assert image.headers["X-Content-Type-Options"] == "nosniff"
 
 
+
+def test_check_page_shows_the_signals_readably(client, services):
+    from tests.test_statusbar import phone
+
+    out = io.BytesIO()
+    phone("9:41", "LTE 87%").save(out, "JPEG", quality=85)
+    response = upload(client, [(io.BytesIO(out.getvalue()), "shot.jpg")], account="ig:@a")
+    run_worker(services)
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    summary = page[page.index('id="signals-summary"'):]
+    assert "phone resolution 1080x2340" in summary
+    assert "status bar: clock 9:41, battery 87%, LTE" in summary
+    assert "quality ≈ 85" in summary and "none (carries no weight)" in summary
+    check_id = response.headers["Location"].rsplit("/", 1)[-1]
+    heatmap = client.get(f"/checks/{check_id}/ela.png")
+    assert heatmap.status_code == 200 and heatmap.mimetype == "image/png"
+    assert client.get("/checks/c_nope/ela.png").status_code == 404
+
+
 def test_many_files_go_to_a_list_page(client, services):
     files = [(io.BytesIO(image_bytes(seed=s)), f"{s}.png") for s in (22, 23)]
     response = upload(client, files)

@@ -158,6 +158,15 @@ def _api(lang: str, psm: int = -1) -> tesserocr.PyTessBaseAPI:
     return api
 
 
+
+def read_line(image: Image.Image, lang: str = "eng") -> tuple[str, float]:
+    """One line of text (a status bar, a label) and Tesseract's mean confidence."""
+    gray, _scale = _prepare(image)
+    api = _api(lang, tesserocr.PSM.SINGLE_LINE)
+    api.SetImage(gray)
+    return api.GetUTF8Text().strip(), float(api.MeanTextConf())
+
+
 def available_languages() -> list[str]:
     return sorted(p.stem for p in Path(tessdata_path()).glob("*.traineddata"))
 

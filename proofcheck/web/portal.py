@@ -21,6 +21,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from proofcheck import current_services
 from proofcheck.db import KINDS, Account, Check
+from proofcheck.evidence import ela_heatmap
 from proofcheck.serialize import check_json
 from proofcheck.submission import SubmissionError, parse_meta, read_upload, submit
 from proofcheck.web.auth import require_user
@@ -135,4 +136,15 @@ def image(check_id: str) -> Response:
     response = send_file(path, mimetype=MIME.get(fmt, "application/octet-stream"),
                          max_age=86400, conditional=True)
     response.headers["Content-Disposition"] = "inline"
+    return response
+
+
+@bp.get("/checks/<check_id>/ela.png")
+def ela_png(check_id: str) -> Response:
+    """The error-level heat-map shown with the signals on the check page."""
+    data = ela_heatmap(current_services(), check_id)
+    if data is None:
+        abort(404, "No heat-map for this check.")
+    response = Response(data, mimetype="image/png")
+    response.headers["Cache-Control"] = "private, max-age=86400"  # content-addressed
     return response
