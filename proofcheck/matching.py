@@ -605,27 +605,30 @@ def compare_images(
     other_sig = other_sig or compute_signatures(other)
     found = _pixel_verdict(query, other, query_sig, other_sig)
     verdict = found[0] if found else None
+    undecided = False  # a duplicate on the grids that the blocks could not judge
     if found is not None and verdict is not None and verdict.is_duplicate and found[1]:
         check = check_blocks(query.image, other.image, query_sig.canon_box,
                              other_sig.canon_box, found[1].alignment, verdict.changed_box)
-        if check is None:
-            return verdict
-        judged = _judge_blocks(verdict, check)
-        if judged.is_duplicate:
-            return judged
-        verdict = judged  # spread disagreement: another template, or a wrong alignment
+        if check is not None:
+            judged = _judge_blocks(verdict, check)
+            if judged.is_duplicate:
+                return judged
+            verdict = judged  # spread disagreement: another template, or a wrong alignment
+        undecided = check is None
     aligned = features.align(query.image, other.image)
-    if aligned is None:
-        return verdict
-    check = check_blocks(query.image, other.image, query_sig.canon_box, other_sig.canon_box,
-                         aligned)
-    if check is None:
-        return verdict
+    check = None
+    if aligned is not None:
+        check = check_blocks(query.image, other.image, query_sig.canon_box,
+                             other_sig.canon_box, aligned)
+    if aligned is None or check is None:
+        return verdict  # nothing more to judge with: the grids' verdict stands
     distance = verdict.distance if verdict is not None else _key_distance(query_sig, other_sig)
     agreement = 1.0 - check.disagree_count / check.blocks
     relation = "resized" if _same_framing(aligned, query, other) else "cropped"
     judged = _judge_blocks(PairVerdict(relation, distance, None, round(agreement, 4)), check)
-    return judged if judged.is_duplicate else verdict
+    if judged.is_duplicate or undecided:
+        return judged  # an undecided duplicate the keypoint alignment refutes: template
+    return verdict
 
 
 # Disagreeing blocks a real copy may show without an edit (a cut-off line at the rim,
@@ -717,6 +720,7 @@ def diff_heatmap_png(query: DecodedImage, other: DecodedImage,
 PIXEL_CHECKS = 8
 SECOND_LOOKS = 2
 
+
 def verify_candidates(
     query_sig: Signatures, candidates: list[tuple[int, Signatures]],
     images: tuple[DecodedImage, Callable[[int], DecodedImage | None]] | None = None,
@@ -734,7 +738,12 @@ def verify_candidates(
             if other is not None:
                 checks += 1
                 looks += not duplicate
-                verdict = compare_images(images[0], other, query_sig, other_sig) or verdict
+                confirmed = compare_images(images[0], other, query_sig, other_sig)
+                if confirmed is None and verdict is not None and duplicate:
+                    # The thumbnails' duplicate finds no support in the pixels.
+                    confirmed = PairVerdict("similar", verdict.distance, None,
+                                            round(0.3 * verdict.score, 4))
+                verdict = confirmed if confirmed is not None else verdict
         if verdict is not None:
             out.append((item_id, verdict))
     out.sort(key=lambda iv: _rank(iv[1]))
