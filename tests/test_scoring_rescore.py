@@ -89,3 +89,35 @@ def test_model_rescoring_flags_the_thief_and_clears_the_owner(local: Services) -
     assert set(rows) == {model.version}
     assert account_verdict(local, OWNER) == "authentic"
     assert account_verdict(local, THIEF) in ("review", "fabricated")
+
+
+def test_only_accounts_whose_facts_change_are_rescored(local: Services) -> None:
+    """A picture reused by many accounts: each new later copy re-scores its own account,
+    and the original's only on the first copy elsewhere, not every account of every
+    copy (which made throughput fall with each check of a popular picture)."""
+    from proofcheck.scoring.records import related_accounts
+
+    picture = image_bytes(seed=8, text="transfer 3,000,000")
+    march = dt.datetime(2026, 3, 1, 12, tzinfo=dt.UTC)
+
+    def arrive(account: str, post_id: str, days: int) -> set[str]:
+        """Post, and name the accounts its arrival re-scores."""
+        check_id = post(local, account, picture, post_id, march + dt.timedelta(days=days))
+        with local.db.session() as session:
+            ids = related_accounts(session, check_id)
+            return set(session.scalars(select(Account.name).where(Account.id.in_(ids))))
+
+    assert arrive(OWNER, "o1", 0) == {OWNER}  # nothing else known yet
+    # A copy flips "copied by others" only for earlier copies that had no later copy
+    # elsewhere yet: the owner once, then each copier once (by the next copier).
+    assert arrive("instagram:@copier0", "c0", 1) == {"instagram:@copier0", OWNER}
+    assert arrive("instagram:@copier1", "c1", 2) == {"instagram:@copier1",
+                                                     "instagram:@copier0"}
+    assert arrive("instagram:@copier2", "c2", 3) == {"instagram:@copier2",
+                                                     "instagram:@copier1"}
+    # A copy posted before all of them makes every one of them a later copy.
+    assert arrive("instagram:@earliest", "e1", -5) == {
+        "instagram:@earliest", OWNER, "instagram:@copier0", "instagram:@copier1",
+        "instagram:@copier2"}
+    assert account_verdict(local, "instagram:@earliest") == "authentic"
+    assert account_verdict(local, OWNER) == "fabricated"  # not the first after all

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
 from proofcheck.db import Account, Check, Match
@@ -75,14 +75,52 @@ COPY_RELATIONS = ("exact", "resized", "cropped", "edited")
 
 
 def related_accounts(session: Session, check_id: str) -> set[int]:
-    """The account of a check and of every check it copies or is copied by."""
-    other = aliased(Check)
-    ids = set(session.scalars(
-        select(other.account_id).select_from(Match)
-        .join(other, or_(other.id == Match.other_check_id, other.id == Match.check_id))
-        .where(or_(Match.check_id == check_id, Match.other_check_id == check_id),
-               Match.relation.in_(COPY_RELATIONS))
-    ).all())
+    """The accounts whose scores a check's arrival can change: its own; the account of
+    every copy posted after it (that one was not first after all); and the account of
+    an earlier copy only when this is the first later copy of it on another account
+    (its "copied by others" facts flip now, and no further copy changes them).
+
+    Re-scoring the account of every copy instead made each check of a picture reused
+    by 20 accounts re-score all 20, and throughput fell with every check
+    (bench/load.py: from 1.2 to 0.6 checks/s over 4,800 checks)."""
     own = session.scalar(select(Check.account_id).where(Check.id == check_id))
-    ids.add(own)
+    ids = {own}
+    for other_id, other_account, other_earlier in _copies(session, check_id):
+        if other_account is None or other_account == own:
+            continue
+        if not other_earlier or _later_copies_elsewhere(session, other_id, other_account) <= 1:
+            ids.add(other_account)
     return {i for i in ids if i is not None}
+
+
+def _copies(session: Session, check_id: str) -> list[tuple[str, int | None, bool]]:
+    """(other check, its account, whether it was posted earlier) for every copy."""
+    other = aliased(Check)
+    out: list[tuple[str, int | None, bool]] = []
+    for direct in (True, False):
+        this_col, that_col = ((Match.check_id, Match.other_check_id) if direct
+                              else (Match.other_check_id, Match.check_id))
+        rows = session.execute(
+            select(that_col, other.account_id, Match.earlier)
+            .join(other, other.id == that_col)
+            .where(this_col == check_id, Match.relation.in_(COPY_RELATIONS))
+        ).all()
+        # A row's `earlier` says whether its other_check_id came first.
+        out += [(that, account, bool(earlier) if direct else not earlier)
+                for that, account, earlier in rows]
+    return out
+
+
+def _later_copies_elsewhere(session: Session, check_id: str, account_id: int) -> int:
+    """Copies of a check posted after it by other accounts."""
+    other = aliased(Check)
+    total = 0
+    for direct in (True, False):
+        this_col, that_col = ((Match.check_id, Match.other_check_id) if direct
+                              else (Match.other_check_id, Match.check_id))
+        later = Match.earlier.is_(False) if direct else Match.earlier.is_(True)
+        total += session.scalar(
+            select(func.count()).select_from(Match).join(other, other.id == that_col)
+            .where(this_col == check_id, later, Match.relation.in_(COPY_RELATIONS),
+                   other.account_id != account_id)) or 0
+    return total
