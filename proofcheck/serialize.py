@@ -28,14 +28,17 @@ def earliest_sighting_json(session: Session, check: Check) -> dict[str, Any]:
     and every check holding the same picture (exact, resized, cropped or edited),
     by post time, else arrival; `relation` is "self" when it is this check."""
     other = aliased(Check)
-    rows = session.execute(
-        select(other, Match.relation, Account.name)
-        .join(Match, Match.other_check_id == other.id)
-        .outerjoin(Account, Account.id == other.account_id)
-        .where(Match.check_id == check.id, Match.relation.in_(DUPLICATE_RELATIONS))
-    ).all()
     sightings = [(check, "self", account_name(session, check.account_id))]
-    sightings += [(row[0], row[1], row[2]) for row in rows]
+    # A match row is written by whichever check was processed second: read both sides.
+    for this_col, that_col in ((Match.check_id, Match.other_check_id),
+                               (Match.other_check_id, Match.check_id)):
+        rows = session.execute(
+            select(other, Match.relation, Account.name)
+            .join(Match, that_col == other.id)
+            .outerjoin(Account, Account.id == other.account_id)
+            .where(this_col == check.id, Match.relation.in_(DUPLICATE_RELATIONS))
+        ).all()
+        sightings += [(row[0], row[1], row[2]) for row in rows]
 
     def seen(entry: tuple[Check, str, str | None]) -> tuple[dt.datetime, dt.datetime, str]:
         c = entry[0]

@@ -59,6 +59,14 @@ def test_cropped_rescreenshot_by_another_account_is_found_with_a_diff(client, au
     assert owner["verdict"] == "authentic"  # the original is never the one flagged
     assert owner["earliest_sighting"]["check_id"] == first
     assert owner["earliest_sighting"]["relation"] == "self"
+    # Posted earlier but processed later: the first check learns of it from its rows.
+    earliest = post_check(client, auth, rescreenshot(original), name="early.jpg",
+                          account="instagram:@early",
+                          posted_at="2026-02-01T10:00:00Z").get_json()["checks"][0]["id"]
+    run_worker(services)
+    owner = client.get(f"/api/v1/checks/{first}", headers=auth).get_json()
+    assert owner["earliest_sighting"]["check_id"] == earliest
+    assert owner["earliest_sighting"]["account"] == "instagram:@early"
     login(client, make_user(services, "vera"))
     page = client.get(f"/checks/{copy}").get_data(as_text=True)
     assert "First seen on" in page and "instagram:@owner" in page
