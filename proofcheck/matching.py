@@ -715,8 +715,8 @@ def diff_heatmap_png(query: DecodedImage, other: DecodedImage,
 
 
 # On pixels, per query: duplicates the signatures found are all confirmed (up to
-# PIXEL_CHECKS); besides them, the closest candidates the signatures rejected get a
-# second look aligned on keypoints (rotations, tight crops), at most SECOND_LOOKS.
+# PIXEL_CHECKS); besides them, the closest candidates the signatures could not align
+# get a second look aligned on keypoints (rotations, tight crops), at most SECOND_LOOKS.
 PIXEL_CHECKS = 8
 SECOND_LOOKS = 2
 
@@ -733,7 +733,11 @@ def verify_candidates(
     for item_id, other_sig in candidates:
         verdict = compare(query_sig, other_sig)
         duplicate = verdict is not None and verdict.is_duplicate
-        if images is not None and checks < PIXEL_CHECKS and (duplicate or looks < SECOND_LOOKS):
+        # A `template` verdict was aligned and found to differ in content: only pairs
+        # the grids could not align (none, similar) are worth a keypoint look.
+        unaligned = verdict is None or verdict.relation == "similar"
+        if images is not None and checks < PIXEL_CHECKS and (
+                duplicate or (unaligned and looks < SECOND_LOOKS)):
             other = images[1](item_id)
             if other is not None:
                 checks += 1
