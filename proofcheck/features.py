@@ -67,9 +67,11 @@ _last: tuple[Image.Image, _Keypoints | None] | None = None
 
 def _query_keypoints(image: Image.Image) -> _Keypoints | None:
     global _last
-    if _last is None or _last[0] is not image:
-        _last = (image, _keypoints(image))
-    return _last[1]
+    last = _last  # one read: web threads may replace it meanwhile
+    if last is None or last[0] is not image:
+        last = (image, _keypoints(image))
+        _last = last
+    return last[1]
 
 
 def align(query: Image.Image, other: Image.Image) -> FeatureAlignment | None:
