@@ -26,6 +26,7 @@ from hypothesis import strategies as st
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from proofcheck import forensics  # noqa: E402
 from proofcheck.archive import ArchiveError, ArchiveLimits, SafeArchive  # noqa: E402
 from proofcheck.imaging import ImageError, decode, probe  # noqa: E402
 from proofcheck.submission import SubmissionError, parse_meta  # noqa: E402
@@ -84,6 +85,16 @@ def fuzz_archive(data: bytes) -> None:
         pass
 
 
+def fuzz_forensics(data: bytes) -> None:
+    """Every forensic family on a mutated file that still decodes: signal errors are
+    reported inside the signals, so nothing may raise."""
+    try:
+        decoded = decode(data, max_pixels=20_000_000)
+    except ImageError:
+        return
+    forensics.run_all(data, decoded, None)
+
+
 def fuzz_meta(fields: dict[str, str]) -> None:
     with contextlib.suppress(SubmissionError):
         parse_meta(fields, 5000)
@@ -92,6 +103,7 @@ def fuzz_meta(fields: dict[str, str]) -> None:
 TARGETS: dict[str, tuple[Callable[..., None], st.SearchStrategy]] = {
     "decode": (fuzz_decode, mutated(SEEDS)),
     "archive": (fuzz_archive, mutated(ZIP_SEEDS)),
+    "forensics": (fuzz_forensics, mutated(SEEDS)),
     "meta": (fuzz_meta, st.dictionaries(
         st.sampled_from(["account", "post_id", "posted_at", "caption", "kind", "callback_url"]),
         st.text(max_size=300))),
