@@ -330,8 +330,9 @@ def assess(item: CheckInput, matches: Sequence[MatchFinding], thresholds: Thresh
                       model_version=RULES_VERSION)
 
 
-# (the query's signatures, its decoded image) -> verified matches with who posted them.
-NearDuplicateSearch = Callable[[Signatures, DecodedImage],
+# (the query's signatures, its decoded image, checks already matched as the very same
+# file or the query itself: no need to verify them) -> verified matches with posters.
+NearDuplicateSearch = Callable[[Signatures, DecodedImage, set[str]],
                                Sequence[tuple[Sighting, PairVerdict]]]
 
 
@@ -384,7 +385,8 @@ def run(
     print_ = fingerprint(data, decoded)
     matches = exact_matches(item, sightings_of(print_.sha256))
     if near_duplicates is not None:
-        matches += near_matches(item, near_duplicates(signatures, decoded), matches)
+        known = {m.check_id for m in matches} | {item.check_id}
+        matches += near_matches(item, near_duplicates(signatures, decoded, known), matches)
     timings["match"] = (time.perf_counter() - started) * 1000
 
     signals: dict[str, Any] = {}

@@ -162,8 +162,6 @@ def process_check(services: Services, check_id: str) -> str:
         log.info("check %s: nothing to do (%s)", check_id, started)
         return started
     item, sha256 = started
-    # Copies of the very same file are exact matches already: no pixels to compare.
-    same_file = [s.check_id for s in sightings_of(services, sha256)]
     try:
         data = services.blobs.get(sha256)
         result = pipeline.run(
@@ -172,8 +170,8 @@ def process_check(services: Services, check_id: str) -> str:
             thresholds=services.thresholds,
             max_pixels=services.settings.max_pixels,
             on_stage=_StageReporter(services, check_id),
-            near_duplicates=lambda signature, decoded: near_duplicates_of(
-                services, {check_id, *same_file}, signature, decoded),
+            near_duplicates=lambda signature, decoded, known: near_duplicates_of(
+                services, known, signature, decoded),
             ocr=services.settings.ocr,
         )
     except ImageError as exc:

@@ -41,6 +41,14 @@ def make_settings(data_dir: Path, redis_url: str | None, **overrides: Any) -> Se
     return base.with_overrides(overrides) if overrides else base
 
 
+
+def callback_app(data_dir: Path, redis_url: str) -> Flask:
+    """An app whose callbacks may go to a receiver on loopback, retried with no wait,
+    and without OCR (callback and batch mechanics do not need the text)."""
+    return create_app(make_settings(data_dir, redis_url, allow_private_callbacks=True,
+                                    callback_backoff_s=(0, 0, 0), ocr=False))
+
+
 @pytest.fixture
 def settings(tmp_path: Path, redis_url: str) -> Settings:
     return make_settings(tmp_path / "data", redis_url)

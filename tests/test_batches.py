@@ -15,18 +15,15 @@ from flask import Flask
 from proofcheck import create_app
 from proofcheck.apikeys import create_key
 from proofcheck.db import ApiKey
-from tests.conftest import image_bytes, make_settings, run_worker
+from tests.conftest import callback_app, image_bytes, make_settings, run_worker
 from tests.receiver import receiver
 
 
 @pytest.fixture
 def app(tmp_path, redis_url):
-    # Callbacks go to a receiver on loopback, so private destinations are allowed here;
-    # the SSRF test builds its own app without this.
-    # OCR off: these tests are about batch mechanics, and reading the text of a
-    # thousand images would take most of the suite's time.
-    app = create_app(make_settings(tmp_path / "data", redis_url, allow_private_callbacks=True,
-                                   callback_backoff_s=(0, 0, 0), ocr=False))
+    # The SSRF test builds its own app, without private callback destinations. OCR is
+    # off: reading the text of a thousand images would take most of the suite's time.
+    app = callback_app(tmp_path / "data", redis_url)
     yield app
     app.extensions["proofcheck"].db.dispose()
 

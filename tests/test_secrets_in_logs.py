@@ -11,17 +11,14 @@ import re
 
 import pytest
 
-from proofcheck import create_app
 from proofcheck.db import ApiKey
-from tests.conftest import PASSWORD, image_bytes, login, make_settings, make_user, run_worker
+from tests.conftest import PASSWORD, callback_app, image_bytes, login, make_user, run_worker
 from tests.receiver import receiver
 
 
 @pytest.fixture
 def app(tmp_path, redis_url):
-    # The callback receiver listens on loopback; no back-off, so the retry runs at once.
-    app = create_app(make_settings(tmp_path / "data", redis_url, allow_private_callbacks=True,
-                                   callback_backoff_s=(0, 0, 0), ocr=False))
+    app = callback_app(tmp_path / "data", redis_url)  # the receiver is on loopback
     yield app
     app.extensions["proofcheck"].db.dispose()
 
