@@ -17,6 +17,8 @@ import cv2
 import numpy as np
 from PIL import Image
 
+from proofcheck import memo
+
 # Longest side the keypoints are found at: phone text is still crisp, ORB stays ~10 ms.
 SIDE = 720
 KEYPOINTS = 2000
@@ -48,6 +50,8 @@ class _Keypoints:
     descriptors: np.ndarray
 
 
+# The query of a search is compared with many candidates in a row: keep its keypoints.
+@memo.by_identity(2)
 def _keypoints(image: Image.Image) -> _Keypoints | None:
     grey = np.asarray(image.convert("L"))
     scale = min(1.0, SIDE / max(grey.shape))
@@ -61,23 +65,10 @@ def _keypoints(image: Image.Image) -> _Keypoints | None:
     return _Keypoints(points, descriptors)
 
 
-# The query of a search is compared with many candidates in a row: keep its keypoints.
-_last: tuple[Image.Image, _Keypoints | None] | None = None
-
-
-def _query_keypoints(image: Image.Image) -> _Keypoints | None:
-    global _last
-    last = _last  # one read: web threads may replace it meanwhile
-    if last is None or last[0] is not image:
-        last = (image, _keypoints(image))
-        _last = last
-    return last[1]
-
-
 def align(query: Image.Image, other: Image.Image) -> FeatureAlignment | None:
     """The similarity transform that best maps `other` onto `query`, or None when too
     few keypoints agree on one."""
-    q = _query_keypoints(query)
+    q = _keypoints(query)
     o = _keypoints(other)
     if q is None or o is None:
         return None

@@ -37,7 +37,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 from scipy import ndimage
 
-from proofcheck import features
+from proofcheck import features, memo
 from proofcheck.blockmatch import BlockCheck, check_blocks
 from proofcheck.hashing import WINDOWS, Signatures, compute_signatures, index_keys
 from proofcheck.imaging import DecodedImage
@@ -520,9 +520,16 @@ def _best_verdict(q: _Grid, o: _Grid, alignments: list[_Alignment],
 
 def compare(query: Signatures, other: Signatures) -> PairVerdict | None:
     """Verdict on a candidate from signatures alone, or None when it is no match."""
-    found = _best_verdict(_sig_grid(query), _sig_grid(other), _alignments(query, other),
-                          CELL_CHANGED)
+    found = _coarse(query, other)
     return found[0] if found else None
+
+
+# The search asks for a candidate's coarse verdict, then confirms it on pixels, which
+# starts from the same comparison.
+@memo.by_identity(4)
+def _coarse(query: Signatures, other: Signatures) -> tuple[PairVerdict, _Comparison] | None:
+    return _best_verdict(_sig_grid(query), _sig_grid(other), _alignments(query, other),
+                         CELL_CHANGED)
 
 
 # ------------------------------------------------------------------ on pixels
@@ -564,7 +571,7 @@ def _pixel_verdict(
     """
     qs = query_sig or compute_signatures(query)
     os_ = other_sig or compute_signatures(other)
-    coarse = _best_verdict(_sig_grid(qs), _sig_grid(os_), _alignments(qs, os_), CELL_CHANGED)
+    coarse = _coarse(qs, os_)
     if coarse is None:
         return None
     v0, c0 = coarse
