@@ -9,6 +9,7 @@ import json
 import mimetypes
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 import uuid
 from collections.abc import Mapping
@@ -81,6 +82,10 @@ class Client:
 
     def check(self, check_id: str) -> dict[str, Any]:
         return self._call("GET", f"/api/v1/checks/{check_id}")
+
+    def account(self, name: str) -> dict[str, Any]:
+        """The account's consistency report (API.md, Accounts)."""
+        return self._call("GET", "/api/v1/accounts/" + urllib.parse.quote(name, safe=""))
 
     def wait(self, check_id: str, timeout: float = 300.0, interval: float = 0.25
              ) -> dict[str, Any]:

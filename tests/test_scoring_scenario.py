@@ -79,3 +79,8 @@ def test_synth_command_and_pipeline_run(tmp_path: Path) -> None:
     report = evaluate(data, model, Thresholds())
     assert report["posts"] == len(data.rows)
     assert 0.0 <= report["brier"] <= 1.0
+    # The rule engine is measured on the same checks, as the baseline.
+    baseline = report["rule_engine"]
+    assert baseline["posts"] == report["posts"]
+    assert baseline["fraud_posts"] == report["fraud_posts"]
+    assert 0.0 <= baseline["brier"] <= 1.0

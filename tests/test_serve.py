@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from proofcheck.client import Client
 from proofcheck.redis_server import free_port
 from tests.conftest import image_bytes
 from tests.test_cli import proofcheck
@@ -121,6 +122,10 @@ def test_serve_runs_the_whole_service_and_stops_cleanly(tmp_path: Path):
         [row] = json.loads(submitted.stdout)
         assert (row["status"], row["verdict"]) == ("done", "fabricated")
         assert "instagram:@a" in row["reason"]
+        # ...and the library client's account report for the account that reused it.
+        report = Client(f"http://127.0.0.1:{port}", key).account("instagram:@b")
+        assert report["verdict"] == "fabricated"
+        assert report["stolen_from"] == [{"account": "instagram:@a", "count": 1}]
     finally:
         proc.send_signal(signal.SIGTERM)
         try:

@@ -109,6 +109,8 @@ def evaluate(data_dir: Path, model_dir: Path | None, as_json: bool, no_ocr: bool
     else:
         click.echo(f"model {model.version} on {data_dir}")
         click.echo(format_metrics(result))
+        click.echo("\nrule engine on the same checks (the baseline without a model):")
+        click.echo(format_metrics(result["rule_engine"]))
 
 
 def register(group: click.Group) -> None:

@@ -37,6 +37,7 @@ from proofcheck.scoring.features import (
 )
 from proofcheck.scoring.model import ScoringModel, one_thread, save
 from proofcheck.scoring.records import account_records
+from proofcheck.scoring.rescore import rule_score
 from proofcheck.scoring.synth import FRAUD_TYPES, load_scenario
 from proofcheck.services import Services
 
@@ -383,13 +384,23 @@ def model_card(report: dict[str, Any]) -> str:
 
 
 def evaluate(data: Dataset, model: ScoringModel, thresholds: Thresholds) -> dict[str, Any]:
+    """The model's metrics on a scenario, and under `rule_engine` those of the rules
+    (`pipeline.assess`, what scores checks without a model) on the same final evidence:
+    the baseline a model has to beat before it is worth shipping."""
     p = np.zeros(len(data.rows))
+    rules = np.zeros(len(data.rows))
     top: list[str | None] = []
+    rules_top: list[str | None] = []
     for i, (row, rec) in enumerate(zip(data.rows, data.records, strict=True)):
         score, reasons = model.explain(row, rec)
         p[i] = score
         top.append(reasons[0].code if reasons and reasons[0].weight > 0 else None)
-    return metrics(data, p, top, thresholds)
+        rule, rule_reasons, _version = rule_score(rec, thresholds)
+        rules[i] = rule
+        rules_top.append(rule_reasons[0].code
+                         if rule_reasons and rule_reasons[0].weight > 0 else None)
+    return {**metrics(data, p, top, thresholds),
+            "rule_engine": metrics(data, rules, rules_top, thresholds)}
 
 
 def format_metrics(m: dict[str, Any]) -> str:
