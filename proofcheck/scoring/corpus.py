@@ -26,6 +26,7 @@ from proofcheck.config import Settings
 from proofcheck.db import Check, Hash, Match, utcnow
 from proofcheck.imaging import decode
 from proofcheck.processing import process_check
+from proofcheck.scoring.records import forget_summary
 from proofcheck.scoring.synth import image_bytes, load_scenario
 from proofcheck.services import Services
 from proofcheck.submission import CheckMeta, Upload, normalise_account, parse_time, submit
@@ -132,6 +133,7 @@ def _signals(services: Services, check_id: str, data: bytes, decoded: Any, kind:
     if changed:
         with services.db.session() as session:
             session.execute(update(Check).where(Check.id == check_id).values(signals=signals))
+        forget_summary(check_id)
 
 
 def backfill(services: Services, check_id: str, data: bytes, kind: str | None,

@@ -8,6 +8,8 @@ side, hence flipped).
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -51,22 +53,61 @@ def relations(session: Session, check_ids: Sequence[str],
         that_col = Match.other_check_id if direct else Match.check_id
         rows = session.execute(
             select(this_col, that_col, Match.relation, Match.earlier, Match.distance,
-                   other_account.name, other.post_id, other.posted_at, other.signals)
+                   other_account.name, other.post_id, other.posted_at)
             .join(other, other.id == that_col)
             .outerjoin(other_account, other_account.id == other.account_id)
             .where(this_col.in_(mine))
         ).all()
-        for this, that, relation, earlier, distance, acc, post_id, posted_at, sig in rows:
+        theirs = _summaries(session, {row[1] for row in rows})
+        for this, that, relation, earlier, distance, acc, post_id, posted_at in rows:
             if that in found[this] or that == this:
                 continue  # the check's own row wins over the other side's
-            same_text, same_id, contained = agreement(texts.get(this),
-                                                      text_summary(sig or {}))
+            same_text, same_id, contained = agreement(texts.get(this), theirs.get(that))
             found[this][that] = MatchInfo(
                 relation=relation, earlier=bool(earlier) if direct else not earlier,
                 other_check_id=that, other_account=acc, other_post_id=post_id,
                 other_posted_at=posted_at, distance=int(distance or 0),
                 same_text=same_text, same_id=same_id, text_contained=contained)
     return {cid: list(m.values()) for cid, m in found.items()}
+
+
+Summary = tuple[frozenset[str], str | None]
+# Text summaries of done checks, whose OCR output never changes again: re-scoring an
+# account would otherwise fetch and parse the signals of every match's other side each
+# time (bench/load.py: 28% of a worker's time at ~50 checks per account, growing with
+# the account). A summary is a few hundred bytes.
+_SUMMARY_CACHE_SIZE = 20_000
+_summary_cache: OrderedDict[str, Summary | None] = OrderedDict()
+_summary_lock = threading.Lock()
+
+
+def forget_summary(check_id: str) -> None:
+    """Drop a check's cached summary after its signals were rewritten once done (only
+    the scenario backfill does that)."""
+    with _summary_lock:
+        _summary_cache.pop(check_id, None)
+
+
+def _summaries(session: Session, check_ids: set[str]) -> dict[str, Summary | None]:
+    """`text_summary` of each check's signals, from the cache where possible."""
+    out: dict[str, Summary | None] = {}
+    with _summary_lock:
+        for cid in check_ids:
+            if cid in _summary_cache:
+                _summary_cache.move_to_end(cid)
+                out[cid] = _summary_cache[cid]
+    missing = sorted(check_ids - out.keys())
+    for start in range(0, len(missing), 500):  # bounded IN lists
+        rows = session.execute(select(Check.id, Check.status, Check.signals)
+                               .where(Check.id.in_(missing[start:start + 500]))).all()
+        for cid, status, signals in rows:
+            out[cid] = text_summary(signals or {})
+            if status == "done":
+                with _summary_lock:
+                    _summary_cache[cid] = out[cid]
+                    while len(_summary_cache) > _SUMMARY_CACHE_SIZE:
+                        _summary_cache.popitem(last=False)
+    return out
 
 
 # Relations that change who posted a picture first; a shared layout ("template",
