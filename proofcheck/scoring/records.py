@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session, aliased
 
 from proofcheck.db import Account, Check, Match
@@ -21,11 +21,21 @@ from proofcheck.scoring.features import CheckRecord, MatchInfo, agreement, text_
 
 
 def account_records(session: Session, account_id: int) -> list[CheckRecord]:
+    """Every done check of the account, oldest first."""
+    return _records(session, Check.account_id == account_id)
+
+
+def records_of(session: Session, check_ids: Collection[str]) -> list[CheckRecord]:
+    """The given checks, those that are done and belong to an account."""
+    return _records(session, Check.id.in_(sorted(check_ids)))
+
+
+def _records(session: Session, condition: ColumnElement[bool]) -> list[CheckRecord]:
     rows = session.execute(
         select(Check.id, Account.name, Check.post_id, Check.posted_at, Check.submitted_at,
                Check.caption, Check.kind, Check.signals)
         .join(Account, Account.id == Check.account_id)
-        .where(Check.account_id == account_id, Check.status == "done")
+        .where(condition, Check.status == "done")
         .order_by(Check.submitted_at, Check.id)
     ).all()
     ids = [r[0] for r in rows]
@@ -133,6 +143,16 @@ def related_accounts(session: Session, check_id: str) -> set[int]:
         if not other_earlier or _later_copies_elsewhere(session, other_id, other_account) <= 1:
             ids.add(other_account)
     return {i for i in ids if i is not None}
+
+
+def matched_with(session: Session, check_id: str) -> set[str]:
+    """Every check on the other side of a match row naming this one."""
+    out: set[str] = set()
+    for this_col, that_col in ((Match.check_id, Match.other_check_id),
+                               (Match.other_check_id, Match.check_id)):
+        out.update(session.scalars(select(that_col).where(this_col == check_id)).all())
+    out.discard(check_id)
+    return out
 
 
 def _copies(session: Session, check_id: str) -> list[tuple[str, int | None, bool]]:

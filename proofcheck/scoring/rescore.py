@@ -19,13 +19,19 @@ from collections import Counter
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from proofcheck import forensics, pipeline
 from proofcheck.db import Account, BankEntry, Check
 from proofcheck.pipeline import Reason, Thresholds
 from proofcheck.scoring.features import CheckRecord, account_context, check_features
 from proofcheck.scoring.model import ScoringModel, default_model, score_check
-from proofcheck.scoring.records import account_records, related_accounts
+from proofcheck.scoring.records import (
+    account_records,
+    matched_with,
+    records_of,
+    related_accounts,
+)
 from proofcheck.services import Services
 
 log = logging.getLogger(__name__)
@@ -81,32 +87,80 @@ def rescore_account(services: Services, account_id: int,
         if not records:
             return None
         ctx = account_context(records)
-        others = {m.other_check_id for rec in records for m in rec.matches}
-        banked = dict(session.execute(select(BankEntry.check_id, BankEntry.name)
-                                      .where(BankEntry.check_id.in_(others))).all()) \
-            if others else {}
+        banked = _banked(session, {m.other_check_id for rec in records for m in rec.matches})
         scored: list[tuple[float, list[dict[str, Any]]]] = []
         for rec in records:
             result = score_check(check_features(rec, ctx), rec, model) if model else None
             if result is None:
-                row = session.execute(select(Check.score, Check.reasons)
-                                      .where(Check.id == rec.check_id)).one()
-                result = rule_score(rec, thresholds, banked)
-                if row[0] is not None and abs(float(row[0]) - result[0]) < 1e-6:
-                    scored.append((float(row[0]), list(row[1] or [])))
-                    continue  # nothing new: keep the pipeline's own wording
-            score, reasons, version = result
-            as_json = [{"code": r.code, "message": r.message, "weight": r.weight}
-                       for r in reasons]
-            session.execute(update(Check).where(Check.id == rec.check_id).values(
-                score=score, verdict=thresholds.verdict(score), reasons=as_json,
-                model_version=version))
-            scored.append((score, as_json))
-        top = max(s for s, _ in scored)
-        session.execute(update(Account).where(Account.id == account_id).values(
-            score=round(top, 4), verdict=thresholds.verdict(top),
-            reasons=_account_reasons([r for _, r in scored])))
+                scored.append(_store_rule_score(session, rec, thresholds, banked))
+                continue
+            scored.append(_store(session, rec.check_id, result, thresholds))
+        return _store_account(session, account_id, scored, thresholds)
+
+
+def _banked(session: Session, check_ids: set[str]) -> dict[str, str]:
+    if not check_ids:
+        return {}
+    return dict(session.execute(select(BankEntry.check_id, BankEntry.name)
+                                .where(BankEntry.check_id.in_(check_ids))).all())
+
+
+def _store(session: Session, check_id: str, result: tuple[float, list[Reason], str],
+           thresholds: Thresholds) -> tuple[float, list[dict[str, Any]]]:
+    score, reasons, version = result
+    as_json = [{"code": r.code, "message": r.message, "weight": r.weight} for r in reasons]
+    session.execute(update(Check).where(Check.id == check_id).values(
+        score=score, verdict=thresholds.verdict(score), reasons=as_json,
+        model_version=version))
+    return score, as_json
+
+
+def _store_rule_score(session: Session, rec: CheckRecord, thresholds: Thresholds,
+                      banked: dict[str, str]) -> tuple[float, list[dict[str, Any]]]:
+    """The rule engine's score as known now, stored only when it changed (the pipeline's
+    own wording stays otherwise)."""
+    row = session.execute(select(Check.score, Check.reasons)
+                          .where(Check.id == rec.check_id)).one()
+    result = rule_score(rec, thresholds, banked)
+    if row[0] is not None and abs(float(row[0]) - result[0]) < 1e-6:
+        return float(row[0]), list(row[1] or [])
+    return _store(session, rec.check_id, result, thresholds)
+
+
+def _store_account(session: Session, account_id: int,
+                   scored: list[tuple[float, list[dict[str, Any]]]],
+                   thresholds: Thresholds) -> float:
+    """The account's score is its worst post's; its reasons those of all its posts."""
+    top = max(s for s, _ in scored)
+    session.execute(update(Account).where(Account.id == account_id).values(
+        score=round(top, 4), verdict=thresholds.verdict(top),
+        reasons=_account_reasons([r for _, r in scored])))
     return top
+
+
+def rescore_by_rules(services: Services, check_id: str) -> None:
+    """Without a model: the rule engine judges a check on its own matches and flags,
+    so a new check can change only itself and the checks it was matched with. Those
+    are re-scored, and their accounts summarised from the stored scores: work in
+    proportion to the check's matches, not to its accounts' sizes (re-scoring every
+    check of every related account made each check cost more than the one before)."""
+    thresholds = services.thresholds
+    with services.db.session() as session:
+        touched = {check_id} | matched_with(session, check_id)
+        records = records_of(session, touched)
+        banked = _banked(session, {m.other_check_id for rec in records for m in rec.matches})
+        for rec in records:
+            _store_rule_score(session, rec, thresholds, banked)
+        accounts = {rec_account for rec_account in session.scalars(
+            select(Check.account_id).where(Check.id.in_(sorted(touched)))).all()
+            if rec_account is not None}
+        for account_id in sorted(accounts):
+            scored = [(float(score), list(reasons or [])) for score, reasons in session.execute(
+                select(Check.score, Check.reasons).where(
+                    Check.account_id == account_id, Check.status == "done",
+                    Check.score.is_not(None))).all()]
+            if scored:
+                _store_account(session, account_id, scored, thresholds)
 
 
 def rescore_after_check(services: Services, check_id: str,
@@ -119,6 +173,10 @@ def rescore_after_check(services: Services, check_id: str,
     if services.settings.extra.get("rescore") is False:
         return  # a bulk run that scores everything at the end (proofcheck train)
     try:
+        model = model or default_model()
+        if model is None:
+            rescore_by_rules(services, check_id)
+            return
         with services.db.session() as session:
             accounts = related_accounts(session, check_id)
         for account_id in sorted(accounts):
