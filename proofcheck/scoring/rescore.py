@@ -6,9 +6,10 @@ victim's original arrives). So after every check, its account and every account 
 related to are re-scored: each done check gets a fresh score, verdict and reasons, and
 the account its score (its worst post's), verdict and reasons.
 
-Without a trained model the rule engine (`pipeline.assess`) is re-run on each check's
-exact duplicates from both sides of the match rows, and a check's stored result is
-replaced only when that changes its score.
+Without a trained model the rule engine (`pipeline.assess`) judges each check on its
+own matches (from both sides of the match rows) and flags, with no account context, so
+only the new check and the checks it was matched with are re-run (`rescore_by_rules`),
+and a check's stored result is replaced only when that changes its score.
 """
 
 from __future__ import annotations
