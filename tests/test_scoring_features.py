@@ -11,11 +11,9 @@ from proofcheck.scoring.features import (
     CheckRecord,
     MatchInfo,
     account_context,
-    agreement,
     caption_similarity,
     check_features,
     is_round,
-    text_summary,
     vector,
 )
 
@@ -155,44 +153,3 @@ def test_caption_similarity_ignores_digits_and_emoji() -> None:
     assert caption_similarity("Order 123 shipped", "Order 456 shipped") == 1.0
     assert caption_similarity("New bags in stock", "Payment from a client") < 0.2
     assert caption_similarity(None, "x") == 0.0
-
-
-def summary(text: str, txid: str | None = None) -> tuple[frozenset[str], str | None] | None:
-    fields = [{"type": "transaction_id", "value": txid, "confidence": 0.9}] if txid else []
-    return text_summary({"ocr": {"text": text, "fields": fields}})
-
-
-def kind_of(relation: str, mine: str, theirs: str, ids: tuple[str | None, str | None]
-            = (None, None)) -> str:
-    same_text, same_id, contained = agreement(summary(mine, ids[0]), summary(theirs, ids[1]))
-    return MatchInfo(relation, True, "o1", "instagram:@b", same_text=same_text,
-                     same_id=same_id, text_contained=contained).kind
-
-
-CHAT = "hello is the blue dress still available thanks so much arrived today love it"
-
-
-def test_text_turns_a_same_layout_match_with_other_words_into_a_template_pair() -> None:
-    other_chat = "good morning do you ship to mombasa price please how many days delivery"
-    assert kind_of("cropped", CHAT, other_chat) == "template"
-    # Same words, the same picture: the relation stands.
-    assert kind_of("resized", CHAT, CHAT) == "resized"
-
-
-def test_a_crop_or_caption_keeps_a_copy_even_though_it_changes_the_word_count() -> None:
-    cropped = " ".join(CHAT.split()[:8])  # the bottom half cut off
-    captioned = CHAT + " best shop in town order now via direct message"
-    assert kind_of("cropped", cropped, CHAT) == "cropped"
-    assert kind_of("cropped", captioned, CHAT) == "cropped"
-
-
-def test_a_copy_with_a_word_changed_is_an_edit_and_ids_decide_receipts() -> None:
-    edited = CHAT.replace("blue", "red").replace("today", "yesterday")
-    assert kind_of("resized", edited, CHAT) == "edited"
-    receipt = "transfer successful amount paid from account to account reference date time"
-    assert kind_of("resized", receipt + " tx", receipt + " ty", ("AB12", "AB12")) != "template"
-
-
-def test_a_few_words_of_noise_never_overrule_the_picture() -> None:
-    # A photo's OCR output: a watermark and specks, too little to compare.
-    assert kind_of("cropped", "shop tz", "xx yy zz") == "cropped"

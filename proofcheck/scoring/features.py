@@ -37,18 +37,6 @@ SAME_TEXT_MIN = 0.6
 # At or above this overlap the text is the same up to OCR noise (copies measured
 # 0.85-1.0); between the two, one picture says something else: an edit.
 SAME_TEXT_COPY = 0.8
-# A crop or a caption bar removes or adds words, which lowers the overlap of a true
-# copy (thieves' crops of chats measured 0.54-0.78) without any word being changed: so
-# the text also counts as the same when this share of the shorter text's words is in
-# the other. Measured on a generated scenario (seed 11, 2026-12-01): copies 0.88-1.0,
-# two chats of one app at most 0.65, two receipts of one bank with different ids at
-# most 0.74.
-SAME_TEXT_CONTAINED = 0.85
-# ...and with every word of the shorter text found in the other, nothing was repainted.
-TEXT_UNCHANGED = 0.95
-# The text overrules the picture only when both sides have this many words: a photo's
-# OCR output is a few words of noise or a watermark.
-MIN_TEXT_WORDS = 6
 
 FEATURES: dict[str, str] = {
     # -- this image against every other image checked
@@ -136,9 +124,8 @@ DIRECTION: dict[str, int] = {
 class MatchInfo:
     """A relation between a check and another one, seen from the check.
 
-    `same_text` (word overlap of the two OCR texts: shared words over all words, 0..1),
-    `text_contained` (shared words over the shorter text's words) and `same_id` (1: the
-    same transaction id, 0: different ids) are NaN when either side has no text.
+    `same_text` (word overlap of the two OCR texts, 0..1) and `same_id` (1: the same
+    transaction id, 0: different ids) are NaN when either side has no text.
     """
 
     relation: str  # exact | resized | cropped | edited | template | similar
@@ -150,7 +137,6 @@ class MatchInfo:
     distance: int = 0
     same_text: float = NAN
     same_id: float = NAN
-    text_contained: float = NAN
 
     @property
     def kind(self) -> str:
@@ -160,11 +146,9 @@ class MatchInfo:
         whose words changed a little (amount, name, date) is an edit."""
         if self.relation not in ("resized", "cropped", "edited"):
             return self.relation
-        # NaN compares false: without text on both sides the picture's relation stands.
-        contained = self.text_contained >= SAME_TEXT_CONTAINED
-        if self.same_id != 1.0 and self.same_text < SAME_TEXT_MIN and not contained:
+        if self.same_id != 1.0 and self.same_text < SAME_TEXT_MIN:
             return "template"
-        if self.same_text < SAME_TEXT_COPY and not self.text_contained >= TEXT_UNCHANGED:
+        if self.same_text < SAME_TEXT_COPY:
             return "edited"  # the same picture, but what it says was changed
         return self.relation
 
@@ -299,21 +283,20 @@ def text_summary(signals: Mapping[str, Any]) -> tuple[frozenset[str], str | None
     if not isinstance(ocr, Mapping) or not isinstance(ocr.get("text"), str):
         return None
     words = frozenset(w.casefold() for w in _WORD.findall(ocr["text"]) if len(w) > 1)
-    if len(words) < MIN_TEXT_WORDS:
+    if len(words) < 3:
         return None
     fields = ocr_fields(signals) or []
     return words, _field(fields, "transaction_id")
 
 
 def agreement(a: tuple[frozenset[str], str | None] | None,
-              b: tuple[frozenset[str], str | None] | None) -> tuple[float, float, float]:
-    """(same_text, same_id, text_contained) of two checks' text summaries (see
-    `MatchInfo`); NaN where unknown."""
+              b: tuple[frozenset[str], str | None] | None) -> tuple[float, float]:
+    """(same_text, same_id) of two checks' text summaries; NaN where unknown."""
     if a is None or b is None:
-        return NAN, NAN, NAN
-    shared = len(a[0] & b[0])
+        return NAN, NAN
+    same_text = len(a[0] & b[0]) / len(a[0] | b[0])
     same_id = NAN if a[1] is None or b[1] is None else float(a[1] == b[1])
-    return shared / len(a[0] | b[0]), same_id, shared / min(len(a[0]), len(b[0]))
+    return same_text, same_id
 
 
 def _log1p(n: float) -> float:
