@@ -50,15 +50,21 @@ class PostgresServer:
         if self.as_root:
             shutil.chown(self.workdir, "postgres", "postgres")
             os.chmod(self.workdir, 0o700)
-        initdb, pg_ctl = _bin("initdb"), _bin("pg_ctl")
-        assert initdb and pg_ctl
+        initdb = _bin("initdb")
+        assert initdb
         self._run(initdb, "-D", str(self.datadir), "-U", "postgres", "--auth=trust",
                   "--no-sync", "-E", "UTF8")
+        self.resume()
+        return self
+
+    def resume(self) -> None:
+        """Start a stopped server again on the same data and port."""
+        pg_ctl = _bin("pg_ctl")
+        assert pg_ctl
         options = (f"-p {self.port} -k {self.workdir} -c listen_addresses=127.0.0.1 "
                    "-c fsync=off -c full_page_writes=off")
         self._run(pg_ctl, "-D", str(self.datadir), "-o", options, "-l",
                   str(self.workdir / "log"), "-w", "start")
-        return self
 
     def stop(self) -> None:
         pg_ctl = _bin("pg_ctl")

@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
+import io
 import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import create_engine, func, inspect, select, text
 
 from proofcheck import create_app
 from proofcheck.apikeys import create_key
+from proofcheck.db import Check
 from proofcheck.migrations import current_revision, head_revision
 from proofcheck.queueing import sweep
 from tests.conftest import image_bytes, make_settings, run_worker
 from tests.postgres_server import PostgresServer, available
 from tests.test_worker import age, status_of, submit
+from workers.runner import make_worker
 
 pytestmark = pytest.mark.postgres
 
@@ -80,3 +83,38 @@ def test_checks_flow_end_to_end_on_postgres(pg_url, tmp_path, redis_url):
     assert sweep(services).requeued == [third]
     run_worker(services)
     assert status_of(services, third).status == "done"
+
+
+def test_stopped_postgres_answers_503_loses_nothing_and_recovers(postgres, pg_url, tmp_path,
+                                                                 redis_url):
+    """Last in this file: it stops the module's server (and starts it again)."""
+    app = create_app(make_settings(tmp_path, redis_url, database_url=pg_url))
+    services = app.extensions["proofcheck"]
+    client = app.test_client()
+    auth = {"Authorization": f"Bearer {create_key(services.db, 'pg')[1]}"}
+    waiting = submit(client, auth, image_bytes(seed=71))  # queued before the outage
+    worker = make_worker(services, simple=True)  # started (and migrated) before it too
+    postgres.stop()
+    try:
+        response = client.post("/api/v1/checks", headers=auth,
+                               content_type="multipart/form-data",
+                               data={"file": (io.BytesIO(image_bytes(seed=72)), "b.png")})
+        assert response.status_code == 503
+        assert response.get_json()["error"]["code"] == "unavailable"
+        assert client.get("/readyz").status_code == 503
+        # The running worker takes the queued job, which cannot store anything: the
+        # job fails, the worker carries on.
+        worker.work(burst=True, with_scheduler=False)
+    finally:
+        postgres.resume()
+    # Nothing half-written: the refused upload left no row, the waiting check is intact.
+    assert client.get(f"/api/v1/checks/{waiting}", headers=auth).get_json()["status"] in (
+        "queued", "running")
+    with services.db.session() as session:
+        assert session.scalar(select(func.count()).select_from(Check)) == 1
+    # Once back, the sweeper re-queues what the outage stopped and it finishes.
+    age(services, waiting, services.settings.stuck_after_s + 5)
+    sweep(services)
+    run_worker(services)
+    assert status_of(services, waiting).status == "done"
+    assert submit(client, auth, image_bytes(seed=72))  # uploads work again
