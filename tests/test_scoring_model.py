@@ -90,8 +90,8 @@ def test_training_separates_and_reports(trained: tuple[object, dict[str, object]
     oof = report["out_of_fold"]
     assert isinstance(oof, dict)
     assert oof["image_roc_auc"] is not None and oof["image_roc_auc"] > 0.9
-    assert set(report["selection_oof_roc_auc"]) == {"gradient_boosting",  # type: ignore[arg-type]
-                                                    "logistic_regression"}
+    assert set(report["selection_oof_roc_auc"]) == {  # type: ignore[arg-type]
+        "gradient_boosting", "logistic_regression", "signed_logistic"}
     assert report["features"] == list(FEATURE_NAMES)
 
 

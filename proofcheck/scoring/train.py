@@ -38,6 +38,7 @@ from proofcheck.scoring.features import (
 from proofcheck.scoring.model import ScoringModel, one_thread, save
 from proofcheck.scoring.records import account_records
 from proofcheck.scoring.rescore import rule_score
+from proofcheck.scoring.signed import SignedLogisticRegression
 from proofcheck.scoring.synth import FRAUD_TYPES, load_scenario
 from proofcheck.services import Services
 
@@ -159,6 +160,12 @@ def candidates() -> dict[str, Any]:
                                      keep_empty_features=True)),
             ("scale", StandardScaler()),
             ("model", LogisticRegression(C=0.5, max_iter=3000))]),
+        "signed_logistic": Pipeline([
+            ("impute", SimpleImputer(strategy="median", add_indicator=True,
+                                     keep_empty_features=True)),
+            ("scale", StandardScaler()),
+            ("model", SignedLogisticRegression(
+                directions=tuple(DIRECTION.get(n, 0) for n in FEATURE_NAMES), C=0.5))]),
     }
 
 

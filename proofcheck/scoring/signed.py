@@ -1,0 +1,63 @@
+"""Logistic regression whose coefficients agree with what we know about fraud.
+
+Trained on a few dozen generated accounts, a plain logistic regression learns signs
+nobody would defend: more distinct payers as suspicious, a higher share of edited posts
+as reassuring (measured on the seed-11 scenario, 2026-12-01). Such a model may score well
+on its own generator and still say the wrong thing to a moderator, and its reasons come
+from those coefficients. Here a feature whose fitted coefficient points against its
+known direction (`features.DIRECTION`) is dropped, the most contrary first, and the rest
+refitted, until every coefficient left agrees; features with no known direction keep
+whatever sign they get.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.linear_model import LogisticRegression
+
+
+class SignedLogisticRegression(ClassifierMixin, BaseEstimator):
+    """`directions[j]` is +1, -1 or 0 for column j; columns past its end count as 0
+    (e.g. missing-value indicators appended by an imputer)."""
+
+    def __init__(self, directions: Sequence[int] = (), C: float = 0.5,
+                 max_iter: int = 3000) -> None:
+        self.directions = directions
+        self.C = C
+        self.max_iter = max_iter
+
+    def fit(self, X: np.ndarray, y: np.ndarray) -> SignedLogisticRegression:
+        X = np.asarray(X, dtype=float)
+        signs = np.zeros(X.shape[1])
+        known = np.asarray(self.directions[: X.shape[1]], dtype=float)
+        signs[: len(known)] = known
+        keep = np.arange(X.shape[1])
+        dropped: list[int] = []
+        while True:
+            model = LogisticRegression(C=self.C, max_iter=self.max_iter).fit(X[:, keep], y)
+            against = signs[keep] * model.coef_[0]
+            worst = int(np.argmin(against))
+            if against[worst] >= 0 or len(keep) == 1:
+                break
+            # One at a time, the most contrary first: dropping a feature changes the
+            # others' coefficients when they are correlated.
+            dropped.append(int(keep[worst]))
+            keep = np.delete(keep, worst)
+        self.model_ = model
+        self.keep_ = keep
+        self.dropped_ = sorted(dropped)
+        self.classes_ = model.classes_
+        return self
+
+    def predict_proba(self, X: np.ndarray) -> Any:
+        return self.model_.predict_proba(np.asarray(X, dtype=float)[:, self.keep_])
+
+    def predict(self, X: np.ndarray) -> Any:
+        return self.classes_[self.predict_proba(X).argmax(axis=1)]
+
+    def decision_function(self, X: np.ndarray) -> Any:
+        return self.model_.decision_function(np.asarray(X, dtype=float)[:, self.keep_])
