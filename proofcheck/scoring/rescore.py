@@ -89,11 +89,12 @@ def rescore_account(services: Services, account_id: int,
             return None
         ctx = account_context(records)
         banked = _banked(session, {m.other_check_id for rec in records for m in rec.matches})
+        stored = _stored(session, {rec.check_id for rec in records})
         scored: list[tuple[float, list[dict[str, Any]]]] = []
         for rec in records:
             result = score_check(check_features(rec, ctx), rec, model) if model else None
             if result is None:
-                scored.append(_store_rule_score(session, rec, thresholds, banked))
+                scored.append(_store_rule_score(session, rec, stored, thresholds, banked)[0])
                 continue
             scored.append(_store(session, rec.check_id, result, thresholds))
         return _store_account(session, account_id, scored, thresholds)
@@ -116,16 +117,26 @@ def _store(session: Session, check_id: str, result: tuple[float, list[Reason], s
     return score, as_json
 
 
-def _store_rule_score(session: Session, rec: CheckRecord, thresholds: Thresholds,
-                      banked: dict[str, str]) -> tuple[float, list[dict[str, Any]]]:
-    """The rule engine's score as known now, stored only when it changed (the pipeline's
-    own wording stays otherwise)."""
-    row = session.execute(select(Check.score, Check.reasons)
-                          .where(Check.id == rec.check_id)).one()
+Stored = dict[str, tuple[float | None, list[dict[str, Any]], int | None]]
+
+
+def _stored(session: Session, check_ids: set[str]) -> Stored:
+    """Each check's stored score, reasons and account, in one query."""
+    return {cid: (score, list(reasons or []), account) for cid, score, reasons, account in
+            session.execute(select(Check.id, Check.score, Check.reasons, Check.account_id)
+                            .where(Check.id.in_(sorted(check_ids)))).all()}
+
+
+def _store_rule_score(session: Session, rec: CheckRecord, stored: Stored,
+                      thresholds: Thresholds, banked: dict[str, str]
+                      ) -> tuple[tuple[float, list[dict[str, Any]]], bool]:
+    """The rule engine's score as known now, and whether it changed; stored only when
+    it did (the pipeline's own wording stays otherwise)."""
+    score, reasons, _account = stored[rec.check_id]
     result = rule_score(rec, thresholds, banked)
-    if row[0] is not None and abs(float(row[0]) - result[0]) < 1e-6:
-        return float(row[0]), list(row[1] or [])
-    return _store(session, rec.check_id, result, thresholds)
+    if score is not None and abs(float(score) - result[0]) < 1e-6:
+        return (float(score), reasons), False
+    return _store(session, rec.check_id, result, thresholds), True
 
 
 def _store_account(session: Session, account_id: int,
@@ -142,20 +153,22 @@ def _store_account(session: Session, account_id: int,
 def rescore_by_rules(services: Services, check_id: str) -> None:
     """Without a model: the rule engine judges a check on its own matches and flags,
     so a new check can change only itself and the checks it was matched with. Those
-    are re-scored, and their accounts summarised from the stored scores: work in
-    proportion to the check's matches, not to its accounts' sizes (re-scoring every
-    check of every related account made each check cost more than the one before)."""
+    are re-scored, and summarised from the stored scores are the new check's account and
+    each account whose check's score changed: work in proportion to the check's matches,
+    not to its accounts' sizes (re-scoring every check of every related account made
+    each check cost more than the one before; a popular template's 20 other accounts
+    rarely change at all)."""
     thresholds = services.thresholds
     with services.db.session() as session:
         touched = {check_id} | matched_with(session, check_id)
         records = records_of(session, touched)
         banked = _banked(session, {m.other_check_id for rec in records for m in rec.matches})
+        stored = _stored(session, touched)
+        accounts = {stored[check_id][2]} if check_id in stored else set()
         for rec in records:
-            _store_rule_score(session, rec, thresholds, banked)
-        accounts = {rec_account for rec_account in session.scalars(
-            select(Check.account_id).where(Check.id.in_(sorted(touched)))).all()
-            if rec_account is not None}
-        for account_id in sorted(accounts):
+            if _store_rule_score(session, rec, stored, thresholds, banked)[1]:
+                accounts.add(stored[rec.check_id][2])
+        for account_id in sorted(a for a in accounts if a is not None):
             scored = [(float(score), list(reasons or [])) for score, reasons in session.execute(
                 select(Check.score, Check.reasons).where(
                     Check.account_id == account_id, Check.status == "done",
