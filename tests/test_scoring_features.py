@@ -96,6 +96,27 @@ def test_many_different_payers_have_high_entropy() -> None:
     assert f["acc_payer_entropy"] == 1.0
 
 
+def test_the_shop_named_as_payee_is_not_taken_for_the_payer() -> None:
+    """OCR lost the payer's line on some receipts; the payee left is the shop itself,
+    the same on every receipt, and must not read as one customer paying four times."""
+    payers = [None, "Sara Nouri", None, "Omid Karimi"]
+    records = []
+    for i, name in enumerate(payers):
+        signals = ocr(name, str(187_500 + 1000 * i))
+        fields = signals["ocr"]["fields"]
+        if name:
+            fields[0]["role"] = "payer"
+        fields.append({"type": "name", "value": "Reza Shop", "raw": "Reza Shop",
+                       "confidence": 0.9, "box": [10, 250, 100, 20], "role": "payee"})
+        records.append(rec(f"r{i}", signals=signals))
+    f = features_of(records, "r1")
+    assert math.isnan(f["acc_payers"])  # two readable payers: too few to judge
+    records.append(rec("r4", signals=ocr("Lila Ahmadi", "190500")))
+    f = features_of(records, "r1")
+    assert f["acc_payers"] == 3.0
+    assert f["acc_top_payer_share"] == 1 / 3
+
+
 def test_round_amounts() -> None:
     assert is_round("50000") and is_round("200") and is_round("1500")
     assert not is_round("187500") and not is_round("19.99") and not is_round(None)

@@ -232,7 +232,8 @@ _NAME_WORD = re.compile(r"^[^\W\d_]{2,}$", re.UNICODE)
 
 
 def payer(fields: Sequence[Mapping[str, Any]], text: str | None = None) -> str | None:
-    """Who paid: the OCR text's line after a payer label, else the first name field."""
+    """Who paid: the OCR text's line after a payer label, else the name field marked
+    as the payer, else the topmost name not marked as the payee."""
     for line in (text or "").splitlines():
         clean = line.strip().replace(":", " ")
         low = clean.casefold()
@@ -241,8 +242,11 @@ def payer(fields: Sequence[Mapping[str, Any]], text: str | None = None) -> str |
                 words = clean[len(label):].split()
                 if 2 <= len(words) <= 4 and all(_NAME_WORD.match(w) for w in words):
                     return " ".join(words).casefold()
-    names = [f for f in fields if f.get("type") == "name" and f.get("value")]
-    names.sort(key=lambda f: (f.get("box") or [0, 0])[1])
+    # Never the payee: that is the shop itself, the same on all of its receipts, and
+    # would make every honest account look like one customer paying again and again.
+    names = [f for f in fields if f.get("type") == "name" and f.get("value")
+             and f.get("role") != "payee"]
+    names.sort(key=lambda f: (f.get("role") != "payer", (f.get("box") or [0, 0])[1]))
     return str(names[0]["value"]).strip().casefold() if names else None
 
 
