@@ -60,6 +60,19 @@ def test_copy_of_another_accounts_earlier_post_is_first_seen_elsewhere() -> None
     assert math.isclose(f1["acc_original_share"], 1 / 3)
 
 
+def test_an_edit_is_counted_as_an_edit_and_only_where_this_account_made_it() -> None:
+    edit_of_theirs = MatchInfo("edited", earlier=True, other_check_id="o1",
+                               other_account="instagram:@owner")
+    edited_later_by_them = MatchInfo("edited", earlier=False, other_check_id="t1",
+                                     other_account="instagram:@thief")
+    records = [rec("a1", matches=(edit_of_theirs,)), rec("a2", matches=(edited_later_by_them,)),
+               rec("a3"), rec("a4")]
+    f = features_of(records, "a1")
+    assert f["edited_earlier_other"] == 1.0
+    assert f["acc_first_seen_elsewhere"] == 0.0  # not the same picture: an edit of it
+    assert f["acc_edited_share"] == 0.25  # a1 only: a2 was edited by someone else, later
+
+
 def test_same_picture_twice_in_one_account_is_recycling_not_theft() -> None:
     again = MatchInfo("resized", earlier=True, other_check_id="a1",
                       other_account="instagram:@a")

@@ -74,8 +74,10 @@ FEATURES: dict[str, str] = {
                               "(character trigram Jaccard, digits and emoji ignored)",
     # -- the account's history
     "acc_posts": "number of checked posts of the account (log1p)",
-    "acc_first_seen_elsewhere": "share of the account's posts first posted by another account",
-    "acc_edited_share": "share of the account's posts with an edited relation to another post",
+    "acc_first_seen_elsewhere": "share of the account's posts whose picture another account "
+                                "posted earlier (exact, resized or cropped)",
+    "acc_edited_share": "share of the account's posts that are edited variants of an earlier "
+                        "post or of another post of the account",
     "acc_template_share": "share of the account's posts on a template shared with its other "
                           "posts",
     "acc_recycled_share": "share of the account's posts that repeat another of its posts",
@@ -332,8 +334,12 @@ def _relations(rec: CheckRecord) -> dict[str, bool]:
     other_earlier = [m for m in rec.matches if m.earlier and _other_account(m, rec)]
     same = [m for m in rec.matches if _same_account(m, rec) and m.other_check_id != rec.check_id]
     return {
-        "first_elsewhere": any(m.kind in DUPLICATE | {"edited"} for m in other_earlier),
-        "edited": any(m.kind == "edited" for m in rec.matches),
+        # The same picture seen first elsewhere; an edit of another's picture is an
+        # edit (below), and counting it here too blurred which of the two it is.
+        "first_elsewhere": any(m.kind in DUPLICATE for m in other_earlier),
+        # Edited from an earlier post or within the account: another account's later
+        # edit of this picture says nothing about this account.
+        "edited": any(m.kind == "edited" for m in same + other_earlier),
         "template": any(m.kind == "template" for m in same),
         "recycled": any(m.kind in DUPLICATE for m in same),
         "original": any(not m.earlier and _other_account(m, rec) and m.kind in DUPLICATE
