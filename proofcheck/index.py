@@ -188,11 +188,15 @@ class HammingIndex:
     def search_many(
         self, keys: list[int], max_distance: int, limit: int
     ) -> list[tuple[int, int]]:
-        """Like `search` for several query keys at once; an item's best distance counts."""
+        """Like `search` for several query keys at once: each item at its best distance,
+        nearest first; among items equally near, the one nearer over all the query's
+        keys first (a copy is near its original on most of its keys, another screenshot
+        of the same app or bank only on its status bar, header and blank margins)."""
         key_arr = np.asarray(keys, dtype=np.uint64)
         id_parts: list[np.ndarray] = []
         dist_parts: list[np.ndarray] = []
-        for q in key_arr:
+        query_parts: list[np.ndarray] = []
+        for number, q in enumerate(key_arr):
             if len(self._keys):
                 rows = self._candidate_rows(int(q), max_distance)
                 cand_keys = self._keys if rows is None else self._keys[rows]
@@ -201,28 +205,50 @@ class HammingIndex:
                 ok = d <= max_distance
                 id_parts.append(cand_ids[ok])
                 dist_parts.append(d[ok])
+                query_parts.append(np.full(int(ok.sum()), number, dtype=np.int64))
             if self._tail_keys.n:
                 d = popcount64(self._tail_keys.view() ^ q)
                 ok = d <= max_distance
                 id_parts.append(self._tail_ids.view()[ok])
                 dist_parts.append(d[ok])
-        return _best_per_item(id_parts, dist_parts, limit)
+                query_parts.append(np.full(int(ok.sum()), number, dtype=np.int64))
+        return _best_per_item(id_parts, dist_parts, limit, query_parts, max_distance)
 
 
 def _best_per_item(
-    id_parts: list[np.ndarray], dist_parts: list[np.ndarray], limit: int
+    id_parts: list[np.ndarray], dist_parts: list[np.ndarray], limit: int,
+    query_parts: list[np.ndarray] | None = None, max_distance: int = 0,
 ) -> list[tuple[int, int]]:
+    """(item, best distance), nearest first. Among equally near items (when
+    `query_parts` says which query key each hit came from), the one closest over all
+    the query's keys comes first: each key at its distance to the item's nearest key,
+    keys that missed the item at `max_distance` + 1. Blank margins and status bars put
+    many items at distance 0 from one key; only a copy is near on the others too.
+    Then by id."""
     if not id_parts:
         return []
     ids = np.concatenate(id_parts)
     dists = np.concatenate(dist_parts).astype(np.int64)
     if len(ids) == 0:
         return []
-    order = np.lexsort((ids, dists))  # by distance, then id
-    ids, dists = ids[order], dists[order]
-    _, first = np.unique(ids, return_index=True)
-    first.sort()
-    return [(int(ids[i]), int(dists[i])) for i in first[:limit]]
+    items = np.unique(ids)
+    best = np.full(len(items), np.iinfo(np.int64).max)
+    np.minimum.at(best, np.searchsorted(items, ids), dists)
+    total = np.zeros(len(items), dtype=np.int64)
+    if query_parts is not None:
+        queries = np.concatenate(query_parts)
+        span = int(queries.max()) + 1
+        pair = ids.astype(np.int64) * span + queries
+        order = np.lexsort((dists, pair))
+        pair, nearest = pair[order], dists[order]
+        keep = np.ones(len(pair), dtype=bool)  # each (item, query key) at its nearest
+        keep[1:] = pair[1:] != pair[:-1]
+        pair, nearest = pair[keep], nearest[keep]
+        at = np.searchsorted(items, pair // span)
+        np.add.at(total, at, nearest - (max_distance + 1))
+        total += span * (max_distance + 1)
+    order = np.lexsort((items, total, best))[:limit]
+    return [(int(items[i]), int(best[i])) for i in order]
 
 
 def brute_force_search(

@@ -70,6 +70,23 @@ def test_one_item_many_keys_reports_its_best_distance_once() -> None:
     assert index.search(0, 4, 1) == [(5, 1)]
 
 
+def test_among_equally_near_items_the_one_nearer_on_all_query_keys_comes_first() -> None:
+    """Screenshots of one app share a status-bar key with the query; its copy shares
+    that and its other keys. The copy must not lose its place to older siblings."""
+    index = HammingIndex()
+    bar, content_a, content_b = 0xF0F0, 0x1234_5678_0000, 0x0ABC_DEF0_0000_0000
+    for sibling in range(1, 9):
+        index.add(sibling, bar)
+        index.add(sibling, (content_a << sibling) & (2**64 - 1) | 0xFF << 56)
+    index.add(20, bar)
+    index.add(20, content_a)
+    index.add(20, content_b)
+    found = index.search_many([bar, content_a, content_b], 2, 3)
+    assert found[0] == (20, 0)
+    assert [item for item, _ in found[1:]] == [1, 2]  # then by id, as before
+    assert index.search_many([bar], 2, 3) == [(1, 0), (2, 0), (3, 0)]
+
+
 def test_ids_must_not_go_backwards() -> None:
     index = HammingIndex()
     index.add(10, 1)
