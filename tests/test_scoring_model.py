@@ -130,6 +130,43 @@ def test_reasons_are_coded_sorted_and_name_the_evidence(
     assert honest_score is not None and honest_score[0] < score
 
 
+def test_a_score_no_reason_explains_stays_below_review() -> None:
+    """A model trained where most posts are fraud has a high baseline; a new account's
+    first post with nothing against it must not inherit it."""
+    from sklearn.dummy import DummyClassifier
+
+    from proofcheck.scoring.features import FEATURE_NAMES
+    from proofcheck.scoring.model import NO_REASON_CEILING
+
+    X = np.zeros((10, len(FEATURE_NAMES)))
+    baseline = DummyClassifier(strategy="prior").fit(X, [1] * 8 + [0] * 2)
+    model = ScoringModel("prior-0.8", baseline, FEATURE_NAMES,
+                         reference={n: 0.0 for n in FEATURE_NAMES})
+    first_post = CheckRecord("c1", "instagram:@new", "p1", T0, T0)
+    values = check_features(first_post, account_context([first_post]))
+    assert model.predict([values])[0] == pytest.approx(0.8)
+    score, reasons = model.explain(values, first_post)
+    assert score == NO_REASON_CEILING
+    assert [r.code for r in reasons] == ["no_copy_found"]
+
+
+def test_each_check_as_first_scored_sees_only_what_was_posted_before_it() -> None:
+    from proofcheck.scoring.train import as_first_scored
+
+    later_copy = MatchInfo("exact", False, "t1", "instagram:@thief", "t1",
+                           T0 + dt.timedelta(days=5))
+    first = CheckRecord("c1", "instagram:@a", "p1", T0, T0, matches=(later_copy,))
+    second = CheckRecord("c2", "instagram:@a", "p2", T0 + dt.timedelta(days=9),
+                         T0 + dt.timedelta(days=9))
+    early = dict((rec.check_id, (rec, row)) for rec, row in as_first_scored([second, first]))
+    rec1, row1 = early["c1"]
+    assert rec1.matches == () and row1["dup_later_other"] == 0.0
+    assert row1["acc_posts"] == pytest.approx(np.log1p(1))  # its account had one post
+    _, row2 = early["c2"]
+    assert row2["acc_posts"] == pytest.approx(np.log1p(2))
+    assert row2["acc_original_share"] == 0.5  # by then the thief had copied c1
+
+
 def test_no_model_means_no_score(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PROOFCHECK_MODEL_DIR", str(tmp_path / "empty"))
     data = dataset(n_accounts=2)

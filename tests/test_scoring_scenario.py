@@ -68,7 +68,9 @@ def test_synth_command_and_pipeline_run(tmp_path: Path) -> None:
     assert json.loads((out / "scenario.json").read_text())["seed"] == 9
     # OCR is the slow stage; the plumbing is the same without it.
     data = build_dataset(out, ocr=False)
-    assert len(data.rows) == len(manifest["posts"])
+    # Every post twice: as it stands now, and as the service first scored it.
+    assert data.first_scored.count(False) == data.first_scored.count(True)
+    assert len(data.rows) == 2 * len(manifest["posts"])
     assert data.y.tolist() == [next(p["label"] for p in manifest["posts"]
                                     if p["account"].casefold() == r.account and
                                     p["post_id"] == r.post_id) for r in data.records]
@@ -77,7 +79,8 @@ def test_synth_command_and_pipeline_run(tmp_path: Path) -> None:
     assert len(build_dataset(out, ocr=False).rows) == len(data.rows)
     model, _ = trained_model()
     report = evaluate(data, model, Thresholds())
-    assert report["posts"] == len(data.rows)
+    assert report["posts"] == len(manifest["posts"])
+    assert report["first_scored"]["posts"] == len(manifest["posts"])
     assert 0.0 <= report["brier"] <= 1.0
     # The rule engine is measured on the same checks, as the baseline.
     baseline = report["rule_engine"]

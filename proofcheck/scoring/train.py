@@ -16,7 +16,7 @@ import math
 import platform
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +56,13 @@ class Dataset:
     account_label: dict[str, int]
     account_type: dict[str, str]
     info: dict[str, Any] = field(default_factory=dict)
+    # Rows of a check as the service first scored it (`as_first_scored`); the others are
+    # as it stands once the whole scenario is in.
+    first_scored: list[bool] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not self.first_scored:
+            self.first_scored = [False] * len(self.rows)
 
     def merged(self, other: Dataset) -> Dataset:
         return Dataset(rows=self.rows + other.rows, records=self.records + other.records,
@@ -64,10 +71,37 @@ class Dataset:
                        fraud_type=self.fraud_type + other.fraud_type,
                        account_label={**self.account_label, **other.account_label},
                        account_type={**self.account_type, **other.account_type},
-                       info={**self.info, "reviewed_checks": len(other.rows)})
+                       info={**self.info, "reviewed_checks": len(other.rows)},
+                       first_scored=self.first_scored + other.first_scored)
+
+    def subset(self, first_scored: bool) -> Dataset:
+        keep = [i for i, f in enumerate(self.first_scored) if f == first_scored]
+        return Dataset(rows=[self.rows[i] for i in keep],
+                       records=[self.records[i] for i in keep], y=self.y[keep],
+                       accounts=[self.accounts[i] for i in keep],
+                       fraud_type=[self.fraud_type[i] for i in keep],
+                       account_label=self.account_label, account_type=self.account_type,
+                       info=self.info, first_scored=[first_scored] * len(keep))
 
     def matrix(self, names: Sequence[str] = FEATURE_NAMES) -> np.ndarray:
         return np.array([[r.get(n, np.nan) for n in names] for r in self.rows], dtype=float)
+
+
+def as_first_scored(records: Sequence[CheckRecord]
+                    ) -> list[tuple[CheckRecord, dict[str, float]]]:
+    """Each check with its features as the service first scored it: its account's
+    history up to its post and only the matches with posts made by then. Final states
+    alone never show a model a new account's first post, which is what the service
+    sees most."""
+    ordered = sorted(records, key=lambda r: r.when)
+    out = []
+    for i, rec in enumerate(ordered):
+        now = rec.when
+        history = [replace(r, matches=tuple(
+            m for m in r.matches if m.other_posted_at is None or m.other_posted_at <= now))
+            for r in ordered[:i + 1]]
+        out.append((history[-1], check_features(history[-1], account_context(history))))
+    return out
 
 
 def build_dataset(folder: Path, ocr: bool = True,
@@ -81,30 +115,36 @@ def build_dataset(folder: Path, ocr: bool = True,
     post_of = {(p["account"].casefold(), p["post_id"]): p for p in manifest["posts"]}
     acc_type = {a["name"].casefold(): a["type"] for a in manifest["accounts"]}
     rows, records, y, accounts, types = [], [], [], [], []
+    first_scored: list[bool] = []
     with services.db.session() as session:
         for account_id, name in session.execute(select(Account.id, Account.name)
                                                 .order_by(Account.name)).all():
             recs = account_records(session, account_id)
             ctx = account_context(recs)
-            for rec in recs:
+            final = [(rec, check_features(rec, ctx), False) for rec in recs]
+            early = [(rec, row, True) for rec, row in as_first_scored(recs)]
+            for rec, row, first in final + early:
                 post = post_of.get((name, rec.post_id))
                 if post is None:
                     continue
-                rows.append(check_features(rec, ctx))
+                rows.append(row)
                 records.append(rec)
                 y.append(int(post["label"]))
                 accounts.append(name)
                 types.append(post["fraud_type"])
+                first_scored.append(first)
     services.db.dispose()
     return Dataset(rows=rows, records=records, y=np.array(y), accounts=accounts,
-                   fraud_type=types,
+                   fraud_type=types, first_scored=first_scored,
                    account_label={a: int(t != "honest") for a, t in acc_type.items()},
                    account_type=acc_type,
                    info={"folder": str(folder), "seed": manifest["seed"],
                          "generator": manifest["generator"],
                          "photo_sources": len(manifest["photo_sources"]),
-                         "accounts": len(acc_type), "posts": len(rows),
-                         "fraud_posts": int(sum(y)),
+                         "accounts": len(acc_type),
+                         "posts": first_scored.count(False),
+                         "fraud_posts": sum(v for v, f in zip(y, first_scored, strict=True)
+                                            if not f),
                          "account_types": {t: sum(v == t for v in acc_type.values())
                                            for t in ("honest", *FRAUD_TYPES)}})
 
@@ -287,6 +327,19 @@ def metrics(data: Dataset, p: np.ndarray, top: Sequence[str | None],
     }
 
 
+def report(data: Dataset, p: np.ndarray, top: Sequence[str | None],
+           thresholds: Thresholds) -> dict[str, Any]:
+    """`metrics` of the checks as they stand at the end and, under `first_scored`, of
+    each check as the service first scored it."""
+    out: dict[str, Any] = {}
+    for first in (False, True):
+        keep = [i for i, f in enumerate(data.first_scored) if f == first]
+        if keep:
+            m = metrics(data.subset(first), p[keep], [top[i] for i in keep], thresholds)
+            out.update({"first_scored": m} if first else m)
+    return out
+
+
 def train(data: Dataset, thresholds: Thresholds, version: str | None = None
           ) -> tuple[ScoringModel, dict[str, Any]]:
     with one_thread():
@@ -308,7 +361,7 @@ def _train(data: Dataset, thresholds: Thresholds, version: str | None
     chosen = max(selection, key=lambda k: selection[k])
     estimator = candidates()[chosen]
     p, top = out_of_fold(data, estimator, calibrate=True)
-    report = metrics(data, p, top, thresholds)
+    measured = report(data, p, top, thresholds)
     final = calibrated(estimator, X, y, data.accounts)
     now = dt.datetime.now(dt.UTC)
     version = version or f"{now:%Y.%m.%d}-{chosen.split('_')[0]}-s{data.info.get('seed')}"
@@ -322,7 +375,7 @@ def _train(data: Dataset, thresholds: Thresholds, version: str | None
            "selection_oof_roc_auc": selection, "data": data.info,
            "split": "GroupKFold by account (5 outer folds, 4 inner for calibration)",
            "thresholds": {"review": thresholds.review, "fabricated": thresholds.fabricated},
-           "out_of_fold": report, "features": list(FEATURE_NAMES),
+           "out_of_fold": measured, "features": list(FEATURE_NAMES),
            "python": platform.python_version()}
     return model, out
 
@@ -357,7 +410,10 @@ def model_card(report: dict[str, Any]) -> str:
         "against a private database; near-duplicate matching, forensic signals and OCR "
         "that the pipeline did not store yet were added from the same engines "
         "(`proofcheck/scoring/corpus.py`, OCR skipped for parcel and product photos). "
-        "Labels are the generator's ground truth.", "",
+        "Labels are the generator's ground truth. Each post is in the data twice: as it "
+        "stands once the scenario is in, and as the service first scored it "
+        "(`as_first_scored`: its account's history up to its post, matches only with "
+        "posts made by then).", "",
         "## Selection and split", "",
         f"{report['split']}. Candidates by out-of-fold ROC-AUC (uncalibrated): "
         + ", ".join(f"{k} {v}" for k, v in report["selection_oof_roc_auc"].items()) + ".", "",
@@ -376,6 +432,11 @@ def model_card(report: dict[str, Any]) -> str:
         "| --- | --- | --- | --- |",
         *[f"| {t} | {v['posts']} | {v['recall_at_review']} | {v['top_reason_names_type']} |"
           for t, v in m["per_fraud_type"].items()], "",
+        *([f"Each post as first scored: image ROC-AUC "
+           f"{_fmt(m['first_scored']['image_roc_auc'])}, honest posts called fabricated "
+           f"{_fmt(m['first_scored']['honest_posts_called_fabricated'])}, at review or worse "
+           f"{_fmt(m['first_scored']['honest_posts_called_review_or_worse'])}.", ""]
+          if "first_scored" in m else []),
         "## Features", "",
         *[f"- `{k}`: {v}" + (" (shown in reasons, not used by the model)"
                               if k not in FEATURE_NAMES else "")
@@ -406,8 +467,8 @@ def evaluate(data: Dataset, model: ScoringModel, thresholds: Thresholds) -> dict
         rules[i] = rule
         rules_top.append(rule_reasons[0].code
                          if rule_reasons and rule_reasons[0].weight > 0 else None)
-    return {**metrics(data, p, top, thresholds),
-            "rule_engine": metrics(data, rules, rules_top, thresholds)}
+    return {**report(data, p, top, thresholds),
+            "rule_engine": report(data, rules, rules_top, thresholds)}
 
 
 def format_metrics(m: dict[str, Any]) -> str:
@@ -431,4 +492,12 @@ def format_metrics(m: dict[str, Any]) -> str:
     for t, v in m["per_fraud_type"].items():
         lines.append(f"  {t:<10} posts {v['posts']:>4}  recall {v['recall_at_review']:<6}  "
                      f"top reason {v['top_reason_names_type']}")
+    first = m.get("first_scored")
+    if first:
+        lines += ["each post as first scored (only what was known when it was posted):",
+                  f"  image ROC-AUC {_fmt(first['image_roc_auc'])}; honest posts called "
+                  f"fabricated {first['honest_posts_called_fabricated']}, at review or worse "
+                  f"{first['honest_posts_called_review_or_worse']}",
+                  "  recall at review: " + ", ".join(
+                      f"{t} {v['recall_at_review']}" for t, v in first["per_fraud_type"].items())]
     return "\n".join(lines)
