@@ -26,7 +26,7 @@ from proofcheck import forensics, pipeline
 from proofcheck.db import Account, BankEntry, Check
 from proofcheck.pipeline import Reason, Thresholds
 from proofcheck.scoring.features import CheckRecord, account_context, check_features
-from proofcheck.scoring.model import ScoringModel, default_model, score_check
+from proofcheck.scoring.model import ScoringModel, default_model
 from proofcheck.scoring.records import (
     account_records,
     matched_with,
@@ -88,15 +88,18 @@ def rescore_account(services: Services, account_id: int,
         if not records:
             return None
         ctx = account_context(records)
-        banked = _banked(session, {m.other_check_id for rec in records for m in rec.matches})
         stored = _stored(session, {rec.check_id for rec in records})
-        scored: list[tuple[float, list[dict[str, Any]]]] = []
-        for rec in records:
-            result = score_check(check_features(rec, ctx), rec, model) if model else None
-            if result is None:
-                scored.append(_store_rule_score(session, rec, stored, thresholds, banked)[0])
-                continue
-            scored.append(_store(session, rec.check_id, result, thresholds))
+        if model is None:
+            banked = _banked(session, {m.other_check_id for rec in records
+                                       for m in rec.matches})
+            scored = [_store_rule_score(session, rec, stored, thresholds, banked)[0]
+                      for rec in records]
+        else:
+            values = [check_features(rec, ctx) for rec in records]
+            scored = [_store_if_changed(session, rec.check_id, (score, reasons, model.version),
+                                        stored, thresholds)
+                      for rec, (score, reasons) in zip(
+                          records, model.explain_many(values, records), strict=True)]
         return _store_account(session, account_id, scored, thresholds)
 
 
@@ -117,14 +120,29 @@ def _store(session: Session, check_id: str, result: tuple[float, list[Reason], s
     return score, as_json
 
 
-Stored = dict[str, tuple[float | None, list[dict[str, Any]], int | None]]
+Stored = dict[str, tuple[float | None, list[dict[str, Any]], int | None, str | None]]
+
+
+def _store_if_changed(session: Session, check_id: str,
+                      result: tuple[float, list[Reason], str], stored: Stored,
+                      thresholds: Thresholds) -> tuple[float, list[dict[str, Any]]]:
+    """`_store`, skipping the write when score and reasons are what is stored: most of
+    an account's checks do not change when one more arrives."""
+    score, reasons, version = result
+    as_json = [{"code": r.code, "message": r.message, "weight": r.weight} for r in reasons]
+    old_score, old_reasons, _account, old_version = stored[check_id]
+    if old_score is not None and abs(float(old_score) - score) < 1e-6 and \
+            old_reasons == as_json and old_version == version:
+        return score, as_json
+    return _store(session, check_id, result, thresholds)
 
 
 def _stored(session: Session, check_ids: set[str]) -> Stored:
-    """Each check's stored score, reasons and account, in one query."""
-    return {cid: (score, list(reasons or []), account) for cid, score, reasons, account in
-            session.execute(select(Check.id, Check.score, Check.reasons, Check.account_id)
-                            .where(Check.id.in_(sorted(check_ids)))).all()}
+    """Each check's stored score, reasons, account and model version, in one query."""
+    return {cid: (score, list(reasons or []), account, version)
+            for cid, score, reasons, account, version in session.execute(
+                select(Check.id, Check.score, Check.reasons, Check.account_id,
+                       Check.model_version).where(Check.id.in_(sorted(check_ids)))).all()}
 
 
 def _store_rule_score(session: Session, rec: CheckRecord, stored: Stored,
@@ -132,7 +150,7 @@ def _store_rule_score(session: Session, rec: CheckRecord, stored: Stored,
                       ) -> tuple[tuple[float, list[dict[str, Any]]], bool]:
     """The rule engine's score as known now, and whether it changed; stored only when
     it did (the pipeline's own wording stays otherwise)."""
-    score, reasons, _account = stored[rec.check_id]
+    score, reasons, _account, _version = stored[rec.check_id]
     result = rule_score(rec, thresholds, banked)
     if score is not None and abs(float(score) - result[0]) < 1e-6:
         return (float(score), reasons), False
