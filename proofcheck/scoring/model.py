@@ -135,8 +135,8 @@ def one_thread() -> Any:
 
 @lru_cache(maxsize=1)
 def _thread_pools() -> Any:
-    """The process's thread-pool libraries, found once: finding them reads every loaded
-    library and took longer than the prediction it wrapped."""
+    """The process's thread-pool libraries, found once rather than on every prediction
+    (finding them scans every loaded library; py-spy caught a re-scoring worker there)."""
     # The limit applies to libraries loaded so far: load scikit-learn's OpenMP first.
     import sklearn.ensemble  # noqa: F401
     from threadpoolctl import ThreadpoolController
