@@ -130,6 +130,17 @@ def test_reasons_are_coded_sorted_and_name_the_evidence(
     assert honest_score is not None and honest_score[0] < score
 
 
+def test_explaining_many_checks_at_once_gives_each_its_own_explanation(
+        trained: tuple[object, dict[str, object]]) -> None:
+    model = trained[0]
+    assert isinstance(model, ScoringModel)
+    data = dataset(seed=3)
+    together = model.explain_many(data.rows, data.records)
+    alone = [model.explain(r, c) for r, c in zip(data.rows, data.records, strict=True)]
+    assert together == alone
+    assert len({score for score, _ in together}) > 1  # not one answer for all
+
+
 def test_a_score_no_reason_explains_stays_below_review() -> None:
     """A model trained where most posts are fraud has a high baseline; a new account's
     first post with nothing against it must not inherit it."""
