@@ -76,7 +76,9 @@ def test_cropped_rescreenshot_by_another_account_is_found_with_a_diff(client, au
     assert first in {m["check_id"] for m in found["matches"]}
 
 
-def test_later_matches_cite_the_known_fabricated_bank_by_name(client, auth, services):
+def _banked_then_copied(client, auth, services) -> dict:
+    """A moderator calls a check fabricated; another account then posts the same file.
+    The copy's check must cite the bank entry by name and be called fabricated."""
     fake = image_bytes(size=(360, 640), seed=311, text="Deposit 9,000,000")
     first = post_check(client, auth, fake, account="instagram:@faker").get_json()["checks"][0]
     run_worker(services)
@@ -92,6 +94,24 @@ def test_later_matches_cite_the_known_fabricated_bank_by_name(client, auth, serv
     cited = [r for r in result["reasons"] if r["code"] == "known_fabricated"]
     assert cited and bank_name in cited[0]["message"]
     assert result["verdict"] == "fabricated"
+    return result
+
+
+def test_later_matches_cite_the_known_fabricated_bank_by_name(client, auth, services):
+    _banked_then_copied(client, auth, services)
+
+
+def test_with_a_model_too_the_moderators_word_on_an_image_is_cited(
+        client, auth, services, tmp_path, monkeypatch):
+    """The model has no feature for the known-fabricated bank; its re-scoring keeps the
+    moderators' decision as a reason and as a floor under the score."""
+    from proofcheck.scoring.train import write_model
+    from tests.test_scoring_model import trained_model
+
+    write_model(*trained_model(), tmp_path)
+    monkeypatch.setenv("PROOFCHECK_MODEL_DIR", str(tmp_path))
+    result = _banked_then_copied(client, auth, services)
+    assert result["model_version"] == "test-1"
 
 
 def test_rotated_copy_is_found_and_another_receipt_of_the_bank_is_not(client, auth,

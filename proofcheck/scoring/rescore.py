@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from proofcheck import forensics, pipeline
 from proofcheck.db import Account, BankEntry, Check
 from proofcheck.pipeline import Reason, Thresholds
+from proofcheck.scoring import reasons as R
 from proofcheck.scoring.features import CheckRecord, account_context, check_features
 from proofcheck.scoring.model import ScoringModel, default_model
 from proofcheck.scoring.records import (
@@ -95,12 +96,35 @@ def rescore_account(services: Services, account_id: int,
             scored = [_store_rule_score(session, rec, stored, thresholds, banked)[0]
                       for rec in records]
         else:
+            banked = _banked(session, {m.other_check_id for rec in records
+                                       for m in rec.matches})
             values = [check_features(rec, ctx) for rec in records]
-            scored = [_store_if_changed(session, rec.check_id, (score, reasons, model.version),
-                                        stored, thresholds)
-                      for rec, (score, reasons) in zip(
-                          records, model.explain_many(values, records), strict=True)]
+            scored = []
+            for rec, (score, reasons) in zip(records, model.explain_many(values, records),
+                                             strict=True):
+                if banked and any(m.other_check_id in banked for m in rec.matches):
+                    score, reasons = _with_moderators_word(rec, score, reasons, thresholds,
+                                                           banked)
+                scored.append(_store_if_changed(session, rec.check_id,
+                                                (score, reasons, model.version), stored,
+                                                thresholds))
         return _store_account(session, account_id, scored, thresholds)
+
+
+def _with_moderators_word(rec: CheckRecord, score: float, reasons: list[Reason],
+                          thresholds: Thresholds, banked: dict[str, str]
+                          ) -> tuple[float, list[Reason]]:
+    """A copy of an image moderators confirmed as fabricated is judged by that decision,
+    which the model has no feature for: the rule engine's `known_fabricated` reason and
+    score join the model's."""
+    rule, rule_reasons, _version = rule_score(rec, thresholds, banked)
+    known = [r for r in rule_reasons if r.code == "known_fabricated"]
+    if not known:
+        return score, reasons
+    merged = known + [r for r in reasons if r.code not in ("known_fabricated", R.NO_EVIDENCE,
+                                                           "no_copy_found")]
+    merged.sort(key=lambda r: (-r.weight, r.code))
+    return max(score, rule), merged
 
 
 def _banked(session: Session, check_ids: set[str]) -> dict[str, str]:
