@@ -73,6 +73,18 @@ def test_an_edit_is_counted_as_an_edit_and_only_where_this_account_made_it() -> 
     assert f["acc_edited_share"] == 0.25  # a1 only: a2 was edited by someone else, later
 
 
+def test_a_copy_whose_amount_was_repainted_is_an_edit() -> None:
+    """One field repainted leaves ~90% of the words: the text alone calls it a copy."""
+    def copy(**text: float) -> MatchInfo:
+        return MatchInfo("resized", earlier=True, other_check_id="o1",
+                         other_account="instagram:@owner", **text)
+
+    assert copy(same_text=0.9, same_amount=0.0).kind == "edited"
+    assert copy(same_text=0.9, same_amount=1.0).kind == "resized"
+    assert copy(same_text=0.9).kind == "resized"  # an amount not read on both sides
+    assert copy(same_text=0.3, same_id=0.0, same_amount=0.0).kind == "template"
+
+
 def test_same_picture_twice_in_one_account_is_recycling_not_theft() -> None:
     again = MatchInfo("resized", earlier=True, other_check_id="a1",
                       other_account="instagram:@a")

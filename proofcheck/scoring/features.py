@@ -139,6 +139,7 @@ class MatchInfo:
     distance: int = 0
     same_text: float = NAN
     same_id: float = NAN
+    same_amount: float = NAN  # 1: both read the same main amount, 0: different amounts
 
     @property
     def kind(self) -> str:
@@ -150,8 +151,8 @@ class MatchInfo:
             return self.relation
         if self.same_id != 1.0 and self.same_text < SAME_TEXT_MIN:
             return "template"
-        if self.same_text < SAME_TEXT_COPY:
-            return "edited"  # the same picture, but what it says was changed
+        if self.same_text < SAME_TEXT_COPY or self.same_amount == 0.0:
+            return "edited"  # the same picture, but what it says (or its amount) changed
         return self.relation
 
 
@@ -283,8 +284,9 @@ def caption_similarity(a: str | None, b: str | None) -> float:
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
-def text_summary(signals: Mapping[str, Any]) -> tuple[frozenset[str], str | None] | None:
-    """Words and transaction id of a check's OCR text, or None without text."""
+def text_summary(signals: Mapping[str, Any]
+                 ) -> tuple[frozenset[str], str | None, str | None] | None:
+    """Words, transaction id and main amount of a check's OCR text; None without text."""
     ocr = signals.get("ocr")
     if not isinstance(ocr, Mapping) or not isinstance(ocr.get("text"), str):
         return None
@@ -292,17 +294,20 @@ def text_summary(signals: Mapping[str, Any]) -> tuple[frozenset[str], str | None
     if len(words) < 3:
         return None
     fields = ocr_fields(signals) or []
-    return words, _field(fields, "transaction_id")
+    return words, _field(fields, "transaction_id"), _field(fields, "amount")
 
 
-def agreement(a: tuple[frozenset[str], str | None] | None,
-              b: tuple[frozenset[str], str | None] | None) -> tuple[float, float]:
-    """(same_text, same_id) of two checks' text summaries; NaN where unknown."""
+def agreement(a: tuple[frozenset[str], str | None, str | None] | None,
+              b: tuple[frozenset[str], str | None, str | None] | None
+              ) -> tuple[float, float, float]:
+    """(same_text, same_id, same_amount) of two checks' text summaries; NaN where
+    unknown."""
     if a is None or b is None:
-        return NAN, NAN
+        return NAN, NAN, NAN
     same_text = len(a[0] & b[0]) / len(a[0] | b[0])
     same_id = NAN if a[1] is None or b[1] is None else float(a[1] == b[1])
-    return same_text, same_id
+    same_amount = NAN if a[2] is None or b[2] is None else float(a[2] == b[2])
+    return same_text, same_id, same_amount
 
 
 def _log1p(n: float) -> float:

@@ -72,16 +72,16 @@ def relations(session: Session, check_ids: Sequence[str],
         for this, that, relation, earlier, distance, acc, post_id, posted_at in rows:
             if that in found[this] or that == this:
                 continue  # the check's own row wins over the other side's
-            same_text, same_id = agreement(texts.get(this), theirs.get(that))
+            same_text, same_id, same_amount = agreement(texts.get(this), theirs.get(that))
             found[this][that] = MatchInfo(
                 relation=relation, earlier=bool(earlier) if direct else not earlier,
                 other_check_id=that, other_account=acc, other_post_id=post_id,
                 other_posted_at=posted_at, distance=int(distance or 0),
-                same_text=same_text, same_id=same_id)
+                same_text=same_text, same_id=same_id, same_amount=same_amount)
     return {cid: list(m.values()) for cid, m in found.items()}
 
 
-Summary = tuple[frozenset[str], str | None]
+Summary = tuple[frozenset[str], str | None, str | None]
 # Text summaries of done checks, whose OCR output never changes again: re-scoring an
 # account would otherwise fetch and parse the signals of every match's other side each
 # time (bench/load.py: 28% of a worker's time at ~50 checks per account, growing with
