@@ -79,10 +79,27 @@ def test_a_copy_whose_amount_was_repainted_is_an_edit() -> None:
         return MatchInfo("resized", earlier=True, other_check_id="o1",
                          other_account="instagram:@owner", **text)
 
-    assert copy(same_text=0.9, same_amount=0.0).kind == "edited"
-    assert copy(same_text=0.9, same_amount=1.0).kind == "resized"
-    assert copy(same_text=0.9).kind == "resized"  # an amount not read on both sides
-    assert copy(same_text=0.3, same_id=0.0, same_amount=0.0).kind == "template"
+    assert copy(same_text=0.9, same_fields=0.0).kind == "edited"
+    assert copy(same_text=0.9, same_fields=1.0).kind == "resized"
+    assert copy(same_text=0.9).kind == "resized"  # amount and date not read on both sides
+    assert copy(same_text=0.3, same_id=0.0, same_fields=0.0).kind == "template"
+
+
+def test_amount_and_date_agree_only_where_both_sides_read_them() -> None:
+    from proofcheck.scoring.features import agreement, text_summary
+
+    def summary(amount: str, date: str | None) -> dict[str, Any]:
+        signals = ocr("Sara Nouri", amount, "TX1")
+        if date:
+            signals["ocr"]["fields"].append({"type": "date", "value": date, "raw": date,
+                                             "confidence": 0.9, "box": [10, 150, 90, 20]})
+        signals["ocr"]["text"] = f"Paid {amount} to Sara Nouri ref TX1 {date or ''}"
+        return signals
+
+    original = text_summary(summary("250000", "2026-03-01"))
+    assert agreement(original, text_summary(summary("250000", None)))[2] == 1.0
+    assert agreement(original, text_summary(summary("250000", "2026-03-09")))[2] == 0.0
+    assert agreement(original, text_summary(summary("950000", "2026-03-01")))[2] == 0.0
 
 
 def test_same_picture_twice_in_one_account_is_recycling_not_theft() -> None:

@@ -139,7 +139,8 @@ class MatchInfo:
     distance: int = 0
     same_text: float = NAN
     same_id: float = NAN
-    same_amount: float = NAN  # 1: both read the same main amount, 0: different amounts
+    # 1: the main amount and date, where both sides read them, agree; 0: one differs
+    same_fields: float = NAN
 
     @property
     def kind(self) -> str:
@@ -151,8 +152,8 @@ class MatchInfo:
             return self.relation
         if self.same_id != 1.0 and self.same_text < SAME_TEXT_MIN:
             return "template"
-        if self.same_text < SAME_TEXT_COPY or self.same_amount == 0.0:
-            return "edited"  # the same picture, but what it says (or its amount) changed
+        if self.same_text < SAME_TEXT_COPY or self.same_fields == 0.0:
+            return "edited"  # the same picture, but what it says (its amount, date) changed
         return self.relation
 
 
@@ -284,9 +285,14 @@ def caption_similarity(a: str | None, b: str | None) -> float:
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
-def text_summary(signals: Mapping[str, Any]
-                 ) -> tuple[frozenset[str], str | None, str | None] | None:
-    """Words, transaction id and main amount of a check's OCR text; None without text."""
+TextSummary = tuple[frozenset[str], str | None, tuple[str | None, ...]]
+# Fields an edit repaints: one changed word in twenty leaves the text 90% the same.
+EDITED_FIELDS = ("amount", "date")
+
+
+def text_summary(signals: Mapping[str, Any]) -> TextSummary | None:
+    """Words, transaction id and the `EDITED_FIELDS` of a check's OCR text; None
+    without text."""
     ocr = signals.get("ocr")
     if not isinstance(ocr, Mapping) or not isinstance(ocr.get("text"), str):
         return None
@@ -294,20 +300,20 @@ def text_summary(signals: Mapping[str, Any]
     if len(words) < 3:
         return None
     fields = ocr_fields(signals) or []
-    return words, _field(fields, "transaction_id"), _field(fields, "amount")
+    return (words, _field(fields, "transaction_id"),
+            tuple(_field(fields, name) for name in EDITED_FIELDS))
 
 
-def agreement(a: tuple[frozenset[str], str | None, str | None] | None,
-              b: tuple[frozenset[str], str | None, str | None] | None
-              ) -> tuple[float, float, float]:
-    """(same_text, same_id, same_amount) of two checks' text summaries; NaN where
+def agreement(a: TextSummary | None, b: TextSummary | None) -> tuple[float, float, float]:
+    """(same_text, same_id, same_fields) of two checks' text summaries; NaN where
     unknown."""
     if a is None or b is None:
         return NAN, NAN, NAN
     same_text = len(a[0] & b[0]) / len(a[0] | b[0])
     same_id = NAN if a[1] is None or b[1] is None else float(a[1] == b[1])
-    same_amount = NAN if a[2] is None or b[2] is None else float(a[2] == b[2])
-    return same_text, same_id, same_amount
+    read = [(x, y) for x, y in zip(a[2], b[2], strict=True) if x is not None and y is not None]
+    same_fields = float(all(x == y for x, y in read)) if read else NAN
+    return same_text, same_id, same_fields
 
 
 def _log1p(n: float) -> float:

@@ -17,7 +17,13 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session, aliased
 
 from proofcheck.db import Account, Check, Match
-from proofcheck.scoring.features import CheckRecord, MatchInfo, agreement, text_summary
+from proofcheck.scoring.features import (
+    CheckRecord,
+    MatchInfo,
+    TextSummary,
+    agreement,
+    text_summary,
+)
 
 
 def account_records(session: Session, account_id: int) -> list[CheckRecord]:
@@ -72,22 +78,21 @@ def relations(session: Session, check_ids: Sequence[str],
         for this, that, relation, earlier, distance, acc, post_id, posted_at in rows:
             if that in found[this] or that == this:
                 continue  # the check's own row wins over the other side's
-            same_text, same_id, same_amount = agreement(texts.get(this), theirs.get(that))
+            same_text, same_id, same_fields = agreement(texts.get(this), theirs.get(that))
             found[this][that] = MatchInfo(
                 relation=relation, earlier=bool(earlier) if direct else not earlier,
                 other_check_id=that, other_account=acc, other_post_id=post_id,
                 other_posted_at=posted_at, distance=int(distance or 0),
-                same_text=same_text, same_id=same_id, same_amount=same_amount)
+                same_text=same_text, same_id=same_id, same_fields=same_fields)
     return {cid: list(m.values()) for cid, m in found.items()}
 
 
-Summary = tuple[frozenset[str], str | None, str | None]
 # Text summaries of done checks, whose OCR output never changes again: re-scoring an
 # account would otherwise fetch and parse the signals of every match's other side each
 # time (bench/load.py: 28% of a worker's time at ~50 checks per account, growing with
 # the account). A summary is a few hundred bytes.
 _SUMMARY_CACHE_SIZE = 20_000
-_summary_cache: OrderedDict[str, Summary | None] = OrderedDict()
+_summary_cache: OrderedDict[str, TextSummary | None] = OrderedDict()
 _summary_lock = threading.Lock()
 
 
@@ -98,9 +103,9 @@ def forget_summary(check_id: str) -> None:
         _summary_cache.pop(check_id, None)
 
 
-def _summaries(session: Session, check_ids: set[str]) -> dict[str, Summary | None]:
+def _summaries(session: Session, check_ids: set[str]) -> dict[str, TextSummary | None]:
     """`text_summary` of each check's signals, from the cache where possible."""
-    out: dict[str, Summary | None] = {}
+    out: dict[str, TextSummary | None] = {}
     with _summary_lock:
         for cid in check_ids:
             if cid in _summary_cache:
