@@ -90,7 +90,7 @@ def relations(session: Session, check_ids: Sequence[str],
 # Text summaries of done checks, whose OCR output never changes again: re-scoring an
 # account would otherwise fetch and parse the signals of every match's other side each
 # time (bench/load.py: 28% of a worker's time at ~50 checks per account, growing with
-# the account). A summary is a few hundred bytes.
+# the account). A summary is 0.6-1.2 KiB (bench/worker_memory.py).
 _SUMMARY_CACHE_SIZE = 20_000
 _summary_cache: OrderedDict[str, TextSummary | None] = OrderedDict()
 _summary_lock = threading.Lock()
