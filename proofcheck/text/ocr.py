@@ -269,7 +269,7 @@ def _ink_bands(gray: Image.Image) -> list[tuple[int, int]]:
 
 def _recover_lost_lines(lines: list[list[Word]], gray: Image.Image, scale: float,
                         lang: str) -> None:
-    """Read again, as single lines, the bands of ink no word came from.
+    """Read again, each on its own as sparse text, the bands of ink no word came from.
 
     Tesseract's page layout (any page mode) now and then drops a whole line: measured on
     a generated Arabic receipt, the payer's line "من: ..." was missing in page modes 3,
@@ -303,9 +303,11 @@ def _recover_lost_lines(lines: list[list[Word]], gray: Image.Image, scale: float
         for w in words:
             w.box = (w.box[0], w.box[1] + offset, w.box[2], w.box[3])
         found.append(words)
-    if found:
-        lines.extend(found)
-        lines.sort(key=lambda ln: min(w.box[1] for w in ln))
+    for words in found:  # in place: before the first line that starts below it
+        top = min(w.box[1] for w in words)
+        at = next((i for i, ln in enumerate(lines) if min(w.box[1] for w in ln) > top),
+                  len(lines))
+        lines.insert(at, words)
 
 
 def _union(boxes: list[Box]) -> Box:
@@ -924,7 +926,7 @@ def read_text(image: Image.Image, *, languages: list[str] | None = None) -> OcrR
         models = list(languages)
     else:
         lines, script, main, models = _read_auto(gray, scale)
-    _recover_lost_lines(lines, gray, scale, models[0])
+    _recover_lost_lines(lines, gray, scale, "+".join(models))
     if script == "Arabic":
         _reread_numbers(lines, gray, scale)
     else:
