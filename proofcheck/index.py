@@ -231,22 +231,21 @@ def _best_per_item(
     dists = np.concatenate(dist_parts).astype(np.int64)
     if len(ids) == 0:
         return []
-    items = np.unique(ids)
+    items, item_of_hit = np.unique(ids, return_inverse=True)
     best = np.full(len(items), np.iinfo(np.int64).max)
-    np.minimum.at(best, np.searchsorted(items, ids), dists)
+    np.minimum.at(best, item_of_hit, dists)
+    # Each query key's nearest distance to the item, counted above a miss (radius + 1):
+    # the lower the sum, the nearer on all keys (a constant for the misses would not
+    # change the order).
     total = np.zeros(len(items), dtype=np.int64)
     if query_parts is not None:
         queries = np.concatenate(query_parts)
         span = int(queries.max()) + 1
-        pair = ids.astype(np.int64) * span + queries
+        pair = item_of_hit.astype(np.int64) * span + queries
         order = np.lexsort((dists, pair))
         pair, nearest = pair[order], dists[order]
-        keep = np.ones(len(pair), dtype=bool)  # each (item, query key) at its nearest
-        keep[1:] = pair[1:] != pair[:-1]
-        pair, nearest = pair[keep], nearest[keep]
-        at = np.searchsorted(items, pair // span)
-        np.add.at(total, at, nearest - (max_distance + 1))
-        total += span * (max_distance + 1)
+        first = np.concatenate(([True], pair[1:] != pair[:-1]))  # each pair at its nearest
+        np.add.at(total, pair[first] // span, nearest[first] - (max_distance + 1))
     order = np.lexsort((items, total, best))[:limit]
     return [(int(items[i]), int(best[i])) for i in order]
 
