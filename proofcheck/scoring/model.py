@@ -57,21 +57,19 @@ class ScoringModel:
             return np.asarray(self.estimator.predict_proba(self._matrix(rows))[:, 1],
                               dtype=float)
 
-    def contributions(self, values: dict[str, float]) -> tuple[float, dict[str, float]]:
-        """Score, and per reason code the score drop when its features look honest."""
-        return self.contributions_many([values])[0]
-
-    def contributions_many(self, many: list[dict[str, float]]
-                           ) -> list[tuple[float, dict[str, float]]]:
-        """`contributions` of many checks in one prediction: re-scoring an account
-        explains all of its checks, and one call per check cost ~7 ms each."""
-        codes = [c for c, names in R.GROUPS.items() if any(n in self.feature_names
-                                                          for n in names)]
+    def contributions(self, many: list[dict[str, float]]
+                      ) -> list[tuple[float, dict[str, float]]]:
+        """Each check's score, and per reason code the score drop when its features look
+        honest; all in one prediction (re-scoring an account explains all of its checks,
+        and one call per check cost ~7 ms each)."""
+        honest = {code: {n: self.reference.get(n, np.nan) for n in names}
+                  for code, names in R.GROUPS.items()
+                  if any(n in self.feature_names for n in names)}
+        codes = list(honest)
         rows = []
         for values in many:
             rows.append(values)
-            rows += [{**values, **{n: self.reference.get(n, np.nan) for n in R.GROUPS[code]}}
-                     for code in codes]
+            rows += [{**values, **honest[code]} for code in codes]
         p = self.predict(rows).reshape(len(many), len(codes) + 1)
         return [(float(q[0]), {c: float(q[0] - q[i + 1]) for i, c in enumerate(codes)})
                 for q in p]
@@ -95,7 +93,7 @@ class ScoringModel:
                      ) -> list[tuple[float, list[Reason]]]:
         """Score and reasons of each check, sorted by weight."""
         return [self._reasons(score, contrib, values, rec) for (score, contrib), values, rec
-                in zip(self.contributions_many(many), many, recs, strict=True)]
+                in zip(self.contributions(many), many, recs, strict=True)]
 
     def _reasons(self, score: float, contrib: dict[str, float], values: dict[str, float],
                  rec: CheckRecord) -> tuple[float, list[Reason]]:
@@ -119,7 +117,7 @@ class ScoringModel:
             if rec.matches:
                 out.append(Reason(R.NO_EVIDENCE, R.NO_EVIDENCE_MESSAGE, 0.0))
             else:  # the rule engine's code for the same finding, which clients know
-                out.append(Reason("no_copy_found", "No other copy of this picture was found; "
+                out.append(Reason(R.NO_COPY_FOUND, "No other copy of this picture was found; "
                                   "nothing in it or its account's history looks "
                                   "fabricated.", 0.0))
         out.sort(key=lambda r: (-r.weight, r.code))

@@ -160,5 +160,7 @@ def message(code: str, rec: CheckRecord, values: Mapping[str, float]) -> str:
 
 
 NO_EVIDENCE = "no_evidence"
+# The rule engine's code when a check has no match at all; model reasons use it too.
+NO_COPY_FOUND = "no_copy_found"
 NO_EVIDENCE_MESSAGE = ("Nothing in this image or in its account's history looks reused, "
                        "edited or fabricated.")

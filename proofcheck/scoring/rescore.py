@@ -90,14 +90,11 @@ def rescore_account(services: Services, account_id: int,
             return None
         ctx = account_context(records)
         stored = _stored(session, {rec.check_id for rec in records})
+        banked = _banked(session, {m.other_check_id for rec in records for m in rec.matches})
         if model is None:
-            banked = _banked(session, {m.other_check_id for rec in records
-                                       for m in rec.matches})
             scored = [_store_rule_score(session, rec, stored, thresholds, banked)[0]
                       for rec in records]
         else:
-            banked = _banked(session, {m.other_check_id for rec in records
-                                       for m in rec.matches})
             values = [check_features(rec, ctx) for rec in records]
             scored = []
             for rec, (score, reasons) in zip(records, model.explain_many(values, records),
@@ -105,9 +102,8 @@ def rescore_account(services: Services, account_id: int,
                 if banked and any(m.other_check_id in banked for m in rec.matches):
                     score, reasons = _with_moderators_word(rec, score, reasons, thresholds,
                                                            banked)
-                scored.append(_store_if_changed(session, rec.check_id,
-                                                (score, reasons, model.version), stored,
-                                                thresholds))
+                scored.append(_store(session, rec.check_id, (score, reasons, model.version),
+                                     thresholds, stored))
         return _store_account(session, account_id, scored, thresholds)
 
 
@@ -121,8 +117,8 @@ def _with_moderators_word(rec: CheckRecord, score: float, reasons: list[Reason],
     known = [r for r in rule_reasons if r.code == "known_fabricated"]
     if not known:
         return score, reasons
-    merged = known + [r for r in reasons if r.code not in ("known_fabricated", R.NO_EVIDENCE,
-                                                           "no_copy_found")]
+    merged = known + [r for r in reasons
+                      if r.code not in ("known_fabricated", R.NO_EVIDENCE, R.NO_COPY_FOUND)]
     merged.sort(key=lambda r: (-r.weight, r.code))
     return max(score, rule), merged
 
@@ -134,31 +130,25 @@ def _banked(session: Session, check_ids: set[str]) -> dict[str, str]:
                                 .where(BankEntry.check_id.in_(check_ids))).all())
 
 
+Stored = dict[str, tuple[float | None, list[dict[str, Any]], int | None, str | None]]
+
+
 def _store(session: Session, check_id: str, result: tuple[float, list[Reason], str],
-           thresholds: Thresholds) -> tuple[float, list[dict[str, Any]]]:
+           thresholds: Thresholds, stored: Stored | None = None
+           ) -> tuple[float, list[dict[str, Any]]]:
+    """Write a check's score, verdict and reasons; with `stored`, only when they differ
+    from it (most of an account's checks do not change when one more arrives)."""
     score, reasons, version = result
     as_json = [{"code": r.code, "message": r.message, "weight": r.weight} for r in reasons]
+    if stored is not None:
+        old_score, old_reasons, _account, old_version = stored[check_id]
+        if old_score is not None and abs(float(old_score) - score) < 1e-6 and \
+                old_reasons == as_json and old_version == version:
+            return score, as_json
     session.execute(update(Check).where(Check.id == check_id).values(
         score=score, verdict=thresholds.verdict(score), reasons=as_json,
         model_version=version))
     return score, as_json
-
-
-Stored = dict[str, tuple[float | None, list[dict[str, Any]], int | None, str | None]]
-
-
-def _store_if_changed(session: Session, check_id: str,
-                      result: tuple[float, list[Reason], str], stored: Stored,
-                      thresholds: Thresholds) -> tuple[float, list[dict[str, Any]]]:
-    """`_store`, skipping the write when score and reasons are what is stored: most of
-    an account's checks do not change when one more arrives."""
-    score, reasons, version = result
-    as_json = [{"code": r.code, "message": r.message, "weight": r.weight} for r in reasons]
-    old_score, old_reasons, _account, old_version = stored[check_id]
-    if old_score is not None and abs(float(old_score) - score) < 1e-6 and \
-            old_reasons == as_json and old_version == version:
-        return score, as_json
-    return _store(session, check_id, result, thresholds)
 
 
 def _stored(session: Session, check_ids: set[str]) -> Stored:
