@@ -74,14 +74,16 @@ class Dataset:
                        info={**self.info, "reviewed_checks": len(other.rows)},
                        first_scored=self.first_scored + other.first_scored)
 
-    def subset(self, first_scored: bool) -> Dataset:
-        keep = [i for i, f in enumerate(self.first_scored) if f == first_scored]
+    def rows_where(self, first_scored: bool) -> list[int]:
+        return [i for i, f in enumerate(self.first_scored) if f == first_scored]
+
+    def subset(self, keep: list[int]) -> Dataset:
         return Dataset(rows=[self.rows[i] for i in keep],
                        records=[self.records[i] for i in keep], y=self.y[keep],
                        accounts=[self.accounts[i] for i in keep],
                        fraud_type=[self.fraud_type[i] for i in keep],
                        account_label=self.account_label, account_type=self.account_type,
-                       info=self.info, first_scored=[first_scored] * len(keep))
+                       info=self.info, first_scored=[self.first_scored[i] for i in keep])
 
     def matrix(self, names: Sequence[str] = FEATURE_NAMES) -> np.ndarray:
         return np.array([[r.get(n, np.nan) for n in names] for r in self.rows], dtype=float)
@@ -333,9 +335,9 @@ def report(data: Dataset, p: np.ndarray, top: Sequence[str | None],
     each check as the service first scored it."""
     out: dict[str, Any] = {}
     for first in (False, True):
-        keep = [i for i, f in enumerate(data.first_scored) if f == first]
+        keep = data.rows_where(first)
         if keep:
-            m = metrics(data.subset(first), p[keep], [top[i] for i in keep], thresholds)
+            m = metrics(data.subset(keep), p[keep], [top[i] for i in keep], thresholds)
             out.update({"first_scored": m} if first else m)
     return out
 
