@@ -137,15 +137,16 @@ _local = threading.local()
 
 
 def _api(lang: str, psm: int = -1) -> tesserocr.PyTessBaseAPI:
-    """A loaded engine for `lang`, one per thread (the C++ API is not thread-safe)."""
-    cache: dict[tuple[str, int], tesserocr.PyTessBaseAPI] | None = getattr(_local, "apis", None)
+    """A loaded engine for `lang` set to page mode `psm`, one per language and thread
+    (the C++ API is not thread-safe). Page modes share the engine: a second one per mode
+    loaded the same model again (+8 MiB a language)."""
+    cache: dict[str, tesserocr.PyTessBaseAPI] | None = getattr(_local, "apis", None)
     if cache is None:
         cache = {}
         _local.apis = cache
     if psm < 0:
         psm = _PAGE_PSM
-    key = (lang, psm)
-    api = cache.get(key)
+    api = cache.get(lang)
     if api is None:
         try:
             api = tesserocr.PyTessBaseAPI(path=tessdata_path(), lang=lang, psm=psm)
@@ -158,9 +159,10 @@ def _api(lang: str, psm: int = -1) -> tesserocr.PyTessBaseAPI:
             api.SetVariable("thresholding_method", "2")
         except RuntimeError as exc:
             raise OcrError(f"cannot load Tesseract model {lang!r}: {exc}") from exc
-        cache[key] = api
+        cache[lang] = api
+    if api.GetPageSegMode() != psm:
+        api.SetPageSegMode(psm)
     return api
-
 
 
 def read_line(image: Image.Image, lang: str = "eng") -> tuple[str, float]:
