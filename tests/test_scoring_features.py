@@ -83,6 +83,36 @@ def test_a_copy_whose_amount_was_repainted_is_an_edit() -> None:
     assert copy(same_text=0.9, same_fields=1.0).kind == "resized"
     assert copy(same_text=0.9).kind == "resized"  # amount and date not read on both sides
     assert copy(same_text=0.3, same_id=0.0, same_fields=0.0).kind == "template"
+    # The same id and fields but words misread (a re-screenshot): a copy, not an edit.
+    assert copy(same_text=0.65, same_id=1.0, same_fields=1.0).kind == "resized"
+    assert copy(same_text=0.65).kind == "edited"  # nothing to show it says the same
+
+
+def test_labels_without_a_transaction_id_are_told_apart_by_their_long_numbers() -> None:
+    """A parcel label's few words are the name and tracking number: one misread letter
+    halves their overlap, so the number decides copy or sibling, in any digits."""
+    from proofcheck.scoring.features import agreement, text_summary
+
+    def label(text: str) -> dict[str, Any]:
+        return {"ocr": {"text": text, "language": "fas", "fields": []}}
+
+    original = text_summary(label("نرگس احمدی\n۵۶۹۵۸۲۰۷۸۷۲۱ پست\nتلفن ۰۹۱۲۳۴۵۶۷۸۹"))
+    misread_copy = text_summary(label("ترگس احمدی\n569582078721 پست\nتلفن 09123456789"))
+    cropped_copy = text_summary(label("ترگس احمدی\n569582078721 ..."))  # phone cut off
+    sibling = text_summary(label("لیلی المنصوري\n196233914046 پست"))
+    assert agreement(original, misread_copy)[1] == 1.0
+    assert agreement(original, sibling)[1] == 0.0
+    assert math.isnan(agreement(original, text_summary(label("پست ارسال شد امروز")))[1])
+    pair = agreement(original, misread_copy)
+    relation = MatchInfo("cropped", earlier=True, other_check_id="o1",
+                         other_account="instagram:@owner", same_text=pair[0], same_id=pair[1],
+                         same_fields=pair[2])
+    assert relation.kind == "cropped"
+    assert MatchInfo("cropped", earlier=True, other_check_id="o2", other_account="x",
+                     same_text=agreement(original, sibling)[0]).kind == "template"
+    assert agreement(original, cropped_copy)[1] == 1.0
+    other_phone = text_summary(label("نرگس احمدی\n569582078721\n09121111111"))
+    assert agreement(original, other_phone)[1] == 0.0  # one number differs: not a copy
 
 
 def test_amount_and_date_agree_only_where_both_sides_read_them() -> None:
@@ -100,6 +130,9 @@ def test_amount_and_date_agree_only_where_both_sides_read_them() -> None:
     assert agreement(original, text_summary(summary("250000", None)))[2] == 1.0
     assert agreement(original, text_summary(summary("250000", "2026-03-09")))[2] == 0.0
     assert agreement(original, text_summary(summary("950000", "2026-03-01")))[2] == 0.0
+    repaid_by_another = summary("250000", "2026-03-01")
+    repaid_by_another["ocr"]["fields"][0]["value"] = "Reza Tehrani"
+    assert agreement(original, text_summary(repaid_by_another))[2] == 0.0  # payer repainted
 
 
 def test_same_picture_twice_in_one_account_is_recycling_not_theft() -> None:

@@ -17,7 +17,9 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
-from typing import Any
+from typing import Any, NamedTuple
+
+from proofcheck.text.normalize import to_ascii_digits
 
 NAN = float("nan")
 DUPLICATE = frozenset({"exact", "resized", "cropped"})
@@ -127,7 +129,8 @@ class MatchInfo:
     """A relation between a check and another one, seen from the check.
 
     `same_text` (word overlap of the two OCR texts, 0..1) and `same_id` (1: the same
-    transaction id, 0: different ids) are NaN when either side has no text.
+    transaction id, or without ids the same long numbers; 0: different ones) are NaN
+    when either side has no text.
     """
 
     relation: str  # exact | resized | cropped | edited | template | similar
@@ -139,7 +142,7 @@ class MatchInfo:
     distance: int = 0
     same_text: float = NAN
     same_id: float = NAN
-    # 1: the main amount and date, where both sides read them, agree; 0: one differs
+    # 1: amount, date and payer, where both sides read them, agree; 0: one differs
     same_fields: float = NAN
 
     @property
@@ -147,13 +150,15 @@ class MatchInfo:
         """The relation, corrected by the text: two screenshots of one layout that the
         picture matcher calls copies but whose transaction ids and words differ are
         template siblings (two customers' receipts from one bank), not copies; a copy
-        whose words changed a little (amount, name, date) is an edit."""
+        whose amount, date or payer changed is an edit, and so is one whose words
+        changed a little, unless its id (or long numbers) agree: then the difference is
+        the OCR misreading a re-screenshot or a small label."""
         if self.relation not in ("resized", "cropped", "edited"):
             return self.relation
         if self.same_id != 1.0 and self.same_text < SAME_TEXT_MIN:
             return "template"
-        if self.same_text < SAME_TEXT_COPY or self.same_fields == 0.0:
-            return "edited"  # the same picture, but what it says (its amount, date) changed
+        if self.same_fields == 0.0 or (self.same_text < SAME_TEXT_COPY and self.same_id != 1.0):
+            return "edited"  # the same picture, but what it says changed
         return self.relation
 
 
@@ -285,14 +290,25 @@ def caption_similarity(a: str | None, b: str | None) -> float:
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
-TextSummary = tuple[frozenset[str], str | None, tuple[str | None, ...]]
+# A run of 8+ digits is an identifier (tracking, account, phone or reference number):
+# amounts and dates are written with separators. Where no transaction id was read, as on
+# a parcel label or a chat, these numbers tell a copy from a sibling of one layout.
+_CODE = re.compile(r"\d{8,}")
 # Fields an edit repaints: one changed word in twenty leaves the text 90% the same.
-EDITED_FIELDS = ("amount", "date")
+# (`text_summary` reads them; the payer with `payer()`, as the account features do.)
+EDITED_FIELDS = ("amount", "date", "payer")
+
+
+class TextSummary(NamedTuple):
+    words: frozenset[str]
+    transaction_id: str | None
+    fields: tuple[str | None, ...]  # the EDITED_FIELDS' values, None where not read
+    codes: frozenset[str]  # long numbers in the text (`_CODE`)
 
 
 def text_summary(signals: Mapping[str, Any]) -> TextSummary | None:
-    """Words, transaction id and the `EDITED_FIELDS` of a check's OCR text; None
-    without text."""
+    """Words, transaction id, the `EDITED_FIELDS` and the long numbers of a check's OCR
+    text; None without text."""
     ocr = signals.get("ocr")
     if not isinstance(ocr, Mapping) or not isinstance(ocr.get("text"), str):
         return None
@@ -300,8 +316,21 @@ def text_summary(signals: Mapping[str, Any]) -> TextSummary | None:
     if len(words) < 3:
         return None
     fields = ocr_fields(signals) or []
-    return (words, _field(fields, "transaction_id"),
-            tuple(_field(fields, name) for name in EDITED_FIELDS))
+    return TextSummary(words, _field(fields, "transaction_id"),
+                       (_field(fields, "amount"), _field(fields, "date"),
+                        payer(fields, ocr["text"])),
+                       frozenset(_CODE.findall(to_ascii_digits(ocr["text"]))))
+
+
+def _same_id(a: TextSummary, b: TextSummary) -> float:
+    """1 when both read the same transaction id, 0 when different ones; without ids on
+    both sides, the long numbers: 1 when those of one (a crop shows fewer) are all in the
+    other, 0 when any differs; NaN when a side has none."""
+    if a.transaction_id is not None and b.transaction_id is not None:
+        return float(a.transaction_id == b.transaction_id)
+    if not a.codes or not b.codes:
+        return NAN
+    return float(a.codes <= b.codes or b.codes <= a.codes)
 
 
 def agreement(a: TextSummary | None, b: TextSummary | None) -> tuple[float, float, float]:
@@ -309,11 +338,11 @@ def agreement(a: TextSummary | None, b: TextSummary | None) -> tuple[float, floa
     unknown."""
     if a is None or b is None:
         return NAN, NAN, NAN
-    same_text = len(a[0] & b[0]) / len(a[0] | b[0])
-    same_id = NAN if a[1] is None or b[1] is None else float(a[1] == b[1])
-    read = [(x, y) for x, y in zip(a[2], b[2], strict=True) if x is not None and y is not None]
+    same_text = len(a.words & b.words) / len(a.words | b.words)
+    read = [(x, y) for x, y in zip(a.fields, b.fields, strict=True)
+            if x is not None and y is not None]
     same_fields = float(all(x == y for x, y in read)) if read else NAN
-    return same_text, same_id, same_fields
+    return same_text, _same_id(a, b), same_fields
 
 
 def _log1p(n: float) -> float:
