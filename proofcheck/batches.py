@@ -196,16 +196,26 @@ def batch_json(session: Session, batch: Batch) -> dict[str, Any]:
     }
 
 
-def run_batch(services: Services, batch_id: str,
-              process: Callable[[Services, str], str]) -> str:
-    """Process a batch's unfinished items in order; resumable after any crash."""
+def run_batch(services: Services, batch_id: str, process: Callable[..., str]) -> str:
+    """Process a batch's unfinished items in order; resumable after any crash.
+
+    `process(services, check_id, rescore=False)` runs each item; the accounts the items
+    touched are re-scored once per chunk of `CHUNK` items, not after every item.
+    """
+    from proofcheck.scoring.rescore import rescore_after_checks
+
     with services.db.session() as session:
         batch = session.get(Batch, batch_id)
         if batch is None:
             return "missing"
         if batch.status in ("done", "failed", "receiving"):
             return batch.status
+        resumed = batch.status == "running"
         batch.status = "running"
+        # A crash between an item and its chunk's re-scoring: do that part again.
+        finished = list(session.scalars(select(Check.id).where(
+            Check.batch_id == batch_id, Check.status == "done"))) if resumed else []
+    rescore_after_checks(services, finished)
     max_attempts = services.settings.max_attempts
     while True:
         with services.db.session() as session:
@@ -218,9 +228,10 @@ def run_batch(services: Services, batch_id: str,
             break
         for check_id in todo:
             try:
-                process(services, check_id)
+                process(services, check_id, rescore=False)
             except Exception:  # recorded on the check; retried on the next pass
                 log.exception("batch %s: check %s raised", batch_id, check_id)
+        rescore_after_checks(services, todo)
     now = utcnow()
     with services.db.session() as session:
         # Items that used up their attempts inside this job end as failed, not stuck.

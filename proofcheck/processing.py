@@ -155,8 +155,9 @@ def _save(services: Services, check_id: str, result: pipeline.PipelineResult) ->
         ))
 
 
-def process_check(services: Services, check_id: str) -> str:
-    """Run one check to its final status; return that status."""
+def process_check(services: Services, check_id: str, rescore: bool = True) -> str:
+    """Run one check to its final status; return that status. Without `rescore` the
+    caller re-scores the accounts it touched (a batch does so once per chunk)."""
     started = _start(services, check_id)
     if isinstance(started, str):
         log.info("check %s: nothing to do (%s)", check_id, started)
@@ -189,7 +190,8 @@ def process_check(services: Services, check_id: str) -> str:
         log.error("check %s failed: %s", check_id, traceback.format_exc())
         raise
     _save(services, check_id, result)
-    _rescore(services, check_id)
+    if rescore:
+        _rescore(services, check_id)
     if services.settings.redis_url:
         record_stages(services.redis, result.timings_ms)
     return "done"

@@ -73,6 +73,14 @@ def test_rules_catch_a_thief_checked_before_its_victim(local: Services) -> None:
     assert state(local, own) == ("authentic", [])
     assert account_verdict(local, THIEF) == "fabricated"
     assert account_verdict(local, OWNER) == "authentic"
+    from proofcheck.scoring.rescore import rescore_account
+
+    with local.db.session() as session:  # a whole account by the rules, as it stands
+        thief = session.scalar(select(Account.id).where(Account.name == THIEF))
+    assert local.thresholds.verdict(rescore_account(local, thief) or 0) == "fabricated"
+    with local.db.session() as session:
+        report = session.scalar(select(Account.reasons).where(Account.id == thief))
+    assert report[0]["message"].startswith("1 of 1 checked posts")
 
 
 def test_model_rescoring_flags_the_thief_and_clears_the_owner(local: Services) -> None:
@@ -121,3 +129,60 @@ def test_only_accounts_whose_facts_change_are_rescored(local: Services) -> None:
         "instagram:@copier2"}
     assert account_verdict(local, "instagram:@earliest") == "authentic"
     assert account_verdict(local, OWNER) == "fabricated"  # not the first after all
+
+
+def test_checks_rescored_together_count_each_reason_where_its_evidence_is(
+        local: Services) -> None:
+    """A batch re-scores its accounts once per chunk; the thief's report counts the
+    stolen reason on the stolen post only, though the model raises its own photo too."""
+    from proofcheck.scoring.rescore import rescore_after_checks
+
+    model, _ = trained_model()
+    original = image_bytes(seed=3, text="receipt 1,250,000")
+    march = dt.datetime(2026, 3, 1, 12, tzinfo=dt.UTC)
+    ids = []
+    for account, data, post_id, days in ((OWNER, original, "o1", 0),
+                                         (THIEF, original, "t1", 12),
+                                         (THIEF, image_bytes(seed=5), "t2", 13)):
+        check = submit(local, [Upload(f"{post_id}.png", data)],
+                       CheckMeta(account=account, post_id=post_id,
+                                 posted_at=march + dt.timedelta(days=days)))[0]
+        assert process_check(local, check.id, rescore=False) == "done"
+        ids.append(check.id)
+    with local.db.session() as session:  # not re-scored yet: the pipeline's own score
+        assert session.scalar(select(Account.reasons).where(Account.name == THIEF)) is None
+    rescore_after_checks(local, ids, model)
+    with local.db.session() as session:
+        versions = set(session.scalars(select(Check.model_version).where(Check.id.in_(ids))))
+        report = session.scalar(select(Account.reasons).where(Account.name == THIEF))
+    assert versions == {model.version}
+    assert report[0]["code"] == "stolen_from_other_account"
+    assert report[0]["message"].startswith("1 of 2 checked posts: The same"), report
+    assert account_verdict(local, THIEF) in ("review", "fabricated")
+    assert account_verdict(local, OWNER) == "authentic"
+
+
+def test_an_account_report_counts_a_reason_only_on_posts_with_their_own_evidence() -> None:
+    """The model lends a thief's own photo its account's stolen reason; the report must
+    not read "2 of 2 posts: the same file was posted by @victim"."""
+    from proofcheck.scoring.rescore import _account_reasons
+
+    model, _ = trained_model()
+    history_only = {"acc_first_seen_elsewhere": 0.5, "dup_earlier_other": 0.0}
+    assert model.evidence("stolen_from_other_account", history_only)
+    assert not model.evidence("stolen_from_other_account", history_only, post_only=True)
+    assert model.evidence("stolen_from_other_account", {**history_only,
+                          "dup_earlier_other": 1.0}, post_only=True)
+
+    def stolen(message: str, weight: float) -> list[dict[str, object]]:
+        return [{"code": "stolen_from_other_account", "message": message, "weight": weight}]
+
+    per_post = [stolen("The same file was posted by @victim.", 0.4),
+                stolen("50% of this account's posts were first posted by others.", 0.6)]
+    report = _account_reasons(per_post, [{"stolen_from_other_account"}, set()])
+    assert report == [{"code": "stolen_from_other_account", "weight": 0.4, "count": 1,
+                       "message": "1 of 2 checked posts: The same file was posted by "
+                                  "@victim."}]
+    only_history = _account_reasons(per_post[1:], [set()])
+    assert only_history[0]["count"] == 0
+    assert only_history[0]["message"].startswith("50% of this account's posts")

@@ -105,6 +105,8 @@ FEATURES: dict[str, str] = {
 # must never raise a score (a stolen image's owner must not be flagged).
 INFORMATIONAL = frozenset({"dup_later_other", "acc_original_share"})
 FEATURE_NAMES: tuple[str, ...] = tuple(n for n in FEATURES if n not in INFORMATIONAL)
+# Features of the account's whole history, the same for each of its posts.
+ACCOUNT_FEATURES = frozenset(n for n in FEATURES if n.startswith("acc_"))
 # Payer diversity says nothing about an account with only a receipt or two.
 MIN_PAYERS = 3
 # How each feature may move the score (+1 up, -1 down, 0 either way): what we know

@@ -25,7 +25,13 @@ import numpy as np
 
 from proofcheck.pipeline import Reason
 from proofcheck.scoring import reasons as R
-from proofcheck.scoring.features import DIRECTION, FEATURE_NAMES, CheckRecord, vector
+from proofcheck.scoring.features import (
+    ACCOUNT_FEATURES,
+    DIRECTION,
+    FEATURE_NAMES,
+    CheckRecord,
+    vector,
+)
 
 log = logging.getLogger(__name__)
 MODEL_FILE = "model.joblib"
@@ -74,12 +80,15 @@ class ScoringModel:
         return [(float(q[0]), {c: float(q[0] - q[i + 1]) for i, c in enumerate(codes)})
                 for q in p]
 
-    def evidence(self, code: str, values: dict[str, float]) -> bool:
+    def evidence(self, code: str, values: dict[str, float], post_only: bool = False) -> bool:
         """Whether the check shows any of the group's signs of misuse: a feature past its
         honest typical value in the direction that means fraud. Without it a group's
         contribution is the model's baseline, not a reason (a new account's missing
-        payer data is not evidence of relatives)."""
+        payer data is not evidence of relatives). With `post_only`, only the post's own
+        features count, not its account's history."""
         for name in R.GROUPS[code]:
+            if post_only and name in ACCOUNT_FEATURES:
+                continue
             sign = DIRECTION.get(name, 0)
             value, ref = values.get(name, math.nan), self.reference.get(name, math.nan)
             if sign and value == value and ref == ref and (value - ref) * sign > 0:

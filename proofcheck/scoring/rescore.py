@@ -39,20 +39,29 @@ from proofcheck.services import Services
 log = logging.getLogger(__name__)
 
 
-def _account_reasons(reasons_per_check: list[list[dict[str, Any]]]) -> list[dict[str, Any]]:
-    """Each code once: its highest weight, how many posts it drove, an example sentence."""
+def _account_reasons(reasons_per_check: list[list[dict[str, Any]]],
+                     own: list[set[str]] | None = None) -> list[dict[str, Any]]:
+    """Each code once: how many posts show its evidence themselves, and the sentence and
+    weight of its heaviest example among them. With a model a post can carry a reason
+    only through its account's history (a thief's own photos are judged by its stolen
+    ones); `own` gives each post's codes backed by its own evidence, and only those
+    are counted: "1 of 2 checked posts: the same file was posted by @victim", not 2."""
     best: dict[str, dict[str, Any]] = {}
     count: Counter[str] = Counter()
-    for reasons in reasons_per_check:
+    for i, reasons in enumerate(reasons_per_check):
         for r in reasons:
             if float(r.get("weight", 0)) <= 0:
                 continue
-            count[r["code"]] += 1
-            if r["code"] not in best or r["weight"] > best[r["code"]]["weight"]:
-                best[r["code"]] = r
+            mine = own is None or r["code"] in own[i]
+            count[r["code"]] += mine
+            known = best.get(r["code"])
+            # An example from a post with its own evidence beats a heavier account-level one.
+            if known is None or (mine, r["weight"]) > (known["mine"], known["weight"]):
+                best[r["code"]] = {**r, "mine": mine}
     n = len(reasons_per_check)
     out = [{"code": c, "weight": r["weight"], "count": count[c],
-            "message": f"{count[c]} of {n} checked posts: {r['message']}"}
+            "message": f"{count[c]} of {n} checked posts: {r['message']}" if count[c]
+            else r["message"]}
            for c, r in best.items()]
     out.sort(key=lambda r: (-r["weight"], -r["count"], r["code"]))
     return out
@@ -91,11 +100,15 @@ def rescore_account(services: Services, account_id: int,
         ctx = account_context(records)
         stored = _stored(session, {rec.check_id for rec in records})
         banked = _banked(session, {m.other_check_id for rec in records for m in rec.matches})
+        own: list[set[str]] | None = None  # the rule engine judges each post on its own
         if model is None:
             scored = [_store_rule_score(session, rec, stored, thresholds, banked)[0]
                       for rec in records]
         else:
             values = [check_features(rec, ctx) for rec in records]
+            # A moderators' ban names the post itself (`_with_moderators_word`).
+            own = [{c for c in R.GROUPS if model.evidence(c, v, post_only=True)}
+                   | {"known_fabricated"} for v in values]
             scored = []
             for rec, (score, reasons) in zip(records, model.explain_many(values, records),
                                              strict=True):
@@ -104,7 +117,7 @@ def rescore_account(services: Services, account_id: int,
                                                            banked)
                 scored.append(_store(session, rec.check_id, (score, reasons, model.version),
                                      thresholds, stored))
-        return _store_account(session, account_id, scored, thresholds)
+        return _store_account(session, account_id, scored, thresholds, own)
 
 
 def _with_moderators_word(rec: CheckRecord, score: float, reasons: list[Reason],
@@ -173,12 +186,12 @@ def _store_rule_score(session: Session, rec: CheckRecord, stored: Stored,
 
 def _store_account(session: Session, account_id: int,
                    scored: list[tuple[float, list[dict[str, Any]]]],
-                   thresholds: Thresholds) -> float:
+                   thresholds: Thresholds, own: list[set[str]] | None = None) -> float:
     """The account's score is its worst post's; its reasons those of all its posts."""
     top = max(s for s, _ in scored)
     session.execute(update(Account).where(Account.id == account_id).values(
         score=round(top, 4), verdict=thresholds.verdict(top),
-        reasons=_account_reasons([r for _, r in scored])))
+        reasons=_account_reasons([r for _, r in scored], own)))
     return top
 
 
@@ -211,21 +224,30 @@ def rescore_by_rules(services: Services, check_id: str) -> None:
 
 def rescore_after_check(services: Services, check_id: str,
                         model: ScoringModel | None = None) -> None:
-    """Re-score the check's account and every account related to it by a match.
+    """Re-score the check's account and every account related to it by a match."""
+    rescore_after_checks(services, [check_id], model)
 
-    Never raises: the check itself is already stored, a failed re-score is logged and
-    repaired by the account's next check.
+
+def rescore_after_checks(services: Services, check_ids: list[str],
+                         model: ScoringModel | None = None) -> None:
+    """Re-score after several new checks at once: each related account once, not once
+    per check (a batch of one account's history would otherwise re-score the account
+    after each of its posts: quadratic with a model).
+
+    Never raises: the checks themselves are already stored, a failed re-score is logged
+    and repaired by the account's next check.
     """
-    if services.settings.extra.get("rescore") is False:
+    if services.settings.extra.get("rescore") is False or not check_ids:
         return  # a bulk run that scores everything at the end (proofcheck train)
     try:
         model = model or default_model()
         if model is None:
-            rescore_by_rules(services, check_id)
+            for check_id in check_ids:
+                rescore_by_rules(services, check_id)
             return
         with services.db.session() as session:
-            accounts = related_accounts(session, check_id)
+            accounts = set().union(*(related_accounts(session, c) for c in check_ids))
         for account_id in sorted(accounts):
             rescore_account(services, account_id, model)
     except Exception:
-        log.exception("re-scoring after check %s failed", check_id)
+        log.exception("re-scoring after checks %s failed", ", ".join(check_ids[:5]))
