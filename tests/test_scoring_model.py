@@ -182,3 +182,66 @@ def test_no_model_means_no_score(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     monkeypatch.setenv("PROOFCHECK_MODEL_DIR", str(tmp_path / "empty"))
     data = dataset(n_accounts=2)
     assert score_check(data.rows[0], data.records[0]) is None
+
+
+def test_a_receipt_another_account_posted_first_reaches_review_in_any_account() -> None:
+    """The model learns theft from an account's share of taken posts; one receipt taken
+    by an account of 300 honest posts must still reach a moderator, a shared product
+    photograph need not."""
+    from sklearn.dummy import DummyClassifier
+
+    X = np.zeros((10, len(FEATURE_NAMES)))
+    honest_looking = DummyClassifier(strategy="prior").fit(X, [1] + [0] * 9)
+    model = ScoringModel("prior-0.1", honest_looking, FEATURE_NAMES,
+                         reference={n: 0.0 for n in FEATURE_NAMES})
+    theirs = MatchInfo("resized", True, "o1", "instagram:@owner", "o1", T0)
+    history = [CheckRecord(f"h{i}", "instagram:@big", f"p{i}", T0, T0) for i in range(299)]
+    receipt = CheckRecord("r1", "instagram:@big", "r1", T0 + dt.timedelta(days=3),
+                          T0 + dt.timedelta(days=3), matches=(theirs,),
+                          signals={"ocr": {"text": "Paid 250,000", "fields": [
+                              {"type": "amount", "value": "250000", "confidence": 0.9}]}})
+    photo = CheckRecord("f1", "instagram:@big", "f1", receipt.posted_at, receipt.posted_at,
+                        matches=(theirs,))
+    ctx = account_context([*history, receipt, photo])
+    rows = [check_features(receipt, ctx), check_features(photo, ctx)]
+    assert rows[0]["proof_taken_earlier"] == 1.0 and rows[1]["proof_taken_earlier"] == 0.0
+    (score, reasons), (photo_score, _) = model.explain_many(rows, [receipt, photo],
+                                                            review_at=0.6)
+    assert score == 0.6 and reasons[0].code == "stolen_from_other_account"
+    assert reasons[0].message.startswith("The same picture (resized) was posted by "
+                                         "instagram:@owner")
+    assert photo_score < 0.6
+    assert model.explain(rows[0], receipt)[0] < 0.6  # without a threshold: the model alone
+
+
+def test_linear_models_do_not_extrapolate_past_their_training_accounts() -> None:
+    from proofcheck.scoring.signed import ClipToTrainingRange
+
+    clip = ClipToTrainingRange().fit(np.array([[1.0, np.nan], [3.0, 0.5], [2.0, np.nan]]))
+    out = clip.transform(np.array([[6.0, 0.9], [np.nan, -1.0], [2.5, np.nan]]))
+    assert np.array_equal(out, np.array([[3.0, 0.5], [np.nan, 0.5], [2.5, np.nan]]),
+                          equal_nan=True)
+
+
+def test_captions_are_compared_with_their_neighbours_only() -> None:
+    from proofcheck.scoring.features import CAPTION_WINDOW
+
+    posts = [CheckRecord(f"c{i}", "instagram:@a", f"p{i}", T0 + dt.timedelta(hours=i),
+                         T0 + dt.timedelta(hours=i), caption=f"order {i} shipped to {i * 7}")
+             for i in range(CAPTION_WINDOW + 5)]
+    posts[0] = CheckRecord("c0", "instagram:@a", "p0", T0, T0, caption="same voice, dear")
+    far = CheckRecord("cx", "instagram:@a", "px", T0 + dt.timedelta(days=9),
+                      T0 + dt.timedelta(days=9), caption="same voice, dear")
+    near = CheckRecord("cy", "instagram:@a", "py", T0, T0, caption="same voice, dear")
+    ctx = account_context([posts[0], near, *posts[1:], far])
+    assert check_features(near, ctx)["caption_max_similarity"] == 1.0
+    assert check_features(far, ctx)["caption_max_similarity"] < 0.5  # 55 posts apart
+
+
+def test_a_recycling_reason_without_a_copy_of_its_own_speaks_of_the_account() -> None:
+    post = CheckRecord("c1", "instagram:@a", "p1", T0, T0)
+    assert R.message("recycled_same_account", post, {"acc_recycled_share": 0.25,
+                                                     "txid_repeats": 0.0}) == \
+        "25% of this account's posts repeat another of its posts as a new one."
+    assert "transaction id" in R.message("recycled_same_account", post,
+                                         {"txid_repeats": 1.0})

@@ -25,7 +25,12 @@ NAN = float("nan")
 DUPLICATE = frozenset({"exact", "resized", "cropped"})
 EDITOR_FLAGS = frozenset({"edited_with_software", "ai_generator_metadata", "photoshop_segments"})
 DATE_FLAGS = frozenset({"modified_after_post", "dated_after_post", "modified_after_capture"})
+PROOF_FIELDS = frozenset({"amount", "date", "transaction_id"})
 BURST_WINDOW = dt.timedelta(minutes=30)
+# Captions are compared with the 50 posts on either side in the account's order: one
+# voice shows among neighbours, and all pairs of a 1,000-post account are 500,000
+# comparisons at every re-score (bench/rescore.py: 80% of a 300-post account's).
+CAPTION_WINDOW = 50
 # Two status bars are the same bar (same clock, battery and icons) only when their
 # 256-bit difference hashes are equal: measured on generated screenshots, one clock
 # digit apart already differs in 1-2 bits, while a template's copies (PNG or JPEG
@@ -46,6 +51,10 @@ FEATURES: dict[str, str] = {
                          "earlier by another account",
     "edited_earlier_other": "1 if an edited variant of this picture was posted earlier by "
                             "another account",
+    "proof_taken_earlier": "1 if this is a payment or chat screenshot (OCR read an amount, "
+                           "date or transaction id, or a phone status bar) and another "
+                           "account posted it, or an edit of it, earlier: however large the "
+                           "account, nobody honestly reposts another's receipt",
     "edited_same_account": "number of other posts of this account that are edited variants of "
                            "this picture (log1p)",
     "dup_same_account": "number of other posts of this account showing the same picture "
@@ -113,7 +122,8 @@ MIN_PAYERS = 3
 # about fraud, given to the trees so that a few generated accounts cannot teach them
 # that, say, more payers is suspicious.
 DIRECTION: dict[str, int] = {
-    "dup_earlier_other": 1, "edited_earlier_other": 1, "edited_same_account": 1,
+    "dup_earlier_other": 1, "edited_earlier_other": 1, "proof_taken_earlier": 1,
+    "edited_same_account": 1,
     "dup_same_account": 1, "dup_later_other": -1, "template_same_account": 1,
     "editor_severity": 1, "date_anomaly": 1, "ela_severity": 1, "jpeg_severity": 1,
     "screenshot_severity": 1, "status_bar_repeats": 1, "amount_round": 1, "txid_repeats": 1,
@@ -282,11 +292,12 @@ def _trigrams(text: str | None) -> frozenset[str]:
     return frozenset(clean[i:i + 3] for i in range(max(0, len(clean) - 2)))
 
 
+def _jaccard(ta: frozenset[str], tb: frozenset[str]) -> float:
+    return len(ta & tb) / len(ta | tb) if ta and tb else 0.0
+
+
 def caption_similarity(a: str | None, b: str | None) -> float:
-    ta, tb = _trigrams(a), _trigrams(b)
-    if not ta or not tb:
-        return 0.0
-    return len(ta & tb) / len(ta | tb)
+    return _jaccard(_trigrams(a), _trigrams(b))
 
 
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -360,7 +371,8 @@ class AccountContext:
     copies: dict[str, frozenset[str]]  # check id -> checks showing the same picture
     txids: dict[str, str]  # check id -> transaction id
     times: dict[str, dt.datetime]
-    captions: dict[str, str | None]
+    captions: list[tuple[str, frozenset[str]]]  # (check id, caption trigrams), in order
+    order: dict[str, int]  # check id -> its place in `captions`
 
 
 def _bar_repeats(cid: str, bar: int, bars: Mapping[str, int],
@@ -457,8 +469,9 @@ def account_context(records: Sequence[CheckRecord]) -> AccountContext:
     payer_counts = Counter(payers)
     surnames = Counter(p.split()[-1] for p in payers if len(p.split()) >= 2)
     top_surname = surnames.most_common(1)[0] if surnames else None
-    caps = [r.caption for r in records if r.caption]
-    pairs = [(a, b) for i, a in enumerate(caps) for b in caps[i + 1:]]
+    captions = [(r.check_id, _trigrams(r.caption)) for r in records]
+    caps = [t for _, t in captions if t]
+    pairs = [(a, b) for i, a in enumerate(caps) for b in caps[i + 1:i + 1 + CAPTION_WINDOW]]
     fl = [flags(r.signals) for r in records]
     values = {
         "acc_posts": _log1p(n),
@@ -478,7 +491,7 @@ def account_context(records: Sequence[CheckRecord]) -> AccountContext:
         if payers else NAN,
         "acc_round_amount_share": sum(rounds) / len(rounds) if rounds else NAN,
         "acc_burstiness": _burstiness([r.when for r in records]),
-        "acc_caption_similarity": (sum(caption_similarity(a, b) for a, b in pairs) / len(pairs)
+        "acc_caption_similarity": (sum(_jaccard(a, b) for a, b in pairs) / len(pairs)
                                    if pairs else 0.0),
         "acc_status_bar_same_share": len(bar_repeat) / len(bars) if bars else NAN,
         "acc_editor_share": (sum(_severity(f, codes=EDITOR_FLAGS) >= 0.45 for f in fl) / n
@@ -489,7 +502,23 @@ def account_context(records: Sequence[CheckRecord]) -> AccountContext:
     }
     return AccountContext(values=values, bars=bars, copies=copies, txids=txids,
                           times={r.check_id: r.when for r in records},
-                          captions={r.check_id: r.caption for r in records})
+                          captions=captions,
+                          order={cid: i for i, (cid, _) in enumerate(captions)})
+
+
+def _is_proof(fields: Sequence[Mapping[str, Any]] | None, bar: int | None) -> bool:
+    """A payment or chat screenshot, not a product photograph (which resellers share).
+    (Counting a long OCR text as a chat too lost one stolen post of 24, held out.)"""
+    return bar is not None or any(f.get("type") in PROOF_FIELDS for f in fields or [])
+
+
+def _caption_max_similarity(rec: CheckRecord, ctx: AccountContext) -> float:
+    """Against the `CAPTION_WINDOW` posts on either side of this one (or the last ones,
+    if it is not among them)."""
+    mine = _trigrams(rec.caption)
+    at = ctx.order.get(rec.check_id, len(ctx.captions))
+    near = ctx.captions[max(0, at - CAPTION_WINDOW):at + CAPTION_WINDOW + 1]
+    return max((_jaccard(mine, t) for cid, t in near if cid != rec.check_id), default=0.0)
 
 
 def check_features(rec: CheckRecord, ctx: AccountContext) -> dict[str, float]:
@@ -507,6 +536,8 @@ def check_features(rec: CheckRecord, ctx: AccountContext) -> dict[str, float]:
     values = {
         "dup_earlier_other": float(any(m.kind in DUPLICATE for m in other_earlier)),
         "edited_earlier_other": float(any(m.kind == "edited" for m in other_earlier)),
+        "proof_taken_earlier": float(_is_proof(fields, bar) and any(
+            m.kind in DUPLICATE | {"edited"} for m in other_earlier)),
         "edited_same_account": _log1p(sum(m.kind == "edited" for m in same)),
         "dup_same_account": _log1p(sum(m.kind in DUPLICATE for m in same)),
         "dup_later_other": float(any(m.kind in DUPLICATE | {"edited"} for m in later_other)),
@@ -529,9 +560,7 @@ def check_features(rec: CheckRecord, ctx: AccountContext) -> dict[str, float]:
         if tid is not None else (NAN if fields is None else 0.0),
         "burst_neighbours": _log1p(sum(abs(t - when) <= BURST_WINDOW
                                        for c, t in ctx.times.items() if c != rec.check_id)),
-        "caption_max_similarity": max((caption_similarity(rec.caption, c)
-                                       for cid, c in ctx.captions.items()
-                                       if cid != rec.check_id), default=0.0),
+        "caption_max_similarity": _caption_max_similarity(rec, ctx),
     }
     values.update(ctx.values)
     return values

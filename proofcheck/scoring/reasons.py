@@ -16,7 +16,7 @@ from proofcheck.scoring.features import DUPLICATE, CheckRecord, MatchInfo, flags
 GROUPS: dict[str, tuple[str, ...]] = {
     # An edited copy of another account's earlier post is at least taken from it.
     "stolen_from_other_account": ("dup_earlier_other", "edited_earlier_other",
-                                  "acc_first_seen_elsewhere"),
+                                  "proof_taken_earlier", "acc_first_seen_elsewhere"),
     "edited_copy": ("edited_same_account", "acc_edited_share",
                     "ela_severity"),
     "template_series": ("template_same_account", "status_bar_repeats", "acc_template_share",
@@ -125,7 +125,10 @@ def message(code: str, rec: CheckRecord, values: Mapping[str, float]) -> str:
             return (f"This account already posted the same picture on "
                     f"{_day(first.other_posted_at)}{_post(first)}; here it is shown as a "
                     "different post.")
-        return "The same transaction id appears on another receipt of this account."
+        if values.get("txid_repeats", 0) > 0:
+            return "The same transaction id appears on another receipt of this account."
+        return (f"{_pct(values.get('acc_recycled_share', 0))} of this account's posts repeat "
+                "another of its posts as a new one.")
     if code == "few_related_payers":
         payers = values.get("acc_payers", math.nan)
         sur = values.get("acc_shared_surname", math.nan)

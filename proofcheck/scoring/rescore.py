@@ -109,9 +109,9 @@ def rescore_account(services: Services, account_id: int,
             # A moderators' ban names the post itself (`_with_moderators_word`).
             own = [{c for c in R.GROUPS if model.evidence(c, v, post_only=True)}
                    | {"known_fabricated"} for v in values]
+            explained = model.explain_many(values, records, thresholds.review)
             scored = []
-            for rec, (score, reasons) in zip(records, model.explain_many(values, records),
-                                             strict=True):
+            for rec, (score, reasons) in zip(records, explained, strict=True):
                 if banked and any(m.other_check_id in banked for m in rec.matches):
                     score, reasons = _with_moderators_word(rec, score, reasons, thresholds,
                                                            banked)

@@ -38,7 +38,7 @@ from proofcheck.scoring.features import (
 from proofcheck.scoring.model import ScoringModel, one_thread, save
 from proofcheck.scoring.records import account_records
 from proofcheck.scoring.rescore import rule_score
-from proofcheck.scoring.signed import SignedLogisticRegression
+from proofcheck.scoring.signed import ClipToTrainingRange, SignedLogisticRegression
 from proofcheck.scoring.synth import FRAUD_TYPES, load_scenario
 from proofcheck.services import Services
 
@@ -198,11 +198,13 @@ def candidates() -> dict[str, Any]:
             l2_regularization=1.0, random_state=SEED,
             monotonic_cst=[DIRECTION.get(n, 0) for n in FEATURE_NAMES]))]),
         "logistic_regression": Pipeline([
+            ("clip", ClipToTrainingRange()),
             ("impute", SimpleImputer(strategy="median", add_indicator=True,
                                      keep_empty_features=True)),
             ("scale", StandardScaler()),
             ("model", LogisticRegression(C=0.5, max_iter=3000))]),
         "signed_logistic": Pipeline([
+            ("clip", ClipToTrainingRange()),
             ("impute", SimpleImputer(strategy="median", add_indicator=True,
                                      keep_empty_features=True)),
             ("scale", StandardScaler()),
@@ -244,8 +246,8 @@ def reference_values(X: np.ndarray, y: np.ndarray) -> dict[str, float]:
     return out
 
 
-def out_of_fold(data: Dataset, estimator: Any, calibrate: bool
-                ) -> tuple[np.ndarray, list[str | None]]:
+def out_of_fold(data: Dataset, estimator: Any, calibrate: bool,
+                review_at: float | None = None) -> tuple[np.ndarray, list[str | None]]:
     """Scores (and top reason codes when calibrated) from models that never saw the
     account."""
     from sklearn.base import clone
@@ -259,7 +261,7 @@ def out_of_fold(data: Dataset, estimator: Any, calibrate: bool
             fitted = calibrated(estimator, X[train], y[train], list(groups[train]))
             sm = ScoringModel("oof", fitted, FEATURE_NAMES, reference_values(X[train], y[train]))
             for i in test:
-                score, reasons = sm.explain(data.rows[i], data.records[i])
+                score, reasons = sm.explain(data.rows[i], data.records[i], review_at)
                 p[i] = score
                 top[i] = reasons[0].code if reasons and reasons[0].weight > 0 else None
         else:
@@ -362,7 +364,7 @@ def _train(data: Dataset, thresholds: Thresholds, version: str | None
         selection[name] = round(float(roc_auc_score(y[ok], p[ok])), 4)
     chosen = max(selection, key=lambda k: selection[k])
     estimator = candidates()[chosen]
-    p, top = out_of_fold(data, estimator, calibrate=True)
+    p, top = out_of_fold(data, estimator, calibrate=True, review_at=thresholds.review)
     measured = report(data, p, top, thresholds)
     final = calibrated(estimator, X, y, data.accounts)
     now = dt.datetime.now(dt.UTC)
@@ -448,7 +450,13 @@ def model_card(report: dict[str, Any]) -> str:
         "before trusting the thresholds.",
         "- Account score is the highest post score given the account's history.",
         "- Reasons: each reason code's weight is the drop in score when its features are "
-        "set to an honest post's typical values.", "",
+        "set to an honest post's typical values.",
+        "- The linear models clip every feature to the range seen in training (accounts "
+        "of a few to a few dozen posts); a far larger account is scored as the largest "
+        "seen, not extrapolated.",
+        "- Outside the model: a payment or chat screenshot another account posted earlier "
+        "(`proof_taken_earlier`) scores at least the `review` threshold, and a copy of an "
+        "image moderators banked as fabricated at least the rule engine's score.", "",
     ]
     return "\n".join(lines)
 
@@ -462,7 +470,7 @@ def evaluate(data: Dataset, model: ScoringModel, thresholds: Thresholds) -> dict
     top: list[str | None] = []
     rules_top: list[str | None] = []
     for i, (row, rec) in enumerate(zip(data.rows, data.records, strict=True)):
-        score, reasons = model.explain(row, rec)
+        score, reasons = model.explain(row, rec, thresholds.review)
         p[i] = score
         top.append(reasons[0].code if reasons and reasons[0].weight > 0 else None)
         rule, rule_reasons, _version = rule_score(rec, thresholds)
