@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -34,8 +35,8 @@ CAPTION_WINDOW = 50
 # Two status bars are the same bar (same clock, battery and icons) only when their
 # 256-bit difference hashes are equal: measured on generated screenshots, one clock
 # digit apart already differs in 1-2 bits, while a template's copies (PNG or JPEG
-# re-encoded) kept exactly the same hash.
-BAR_SAME_BITS = 0
+# re-encoded) kept exactly the same hash. So bars are grouped by hash, not compared
+# pairwise (quadratic in the account's size).
 # Below this word overlap (and without the same transaction id) two screenshots say
 # different things, whatever their layout. Measured on generated pairs: one bank's
 # receipts for two customers overlap 0.0-0.41, a re-screenshotted copy 0.6-0.8 (OCR
@@ -368,19 +369,22 @@ class AccountContext:
 
     values: dict[str, float]
     bars: dict[str, int]  # check id -> status bar hash
+    by_bar: dict[int, list[str]]  # status bar hash -> check ids
     copies: dict[str, frozenset[str]]  # check id -> checks showing the same picture
     txids: dict[str, str]  # check id -> transaction id
     times: dict[str, dt.datetime]
+    sorted_times: list[dt.datetime]  # `times`, sorted: neighbours by bisection
+    txid_counts: Counter[str]  # posts per transaction id
     captions: list[tuple[str, frozenset[str]]]  # (check id, caption trigrams), in order
     order: dict[str, int]  # check id -> its place in `captions`
 
 
-def _bar_repeats(cid: str, bar: int, bars: Mapping[str, int],
+def _bar_repeats(cid: str, bar: int, by_bar: Mapping[int, list[str]],
                  copies: Mapping[str, frozenset[str]]) -> int:
     """Other screenshots with the same status bar but other content: a copy of one
     screenshot repeats its bar as a matter of course, a new one never should."""
     mine = copies.get(cid, frozenset())
-    return sum((bar ^ h).bit_count() <= BAR_SAME_BITS for c, h in bars.items()
+    return sum(1 for c in by_bar.get(bar, ())
                if c != cid and c not in mine and cid not in copies.get(c, frozenset()))
 
 
@@ -439,7 +443,10 @@ def account_context(records: Sequence[CheckRecord]) -> AccountContext:
     bars = {r.check_id: h for r in records if (h := status_bar_hash(r.signals)) is not None}
     copies = {r.check_id: frozenset(m.other_check_id for m in r.matches
                                     if m.kind in DUPLICATE | {"edited"}) for r in records}
-    bar_repeat = [cid for cid, h in bars.items() if _bar_repeats(cid, h, bars, copies)]
+    by_bar: dict[int, list[str]] = {}
+    for cid, h in bars.items():
+        by_bar.setdefault(h, []).append(cid)
+    bar_repeat = [cid for cid, h in bars.items() if _bar_repeats(cid, h, by_bar, copies)]
     txids: dict[str, str] = {}
     payers: list[str] = []
     rounds: list[bool] = []
@@ -500,8 +507,10 @@ def account_context(records: Sequence[CheckRecord]) -> AccountContext:
                                    if n else 0.0),
         "acc_template_other_share": share("template_other"),
     }
-    return AccountContext(values=values, bars=bars, copies=copies, txids=txids,
-                          times={r.check_id: r.when for r in records},
+    times = {r.check_id: r.when for r in records}
+    return AccountContext(values=values, bars=bars, by_bar=by_bar, copies=copies, txids=txids,
+                          times=times, sorted_times=sorted(times.values()),
+                          txid_counts=tid_counts,
                           captions=captions,
                           order={cid: i for i, (cid, _) in enumerate(captions)})
 
@@ -552,14 +561,16 @@ def check_features(rec: CheckRecord, ctx: AccountContext) -> dict[str, float]:
         "screenshot_severity": _severity(fl, family="screenshot"),
         "camera_exif": float(bool(shot.get("camera_exif"))) if isinstance(shot, Mapping) else NAN,
         "has_status_bar": float(bar is not None) if has_shot else NAN,
-        "status_bar_repeats": _log1p(_bar_repeats(rec.check_id, bar, ctx.bars, ctx.copies))
+        "status_bar_repeats": _log1p(_bar_repeats(rec.check_id, bar, ctx.by_bar, ctx.copies))
         if bar is not None else NAN,
         "ocr_fields": _log1p(len(fields)) if fields is not None else NAN,
         "amount_round": float(is_round(_field(fields, "amount"))) if fields is not None else NAN,
-        "txid_repeats": float(sum(t == tid for c, t in ctx.txids.items() if c != rec.check_id))
+        "txid_repeats": float(ctx.txid_counts[tid] - 1)
         if tid is not None else (NAN if fields is None else 0.0),
-        "burst_neighbours": _log1p(sum(abs(t - when) <= BURST_WINDOW
-                                       for c, t in ctx.times.items() if c != rec.check_id)),
+        "burst_neighbours": _log1p(
+            bisect_right(ctx.sorted_times, when + BURST_WINDOW)
+            - bisect_left(ctx.sorted_times, when - BURST_WINDOW)
+            - (rec.check_id in ctx.times)),
         "caption_max_similarity": _caption_max_similarity(rec, ctx),
     }
     values.update(ctx.values)

@@ -60,26 +60,36 @@ class ScoringModel:
     def predict(self, rows: list[dict[str, float]]) -> np.ndarray:
         if not rows:
             return np.zeros(0)
+        return self._proba(self._matrix(rows))
+
+    def _proba(self, X: np.ndarray) -> np.ndarray:
         with one_thread():
-            return np.asarray(self.estimator.predict_proba(self._matrix(rows))[:, 1],
-                              dtype=float)
+            return np.asarray(self.estimator.predict_proba(X)[:, 1], dtype=float)
 
     def contributions(self, many: list[dict[str, float]]
                       ) -> list[tuple[float, dict[str, float]]]:
         """Each check's score, and per reason code the score drop when its features look
         honest; all in one prediction (re-scoring an account explains all of its checks,
-        and one call per check cost ~7 ms each)."""
-        honest = {code: {n: self.reference.get(n, np.nan) for n in names}
-                  for code, names in R.GROUPS.items()
-                  if any(n in self.feature_names for n in names)}
-        codes = list(honest)
-        rows = []
-        for values in many:
-            rows.append(values)
-            rows += [{**values, **honest[code]} for code in codes]
-        p = self.predict(rows).reshape(len(many), len(codes) + 1)
-        return [(float(q[0]), {c: float(q[0] - q[i + 1]) for i, c in enumerate(codes)})
-                for q in p]
+        and one call per check cost ~7 ms each). The honest variants are the checks'
+        matrix with one group's columns overwritten, not rebuilt row by row (that was
+        half of a 1,000-post account's re-score)."""
+        if not many:
+            return []
+        column = {n: j for j, n in enumerate(self.feature_names)}
+        base = self._matrix(many)
+        codes, blocks = [], [base]
+        for code, names in R.GROUPS.items():
+            mine = [n for n in names if n in column]
+            if not mine:
+                continue
+            honest = base.copy()
+            for n in mine:
+                honest[:, column[n]] = self.reference.get(n, np.nan)
+            codes.append(code)
+            blocks.append(honest)
+        p = self._proba(np.vstack(blocks)).reshape(len(blocks), len(many))
+        return [(float(p[0, i]), {c: float(p[0, i] - p[k + 1, i]) for k, c in enumerate(codes)})
+                for i in range(len(many))]
 
     def evidence(self, code: str, values: dict[str, float], post_only: bool = False) -> bool:
         """Whether the check shows any of the group's signs of misuse: a feature past its
