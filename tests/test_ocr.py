@@ -269,3 +269,28 @@ def test_a_line_the_page_layout_lost_is_read_again_in_place() -> None:
     assert before[0].box[1] < back[0].box[1] < after[0].box[1]
     engine._recover_lost_lines(lines, gray, scale, "eng")  # nothing lost: nothing added
     assert [" ".join(w.text for w in ln) for ln in lines] == texts
+
+
+def test_a_misread_code_is_outvoted_by_reads_of_it_alone() -> None:
+    """A random id has no words around it to correct it: the page read (here "BE0UFPBMS7",
+    a 6 taken for an E, as on a generated receipt) is outvoted character by character by
+    reads of the code alone that have as many characters as its glyphs."""
+    from proofcheck.text import ocr as engine
+
+    assert engine._majority("BE0UFPBMS7", ["B60UFPBMS7", "B60UFPBM57"], 10) == "B60UFPBMS7"
+    assert engine._majority("BE0UFPBMS7", ["B60UFPBMS7", "BGOOUFPBMS7"], 10) == "BE0UFPBMS7"
+    assert engine._majority("BE0UFPBMS", ["B60UFPBMS7", "B60UFPBMS7"], 10) == "B60UFPBMS7"
+    assert engine._majority("BE0UFPBMS7", ["B60UFPB"], 10) == "BE0UFPBMS7"
+    # A real read of a code alone, as `_recheck_codes` crops it: limited to A-Z0-9 ...
+    img = render(["Ref: B60UFPBMS7"], LATIN_FONT, rtl=False)
+    gray, scale = engine._prepare(img)
+    word = next(w for ln in engine._read(gray, scale, "eng") for w in ln
+                if w.text.endswith("S7"))
+    x, y, bw, bh = (round(v * scale) for v in word.box)
+    pad = round(0.2 * bh)
+    crop = gray.crop((x - pad, y - pad, x + bw + pad, y + bh + pad))
+    reads = [engine._read_code(crop, f) for f in engine.CODE_READ_SCALES]
+    assert all(r and set(r) <= set(engine._CODE_ALPHABET) for r in reads), reads
+    # ... and the limit does not leak into the next read of the shared engine.
+    assert "Sara" in engine.read_line(render(["Sara Nouri"], LATIN_FONT, rtl=False)
+                                      .crop((60, 140, 700, 230)))[0]
