@@ -291,3 +291,37 @@ def test_idempotency_key_works_on_every_post(client, auth, services):
         assert first.status_code == 200, (path, first.get_json())
         assert again.headers.get("Idempotent-Replayed") == "true", path
         assert again.get_json() == first.get_json(), path
+
+
+def test_a_batch_resumed_after_a_crash_rescores_what_it_had_finished(client, auth, services):
+    """Items are re-scored once per chunk; a worker killed between an item and its
+    chunk's re-scoring leaves accounts unsummarised, and the resumed job mends them."""
+    from sqlalchemy import select, update
+
+    from proofcheck.batches import run_batch
+    from proofcheck.db import Account, Batch, Check
+    from proofcheck.processing import process_check
+
+    body = {"items": [{"image_base64": b64(image_bytes(seed=90 + i)), "filename": f"{i}.png",
+                       "account": "instagram:@resumed", "post_id": str(i)} for i in range(3)]}
+    created = client.post("/api/v1/batches", json=body, headers=auth).get_json()
+    run_worker(services)
+    with services.db.session() as session:
+        summary = session.execute(select(Account.score, Account.verdict, Account.reasons)
+                                  .where(Account.name == "instagram:@resumed")).one()
+        assert summary.score is not None
+        # As the crash left it: items done, the account never re-scored, the job running.
+        session.execute(update(Account).where(Account.name == "instagram:@resumed")
+                        .values(score=None, verdict=None, reasons=None))
+        session.execute(update(Batch).where(Batch.id == created["id"])
+                        .values(status="running", finished_at=None))
+        versions = dict(session.execute(select(Check.id, Check.model_version)
+                                        .where(Check.batch_id == created["id"])).all())
+    assert run_batch(services, created["id"], process_check) == "done"
+    with services.db.session() as session:
+        mended = session.execute(select(Account.score, Account.verdict, Account.reasons)
+                                 .where(Account.name == "instagram:@resumed")).one()
+        again = dict(session.execute(select(Check.id, Check.model_version)
+                                     .where(Check.batch_id == created["id"])).all())
+    assert tuple(mended) == tuple(summary)
+    assert again == versions
