@@ -5,8 +5,11 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="$ROOT/.venv"
+# The Arabic-script fonts beyond farsiweb and Noto only feed the digit templates that
+# re-read Persian and Arabic numbers (more shapes of each digit: bench/RESULTS.md).
 OCR_PACKAGES="tesseract-ocr-eng tesseract-ocr-fas tesseract-ocr-ara tesseract-ocr-pol
-  tesseract-ocr-swa tesseract-ocr-osd fonts-farsiweb fonts-noto-core fonts-dejavu-core"
+  tesseract-ocr-swa tesseract-ocr-osd fonts-farsiweb fonts-noto-core fonts-dejavu-core
+  fonts-hosny-amiri fonts-sil-lateef fonts-sil-scheherazade fonts-kacst fonts-arabeyes"
 
 pick_python() {
   for candidate in python3.13 python3.12 python3.11 python3; do

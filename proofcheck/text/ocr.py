@@ -447,6 +447,13 @@ _TEMPLATE_FONTS = (
     "noto/NotoSansArabic-Regular.ttf", "noto/NotoSansArabic-Bold.ttf",
     "noto/NotoNaskhArabic-Regular.ttf", "noto/NotoNaskhArabic-Bold.ttf",
     "noto/NotoKufiArabic-Regular.ttf", "noto/NotoKufiArabic-Bold.ttf",
+    "opentype/fonts-hosny-amiri/Amiri-Regular.ttf", "opentype/fonts-hosny-amiri/Amiri-Bold.ttf",
+    "opentype/lateef/Lateef-Regular.ttf", "opentype/lateef/Lateef-Bold.ttf",
+    "truetype/scheherazade/Scheherazade-Regular.ttf",
+    "truetype/scheherazade/Scheherazade-Bold.ttf",
+    "truetype/kacst/KacstOffice.ttf", "truetype/kacst/KacstBook.ttf",
+    "truetype/kacst/KacstScreen.ttf", "truetype/fonts-arabeyes/ae_AlArabiya.ttf",
+    "truetype/fonts-arabeyes/ae_Arab.ttf", "truetype/fonts-arabeyes/ae_Salem.ttf",
 )
 _FONT_ROOTS = ("/usr/share/fonts/truetype", "/usr/local/share/fonts", "/usr/share/fonts")
 _GLYPH = 20
