@@ -83,7 +83,8 @@ FEATURES: dict[str, str] = {
     # -- time and caption of this post
     "burst_neighbours": "number of this account's other posts within 30 minutes (log1p)",
     "caption_max_similarity": "highest caption similarity to another post of this account "
-                              "(character trigram Jaccard, digits and emoji ignored)",
+                              "among the 50 on either side (character trigram Jaccard, "
+                              "digits and emoji ignored)",
     # -- the account's history
     "acc_posts": "number of checked posts of the account (log1p)",
     "acc_first_seen_elsewhere": "share of the account's posts whose picture another account "
@@ -103,7 +104,8 @@ FEATURES: dict[str, str] = {
     "acc_round_amount_share": "share of receipts with a small round amount",
     "acc_burstiness": "posts within 30 minutes of the previous one, above the Poisson "
                       "expectation for the account's posting rate (z-score)",
-    "acc_caption_similarity": "mean pairwise caption similarity across the account's posts",
+    "acc_caption_similarity": "mean caption similarity of the account's post pairs (each "
+                              "post with the next 50)",
     "acc_status_bar_same_share": "share of the account's screenshots whose status bar repeats",
     "acc_editor_share": "share of the account's posts with editor metadata",
     "acc_date_anomaly_share": "share of the account's posts with contradicting metadata dates",
@@ -309,7 +311,7 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 # a parcel label or a chat, these numbers tell a copy from a sibling of one layout.
 _CODE = re.compile(r"\d{8,}")
 # Fields an edit repaints: one changed word in twenty leaves the text 90% the same.
-# (`text_summary` reads them; the payer with `payer()`, as the account features do.)
+# (The payer is read by `payer()`, as the account features read it.)
 EDITED_FIELDS = ("amount", "date", "payer")
 
 
@@ -330,9 +332,9 @@ def text_summary(signals: Mapping[str, Any]) -> TextSummary | None:
     if len(words) < 3:
         return None
     fields = ocr_fields(signals) or []
-    return TextSummary(words, _field(fields, "transaction_id"),
-                       (_field(fields, "amount"), _field(fields, "date"),
-                        payer(fields, ocr["text"])),
+    edited = tuple(payer(fields, ocr["text"]) if name == "payer" else _field(fields, name)
+                   for name in EDITED_FIELDS)
+    return TextSummary(words, _field(fields, "transaction_id"), edited,
                        frozenset(_CODE.findall(to_ascii_digits(ocr["text"]))))
 
 
