@@ -70,8 +70,8 @@ class ClipToTrainingRange(TransformerMixin, BaseEstimator):
 
     def fit(self, X: Any, y: Any = None) -> ClipToTrainingRange:
         X = np.asarray(X, dtype=float)
-        self.low_ = np.nanmin(np.where(np.isnan(X), np.inf, X), axis=0)
-        self.high_ = np.nanmax(np.where(np.isnan(X), -np.inf, X), axis=0)
+        self.low_ = np.where(np.isnan(X), np.inf, X).min(axis=0)  # inf: never seen
+        self.high_ = np.where(np.isnan(X), -np.inf, X).max(axis=0)
         return self
 
     def transform(self, X: Any) -> np.ndarray:
