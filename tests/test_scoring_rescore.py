@@ -133,8 +133,9 @@ def test_only_accounts_whose_facts_change_are_rescored(local: Services) -> None:
 
 def test_checks_rescored_together_count_each_reason_where_its_evidence_is(
         local: Services) -> None:
-    """A batch re-scores its accounts once per chunk; the thief's report counts the
-    stolen reason on the stolen post only, though the model raises its own photo too."""
+    """Checks processed without re-scoring (as a batch's chunk) and re-scored together
+    end where one-by-one re-scoring ends: every check under the model, the thief flagged
+    with the stolen reason counted on its one stolen post, the owner clean."""
     from proofcheck.scoring.rescore import rescore_after_checks
 
     model, _ = trained_model()
