@@ -42,6 +42,10 @@ MIN_BLOCK_STD = 8.0
 FIT_NCC = 0.7
 AGREE_NCC = 0.6
 MIN_BLOCKS = 6
+# Images under ~540 px wide are sampled pixel for pixel, where JPEG's 8x8 blocking and
+# resampling are as large as their small print: a blur of at least a pixel compares
+# content, not compression.
+MIN_SIGMA = 1.0
 
 
 class Aligned(Protocol):
@@ -81,7 +85,7 @@ def _low_passed(image: Image.Image, step: float) -> tuple[np.ndarray, int]:
     factor = max(1, int(step // 2))
     # Blur widths a hundredth of a pixel apart are one: the query's pixels are reused
     # for every candidate, a candidate's for its second alignment.
-    return _blurred(image, factor, round(0.5 * step / factor, 2)), factor
+    return _blurred(image, factor, round(max(MIN_SIGMA, 0.5 * step) / factor, 2)), factor
 
 
 @memo.by_identity(4)
