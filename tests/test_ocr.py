@@ -281,6 +281,10 @@ def test_a_misread_code_is_outvoted_by_reads_of_it_alone() -> None:
     assert engine._majority("BE0UFPBMS7", ["B60UFPBMS7", "BGOOUFPBMS7"], 10) == "BE0UFPBMS7"
     assert engine._majority("BE0UFPBMS", ["B60UFPBMS7", "B60UFPBMS7"], 10) == "B60UFPBMS7"
     assert engine._majority("BE0UFPBMS7", ["B60UFPB"], 10) == "BE0UFPBMS7"
+    # The Polish model writes a stray "Ą" into ids; such a word still gets the re-read,
+    # but Persian words and numbers, and Polish words, never do.
+    assert engine._is_code("UD4ĄAYO6CZTXSGB") and engine._is_code("B60UFPBMS7")
+    assert not any(engine._is_code(w) for w in ("12345ب6", "۶ب۵۵۵۴", "ZAŻÓŁĆ1", "ABCDEF"))
     # A real read of a code alone, as `_recheck_codes` crops it: limited to A-Z0-9 ...
     img = render(["Ref: B60UFPBMS7"], LATIN_FONT, rtl=False)
     gray, scale = engine._prepare(img)

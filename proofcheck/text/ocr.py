@@ -804,7 +804,12 @@ _CONFUSABLE = {
 
 
 def _is_code(token: str) -> bool:
-    return (len(token) >= 6 and token.isascii() and token.isalnum() and token.upper() == token
+    """An id-like word: 6+ capitals and digits, both present. One non-ASCII capital is
+    allowed: the Polish model writes "Ą" into ids ("UD4ĄAYO6CZTXSGB"), and the re-read
+    alone, limited to A-Z0-9, is what takes it out."""
+    foreign = [c for c in token if not c.isascii()]
+    return (len(token) >= 6 and token.isalnum() and token.upper() == token
+            and len(foreign) <= 1 and all(c.isupper() for c in foreign)
             and any(c.isdigit() for c in token) and any(c.isalpha() for c in token))
 
 
