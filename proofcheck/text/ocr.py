@@ -859,11 +859,12 @@ def _majority(core: str, others: list[str], glyph_count: int) -> str:
 
 
 def _recheck_codes(lines: list[list[Word]], gray: Image.Image, scale: float) -> None:
-    """Second opinion on the confusable characters of code-like words (ids).
+    """Second opinion on code-like words (ids).
 
     A transaction id has no dictionary context, and the English model's language
-    model pulls "0" to "O" and "1" to "I". When the word's glyphs segment one per
-    character, each confusable character is re-decided among its look-alikes by
+    model pulls "0" to "O" and "1" to "I". The word is first read again alone and
+    outvoted where those reads agree (`_vote_code`); then, when its glyphs segment one
+    per character, each confusable character is re-decided among its look-alikes by
     templates (width, flag and base tell "1" from "I", width "0" from "O").
     """
     for words in lines:
