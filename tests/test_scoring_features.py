@@ -14,7 +14,7 @@ from proofcheck.scoring.features import (
     caption_similarity,
     check_features,
     is_round,
-    vector,
+    matrix,
 )
 
 T0 = dt.datetime(2026, 3, 1, 10, 0, tzinfo=dt.UTC)
@@ -240,8 +240,8 @@ def test_missing_or_odd_signals_give_nan_not_a_crash() -> None:
     assert set(f) >= set(FEATURE_NAMES)
     assert math.isnan(f["ocr_fields"]) and math.isnan(f["acc_payers"])
     assert math.isnan(f["amount_round"])
-    assert len(vector(f)) == len(FEATURE_NAMES)
-    assert math.isnan(vector({})[0])
+    assert matrix([f]).shape == (1, len(FEATURE_NAMES))
+    assert math.isnan(matrix([{}])[0, 0])
 
 
 def test_caption_similarity_ignores_digits_and_emoji() -> None:

@@ -21,7 +21,7 @@ from proofcheck.scoring.features import (
     account_context,
     check_features,
 )
-from proofcheck.scoring.model import ScoringModel, load, save, score_check
+from proofcheck.scoring.model import ScoringModel, default_model, load, save
 from proofcheck.scoring.train import Dataset, group_splits, train, write_model
 
 T0 = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
@@ -115,19 +115,18 @@ def test_reasons_are_coded_sorted_and_name_the_evidence(
     known = set(R.GROUPS) | {R.NO_EVIDENCE, "no_copy_found", "reused_by_other_account"}
     thief = data.y.tolist().index(1)
     honest = data.y.tolist().index(0)
+    assert model.version == "test-1"  # type: ignore[attr-defined]
     for i in (thief, honest):
-        result = score_check(data.rows[i], data.records[i], model)  # type: ignore[arg-type]
-        assert result is not None
-        score, reasons, version = result
-        assert version == "test-1" and 0.0 <= score <= 1.0
+        score, reasons = model.explain(data.rows[i], data.records[i])  # type: ignore[attr-defined]
+        assert 0.0 <= score <= 1.0
         assert reasons and all(r.code in known and r.message for r in reasons)
         weights = [r.weight for r in reasons]
         assert weights == sorted(weights, reverse=True)
-    score, reasons, _ = score_check(data.rows[thief], data.records[thief], model)  # type: ignore[arg-type,misc]
+    score, reasons = model.explain(data.rows[thief], data.records[thief])  # type: ignore[attr-defined]
     assert reasons[0].code == "stolen_from_other_account"
     assert "instagram:@victim" in reasons[0].message
-    honest_score = score_check(data.rows[honest], data.records[honest], model)  # type: ignore[arg-type]
-    assert honest_score is not None and honest_score[0] < score
+    honest_score = model.explain(data.rows[honest], data.records[honest])  # type: ignore[attr-defined]
+    assert honest_score[0] < score
 
 
 def test_explaining_many_checks_at_once_gives_each_its_own_explanation(
@@ -180,8 +179,7 @@ def test_each_check_as_first_scored_sees_only_what_was_posted_before_it() -> Non
 
 def test_no_model_means_no_score(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PROOFCHECK_MODEL_DIR", str(tmp_path / "empty"))
-    data = dataset(n_accounts=2)
-    assert score_check(data.rows[0], data.records[0]) is None
+    assert default_model() is None
 
 
 def test_a_receipt_another_account_posted_first_reaches_review_in_any_account() -> None:

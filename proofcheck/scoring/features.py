@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import Any, NamedTuple
 
+import numpy as np
+
 from proofcheck.text.normalize import to_ascii_digits
 
 NAN = float("nan")
@@ -579,6 +581,9 @@ def check_features(rec: CheckRecord, ctx: AccountContext) -> dict[str, float]:
     return values
 
 
-def vector(values: Mapping[str, float]) -> list[float]:
-    """The features in model order; absent names are NaN (an older or newer pipeline)."""
-    return [float(values.get(name, NAN)) for name in FEATURE_NAMES]
+def matrix(rows: Sequence[Mapping[str, float]],
+           names: Sequence[str] = FEATURE_NAMES) -> np.ndarray:
+    """Feature rows as a matrix in `names` order (a model's own, for an older model);
+    absent names are NaN."""
+    return np.array([[float(r.get(n, NAN)) for n in names] for r in rows],
+                    dtype=float).reshape(len(rows), len(names))

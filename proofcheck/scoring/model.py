@@ -2,8 +2,8 @@
 
 A model folder (`models/<version>/`) holds `model.joblib` (a `ScoringModel`),
 `model_card.md` and `metrics.json`. Workers load the newest folder once per process
-(`default_model`); without one, `score_check` returns None and the caller keeps the
-rule engine's result.
+(`default_model`); without one, re-scoring keeps the rule engine's results
+(`scoring.rescore`).
 
 Reasons come from the model itself: each reason code owns a group of features, and
 its weight is how much the calibrated score drops when those features are set to an
@@ -30,7 +30,7 @@ from proofcheck.scoring.features import (
     DIRECTION,
     FEATURE_NAMES,
     CheckRecord,
-    vector,
+    matrix,
 )
 
 log = logging.getLogger(__name__)
@@ -53,14 +53,10 @@ class ScoringModel:
     reference: dict[str, float]  # honest-typical value of each feature (occlusion)
     info: dict[str, Any] = field(default_factory=dict)
 
-    def _matrix(self, rows: list[dict[str, float]]) -> np.ndarray:
-        return np.array([[float(r.get(n, np.nan)) for n in self.feature_names] for r in rows],
-                        dtype=float)
-
     def predict(self, rows: list[dict[str, float]]) -> np.ndarray:
         if not rows:
             return np.zeros(0)
-        return self._proba(self._matrix(rows))
+        return self._proba(matrix(rows, self.feature_names))
 
     def _proba(self, X: np.ndarray) -> np.ndarray:
         with one_thread():
@@ -76,7 +72,7 @@ class ScoringModel:
         if not many:
             return []
         column = {n: j for j, n in enumerate(self.feature_names)}
-        base = self._matrix(many)
+        base = matrix(many, self.feature_names)
         codes, blocks = [], [base]
         for code, names in R.GROUPS.items():
             mine = [n for n in names if n in column]
@@ -229,17 +225,3 @@ def default_model() -> ScoringModel | None:
     except Exception:  # a broken artefact must not stop checks: the rules take over
         log.exception("cannot load the model in %s; using the rule engine", folder)
         return None
-
-
-def score_check(values: dict[str, float], rec: CheckRecord,
-                model: ScoringModel | None = None) -> tuple[float, list[Reason], str] | None:
-    """(score, reasons sorted by weight, model version), or None without a model."""
-    model = model or default_model()
-    if model is None:
-        return None
-    score, reasons = model.explain(values, rec)
-    return score, reasons, model.version
-
-
-def as_vector(values: dict[str, float]) -> list[float]:
-    return vector(values)

@@ -34,6 +34,7 @@ from proofcheck.scoring.features import (
     CheckRecord,
     account_context,
     check_features,
+    matrix,
 )
 from proofcheck.scoring.model import ScoringModel, one_thread, save
 from proofcheck.scoring.records import account_records
@@ -86,7 +87,7 @@ class Dataset:
                        info=self.info, first_scored=[self.first_scored[i] for i in keep])
 
     def matrix(self, names: Sequence[str] = FEATURE_NAMES) -> np.ndarray:
-        return np.array([[r.get(n, np.nan) for n in names] for r in self.rows], dtype=float)
+        return matrix(self.rows, names)
 
 
 def as_first_scored(records: Sequence[CheckRecord]
