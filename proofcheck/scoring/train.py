@@ -24,7 +24,7 @@ import numpy as np
 from sqlalchemy import select
 
 from proofcheck.db import Account
-from proofcheck.pipeline import Thresholds
+from proofcheck.pipeline import Reason, Thresholds
 from proofcheck.scoring import reasons as R
 from proofcheck.scoring.corpus import run_scenario, work_services
 from proofcheck.scoring.features import (
@@ -247,6 +247,10 @@ def reference_values(X: np.ndarray, y: np.ndarray) -> dict[str, float]:
     return out
 
 
+def _top_code(reasons: Sequence[Reason]) -> str | None:
+    return reasons[0].code if reasons and reasons[0].weight > 0 else None
+
+
 def out_of_fold(data: Dataset, estimator: Any, calibrate: bool,
                 review_at: float | None = None) -> tuple[np.ndarray, list[str | None]]:
     """Scores (and top reason codes when calibrated) from models that never saw the
@@ -261,10 +265,11 @@ def out_of_fold(data: Dataset, estimator: Any, calibrate: bool,
         if calibrate:
             fitted = calibrated(estimator, X[train], y[train], list(groups[train]))
             sm = ScoringModel("oof", fitted, FEATURE_NAMES, reference_values(X[train], y[train]))
-            for i in test:
-                score, reasons = sm.explain(data.rows[i], data.records[i], review_at)
+            explained = sm.explain_many([data.rows[i] for i in test],
+                                        [data.records[i] for i in test], review_at)
+            for i, (score, reasons) in zip(test, explained, strict=True):
                 p[i] = score
-                top[i] = reasons[0].code if reasons and reasons[0].weight > 0 else None
+                top[i] = _top_code(reasons)
         else:
             fitted = clone(estimator).fit(X[train], y[train])
             p[test] = fitted.predict_proba(X[test])[:, 1]
@@ -466,18 +471,12 @@ def evaluate(data: Dataset, model: ScoringModel, thresholds: Thresholds) -> dict
     """The model's metrics on a scenario, and under `rule_engine` those of the rules
     (`pipeline.assess`, what scores checks without a model) on the same final evidence:
     the baseline a model has to beat before it is worth shipping."""
-    p = np.zeros(len(data.rows))
-    rules = np.zeros(len(data.rows))
-    top: list[str | None] = []
-    rules_top: list[str | None] = []
-    for i, (row, rec) in enumerate(zip(data.rows, data.records, strict=True)):
-        score, reasons = model.explain(row, rec, thresholds.review)
-        p[i] = score
-        top.append(reasons[0].code if reasons and reasons[0].weight > 0 else None)
-        rule, rule_reasons, _version = rule_score(rec, thresholds)
-        rules[i] = rule
-        rules_top.append(rule_reasons[0].code
-                         if rule_reasons and rule_reasons[0].weight > 0 else None)
+    explained = model.explain_many(data.rows, data.records, thresholds.review)
+    p = np.array([score for score, _ in explained])
+    top = [_top_code(reasons) for _, reasons in explained]
+    ruled = [rule_score(rec, thresholds) for rec in data.records]
+    rules = np.array([score for score, _, _ in ruled])
+    rules_top = [_top_code(reasons) for _, reasons, _ in ruled]
     return {**report(data, p, top, thresholds),
             "rule_engine": report(data, rules, rules_top, thresholds)}
 
