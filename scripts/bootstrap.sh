@@ -9,7 +9,9 @@ VENV="$ROOT/.venv"
 # re-read Persian and Arabic numbers (more shapes of each digit: bench/RESULTS.md).
 OCR_PACKAGES="tesseract-ocr-eng tesseract-ocr-fas tesseract-ocr-ara tesseract-ocr-pol
   tesseract-ocr-swa tesseract-ocr-osd fonts-farsiweb fonts-noto-core fonts-dejavu-core
-  fonts-hosny-amiri fonts-sil-lateef fonts-sil-scheherazade fonts-kacst fonts-arabeyes"
+  fonts-hosny-amiri fonts-sil-lateef fonts-sil-scheherazade fonts-kacst fonts-arabeyes
+  fonts-freefarsi fonts-hosny-thabit fonts-lemonada fonts-sil-harmattan fonts-unikurdweb
+  fonts-sil-alkalami"
 
 pick_python() {
   for candidate in python3.13 python3.12 python3.11 python3; do

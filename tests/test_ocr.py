@@ -298,3 +298,19 @@ def test_a_misread_code_is_outvoted_by_reads_of_it_alone() -> None:
     # ... and the limit does not leak into the next read of the shared engine.
     assert "Sara" in engine.read_line(render(["Sara Nouri"], LATIN_FONT, rtl=False)
                                       .crop((60, 140, 700, 230)))[0]
+
+
+def test_digit_templates_skip_what_a_font_cannot_draw() -> None:
+    """KACST fonts have Arabic-Indic digits but no Persian ones: Pillow draws a box for
+    those, and nine identical boxes labelled 1 to 9 must not become templates."""
+    from proofcheck.text import ocr as engine
+
+    kacst = ("truetype/kacst/KacstOffice.ttf",)
+    if not any((Path(root) / kacst[0]).exists() for root in engine._FONT_ROOTS):
+        pytest.skip("fonts-kacst is not installed")
+    persian = engine._DigitTemplates({engine.PERSIAN_DIGITS[d]: str(d) for d in range(1, 10)},
+                                     kacst)
+    arabic = engine._DigitTemplates({engine.ARABIC_DIGITS[d]: str(d) for d in range(1, 10)},
+                                    kacst)
+    assert persian.labels == []
+    assert sorted(set(arabic.labels)) == [str(d) for d in range(1, 10)]

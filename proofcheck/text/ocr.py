@@ -454,7 +454,14 @@ _TEMPLATE_FONTS = (
     "truetype/kacst/KacstOffice.ttf", "truetype/kacst/KacstBook.ttf",
     "truetype/kacst/KacstScreen.ttf", "truetype/fonts-arabeyes/ae_AlArabiya.ttf",
     "truetype/fonts-arabeyes/ae_Arab.ttf", "truetype/fonts-arabeyes/ae_Salem.ttf",
+    "truetype/freefarsi/FreeFarsi.ttf", "truetype/freefarsi/FreeFarsi-Bold.ttf",
+    "truetype/freefarsi/FreeFarsi-Mono.ttf",
+    "opentype/fonts-hosny-thabit/Thabit.ttf", "opentype/fonts-hosny-thabit/Thabit-Bold.ttf",
+    "opentype/lemonada/Lemonada-Regular.otf", "opentype/lemonada/Lemonada-Bold.otf",
+    "truetype/harmattan/Harmattan-Regular.ttf", "truetype/harmattan/Harmattan-Bold.ttf",
+    "truetype/unikurdweb/Unikuweb.ttf", "truetype/alkalami/Alkalami-Regular.ttf",
 )
+_NO_SUCH_GLYPH = "\U0010fffd"  # a private-use code point no font draws
 _FONT_ROOTS = ("/usr/share/fonts/truetype", "/usr/local/share/fonts", "/usr/share/fonts")
 _GLYPH = 20
 
@@ -514,7 +521,12 @@ class _DigitTemplates:
             # and loses the detail that tells ۲ from ۳.
             for size in (18, 24, 36, 56):
                 font = ImageFont.truetype(str(path), size)
+                # What the font draws for a code point it lacks (a box, or nothing):
+                # Kacst and Arabeyes have no Persian digits, Unikurd only some.
+                missing = bytes(font.getmask(_NO_SUCH_GLYPH))
                 for ch, label in glyphs.items():
+                    if bytes(font.getmask(ch)) == missing:
+                        continue
                     canvas = Image.new("L", (size * 2, size * 2), 0)
                     ImageDraw.Draw(canvas).text((size // 2, size // 4), ch, font=font, fill=255)
                     comps = _merge_stacked(_components(np.asarray(canvas) > 127))
