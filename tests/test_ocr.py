@@ -11,6 +11,7 @@ import io
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont, features
 
@@ -314,3 +315,51 @@ def test_digit_templates_skip_what_a_font_cannot_draw() -> None:
                                     kacst)
     assert persian.labels == []
     assert sorted(set(arabic.labels)) == [str(d) for d in range(1, 10)]
+
+
+@pytest.mark.parametrize("font", ["dejavu/DejaVuSans.ttf", "dejavu/DejaVuSans-Bold.ttf",
+                                  "noto/NotoSans-Regular.ttf", "noto/NotoSerif-Regular.ttf"])
+def test_one_i_and_l_told_apart_by_where_their_strokes_reach(font: str) -> None:
+    """The page read swaps "1", "I" and "L" in ids; their strokes tell them apart in any
+    of these fonts, after JPEG and a 70% downscale, where other fonts' templates do not."""
+    from proofcheck.text import ocr as engine
+
+    if not (FONTS / font).exists():
+        pytest.skip(f"{font} not installed")
+    face = ImageFont.truetype(str(FONTS / font), 42)
+    for scale in (1.0, 0.7):
+        for ch in "1IL":
+            img = Image.new("RGB", (200, 100), "white")
+            ImageDraw.Draw(img).text((60, 20), ch, font=face, fill="black")
+            gray = jpeg(img, 70, scale).convert("L")
+            pixels = np.asarray(gray)
+            glyph = max(engine._components(pixels < engine._otsu(pixels)), key=lambda c: c.h)
+            assert engine._bar_shape(glyph.mask) == ch, (font, scale, ch)
+
+
+def test_a_code_box_that_starts_inside_the_code_still_gets_every_glyph() -> None:
+    """Tesseract's box of "MDR0M4OPAJXI" began at the D: a read of that crop alone
+    dropped the M and outvoted the page read. The glyphs the box cuts or misses by
+    less than a letter gap are the code's; the label before it, a space away, is not."""
+    from proofcheck.text import ocr as engine
+
+    face = ImageFont.truetype(str(FONTS / "dejavu/DejaVuSans.ttf"), 42)
+    img = Image.new("L", (900, 120), 255)
+    draw = ImageDraw.Draw(img)
+    draw.text((40, 30), "Ref: MDR0M4OPAJXI", font=face, fill=0)
+    start = 40 + round(draw.textlength("Ref: M", font=face))  # the box begins at the D
+    x1, y1, x2, y2 = draw.textbbox((40, 30), "Ref: MDR0M4OPAJXI", font=face)
+    found = engine._code_glyphs(img, (start, y1, x2 - start, y2 - y1))
+    assert found is not None
+    crop, glyphs = found
+    assert len(glyphs) == len("MDR0M4OPAJXI")
+    assert crop.width < x2 - x1 - draw.textlength("Re", font=face)  # "Ref:" left out
+    assert engine._glyph_count(glyphs) == 12
+
+
+def test_a_character_no_code_has_never_wins_a_vote() -> None:
+    from proofcheck.text import ocr as engine
+
+    # The Polish model's "Ż" for a "2": one read against it is enough; a plain tie
+    # ("5" against "S") still goes to the page read.
+    assert engine._majority("EŻ5XQRN5V5", ["E25XQRNSV5"], 10) == "E25XQRN5V5"

@@ -812,7 +812,37 @@ def _fuse(
 _CONFUSABLE = {
     "O": "O0", "0": "O0", "D": "D0", "Q": "Q0", "I": "I1L", "1": "1IL", "L": "L1I",
     "S": "S5", "5": "5S", "Z": "Z2", "2": "2Z", "B": "B8", "8": "8B", "G": "G6", "6": "6G",
+    "E": "EF", "F": "FE",
 }
+
+
+def _bar_shape(mask: np.ndarray) -> str | None:
+    """"1", "I" or "L" from where a vertical bar's strokes reach, or None if unsure.
+
+    Templates of other fonts mix these up (their serifs differ); the strokes do not.
+    Measured on DejaVu Sans (Bold), Noto Sans (Bold) and Noto Serif after JPEG and a 70%
+    downscale, in units of the glyph's height: a "1" has a flag reaching 0.21-0.29 left
+    of the stem at the top and nothing right of it; an "I" reaches equally both ways (0,
+    or 0.09-0.16 serifs); an "L" has a foot 0.37-0.52 to the right."""
+    h = mask.shape[0]
+    stem = np.nonzero(mask.sum(axis=0) >= 0.6 * h)[0]
+    if stem.size == 0:
+        return None
+    left_edge, right_edge = int(stem.min()), int(stem.max()) + 1
+
+    def reach(rows: np.ndarray) -> tuple[float, float]:
+        xs = np.nonzero(rows.any(axis=0))[0]
+        return max(0, left_edge - int(xs.min())) / h, max(0, int(xs.max()) + 1 - right_edge) / h
+
+    top_left, top_right = reach(mask[: max(1, round(0.3 * h))])
+    foot_left, foot_right = reach(mask[h - max(1, round(0.2 * h)) :])
+    if foot_right >= 0.3 and foot_right - foot_left >= 0.2:
+        return "L"
+    if top_left >= 0.15 and top_right <= 0.03:
+        return "1"
+    if abs(top_left - top_right) <= 0.05:
+        return "I"
+    return None
 
 
 def _is_code(token: str) -> bool:
@@ -864,10 +894,58 @@ def _majority(core: str, others: list[str], glyph_count: int) -> str:
     base = core if len(core) == glyph_count else reads[0]
     voted = []
     for i, mine in enumerate(base):
-        counts = Counter(r[i] for r in reads)
+        counts = Counter(r[i] for r in reads if r[i] in _CODE_ALPHABET)
+        if not counts:
+            voted.append(mine)
+            continue
         best, n = counts.most_common(1)[0]
-        voted.append(best if n > counts[mine] else mine)
+        # A character no code has (the Polish model's "Ż" for a "2") never wins a tie.
+        voted.append(best if n > counts[mine] or mine not in _CODE_ALPHABET else mine)
     return "".join(voted)
+
+
+def _glyph_count(glyphs: list[_Comp]) -> int:
+    """How many characters these components are: JPEG joins kerned pairs ("YV", "TV")
+    into one, about twice as wide as a letter; the widest single capitals, M and W, are
+    at most 1.7 times the median width in the fonts measured (Noto Serif)."""
+    median_w = float(np.median([g.w for g in glyphs]))
+    return len(glyphs) + sum(1 for g in glyphs if g.w >= 1.8 * median_w)
+
+
+def _code_glyphs(gray: Image.Image, box: Box) -> tuple[Image.Image, list[_Comp]] | None:
+    """The crop of one code and its glyphs, from its word box in `gray`.
+
+    Tesseract's word box can start inside the first character (measured: the box of
+    "MDR0M4OPAJXI" began at the D, that of "N0H8TVKX8V" halfway through the N), and a
+    read of that crop alone then drops the character and outvotes the page read. So the
+    crop reaches a line height beyond the box on each side and keeps the glyphs that
+    overlap the box, whole."""
+    x, y, bw, bh = box
+    pad, reach = max(2, round(0.2 * bh)), max(2, 2 * bh)
+    left, top = max(0, x - reach), max(0, y - pad)
+    wide = np.asarray(gray.crop((left, top, min(gray.width, x + bw + reach),
+                                 min(gray.height, y + bh + pad))))
+    if wide.size == 0:
+        return None
+    comps = [c for c in _components(wide < _otsu(wide)) if c.w * c.h >= 4]
+    comps = [c for c in _merge_stacked(comps) if c.x1 > 0 and c.x2 < wide.shape[1]]
+    inside = [i for i, c in enumerate(comps) if c.x2 > x - left and c.x1 < x + bw - left]
+    if not inside:
+        return None
+    tallest = max(comps[i].h for i in inside)
+    # Glyphs just outside the box, as close as letters of a word are (a space is ~0.45
+    # of a capital's height, letters 0.05-0.15 apart), belong to the code too.
+    first, last = min(inside), max(inside)
+    while first > 0 and comps[first - 1].h >= 0.5 * tallest and \
+            comps[first].x1 - comps[first - 1].x2 <= 0.3 * bh:
+        first -= 1
+    while last < len(comps) - 1 and comps[last + 1].h >= 0.5 * tallest and \
+            comps[last + 1].x1 - comps[last].x2 <= 0.3 * bh:
+        last += 1
+    glyphs = [c for c in comps[first : last + 1] if c.h >= 0.5 * tallest]  # no period
+    x1 = max(0, min(c.x1 for c in glyphs) - pad)
+    x2 = min(wide.shape[1], max(c.x2 for c in glyphs) + pad)
+    return Image.fromarray(wide[:, x1:x2]), glyphs
 
 
 def _recheck_codes(lines: list[list[Word]], gray: Image.Image, scale: float) -> None:
@@ -876,8 +954,9 @@ def _recheck_codes(lines: list[list[Word]], gray: Image.Image, scale: float) -> 
     A transaction id has no dictionary context, and the English model's language
     model pulls "0" to "O" and "1" to "I". The word is first read again alone and
     outvoted where those reads agree (`_vote_code`); then, when its glyphs segment one
-    per character, each confusable character is re-decided among its look-alikes by
-    templates (width, flag and base tell "1" from "I", width "0" from "O").
+    per character, each confusable character is re-decided among its look-alikes: the
+    width of the code's digits tells "0" from "O", where a bar's strokes reach tells
+    "1", "I" and "L" apart (`_bar_shape`), templates decide the rest.
     """
     for words in lines:
         for w in words:
@@ -886,21 +965,14 @@ def _recheck_codes(lines: list[list[Word]], gray: Image.Image, scale: float) -> 
                 continue
             suffix = w.text[len(core):]
             x, y, bw, bh = (round(v * scale) for v in w.box)
-            pad = max(2, round(0.2 * bh))
-            left, top = max(0, x - pad), max(0, y - pad)
-            crop = np.asarray(gray.crop((left, top, min(gray.width, x + bw + pad),
-                                         min(gray.height, y + bh + pad))))
-            if crop.size == 0:
+            found = _code_glyphs(gray, (x, y, bw, bh))
+            if found is None:
                 continue
-            comps = [c for c in _components(crop < _otsu(crop)) if c.w * c.h >= 4]
-            comps = [c for c in _merge_stacked(comps) if c.x1 > 0 and c.x2 < crop.shape[1]]
-            if not comps:
-                continue
-            tallest = max(c.h for c in comps)
-            glyphs = [c for c in comps if c.h >= 0.5 * tallest]  # no trailing period
-            core = _vote_code(core, len(glyphs), Image.fromarray(crop))
+            crop, glyphs = found
+            core = _vote_code(core, _glyph_count(glyphs), crop)
+            w.text = core + suffix
             if len(glyphs) != len(core):
-                continue
+                continue  # glyphs joined by JPEG: no one-to-one look at each character
             templates = _code_templates()
             chars = list(core)
             # UI fonts have tabular digits of one width, and "O" is a third wider than
@@ -911,6 +983,9 @@ def _recheck_codes(lines: list[list[Word]], gray: Image.Image, scale: float) -> 
             for i, (ch, comp) in enumerate(zip(core, glyphs, strict=True)):
                 if ch in "O0" and digit_w:
                     chars[i] = "O" if comp.w >= 1.18 * digit_w else "0"
+                    continue
+                if ch in "I1L":
+                    chars[i] = _bar_shape(comp.mask) or ch
                     continue
                 group = _CONFUSABLE.get(ch)
                 if group:
