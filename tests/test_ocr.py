@@ -354,7 +354,7 @@ def test_a_code_box_that_starts_inside_the_code_still_gets_every_glyph() -> None
     crop, glyphs = found
     assert len(glyphs) == len("MDR0M4OPAJXI")
     assert crop.width < x2 - x1 - draw.textlength("Re", font=face)  # "Ref:" left out
-    assert engine._glyph_count(glyphs) == 12
+    assert len(engine._per_character(glyphs)) == 12
 
 
 def test_a_character_no_code_has_never_wins_a_vote() -> None:
@@ -363,3 +363,19 @@ def test_a_character_no_code_has_never_wins_a_vote() -> None:
     # The Polish model's "Ż" for a "2": one read against it is enough; a plain tie
     # ("5" against "S") still goes to the page read.
     assert engine._majority("EŻ5XQRN5V5", ["E25XQRNSV5"], 10) == "E25XQRN5V5"
+
+
+def test_a_final_j_read_as_a_bracket_is_voted_back() -> None:
+    """The English model reads a code's last "J" as "]" or ")" ("G5K37AF82)
+    Imethibitishwa."), and a word with a bracket was no code to re-check: now it is,
+    and reads of it alone, limited to A-Z0-9, outvote the bracket."""
+    from proofcheck.text import ocr as engine
+
+    assert engine._majority("G5K37AF82)", ["G5K37AF82J", "G5K37AF82J"], 10) == "G5K37AF82J"
+    img = render(["G5K37AF82J Imethibitishwa."], LATIN_FONT, rtl=False)
+    gray, scale = engine._prepare(img)
+    lines = engine._read(gray, scale, "eng")
+    word = next(w for ln in lines for w in ln if w.text.startswith("G5K"))
+    word.text = "G5K37AF82)"  # as the page read had it on a generated M-Pesa message
+    engine._recheck_codes(lines, gray, scale)
+    assert word.text == "G5K37AF82J"

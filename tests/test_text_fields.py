@@ -111,6 +111,14 @@ def test_mpesa_swahili_tanzania() -> None:
     assert (name.value, name.role) == ("ASHA JUMA", "payer")
 
 
+def test_mpesa_code_alone_on_its_line_in_a_narrow_bubble() -> None:
+    text = "QMX18IREM7\nImethibitishwa.\nKsh52,108.00 imetumwa\nkwa JUMA BAKARI"
+    assert _one(extract_fields_from_text(text), "transaction_id").value == "QMX18IREM7"
+    # A code-like word alone on a line is not an M-Pesa code without the confirmation.
+    plain = extract_fields_from_text("QMX18IREM7\nKsh52,108.00 imetumwa")
+    assert not [f for f in plain if f.type == "transaction_id"]
+
+
 def test_polish_transfer() -> None:
     text = "\n".join(
         [

@@ -134,11 +134,12 @@ _ID_LABELS = _labels(
 _ID_LABEL_RE = re.compile(rf"(?<![\w])(?:{_ID_LABELS})(?![\w])\s*[:#.\-]?\s*", re.IGNORECASE)
 # An M-Pesa confirmation starts with its 10-character code.
 # Kenyan codes start with a letter, Tanzanian ones may start with a digit.
-_MPESA_RE = re.compile(
-    r"(?<![A-Za-z0-9])((?=[A-Z0-9]*[A-Z][A-Z0-9]*[A-Z])(?=[A-Z0-9]*\d)[A-Z0-9]{10})"
-    r"\.?\s*(?:Confirmed|Imethibitishwa|Imekamilika)",
-    re.IGNORECASE,
-)
+_MPESA_CODE = r"((?=[A-Z0-9]*[A-Z][A-Z0-9]*[A-Z])(?=[A-Z0-9]*\d)[A-Z0-9]{10})"
+_MPESA_CONFIRMED = r"(?:Confirmed|Imethibitishwa|Imekamilika)"
+_MPESA_RE = re.compile(rf"(?<![A-Za-z0-9]){_MPESA_CODE}\.?\s*{_MPESA_CONFIRMED}", re.IGNORECASE)
+# A narrow chat bubble wraps after the code: the code alone, "Confirmed" next line.
+_MPESA_ALONE_RE = re.compile(rf"\s*{_MPESA_CODE}\.?\s*$", re.IGNORECASE)
+_MPESA_NEXT_RE = re.compile(rf"\s*{_MPESA_CONFIRMED}", re.IGNORECASE)
 _ID_VALUE_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-/]*(?: [A-Za-z0-9\-]+)*")
 
 _PAYER_LABELS = _labels(
@@ -365,6 +366,10 @@ def _extract_ids(line: _Line, nxt: _Line | None, ctx: _Ctx) -> None:
     for m in _MPESA_RE.finditer(line.text):
         if ctx.free(line, m.start(1), m.end(1)):
             ctx.add(line, "transaction_id", m.group(1).upper(), m.start(1), m.end(1), 1.0)
+    alone = _MPESA_ALONE_RE.match(line.text)
+    if alone and nxt is not None and _MPESA_NEXT_RE.match(nxt.text) \
+            and ctx.free(line, alone.start(1), alone.end(1)):
+        ctx.add(line, "transaction_id", alone.group(1).upper(), alone.start(1), alone.end(1), 1.0)
     for m in _ID_LABEL_RE.finditer(line.text):
         vm = _ID_VALUE_RE.match(line.text, m.end())
         target, factor = line, 1.0

@@ -904,12 +904,16 @@ def _majority(core: str, others: list[str], glyph_count: int) -> str:
     return "".join(voted)
 
 
-def _glyph_count(glyphs: list[_Comp]) -> int:
-    """How many characters these components are: JPEG joins kerned pairs ("YV", "TV")
-    into one, about twice as wide as a letter; the widest single capitals, M and W, are
-    at most 1.7 times the median width in the fonts measured (Noto Serif)."""
+def _per_character(glyphs: list[_Comp]) -> list[_Comp | None]:
+    """One entry per character: its glyph, or None for both characters of two that JPEG
+    joined. Joined kerned pairs ("YV", "TV") are about twice as wide as a letter; the
+    widest single capitals, M and W, at most 1.7 times the median width in the fonts
+    measured (Noto Serif)."""
     median_w = float(np.median([g.w for g in glyphs]))
-    return len(glyphs) + sum(1 for g in glyphs if g.w >= 1.8 * median_w)
+    out: list[_Comp | None] = []
+    for g in glyphs:
+        out.extend([None, None] if g.w >= 1.8 * median_w else [g])
+    return out
 
 
 def _code_glyphs(gray: Image.Image, box: Box) -> tuple[Image.Image, list[_Comp]] | None:
@@ -961,7 +965,9 @@ def _recheck_codes(lines: list[list[Word]], gray: Image.Image, scale: float) -> 
     for words in lines:
         for w in words:
             core = w.text.rstrip(".,:;")
-            if not _is_code(core):
+            # A code's final "J" is often read as ")" or "]": the reads alone, limited
+            # to A-Z0-9, outvote it (the bracket is a glyph of the code's height).
+            if not _is_code(core.rstrip(")]")):
                 continue
             suffix = w.text[len(core):]
             x, y, bw, bh = (round(v * scale) for v in w.box)
@@ -969,18 +975,24 @@ def _recheck_codes(lines: list[list[Word]], gray: Image.Image, scale: float) -> 
             if found is None:
                 continue
             crop, glyphs = found
-            core = _vote_code(core, _glyph_count(glyphs), crop)
+            per_char = _per_character(glyphs)
+            core = _vote_code(core, len(per_char), crop)
             w.text = core + suffix
-            if len(glyphs) != len(core):
-                continue  # glyphs joined by JPEG: no one-to-one look at each character
+            if len(per_char) != len(core) and len(glyphs) == len(core):
+                per_char = list(glyphs)  # a wide capital after all, not two joined
+            if len(per_char) != len(core):
+                continue  # no one-to-one look at each character
             templates = _code_templates()
             chars = list(core)
             # UI fonts have tabular digits of one width, and "O" is a third wider than
             # "0" in all of them: the other digits of the code tell which one this is,
             # whatever the font (templates of other fonts do not: their widths differ).
-            widths = [g.w for ch, g in zip(core, glyphs, strict=True) if ch in "23456789"]
+            widths = [g.w for ch, g in zip(core, per_char, strict=True)
+                      if g is not None and ch in "23456789"]
             digit_w = float(np.median(widths)) if widths else 0.0
-            for i, (ch, comp) in enumerate(zip(core, glyphs, strict=True)):
+            for i, (ch, comp) in enumerate(zip(core, per_char, strict=True)):
+                if comp is None:
+                    continue  # one of two joined glyphs
                 if ch in "O0" and digit_w:
                     chars[i] = "O" if comp.w >= 1.18 * digit_w else "0"
                     continue
