@@ -379,3 +379,22 @@ def test_a_final_j_read_as_a_bracket_is_voted_back() -> None:
     word.text = "G5K37AF82)"  # as the page read had it on a generated M-Pesa message
     engine._recheck_codes(lines, gray, scale)
     assert word.text == "G5K37AF82J"
+
+
+@pytest.mark.parametrize("font", ["farsiweb/nazli.ttf", "dejavu/DejaVuSans.ttf",
+                                  "farsiweb/homa.ttf"])
+def test_the_teeth_of_two_and_three_are_counted(font: str) -> None:
+    """۲ crosses two strokes near its top, ۳ three: the feature the digit templates add to
+    the bitmap, which on an unseen font blurs the two together."""
+    from proofcheck.text import ocr as engine
+
+    face = ImageFont.truetype(str(FONTS / font), 42)
+    prongs = {}
+    for ch in "۲۳":
+        img = Image.new("L", (120, 120), 255)
+        ImageDraw.Draw(img).text((30, 20), ch, font=face, fill=0)
+        pixels = np.asarray(img)
+        glyph = max(engine._components(pixels < 128), key=lambda c: c.h)
+        prongs[ch] = engine._top_prongs(glyph.mask)
+    assert prongs["۲"][2] == 0 and prongs["۲"][1] >= 0.5  # never three strokes
+    assert prongs["۳"][2] >= 0.5

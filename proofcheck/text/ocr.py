@@ -481,6 +481,22 @@ def _glyph_vector(mask: np.ndarray) -> np.ndarray:
     return np.concatenate([vec / norm, [0.5 * np.log(w / h)]]).astype(np.float32)
 
 
+def _top_prongs(mask: np.ndarray) -> np.ndarray:
+    """Share of the top 35% rows crossing 1, 2 and 3+ strokes: the teeth that tell ۲ from
+    ۳ (and ۴ from ۳), which the whole-glyph bitmap of an unseen font blurs together."""
+    top = mask[: max(1, round(0.35 * mask.shape[0]))].astype(np.int8)
+    crossings = (np.diff(np.pad(top, ((0, 0), (1, 0))), axis=1) == 1).sum(axis=1)
+    return np.array([np.mean(crossings == 1), np.mean(crossings == 2),
+                     np.mean(crossings >= 3)], dtype=np.float32)
+
+
+# Weight of `_top_prongs` next to the unit glyph vector for Persian/Arabic digits.
+# Whole numbers right on held-out fonts (numbers rendered alone, 300 per script, two
+# seeds): Persian 0.807/0.780 -> 0.857/0.850, Arabic 0.820/0.807 -> 0.860/0.853; 0.3
+# and 1.0 were worse than 0.6 (0.830 and 0.760 Persian).
+_PRONG_WEIGHT = 0.6
+
+
 _LATIN_TEMPLATE_FONTS = (
     "dejavu/DejaVuSans.ttf", "dejavu/DejaVuSans-Bold.ttf", "dejavu/DejaVuSansMono.ttf",
     "noto/NotoSans-Regular.ttf", "noto/NotoSans-Bold.ttf", "noto/NotoSerif-Regular.ttf",
@@ -508,8 +524,11 @@ class _DigitTemplates:
     is told by its size and place, before this classifier.
     """
 
-    def __init__(self, glyphs: dict[str, str], fonts: tuple[str, ...]) -> None:
+    def __init__(self, glyphs: dict[str, str], fonts: tuple[str, ...],
+                 prong_weight: float = 0.0) -> None:
         from PIL import ImageDraw, ImageFont
+
+        self.prong_weight = prong_weight
 
         vectors: list[np.ndarray] = []
         labels: list[str] = []
@@ -542,16 +561,21 @@ class _DigitTemplates:
                         if eroded.sum() > 0.3 * big.mask.sum():
                             variants.append(eroded)
                     for mask in variants:
-                        vectors.append(_glyph_vector(mask))
+                        vectors.append(self._vector(mask))
                         labels.append(label)
         self.matrix = np.stack(vectors) if vectors else np.zeros((0, _GLYPH * _GLYPH + 1))
         self.labels = labels
+
+    def _vector(self, mask: np.ndarray) -> np.ndarray:
+        if not self.prong_weight:
+            return _glyph_vector(mask)
+        return np.concatenate([_glyph_vector(mask), self.prong_weight * _top_prongs(mask)])
 
     def classify(self, mask: np.ndarray, allowed: str = "") -> tuple[str, float]:
         """(label, confidence 0..1) for one glyph mask, among `allowed` labels if given."""
         if not self.labels:
             return "?", 0.0
-        sims = self.matrix @ _glyph_vector(mask)
+        sims = self.matrix @ self._vector(mask)
         if allowed:
             sims = np.where([lab in allowed for lab in self.labels], sims, -2.0)
         order = np.argsort(-sims)
@@ -591,7 +615,8 @@ def _digit_templates(latin: bool) -> _DigitTemplates:
             else:
                 glyphs = {PERSIAN_DIGITS[d]: str(d) for d in range(1, 10)}
                 glyphs.update({ARABIC_DIGITS[d]: str(d) for d in range(1, 10)})
-            _templates[key] = _DigitTemplates(glyphs, fonts)
+            _templates[key] = _DigitTemplates(glyphs, fonts,
+                                              prong_weight=0.0 if latin else _PRONG_WEIGHT)
         return _templates[key]
 
 
