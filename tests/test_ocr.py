@@ -398,3 +398,28 @@ def test_the_teeth_of_two_and_three_are_counted(font: str) -> None:
         prongs[ch] = engine._top_prongs(glyph.mask)
     assert prongs["۲"][2] == 0 and prongs["۲"][1] >= 0.5  # never three strokes
     assert prongs["۳"][2] >= 0.5
+
+
+def test_a_garbled_word_between_two_numbers_stays_out_of_both() -> None:
+    """"ساعت" between a date and a time, read with low confidence, joins their cluster;
+    when the cluster as a whole is no number, the date and the time are read again each
+    on its own, not in one box over all three ("۰۵:۴۴۶۵۱۴۰۱/۰۴/۰۷": the word's letters
+    taken for digits)."""
+    from proofcheck.text import ocr as engine
+
+    face = ImageFont.truetype(str(PERSIAN_FONT), 42, layout_engine=ImageFont.Layout.RAQM)
+    img = Image.new("L", (900, 120), 255)
+    draw = ImageDraw.Draw(img)
+    words = []
+    x = 80
+    for text, conf in (("۰۵:۴۴", 0.93), ("ساعت", 0.42), ("۱۴۰۱/۰۴/۰۷", 0.42)):
+        direction = "rtl" if text == "ساعت" else None
+        draw.text((x, 30), text, font=face, fill=0, direction=direction)
+        x1, y1, x2, y2 = draw.textbbox((x, 30), text, font=face, direction=direction)
+        words.append(engine.Word(text=text, box=(x1, y1, x2 - x1, y2 - y1), confidence=conf,
+                                 line=0, language="fas"))
+        x = x2 + 14  # a word space
+    reading_order = words[::-1]  # right to left: date, the word, time
+    engine._reread_numbers([reading_order], img, 1.0)
+    texts = [w.text for w in reading_order]
+    assert "۱۴۰۱/۰۴/۰۷" in texts and "۰۵:۴۴" in texts, texts

@@ -752,24 +752,38 @@ def _reread_numbers(lines: list[list[Word]], gray: Image.Image, scale: float) ->
         replace: dict[int, Word] = {}
         drop: set[int] = set()
         for cl in clusters:
-            numeric = [i for i in cl if _is_numberish(words[i].text) or _maybe_number(words[i])]
-            res = None
-            for attempt in (cl, numeric) if numeric != cl else (cl,):
-                res = _reread_cluster(words, attempt, gray, scale)
-                if res is not None:
-                    cl = attempt
-                    break
-            if res is None:
-                continue
-            text, box, conf = res
-            first = min(cl)  # keep the cluster where the reading order put its first word
-            replace[first] = Word(
-                text=text, box=box, confidence=conf, line=0,
-                language=words[first].language, reread=True,
-            )
-            drop.update(i for i in cl if i != first)
+            res = _reread_cluster(words, cl, gray, scale)
+            if res is not None:
+                reads = [(cl, res)]
+            else:
+                # The garbled words were no digits after all: each run of number words
+                # between them alone. One box over all of them took in the word between
+                # ("ساعت" between a date and a time read as "۶۵": "۰۵:۴۴۶۵۱۴۰۱/۰۴/۰۷").
+                reads = []
+                for part in _numeric_runs(words, cl):
+                    res = _reread_cluster(words, part, gray, scale)
+                    if res is not None:
+                        reads.append((part, res))
+            for part, (text, box, conf) in reads:
+                first = min(part)  # where the reading order put the part's first word
+                replace[first] = Word(
+                    text=text, box=box, confidence=conf, line=0,
+                    language=words[first].language, reread=True,
+                )
+                drop.update(i for i in part if i != first)
         if replace:
             words[:] = [replace.get(i, w) for i, w in enumerate(words) if i not in drop]
+
+
+def _numeric_runs(words: list[Word], cl: list[int]) -> list[list[int]]:
+    """The cluster's number words, in runs that no other word of it separates."""
+    runs: list[list[int]] = [[]]
+    for i in cl:  # in visual order
+        if _is_numberish(words[i].text) or _maybe_number(words[i]):
+            runs[-1].append(i)
+        elif runs[-1]:
+            runs.append([])
+    return [r for r in runs if r]
 
 
 def _reread_cluster(
