@@ -294,3 +294,13 @@ def test_same_transaction_id_on_two_receipts() -> None:
     dicts = {"c1": [f.to_dict() for f in a], "c2": [f.to_dict() for f in b],
              "c3": [f.to_dict() for f in c]}
     assert reused_transaction_ids(dicts) == {"45821937": ["c1", "c2"]}
+
+
+@pytest.mark.parametrize("label", ["رقم العملية", "رقم العمليت", "رقم العملیع", "رقم العملی"])
+def test_arabic_id_label_with_its_final_letter_misread(label: str) -> None:
+    """The Arabic model often misreads or drops the final "ة" of "رقم العملية"."""
+    fields = extract_fields_from_text(f"{label}: ۴۴۲۵۸۵۳۷۹۸۷۹")
+    assert _one(fields, "transaction_id").value == "442585379879"
+    # Not any word that starts the same way: the label still has to be there.
+    bare = extract_fields_from_text("رقم ۴۴۲۵۸۵۳۷۹۸۷۹")
+    assert not [f for f in bare if f.type == "transaction_id"]
