@@ -423,3 +423,22 @@ def test_a_garbled_word_between_two_numbers_stays_out_of_both() -> None:
     engine._reread_numbers([reading_order], img, 1.0)
     texts = [w.text for w in reading_order]
     assert "۱۴۰۱/۰۴/۰۷" in texts and "۰۵:۴۴" in texts, texts
+
+
+def test_a_line_read_as_garbage_is_read_again_on_its_own() -> None:
+    """On generated receipts the page read turned "مبلغ: ۴۷۳٬۰۰۰ ریال" into one word "۱"
+    of confidence 0; its band read alone gives the line. Here the page read's line is
+    replaced by such a word, as it came out there."""
+    from proofcheck.text import ocr as engine
+
+    img = render(["انتقال کارت به کارت", "مبلغ: ۴۷۳٬۰۰۰ ریال", "تاریخ: ۱۴۰۴/۱۱/۲۸"],
+                 PERSIAN_FONT, rtl=True)
+    gray, scale = engine._prepare(img)
+    lines = engine._read(gray, scale, "fas")
+    amount_line = next(ln for ln in lines if any("مبلغ" in w.text for w in ln))
+    box = engine._union([w.box for w in amount_line])
+    amount_line[:] = [engine.Word(text="۱", box=box, confidence=0.0, line=0, language="fas")]
+    engine._recover_lost_lines(lines, gray, scale, "fas")
+    texts = [" ".join(w.text for w in ln) for ln in lines]
+    assert any("مبلغ" in t and "ریال" in t for t in texts), texts
+    assert len(lines) == 4  # the status bar and three lines: replaced, not added

@@ -78,6 +78,10 @@ _PAGE_PSM = int(os.environ.get("PROOFCHECK_OCR_PSM", "6"))
 # is kept when Tesseract's mean confidence in it reaches this.
 _BAND_MIN_INK = 2
 _LOST_LINE_MIN_CONF = 0.6
+# A line Tesseract did read, but into words this unsure, is read again like a lost one:
+# on generated Persian receipts "مبلغ: ۴۷۳٬۰۰۰ ریال" came out as one word "۱" of
+# confidence 0 in the page and as "مبلغ: ۴۷۳۰۰۰ ریال" (0.92) alone.
+_GARBLED_LINE_MAX_CONF = 0.35
 
 PERSIAN_DIGITS = "۰۱۲۳۴۵۶۷۸۹"
 ARABIC_DIGITS = "٠١٢٣٤٥٦٧٨٩"
@@ -272,26 +276,31 @@ def _ink_bands(gray: Image.Image) -> list[tuple[int, int]]:
 
 def _recover_lost_lines(lines: list[list[Word]], gray: Image.Image, scale: float,
                         lang: str) -> None:
-    """Read again, each on its own as sparse text, the bands of ink no word came from.
+    """Read again, each on its own as sparse text, the bands of ink no word came from,
+    and those whose words are all garbled.
 
     Tesseract's page layout (any page mode) now and then drops a whole line: measured on
     a generated Arabic receipt, the payer's line "من: ..." was missing in page modes 3,
     4 and 6 and read in 11, sparse text; cropped to its band it is still lost in modes
     6 and 7 (single line) and read in 11. So a band the height of a text line with no
     word in it is read on its own as sparse text, and what comes back confidently joins
-    the lines in place.
+    the lines in place. A line read as garbage (`_GARBLED_LINE_MAX_CONF`) is replaced
+    by what its band alone gives, when that is confident.
     """
     heights = [w.box[3] * scale for ln in lines for w in ln]
     if not heights:
         return
     line_h = float(np.median(heights))
-    covered = [(w.box[1] * scale, (w.box[1] + w.box[3]) * scale) for ln in lines for w in ln]
     found: list[list[Word]] = []
     for top, bottom in _ink_bands(gray):
         height = bottom - top
         if not 0.6 * line_h <= height <= 1.8 * line_h:
             continue  # a rule, an icon row or a picture, not one line of text
-        if any(min(bottom, b) - max(top, t) > 0.3 * height for t, b in covered):
+        on_band = [i for i, ln in enumerate(lines) if any(
+            min(bottom, (w.box[1] + w.box[3]) * scale) - max(top, w.box[1] * scale)
+            > 0.3 * height for w in ln)]
+        if on_band and (len(on_band) > 1 or
+                        _mean_conf([lines[on_band[0]]]) > _GARBLED_LINE_MAX_CONF):
             continue
         pad = max(2, round(0.25 * height))
         y0, y1 = max(0, top - pad), min(gray.height, bottom + pad)
@@ -305,7 +314,10 @@ def _recover_lost_lines(lines: list[list[Word]], gray: Image.Image, scale: float
         offset = round(y0 / scale)
         for w in words:
             w.box = (w.box[0], w.box[1] + offset, w.box[2], w.box[3])
-        found.append(words)
+        if on_band:
+            lines[on_band[0]][:] = words  # the garbled line, read well on its own
+        else:
+            found.append(words)
     for words in found:  # in place: before the first line that starts below it
         top = min(w.box[1] for w in words)
         at = next((i for i, ln in enumerate(lines) if min(w.box[1] for w in ln) > top),
