@@ -773,6 +773,8 @@ def _reread_numbers(lines: list[list[Word]], gray: Image.Image, scale: float) ->
                 # ("ساعت" between a date and a time read as "۶۵": "۰۵:۴۴۶۵۱۴۰۱/۰۴/۰۷").
                 reads = []
                 for part in _numeric_runs(words, cl):
+                    if part == cl:
+                        continue  # all of it numbers: already refused as a whole
                     res = _reread_cluster(words, part, gray, scale)
                     if res is not None:
                         reads.append((part, res))
