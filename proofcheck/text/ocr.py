@@ -861,9 +861,11 @@ def _fuse(
 
 
 # Characters Tesseract's English model swaps inside codes (measured on rendered M-Pesa
-# and receipt codes: O/0, I/1/L, S/5, Z/2, B/8, G/6 made most of the id errors).
+# and receipt codes: O/0, I/1/L, S/5, Z/2, B/8, G/6 made most of the id errors), that
+# templates decide among. I/1/L are decided by their strokes (`_bar_shape`), O/0 by the
+# code's digit width where it has digits to measure.
 _CONFUSABLE = {
-    "O": "O0", "0": "O0", "D": "D0", "Q": "Q0", "I": "I1L", "1": "1IL", "L": "L1I",
+    "O": "O0", "0": "O0", "D": "D0", "Q": "Q0",
     "S": "S5", "5": "5S", "Z": "Z2", "2": "2Z", "B": "B8", "8": "8B", "G": "G6", "6": "6G",
     "E": "EF", "F": "FE",
 }
