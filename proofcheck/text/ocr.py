@@ -548,16 +548,18 @@ class _DigitTemplates:
             path = next((Path(r) / rel for r in _FONT_ROOTS if (Path(r) / rel).exists()), None)
             if path is None:
                 continue
+            # Only what the font has: for a code point it lacks it draws what it draws
+            # for any (a box, or nothing). Kacst and Arabeyes have no Persian digits,
+            # Unikurd only some.
+            probe = ImageFont.truetype(str(path), 36)
+            missing = bytes(probe.getmask(_NO_SUCH_GLYPH))
+            drawn = {ch: label for ch, label in glyphs.items()
+                     if bytes(probe.getmask(ch)) != missing}
             # Small sizes too: after a 70% downscale and JPEG a digit is ~20 px high
             # and loses the detail that tells ۲ from ۳.
             for size in (18, 24, 36, 56):
                 font = ImageFont.truetype(str(path), size)
-                # What the font draws for a code point it lacks (a box, or nothing):
-                # Kacst and Arabeyes have no Persian digits, Unikurd only some.
-                missing = bytes(font.getmask(_NO_SUCH_GLYPH))
-                for ch, label in glyphs.items():
-                    if bytes(font.getmask(ch)) == missing:
-                        continue
+                for ch, label in drawn.items():
                     canvas = Image.new("L", (size * 2, size * 2), 0)
                     ImageDraw.Draw(canvas).text((size // 2, size // 4), ch, font=font, fill=255)
                     comps = _merge_stacked(_components(np.asarray(canvas) > 127))
