@@ -121,10 +121,10 @@ def _labels(*items: str) -> str:
     patterns = {}
     for item in items:
         norm = normalize_text(item).lower()
-        pattern = re.escape(norm).replace(r"\ ", r"\s*")
-        if item.endswith("ة"):
-            pattern = re.escape(norm[:-1]).replace(r"\ ", r"\s*") + r"[^\W\d_]?"
-        patterns[norm] = pattern
+        loose_end = item.endswith("ة")
+        stem = norm[:-1] if loose_end else norm
+        patterns[norm] = re.escape(stem).replace(r"\ ", r"\s*") + (r"[^\W\d_]?" if loose_end
+                                                                     else "")
     return "|".join(patterns[n] for n in sorted(patterns, key=len, reverse=True))
 
 
