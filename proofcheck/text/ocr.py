@@ -634,6 +634,15 @@ def _digit_templates(latin: bool) -> _DigitTemplates:
         return _templates[key]
 
 
+def _glyph_components(crop: np.ndarray) -> list[_Comp]:
+    """The glyphs of a grey crop around some print, left to right: its dark components
+    of 4+ pixels, with pieces stacked over one another joined, and without what touches
+    the crop's left or right edge (pieces of neighbouring words reaching into it)."""
+    comps = [c for c in _components(crop < _otsu(crop))
+             if c.w * c.h >= 4 and c.x1 > 0 and c.x2 < crop.shape[1]]
+    return _merge_stacked(comps)
+
+
 def _merge_stacked(comps: list[_Comp]) -> list[_Comp]:
     """Join a small piece lying over or under a bigger glyph (the bar of a "5" in some
     fonts) into it; separators never overlap a digit horizontally, so they stay."""
@@ -671,14 +680,9 @@ def _reread_number(
     right, bottom = min(gray.width, x + w + pad_x), min(gray.height, y + h + pad_y)
     if right - left < 4 or bottom - top < 4:
         return None
-    crop = np.asarray(gray.crop((left, top, right, bottom)))
-    binary = crop < _otsu(crop)
-    comps = [c for c in _components(binary) if c.w * c.h >= 4]
-    # Pieces of neighbouring words reach into the padding: drop what touches the edge.
-    comps = [c for c in comps if c.x1 > 0 and c.x2 < binary.shape[1]]
+    comps = _glyph_components(np.asarray(gray.crop((left, top, right, bottom))))
     if not comps:
         return None
-    comps = _merge_stacked(comps)
     max_h = max(c.h for c in comps)
     tall = [c for c in comps if c.h >= 0.6 * max_h]
     band_top = float(np.median([c.y1 for c in tall]))
@@ -989,8 +993,7 @@ def _code_glyphs(gray: Image.Image, box: Box) -> tuple[Image.Image, list[_Comp]]
                                  min(gray.height, y + bh + pad))))
     if wide.size == 0:
         return None
-    comps = [c for c in _components(wide < _otsu(wide)) if c.w * c.h >= 4]
-    comps = [c for c in _merge_stacked(comps) if c.x1 > 0 and c.x2 < wide.shape[1]]
+    comps = _glyph_components(wide)
     inside = [i for i, c in enumerate(comps) if c.x2 > x - left and c.x1 < x + bw - left]
     if not inside:
         return None
