@@ -41,6 +41,8 @@ MIN_BLOCK_STD = 8.0
 # enough to agree at the field's prediction.
 FIT_NCC = 0.7
 AGREE_NCC = 0.6
+# A match is distinct when nothing more than two samples away comes this close to it.
+PEAK_MARGIN = 0.1
 MIN_BLOCKS = 6
 # Images under ~540 px wide are sampled pixel for pixel, where JPEG's 8x8 blocking and
 # resampling are as large as their small print: a blur of at least a pixel compares
@@ -190,26 +192,48 @@ def check_blocks(query: Image.Image, other: Image.Image,
     best_ncc = flat.max(axis=1)
     disp = np.column_stack([best // shifts, best % shifts]).astype(np.float64) - SEARCH
     design = np.column_stack([np.ones(n), r_idx, c_idx]).astype(np.float64)
-    use = best_ncc >= FIT_NCC
+    # Only blocks whose match is one distinct peak place the field: a block across a
+    # straight line or a repeated pattern matches as well a few samples along it, and
+    # such blocks (a dialog's frames, a table's rules) can outvote the rest.
+    pool = (best_ncc >= FIT_NCC) & _distinct_peak(ncc, best // shifts, best % shifts)
+    use = pool
     disagreeing = np.zeros((rows, cols), dtype=bool)
-    if use.sum() < 4:
-        disagreeing[r_idx, c_idx] = True
-        return BlockCheck(n, disagreeing, judged, _grid_box(box, step, rows, cols))
-    for _ in range(5):
-        coef = np.linalg.lstsq(design[use], disp[use], rcond=None)[0]
-        residual = np.abs(design @ coef - disp).max(axis=1)
-        kept = (best_ncc >= FIT_NCC) & (residual <= 1.5)
-        if kept.sum() < 4 or (kept == use).all():
-            break
-        use = kept
-    predicted = design @ coef + SEARCH  # in index units of the shift axes
-    grid = np.arange(shifts)
+    agree = _agree_at(ncc, np.full((n, 2), float(SEARCH)))  # the coarse alignment itself
+    if use.sum() >= 4:
+        for _ in range(5):
+            coef = np.linalg.lstsq(design[use], disp[use], rcond=None)[0]
+            residual = np.abs(design @ coef - disp).max(axis=1)
+            kept = pool & (residual <= 1.5)
+            if kept.sum() < 4 or (kept == use).all():
+                break
+            use = kept
+        on_field = _agree_at(ncc, design @ coef + SEARCH)
+        # Of the two hypotheses, the one that explains more blocks: the field, unless
+        # too few distinct blocks misled it and the coarse alignment was right.
+        if on_field.sum() >= agree.sum():
+            agree = on_field
+    disagreeing[r_idx[~agree], c_idx[~agree]] = True
+    return BlockCheck(n, disagreeing, judged, _grid_box(box, step, rows, cols))
+
+
+def _distinct_peak(ncc: np.ndarray, peak_y: np.ndarray, peak_x: np.ndarray) -> np.ndarray:
+    """Per block: its best match stands PEAK_MARGIN above every shift more than
+    two samples away from it."""
+    grid = np.arange(ncc.shape[1])
+    far_y = np.abs(grid[None, :] - peak_y[:, None]) > 2
+    far_x = np.abs(grid[None, :] - peak_x[:, None]) > 2
+    far = far_y[:, :, None] | far_x[:, None, :]
+    runner_up = np.where(far, ncc, -1.0).reshape(len(ncc), -1).max(axis=1)
+    return ncc.reshape(len(ncc), -1).max(axis=1) - runner_up >= PEAK_MARGIN
+
+
+def _agree_at(ncc: np.ndarray, predicted: np.ndarray) -> np.ndarray:
+    """Per block: it matches within a sample of `predicted` (shift-axis indices)."""
+    grid = np.arange(ncc.shape[1])
     near_y = np.abs(grid[None, :] - predicted[:, :1]) <= 1.01
     near_x = np.abs(grid[None, :] - predicted[:, 1:]) <= 1.01
     near = near_y[:, :, None] & near_x[:, None, :]
-    agree = np.where(near, ncc, -1.0).reshape(n, -1).max(axis=1) >= AGREE_NCC
-    disagreeing[r_idx[~agree], c_idx[~agree]] = True
-    return BlockCheck(n, disagreeing, judged, _grid_box(box, step, rows, cols))
+    return np.where(near, ncc, -1.0).reshape(len(ncc), -1).max(axis=1) >= AGREE_NCC
 
 
 def _grid_box(box: tuple[float, float, float, float], step: float, rows: int,
