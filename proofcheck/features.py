@@ -22,6 +22,11 @@ from proofcheck import memo
 # Longest side the keypoints are found at: phone text is still crisp, ORB stays ~10 ms.
 SIDE = 720
 KEYPOINTS = 2000
+# FAST corner thresholds, tried in turn until ENOUGH_KEYPOINTS are found: at OpenCV's
+# default of 20 a smooth painting or a storm sky has 0-30 corners at 720 px (too few
+# to align on); lower thresholds find hundreds there and are only paid for such images.
+FAST_THRESHOLDS = (20, 8, 3)
+ENOUGH_KEYPOINTS = 300
 RATIO = 0.8  # Lowe's ratio test on the two nearest descriptors
 MIN_INLIERS = 12
 REPROJECTION_PX = 4.0  # RANSAC tolerance, in pixels of the reduced images
@@ -50,15 +55,20 @@ class _Keypoints:
     descriptors: np.ndarray
 
 
-# The query of a search is compared with many candidates in a row: keep its keypoints.
-@memo.by_identity(2)
+# The query of a search is compared with many candidates in a row: keep its keypoints
+# (and its mirrored view's).
+@memo.by_identity(3)
 def _keypoints(image: Image.Image) -> _Keypoints | None:
     grey = np.asarray(image.convert("L"))
     scale = min(1.0, SIDE / max(grey.shape))
     if scale < 1.0:
         size = (max(1, round(grey.shape[1] * scale)), max(1, round(grey.shape[0] * scale)))
         grey = cv2.resize(grey, size, interpolation=cv2.INTER_AREA)
-    found, descriptors = cv2.ORB.create(nfeatures=KEYPOINTS).detectAndCompute(grey, None)
+    for threshold in FAST_THRESHOLDS:
+        orb = cv2.ORB.create(nfeatures=KEYPOINTS, fastThreshold=threshold)
+        found, descriptors = orb.detectAndCompute(grey, None)
+        if descriptors is not None and len(found) >= ENOUGH_KEYPOINTS:
+            break
     if descriptors is None or len(found) < MIN_INLIERS:
         return None
     points = np.array([k.pt for k in found], dtype=np.float32) / scale
