@@ -17,6 +17,7 @@ and catching up by id both stay cheap.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from functools import lru_cache
 from itertools import combinations
 
@@ -186,45 +187,67 @@ class HammingIndex:
         return self.search_many([key], max_distance, limit)
 
     def search_many(
-        self, keys: list[int], max_distance: int, limit: int
+        self, keys: list[int], max_distance: int, limit: int,
+        views: Sequence[int] | None = None,
     ) -> list[tuple[int, int]]:
-        """Like `search` for several query keys at once: each item at its best distance,
-        nearest first; among items equally near, the one nearer over all the query's
-        keys first (a copy is near its original on most of its keys, another screenshot
-        of the same app or bank only on its status bar, header and blank margins)."""
+        """Like `search` for several query keys at once: each item once, at its best
+        distance, the item nearest over all the query's keys first (see
+        `_best_per_item`). `views[k]` says which view of the query (as uploaded,
+        mirrored...) key k belongs to; an item is ranked by the view nearest it."""
         key_arr = np.asarray(keys, dtype=np.uint64)
         id_parts: list[np.ndarray] = []
         dist_parts: list[np.ndarray] = []
         query_parts: list[np.ndarray] = []
+        # Views of a symmetric image share keys: probe each distinct key once.
+        hits: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         for number, q in enumerate(key_arr):
-            if len(self._keys):
-                rows = self._candidate_rows(int(q), max_distance)
-                cand_keys = self._keys if rows is None else self._keys[rows]
-                cand_ids = self._ids if rows is None else self._ids[rows]
-                d = popcount64(cand_keys ^ q)
-                ok = d <= max_distance
-                id_parts.append(cand_ids[ok])
-                dist_parts.append(d[ok])
-                query_parts.append(np.full(int(ok.sum()), number, dtype=np.int64))
-            if self._tail_keys.n:
-                d = popcount64(self._tail_keys.view() ^ q)
-                ok = d <= max_distance
-                id_parts.append(self._tail_ids.view()[ok])
-                dist_parts.append(d[ok])
-                query_parts.append(np.full(int(ok.sum()), number, dtype=np.int64))
-        return _best_per_item(id_parts, dist_parts, limit, query_parts, max_distance)
+            if int(q) not in hits:
+                hits[int(q)] = self._hits(int(q), max_distance)
+            ids, d = hits[int(q)]
+            id_parts.append(ids)
+            dist_parts.append(d)
+            query_parts.append(np.full(len(ids), number, dtype=np.int64))
+        view_of_key = np.zeros(len(key_arr), dtype=np.int64) if views is None else (
+            np.asarray(views, dtype=np.int64))
+        return _best_per_item(id_parts, dist_parts, limit, (query_parts, view_of_key),
+                              max_distance)
+
+    def _hits(self, key: int, max_distance: int) -> tuple[np.ndarray, np.ndarray]:
+        """(item ids, distances) of every stored key within `max_distance` of `key`."""
+        id_parts: list[np.ndarray] = []
+        dist_parts: list[np.ndarray] = []
+        q = np.uint64(key)
+        if len(self._keys):
+            rows = self._candidate_rows(key, max_distance)
+            cand_keys = self._keys if rows is None else self._keys[rows]
+            cand_ids = self._ids if rows is None else self._ids[rows]
+            d = popcount64(cand_keys ^ q)
+            ok = d <= max_distance
+            id_parts.append(cand_ids[ok])
+            dist_parts.append(d[ok])
+        if self._tail_keys.n:
+            d = popcount64(self._tail_keys.view() ^ q)
+            ok = d <= max_distance
+            id_parts.append(self._tail_ids.view()[ok])
+            dist_parts.append(d[ok])
+        if not id_parts:
+            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
+        return np.concatenate(id_parts), np.concatenate(dist_parts)
 
 
 def _best_per_item(
     id_parts: list[np.ndarray], dist_parts: list[np.ndarray], limit: int,
-    query_parts: list[np.ndarray] | None = None, max_distance: int = 0,
+    queries: tuple[list[np.ndarray], np.ndarray] | None = None, max_distance: int = 0,
 ) -> list[tuple[int, int]]:
-    """(item, best distance), nearest first. Among equally near items (when
-    `query_parts` says which query key each hit came from), the one closest over all
-    the query's keys comes first: each key at its distance to the item's nearest key,
-    keys that missed the item at `max_distance` + 1. Blank margins and status bars put
-    many items at distance 0 from one key; only a copy is near on the others too.
-    Then by id."""
+    """(item, best distance), the nearest item first. With `queries` (which query key
+    each hit came from, and which view each query key belongs to), "nearest" is over
+    all of a view's keys: each key at its distance to the item's nearest key, keys
+    that missed the item at `max_distance` + 1, averaged over the view; an item counts
+    at its nearest view. A copy is near its original on most keys; another screenshot
+    of the same app or bank, or another receipt of the same bank, only on its status
+    bar, header and blank margins, which can match exactly (bench/duplicates.py: a
+    rotated receipt's original ranked behind its bank's other receipts when items were
+    ordered by their single best key first). Then by best distance, then by id."""
     if not id_parts:
         return []
     ids = np.concatenate(id_parts)
@@ -234,19 +257,25 @@ def _best_per_item(
     items, item_of_hit = np.unique(ids, return_inverse=True)
     best = np.full(len(items), np.iinfo(np.int64).max)
     np.minimum.at(best, item_of_hit, dists)
-    # Each query key's nearest distance to the item, counted above a miss (radius + 1):
-    # the lower the sum, the nearer on all keys (a constant for the misses would not
-    # change the order).
-    total = np.zeros(len(items), dtype=np.int64)
-    if query_parts is not None:
-        queries = np.concatenate(query_parts)
-        span = int(queries.max()) + 1
-        pair = item_of_hit.astype(np.int64) * span + queries
+    nearness = np.zeros(len(items))
+    if queries is not None:
+        key_of_hit = np.concatenate(queries[0])
+        view_of_key = queries[1]
+        n_views = int(view_of_key.max()) + 1
+        keys_per_view = np.bincount(view_of_key, minlength=n_views)
+        span = len(view_of_key)
+        pair = item_of_hit.astype(np.int64) * span + key_of_hit
         order = np.lexsort((dists, pair))
         pair, nearest = pair[order], dists[order]
         first = np.concatenate(([True], pair[1:] != pair[:-1]))  # each pair at its nearest
-        np.add.at(total, pair[first] // span, nearest[first] - (max_distance + 1))
-    order = np.lexsort((items, total, best))[:limit]
+        pair, nearest = pair[first], nearest[first]
+        # Summed below a miss (radius + 1), so keys that missed add nothing.
+        below_miss = np.zeros((len(items), n_views))
+        np.add.at(below_miss, (pair // span, view_of_key[pair % span]),
+                  nearest - (max_distance + 1))
+        present = keys_per_view > 0
+        nearness = (below_miss[:, present] / keys_per_view[present]).min(axis=1)
+    order = np.lexsort((items, best, nearness))[:limit]
     return [(int(items[i]), int(best[i])) for i in order]
 
 

@@ -102,3 +102,25 @@ def test_memory_per_key_is_small() -> None:
     index.add_many(np.arange(n), _random_keys(rng, n))
     # 28 bytes per key plus the fixed bucket offsets (32 MB for 3 chunks).
     assert (index.nbytes() - 33 * 2**20) / n <= 40
+
+
+def test_an_item_near_on_all_keys_of_one_view_outranks_an_exact_blank_key() -> None:
+    """A tilted or flipped copy is only near its original on the keys of one of the
+    query's views, and not exactly; other receipts of the bank share a blank-margin key
+    exactly. The copy's original must come first all the same."""
+    index = HammingIndex()
+    blank = 0
+    content = [0x1234_5678_9ABC_DEF0, 0x0FED_CBA9_8765_4321, 0x1357_9BDF_2468_ACE0]
+    for sibling in range(1, 9):
+        index.add(sibling, blank)
+    index.add(20, content[0] ^ 0b111)  # the original: 3 bits from each view-1 key
+    index.add(20, content[1] ^ 0b111)
+    index.add(20, content[2] ^ 0b111)
+    upright = [blank, 0xFFFF_0000_FFFF_0000, 0x00FF_00FF_00FF_00FF]
+    keys, views = upright + content, [0, 0, 0, 1, 1, 1]
+    assert index.search_many(keys, 4, 3, views)[0] == (20, 3)
+    # Without views every key counts for every item: the original, missed by the three
+    # upright keys, still comes first on the sum (the siblings miss five keys).
+    assert index.search_many(keys, 4, 3)[0] == (20, 3)
+    # Ranked by the single best key it would have come after the eight siblings.
+    assert [item for item, _ in index.search_many([blank], 4, 9)] == list(range(1, 9))
