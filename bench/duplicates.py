@@ -52,6 +52,7 @@ from proofcheck.matching import (
     verify_candidates,
 )
 from proofcheck.neardup import MAX_CANDIDATES
+from proofcheck.views import query_views
 
 METHODS = ("engine", "engine+px", "phash", "pdq")
 Transform = Callable[[Image.Image, random.Random, str], Image.Image]
@@ -266,15 +267,18 @@ def main() -> None:
             qdec = decode(_png_bytes(qimg), 10**9)
             t1 = _clock()
             qsig = compute_signatures(qdec)
-            # The worker verifies the MAX_CANDIDATES nearest candidates; so does this.
-            cands = index.search_many(index_keys(qsig), SEARCH_RADIUS, MAX_CANDIDATES)
+            # The worker searches the query's views (as uploaded, mirrored, straightened)
+            # and verifies the MAX_CANDIDATES nearest candidates; so does this.
+            views = query_views(qsig, qdec)
+            keys, key_views = views.search_keys()
+            cands = index.search_many(keys, SEARCH_RADIUS, MAX_CANDIDATES, key_views)
             eng = np.zeros(n)
             eng_px = np.zeros(n)
             # The worker's full path: verify_candidates with the images (duplicates
             # confirmed on pixels, a second look on keypoints for the closest others).
             confirmed = dict(verify_candidates(
-                qsig, [(item, ref_sigs[item]) for item, _d in cands],
-                (qdec, ref_decoded.__getitem__)))
+                views, [(item, ref_sigs[item]) for item, _d in cands],
+                ref_decoded.__getitem__))
             for item, _d in cands:
                 v = compare(qsig, ref_sigs[item])
                 vp = confirmed.get(item)

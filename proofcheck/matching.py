@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 import numpy as np
@@ -39,9 +39,10 @@ from scipy import ndimage
 
 from proofcheck import features, memo
 from proofcheck.blockmatch import BlockCheck, check_blocks
-from proofcheck.hashing import WINDOWS, Signatures, compute_signatures, index_keys
+from proofcheck.hashing import WINDOWS, Signatures, compute_signatures
 from proofcheck.imaging import DecodedImage
 from proofcheck.index import HammingIndex, popcount64
+from proofcheck.views import QueryViews, View, mirror_box, query_views
 
 RELATIONS = ("exact", "resized", "cropped", "edited", "template", "similar")
 DUPLICATE_RELATIONS = frozenset({"exact", "resized", "cropped", "edited"})
@@ -728,45 +729,57 @@ def diff_heatmap_png(query: DecodedImage, other: DecodedImage,
 # ------------------------------------------------------------------ the search
 
 
-# On pixels, per query: duplicates the signatures found are all confirmed (up to
-# PIXEL_CHECKS); besides them, the closest candidates the signatures could not align
-# get a second look aligned on keypoints (rotations, tight crops), at most SECOND_LOOKS.
+# On pixels, per query: every candidate is checked, nearest first: duplicates the
+# signatures found are confirmed, and the others get a second look aligned on keypoints
+# (rotations, tight crops, stickers). Only two of them did until 2026-12-02: a rotated
+# or stickered copy is often not among the two nearest (bench/duplicates.py: rotate_5
+# and sticker recall +0.04 each for 20-30% more CPU per query).
 PIXEL_CHECKS = 8
-SECOND_LOOKS = 2
 
 
 def verify_candidates(
-    query_sig: Signatures, candidates: list[tuple[int, Signatures]],
-    images: tuple[DecodedImage, Callable[[int], DecodedImage | None]] | None = None,
+    query: QueryViews | Signatures, candidates: list[tuple[int, Signatures]],
+    load_image: Callable[[int], DecodedImage | None] | None = None,
 ) -> list[tuple[int, PairVerdict]]:
-    """Verdicts on index candidates (closest first), best first. With `images` (the
-    query decoded, and a loader of a candidate's decoded image that may give None
-    when it is gone), verdicts are confirmed on pixels as described above."""
+    """Verdicts on index candidates (closest first), best first. Each candidate is
+    compared with the query's view nearest it (`views`: a flipped copy with the mirrored
+    query, whose changed boxes are mapped back; the upright query too when that finds
+    no copy). With the query's pixels in its views and `load_image` (a candidate's
+    decoded image, or None when it is gone), verdicts are confirmed on pixels as
+    described above."""
+    views = query if isinstance(query, QueryViews) else QueryViews(View(query, None))
     out: list[tuple[int, PairVerdict]] = []
-    checks = looks = 0
+    checks = 0
     for item_id, other_sig in candidates:
-        verdict = compare(query_sig, other_sig)
-        duplicate = verdict is not None and verdict.is_duplicate
-        # The closest candidates the grids did not call a copy get a keypoint look,
-        # `template` ones included: a brightened or recompressed copy can look like
-        # another screenshot of its app on the thumbnails (skipping them cost recall
-        # 0.925 -> 0.775 on brightness +30% in bench/duplicates.py).
-        if images is not None and checks < PIXEL_CHECKS and (
-                duplicate or looks < SECOND_LOOKS):
-            other = images[1](item_id)
-            if other is not None:
-                checks += 1
-                looks += not duplicate
-                confirmed = compare_images(images[0], other, query_sig, other_sig)
-                if confirmed is None and verdict is not None and duplicate:
-                    # The thumbnails' duplicate finds no support in the pixels.
-                    confirmed = PairVerdict("similar", verdict.distance, None,
-                                            round(0.3 * verdict.score, 4))
-                verdict = confirmed if confirmed is not None else verdict
+        other = None
+        if views.upright.image is not None and load_image is not None and checks < PIXEL_CHECKS:
+            other = load_image(item_id)
+            checks += other is not None
+        view = views.view_for(other_sig)
+        verdict = _judge(view, other_sig, other)
+        if view.mirrored and (verdict is None or not verdict.is_duplicate):
+            verdict = _judge(views.upright, other_sig, other) or verdict
         if verdict is not None:
             out.append((item_id, verdict))
     out.sort(key=lambda iv: _rank(iv[1]))
     return out
+
+
+def _judge(view: View, other_sig: Signatures, other: DecodedImage | None) -> PairVerdict | None:
+    """One candidate against one view of the query: on signatures, then on pixels when
+    both images are at hand; boxes in the upright query's coordinates."""
+    verdict = compare(view.signature, other_sig)
+    if view.image is not None and other is not None:
+        confirmed = compare_images(view.image, other, view.signature, other_sig)
+        if confirmed is None and verdict is not None and verdict.is_duplicate:
+            # The thumbnails' duplicate finds no support in the pixels.
+            confirmed = PairVerdict("similar", verdict.distance, None,
+                                    round(0.3 * verdict.score, 4))
+        verdict = confirmed if confirmed is not None else verdict
+    if verdict is not None and view.mirrored:
+        verdict = replace(verdict, changed_box=mirror_box(verdict.changed_box,
+                                                          view.signature.width))
+    return verdict
 
 
 def find_matches(
@@ -778,7 +791,8 @@ def find_matches(
     query_image: DecodedImage | None = None,
     load_image: Callable[[int], DecodedImage | None] | None = None,
 ) -> list[tuple[int, PairVerdict]]:
-    """Search the index with every key of the query, verify each candidate, keep matches.
+    """Search the index with every key of the query's views, verify each candidate,
+    keep matches.
 
     Returns (item_id, verdict): duplicates first (by score), then template/similar
     ones, at most `limit`. `exclude` skips one item id (the query's own row). With
@@ -786,11 +800,11 @@ def find_matches(
     (`verify_candidates`), which is what tells two receipts of one bank apart when only
     their small print differs; without them verdicts rest on the 1 KB thumbnails.
     """
+    views = query_views(query_sig, query_image)
+    keys, key_views = views.search_keys()
     candidates = [item_id for item_id, _ in
-                  index.search_many(index_keys(query_sig), SEARCH_RADIUS, limit * 5)
+                  index.search_many(keys, SEARCH_RADIUS, limit * 5, key_views)
                   if item_id != exclude]
-    images = None
-    if query_image is not None and load_image is not None:
-        images = (query_image, load_image)
-    found = verify_candidates(query_sig, [(i, load_signatures(i)) for i in candidates], images)
+    found = verify_candidates(views, [(i, load_signatures(i)) for i in candidates],
+                              load_image)
     return found[:limit]

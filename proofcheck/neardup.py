@@ -22,6 +22,7 @@ from proofcheck.hashing import SIGNATURE_VERSION, Signatures, index_keys
 from proofcheck.imaging import DecodedImage
 from proofcheck.index import HammingIndex
 from proofcheck.matching import SEARCH_RADIUS, PairVerdict, verify_candidates
+from proofcheck.views import query_views
 
 log = logging.getLogger(__name__)
 
@@ -109,12 +110,16 @@ class NearDuplicateIndex:
         """Matches of `signature` among everything indexed: (check id, verdict), best
         first, one per other check, none of the checks in `exclude` (the query's own,
         and copies of its very file, which need no verifying). With the query's decoded
-        image and a loader of a check's decoded image, verdicts are confirmed on pixels
+        image, its mirrored and straightened views are searched too (`views`); with a
+        loader of a check's decoded image as well, verdicts are confirmed on pixels
         (`verify_candidates`)."""
         self.catch_up(db)
+        views = query_views(signature, query_image)
+        keys, key_views = views.search_keys()
         with self._lock:
-            candidates = self.index.search_many(index_keys(signature), SEARCH_RADIUS,
-                                                MAX_CANDIDATES + min(len(exclude), 1000))
+            candidates = self.index.search_many(keys, SEARCH_RADIUS,
+                                                MAX_CANDIDATES + min(len(exclude), 1000),
+                                                key_views)
         checks: list[str] = []
         signatures: list[tuple[int, Signatures]] = []
         for item, _distance in candidates:
@@ -123,9 +128,9 @@ class NearDuplicateIndex:
                 continue
             signatures.append((len(checks), self._signature(db, self._row_of_item[item])))
             checks.append(check_id)
-        images = None
-        if query_image is not None and load_image is not None:
-            loader = load_image
-            images = (query_image, lambda position: loader(checks[position]))
-        found = verify_candidates(signature, signatures, images)
+        def load_candidate(position: int) -> DecodedImage | None:
+            return load_image(checks[position]) if load_image is not None else None
+
+        found = verify_candidates(views, signatures,
+                                  load_candidate if load_image is not None else None)
         return [(checks[position], verdict) for position, verdict in found[:limit]]

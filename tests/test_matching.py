@@ -8,7 +8,10 @@ import random
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
+from scipy import ndimage
 
+from proofcheck import features
+from proofcheck.blockmatch import check_blocks
 from proofcheck.hashing import Signatures, compute_signatures, index_keys
 from proofcheck.imaging import DecodedImage, decode
 from proofcheck.index import HammingIndex
@@ -20,6 +23,7 @@ from proofcheck.matching import (
     diff_heatmap_png,
     find_matches,
 )
+from proofcheck.views import skew_degrees
 
 W, H = 1080, 2340
 WORDS = [
@@ -306,3 +310,73 @@ def test_find_matches_with_pixels_separates_edit_from_template() -> None:
             assert [i for i, _ in dups] == [expect_dup]
             assert dups[0][1].relation == "edited"
             assert overlaps(dups[0][1].changed_box, AMOUNT_BOX)
+
+
+def test_flipped_receipt_is_a_copy_and_its_edit_is_boxed_where_the_query_has_it() -> None:
+    """Mirrored copies among receipts of their bank. An odd width puts the mirrored
+    pixels on another phase of the hash's reduction, and the thumbnails of a flipped
+    copy compared with the original's flipped back differed in small print: `template`.
+    Verified as the mirrored query instead, on its own pixels, an unedited copy is
+    resized, and an edit's box is reported on the query as uploaded."""
+    width = 1075
+    stored_images = {i: receipt(60 + i).crop((0, 0, width, H)) for i in range(1, 6)}
+    decoded = {i: dec(img) for i, img in stored_images.items()}
+    stored = {i: compute_signatures(d) for i, d in decoded.items()}
+    index = HammingIndex()
+    for item_id in sorted(stored):
+        index.add_many([item_id] * len(index_keys(stored[item_id])), index_keys(stored[item_id]))
+    edited = stored_images[3].copy()
+    ImageDraw.Draw(edited).rectangle((60, 1180, 460, 1300), fill=(200, 30, 30))
+    for picture, relation in ((stored_images[3], "resized"), (edited, "edited")):
+        q = dec(picture.transpose(Image.Transpose.FLIP_LEFT_RIGHT), "JPEG", quality=85)
+        found = find_matches(compute_signatures(q), index, stored.__getitem__, limit=5,
+                             query_image=q, load_image=decoded.__getitem__)
+        dups = [(i, v) for i, v in found if v.is_duplicate]
+        assert [(i, v.relation) for i, v in dups] == [(3, relation)], found
+    box = dups[0][1].changed_box
+    assert overlaps(box, (width - 460, 1180, width - 60, 1300))
+    assert not overlaps(box, (60, 1180, 460, 1300))
+
+
+@pytest.mark.parametrize("degrees", [-6.0, -3.0, 4.0])
+def test_skew_of_a_tilted_screenshot_is_measured(degrees: float) -> None:
+    upright = receipt(70)
+    assert skew_degrees(upright) == 0.0
+    tilted = upright.rotate(degrees, resample=Image.Resampling.BILINEAR, fillcolor="white")
+    assert abs(skew_degrees(tilted) - degrees) <= 0.5
+
+
+def test_lined_dialog_crop_agrees_block_for_block() -> None:
+    """A dialog of frames and table rules, cropped: blocks across a straight line match
+    as well a few samples along it; they must not place the displacement field."""
+    rng = random.Random(0)
+    img = Image.new("RGB", (300, 260), (236, 236, 236))
+    d = ImageDraw.Draw(img)
+    for x in range(10, 300, 96):
+        d.line((x, 0, x, 260), fill=(90, 90, 90), width=2)
+    for y in range(12, 260, 48):
+        d.line((0, y, 300, y), fill=(90, 90, 90), width=2)
+    for _ in range(14):
+        x, y = rng.randrange(15, 250), rng.randrange(18, 230)
+        d.text((x, y), rng.choice(WORDS)[:4], fill=(0, 0, 0), font=_font(11))
+    crop = img.crop((18, 19, 18 + 268, 19 + 232))
+    q, o = dec(crop), dec(img)
+    aligned = features.align(q.image, o.image)
+    assert aligned is not None and abs(aligned.tx + 18) < 1 and abs(aligned.ty + 19) < 1
+    check = check_blocks(q.image, o.image, (0, 0, crop.width, crop.height),
+                         (0, 0, img.width, img.height), aligned)
+    assert check is not None and check.blocks >= 50
+    assert check.disagree_count == 0  # 33 of 93 when every confident block placed it
+
+
+def test_crop_of_a_smooth_picture_is_aligned_on_keypoints() -> None:
+    """A soft painting or a storm sky has almost no corners at FAST's default
+    threshold (none here); lower thresholds find enough to align a crop."""
+    rng = np.random.default_rng(5)
+    field = ndimage.gaussian_filter(rng.normal(0, 1, (800, 1200)), 16)
+    field = (field - field.min()) / (field.max() - field.min()) * 120 + 60
+    img = Image.fromarray(field.astype(np.uint8)).convert("RGB")
+    crop = img.crop((110, 90, 110 + 1070, 90 + 715))
+    aligned = features.align(crop, img)
+    assert aligned is not None
+    assert abs(aligned.tx + 110) < 4 and abs(aligned.ty + 90) < 4 and abs(aligned.sx - 1) < 0.01
