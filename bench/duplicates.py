@@ -12,14 +12,15 @@ one bank) are kept apart as hard negatives. For each method the score threshold 
 to the loosest one whose false-match rate over the ordinary negatives stays at or below
 0.1% (and 0.01%); recall per transform and the share of hard negatives matched are
 read there.
-- engine: index search over `index_keys` at SEARCH_RADIUS, the MAX_CANDIDATES (8)
-  nearest kept as the worker does, `compare` on them;
+- engine: index search over the keys of the query's views (as uploaded, mirrored,
+  straightened: `proofcheck.views`) at SEARCH_RADIUS, the MAX_CANDIDATES (8)
+  nearest kept as the worker does, `compare` on them (the query as uploaded);
   a pair's score is the verdict's score when the relation is a duplicate
   (resized/cropped/edited), else 0.
 - engine+px: what the worker does: `verify_candidates` with the decoded images, i.e.
-  every duplicate confirmed on pixels (grids, then blocks where small print is
-  legible) and a second look aligned on keypoints for the two closest candidates the
-  signatures rejected.
+  every candidate compared with the query's view nearest it and checked on pixels:
+  duplicates confirmed (grids, then blocks where small print is legible), the others
+  given a second look aligned on keypoints.
 - phash: imagehash pHash-64, score = 64 - Hamming distance.
 - pdq: PDQ 256-bit (pdqhash), score = 256 - Hamming distance.
 """
@@ -275,7 +276,7 @@ def main() -> None:
             eng = np.zeros(n)
             eng_px = np.zeros(n)
             # The worker's full path: verify_candidates with the images (duplicates
-            # confirmed on pixels, a second look on keypoints for the closest others).
+            # confirmed on pixels, a second look on keypoints for the others).
             confirmed = dict(verify_candidates(
                 views, [(item, ref_sigs[item]) for item, _d in cands],
                 ref_decoded.__getitem__))

@@ -44,6 +44,8 @@ SKEW_MIN_DEGREES = 1.0
 
 @dataclass(frozen=True)
 class View:
+    """One way of looking at the query: its signatures and, when at hand, its pixels."""
+
     signature: Signatures
     image: DecodedImage | None
     mirrored: bool = False
@@ -51,6 +53,8 @@ class View:
 
 @dataclass(frozen=True)
 class QueryViews:
+    """Every view of one query; only the upright one when its pixels are not at hand."""
+
     upright: View
     mirrored: View | None = None
     straightened: Signatures | None = None
@@ -82,6 +86,8 @@ class QueryViews:
 
 
 def _all_keys(sig: Signatures) -> np.ndarray:
+    # Without the flip key: it would make the upright view as near a flipped copy as
+    # the mirrored view is.
     return np.array([sig.global_hash, sig.canon_hash, *sig.window_hashes], dtype=np.uint64)
 
 

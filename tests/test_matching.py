@@ -289,13 +289,20 @@ def test_diff_heatmap_marks_the_edit() -> None:
     assert inside > outside + 20
 
 
-def test_find_matches_with_pixels_separates_edit_from_template() -> None:
-    stored_images = {i: receipt(30 + i) for i in range(1, 5)}
-    decoded = {i: dec(img) for i, img in stored_images.items()}
+def indexed(images: dict[int, Image.Image]
+            ) -> tuple[dict[int, DecodedImage], dict[int, Signatures], HammingIndex]:
+    """The images stored as PNG: decoded, their signatures, and an index of them."""
+    decoded = {i: dec(img) for i, img in images.items()}
     stored = {i: compute_signatures(d) for i, d in decoded.items()}
     index = HammingIndex()
     for item_id in sorted(stored):
         index.add_many([item_id] * len(index_keys(stored[item_id])), index_keys(stored[item_id]))
+    return decoded, stored, index
+
+
+def test_find_matches_with_pixels_separates_edit_from_template() -> None:
+    stored_images = {i: receipt(30 + i) for i in range(1, 5)}
+    decoded, stored, index = indexed(stored_images)
 
     edited = stored_images[2].copy()
     draw_amount(edited, "31,337.00")
@@ -320,11 +327,7 @@ def test_flipped_receipt_is_a_copy_and_its_edit_is_boxed_where_the_query_has_it(
     resized, and an edit's box is reported on the query as uploaded."""
     width = 1075
     stored_images = {i: receipt(60 + i).crop((0, 0, width, H)) for i in range(1, 6)}
-    decoded = {i: dec(img) for i, img in stored_images.items()}
-    stored = {i: compute_signatures(d) for i, d in decoded.items()}
-    index = HammingIndex()
-    for item_id in sorted(stored):
-        index.add_many([item_id] * len(index_keys(stored[item_id])), index_keys(stored[item_id]))
+    decoded, stored, index = indexed(stored_images)
     edited = stored_images[3].copy()
     ImageDraw.Draw(edited).rectangle((60, 1180, 460, 1300), fill=(200, 30, 30))
     for picture, relation in ((stored_images[3], "resized"), (edited, "edited")):
