@@ -73,8 +73,12 @@ MIN_CHANGE_SHARE = 0.006
 EDIT_MAX_BOX = 0.35
 # Cell change threshold on unsmoothed thumbnails of a whole-image pair.
 RAW_CELL_CHANGED = 5.0
-# Rotations tried when registering, degrees (the refinement adds +-1).
-ROTATIONS_DEG = (-6.0, -3.0, 3.0, 6.0)
+# Rotations tried when registering besides none, degrees (the refinement adds +-1).
+# None since 2026-12-02: -6/-3/+3/+6 made registration a third of a search's CPU, and
+# on the worker's path tilted copies are aligned on keypoints anyway (bench/duplicates.py
+# harness without them: rotate_5 recall 114 -> 116 of 120, crop_60 115, CPU per
+# transform 87 -> 65 s). Only a signatures-only verdict (no originals) loses them.
+ROTATIONS_DEG: tuple[float, ...] = ()
 # Whole-image alignment good enough to stop searching: median cell difference at most
 # this share of the query's contrast.
 GOOD_FIT = 0.03
@@ -365,8 +369,7 @@ def _register(q: _Grid, o: _Grid, al: _Alignment) -> _Comparison | None:
     qz = q.pixels - q.pixels.mean()
     fq = np.fft.rfft2
     best: _Comparison | None = None
-    # Small rotations too (a tilted re-shoot or edit); the refinement then tries
-    # a degree either side of the best.
+    # Rotations as listed; the refinement then tries a degree either side of the best.
     poses = [(sx, sy, float(np.radians(a))) for sx, sy in _scales(al)
              for a in (0.0, *ROTATIONS_DEG)]
     for sx, sy, rot in poses:
