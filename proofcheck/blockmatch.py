@@ -38,9 +38,13 @@ SEARCH = 12
 # A block needs this much contrast (grey levels, std) to say anything about content.
 MIN_BLOCK_STD = 8.0
 # Correlation of a block with its match: confident enough to fit the field with, and
-# enough to agree at the field's prediction.
+# enough to agree at the field's prediction. Measured on bench/duplicates.py at the
+# alignment that fits best: blocks of true copies (JPEG, resizes, crops, rotations,
+# borders, re-screenshots) fall below 0.8 in at most 0.6% of cases (caption bars 2.6%,
+# all of those below 0.6 too), blocks of two receipts of one bank in 29% (15% below
+# 0.6): other digits of the same font and length, blurred, correlate at 0.6-0.8.
 FIT_NCC = 0.7
-AGREE_NCC = 0.6
+AGREE_NCC = 0.8
 # A match is distinct when nothing more than two samples away comes this close to it.
 PEAK_MARGIN = 0.1
 MIN_BLOCKS = 6

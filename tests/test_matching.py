@@ -383,3 +383,20 @@ def test_crop_of_a_smooth_picture_is_aligned_on_keypoints() -> None:
     aligned = features.align(crop, img)
     assert aligned is not None
     assert abs(aligned.tx + 110) < 4 and abs(aligned.ty + 90) < 4 and abs(aligned.sx - 1) < 0.01
+
+
+def test_receipts_of_one_bank_with_other_values_in_one_column_are_not_an_edit() -> None:
+    """Two receipts of one bank (bench/duplicates.py's pair emerald 14 / 29) differ in
+    the amount and the values of every row, one column of them. At a block agreement
+    of NCC 0.6, blurred digits of the same font and length passed for the same
+    number in most rows, and the rest formed one compact region: `edited`."""
+    from bench.build_dataset import render_receipt, repaint_amount
+
+    first, second = render_receipt(2014, "emerald"), render_receipt(2029, "emerald")
+    for query in (dec(first, "JPEG", quality=70), dec(first.resize((540, 1170)))):
+        verdict = compare_images(query, dec(second))
+        assert verdict is None or not verdict.is_duplicate, verdict
+    # A real edit of the same receipt's amount is still one.
+    edited = dec(repaint_amount(first, 7), "JPEG", quality=70)
+    verdict = compare_images(edited, dec(first))
+    assert verdict is not None and verdict.relation == "edited"
