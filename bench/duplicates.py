@@ -213,6 +213,9 @@ def main() -> None:
     ap.add_argument("--chunks", type=int, default=3, help="MIH chunks (3 or 4)")
     ap.add_argument("--scale-only", action="store_true", help="skip quality and speed")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--show-false", action="store_true",
+                    help="print every pair of different originals the worker's path "
+                         "called a duplicate")
     args = ap.parse_args()
 
     if args.scale_only:
@@ -294,6 +297,8 @@ def main() -> None:
                     eng[item] = v.score
                 if vp is not None and vp.relation in DUPLICATE_RELATIONS:
                     eng_px[item] = vp.score
+                    if args.show_false and item != qi:
+                        print(f"    false {tname}: {names[qi]} ~ {names[item]}: {vp}")
             t_engine += _clock() - t1
             n_candidates += len(cands)
             own = [d for c, d in cands if c == qi]
