@@ -21,7 +21,7 @@ from proofcheck import memo
 
 # Longest side the keypoints are found at: phone text is still crisp, ORB stays ~10 ms.
 SIDE = 720
-KEYPOINTS = 2000
+KEYPOINTS = 1000
 # FAST corner thresholds, tried in turn until ENOUGH_KEYPOINTS are found: at OpenCV's
 # default of 20 a smooth painting or a storm sky has 0-30 corners at 720 px (too few
 # to align on); lower thresholds find hundreds there and are only paid for such images.
