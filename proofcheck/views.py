@@ -137,8 +137,8 @@ def skew_degrees(image: Image.Image) -> float:
         rows = cv2.warpAffine(edges, turn, (w, h), flags=cv2.INTER_LINEAR).sum(axis=1)
         return float((rows.astype(np.float64) ** 2).sum())
 
-    flat = sharpness(0.0)
     scores = [sharpness(a) for a in SKEW_ANGLES]
+    flat = scores[int(np.argmin(np.abs(SKEW_ANGLES)))]  # the profile at zero, scored above
     best = float(SKEW_ANGLES[int(np.argmax(scores))])
     best_score = max(scores)
     for a in (best - 0.5, best + 0.5):
