@@ -361,7 +361,8 @@ def main(argv: list[str] | None = None) -> None:
             for k, v in ok.items():
                 hits[k] += int(v)
             if args.show_failures and not all(ok.values()):
-                print(f"--- {lang} {kind} {note} failed: {[k for k, v in ok.items() if not v]}")
+                failed = [k for k, v in ok.items() if not v]
+                print(f"--- {lang} {kind} {note} {Path(sample.font).stem} failed: {failed}")
                 print(f"    truth {sample.truth}")
                 print(f"    got   { {k: (f.value, f.currency) if f and k == 'amount' else (f.value if f else None) for k, f in got.items()} }")  # noqa: E501
                 print("    text  " + ocr.text.replace("\n", " | ")[:400])

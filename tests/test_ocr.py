@@ -442,3 +442,100 @@ def test_a_line_read_as_garbage_is_read_again_on_its_own() -> None:
     texts = [" ".join(w.text for w in ln) for ln in lines]
     assert any("مبلغ" in t and "ریال" in t for t in texts), texts
     assert len(lines) == 4  # the status bar and three lines: replaced, not added
+
+
+@pytest.fixture
+def homa_unseen():
+    """Digit templates without Homa, whose ۲ has two prongs on top like a ۷: the
+    templates of the other fonts then call it ۷ (or ۳)."""
+    from proofcheck.text import ocr as engine
+
+    if not (FONTS / "farsiweb/homa.ttf").exists():
+        pytest.skip("fonts-farsiweb has no Homa")
+    engine.set_template_exclusions(("homa",))
+    try:
+        yield ImageFont.truetype(str(FONTS / "farsiweb/homa.ttf"), 42,
+                                 layout_engine=ImageFont.Layout.RAQM)
+    finally:
+        engine.set_template_exclusions(())
+
+
+def _glyphs(text: str, face: ImageFont.FreeTypeFont):
+    """The digit glyphs of `text` drawn alone, left to right, and their height."""
+    from proofcheck.text import ocr as engine
+
+    img = Image.new("L", (900, 120), 255)
+    draw = ImageDraw.Draw(img)
+    draw.text((60, 30), text, font=face, fill=0)
+    x1, y1, x2, y2 = draw.textbbox((60, 30), text, font=face)
+    found = engine._number_glyphs(img, 1.0, (x1, y1, x2 - x1, y2 - y1))
+    assert found is not None
+    labelled, band_h = found
+    return engine._full_digits(labelled, band_h), band_h
+
+
+def test_a_shape_the_templates_call_seven_gives_it_up_to_the_real_seven(homa_unseen) -> None:
+    """Homa's ۲ is nearest to the ۷ templates, then ۳, ۴ and ۲: on a page that has a real
+    ۷, ۳ and ۴ (clearly different shapes) those labels are taken."""
+    from proofcheck.text import ocr as engine
+
+    glyphs, band_h = _glyphs("۲۳۴۷", homa_unseen)
+    templates = engine._digit_templates(False)
+    assert templates.classify(glyphs[0].mask)[0] != "2"  # the templates alone get it wrong
+    page = engine._PageDigits(templates)
+    for c in glyphs:
+        page.observe(c.mask, band_h)
+    page.resolve()
+    assert [page.classify(c.mask, band_h)[0] for c in glyphs] == ["2", "3", "4", "7"]
+    assert page.classify(glyphs[0].mask, band_h)[1] <= engine._PageDigits.MOVED_CONF
+
+
+def test_tesseract_reading_a_shape_alike_across_the_page_decides_it(homa_unseen) -> None:
+    from proofcheck.text import ocr as engine
+
+    glyphs, band_h = _glyphs("۲۵", homa_unseen)
+    templates = engine._digit_templates(False)
+    page = engine._PageDigits(templates)
+    for _ in range(3):  # three words on the page where Tesseract read this shape as ۲
+        page.observe(glyphs[0].mask, band_h, "2", 0.9)
+    page.observe(glyphs[1].mask, band_h, "5", 0.9)
+    page.resolve()
+    assert page.classify(glyphs[0].mask, band_h)[0] == "2"
+    assert page.classify(glyphs[1].mask, band_h)[0] == "5"
+
+
+def test_a_dates_syntax_beats_templates_and_tesseract(homa_unseen) -> None:
+    """Tesseract's (here, made-up) misreading "۷۷/۰۳/۷۰۷۴" and the templates both say ۷;
+    a day and a year cannot start with 7."""
+    from proofcheck.text import ocr as engine
+
+    text = "۲۲/۰۳/۲۰۲۴"
+    img = Image.new("L", (900, 120), 255)
+    draw = ImageDraw.Draw(img)
+    draw.text((60, 30), text, font=homa_unseen, fill=0)
+    x1, y1, x2, y2 = draw.textbbox((60, 30), text, font=homa_unseen)
+    word = engine.Word(text="۷۷/۰۳/۷۰۷۴", box=(x1, y1, x2 - x1, y2 - y1), confidence=0.5,
+                       line=0, language="fas")
+    line = [word]
+    engine._reread_numbers([line], img, 1.0)
+    assert engine.to_ascii_digits(line[0].text) == "22/03/2024", line[0].text
+
+
+def test_two_fonts_of_one_digit_on_a_page_both_keep_it() -> None:
+    """A status bar's "1" and a receipt's "1" are different shapes of one digit: neither
+    may give the label up to the other."""
+    from proofcheck.text import ocr as engine
+
+    sans = ImageFont.truetype(str(FONTS / "dejavu/DejaVuSans.ttf"), 42)
+    serif_path = FONTS / "noto/NotoSerif-Regular.ttf"
+    if not serif_path.exists():
+        pytest.skip("fonts-noto-core not installed")
+    serif = ImageFont.truetype(str(serif_path), 42)
+    page = engine._PageDigits(engine._digit_templates(True))
+    seen = []
+    for face in (sans, serif):
+        glyphs, band_h = _glyphs("1", face)
+        page.observe(glyphs[0].mask, band_h)
+        seen.append((glyphs[0].mask, band_h))
+    page.resolve()
+    assert [page.classify(mask, h)[0] for mask, h in seen] == ["1", "1"]
