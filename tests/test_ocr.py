@@ -539,3 +539,50 @@ def test_two_fonts_of_one_digit_on_a_page_both_keep_it() -> None:
         seen.append((glyphs[0].mask, band_h))
     page.resolve()
     assert [page.classify(mask, h)[0] for mask, h in seen] == ["1", "1"]
+
+
+def dark_chat(lines: list[str], face: ImageFont.FreeTypeFont) -> Image.Image:
+    """A dark-theme chat screenshot: light text in teal bubbles on a near-black page."""
+    img = Image.new("RGB", (1080, 2340), (18, 18, 18))
+    draw = ImageDraw.Draw(img)
+    y = 120
+    for line in lines:
+        draw.rounded_rectangle((200, y, 1020, y + 110), radius=28, fill=(5, 80, 70))
+        draw.text((990, y + 30), line, font=face, fill=(235, 235, 235), anchor="ra",
+                  direction="rtl")
+        y += 150
+    return jpeg(img, 80)  # as posted: the bubbles' flat colour spreads over a few levels
+
+
+def test_a_band_of_print_is_a_line_not_its_chat_bubble() -> None:
+    """Inverted, the bubbles are lighter than the text but darker than the page: a
+    whole-page threshold made each bubble one band of "ink", too tall for a line, so a
+    line lost inside a bubble was never read again."""
+    from proofcheck.text import ocr as engine
+
+    face = ImageFont.truetype(str(PERSIAN_FONT), 42, layout_engine=ImageFont.Layout.RAQM)
+    img = dark_chat(["سلام وقت بخیر", "مبلغ ۴۲۷٬۸۰۰ تومان واریز شد"], face)
+    gray, _ = engine._prepare(img)
+    bands = engine._ink_bands(gray)
+    assert len(bands) == 2
+    for top, bottom in bands:
+        assert bottom - top < 70  # a 42 px line, not the 110 px bubble
+
+
+def test_a_garbled_line_in_a_dark_bubble_is_read_again() -> None:
+    """As on a generated dark chat, the page read's amount line is made one word "و" of
+    confidence 0; its band, read on its own, gives the line back."""
+    from proofcheck.text import ocr as engine
+
+    face = ImageFont.truetype(str(PERSIAN_FONT), 42, layout_engine=ImageFont.Layout.RAQM)
+    img = dark_chat(["سلام وقت بخیر", "مبلغ ۴۲۷٬۸۰۰ تومان واریز شد", "ممنون از خرید شما"],
+                    face)
+    gray, scale = engine._prepare(img)
+    lines = engine._read(gray, scale, "fas")
+    amount_line = next(ln for ln in lines if any("مبلغ" in w.text for w in ln))
+    box = engine._union([w.box for w in amount_line])
+    amount_line[:] = [engine.Word(text="و", box=box, confidence=0.0, line=0, language="fas")]
+    engine._recover_lost_lines(lines, gray, scale, "fas")
+    texts = [" ".join(w.text for w in ln) for ln in lines]
+    assert any("مبلغ" in t and "تومان" in t for t in texts), texts
+    assert len(lines) == 3  # replaced, not added

@@ -75,14 +75,19 @@ _MIN_SIDE = 8
 # two-bubble chat lost with 3, read with 6). It also keeps a label and its value,
 # printed at both ends of a row, on one line.
 _PAGE_PSM = int(os.environ.get("PROOFCHECK_OCR_PSM", "6"))
-# A row is part of a text band with this many ink pixels; a band read again on its own
-# is kept when Tesseract's mean confidence in it reaches this.
+# A row is part of a text band when it crosses this many strokes (twice as many sharp
+# steps); a band read again on its own is kept when Tesseract's mean confidence in it
+# reaches this.
 _BAND_MIN_INK = 2
+# A step in grey level between neighbouring pixels that is a stroke's edge, not a
+# bubble's: text on a bubble differs from it by 150+, bubbles from the page by ~40.
+_STROKE_STEP = 64
 _LOST_LINE_MIN_CONF = 0.6
 # A line Tesseract did read, but into words this unsure, is read again like a lost one:
 # on generated Persian receipts "مبلغ: ۴۷۳٬۰۰۰ ریال" came out as one word "۱" of
-# confidence 0 in the page and as "مبلغ: ۴۷۳۰۰۰ ریال" (0.92) alone.
-_GARBLED_LINE_MAX_CONF = 0.35
+# confidence 0 in the page and as "مبلغ: ۴۷۳۰۰۰ ریال" (0.92) alone; on a dark chat
+# "مبلغ ۴۲۷٬۸۰۰ تومان واریز شد" came out as "۱۱۱" at 0.49.
+_GARBLED_LINE_MAX_CONF = 0.5
 
 PERSIAN_DIGITS = "۰۱۲۳۴۵۶۷۸۹"
 ARABIC_DIGITS = "٠١٢٣٤٥٦٧٨٩"
@@ -267,9 +272,15 @@ def _read(gray: Image.Image, scale: float, lang: str, psm: int = -1) -> list[lis
 
 
 def _ink_bands(gray: Image.Image) -> list[tuple[int, int]]:
-    """(top, bottom) of each run of rows with ink, in prepared coordinates."""
-    a = np.asarray(gray, dtype=np.uint8)
-    rows = (a < _otsu(a)).sum(axis=1) >= _BAND_MIN_INK
+    """(top, bottom) of each run of rows with print, in prepared coordinates.
+
+    A row has print where it crosses strokes: sharp steps between neighbouring pixels.
+    Not dark pixels: on a chat screenshot the whole-page threshold falls between the
+    bubbles and the page, and a band of "ink" was a whole bubble, too tall for a line.
+    """
+    a = np.asarray(gray, dtype=np.int16)
+    steps = np.abs(np.diff(a, axis=1)) >= _STROKE_STEP
+    rows = steps.sum(axis=1) >= 2 * _BAND_MIN_INK
     edges = np.flatnonzero(np.diff(np.concatenate(([0], rows.astype(np.int8), [0]))))
     return [(int(top), int(bottom)) for top, bottom in zip(edges[::2], edges[1::2],
                                                            strict=True)]
@@ -305,12 +316,8 @@ def _recover_lost_lines(lines: list[list[Word]], gray: Image.Image, scale: float
             continue
         pad = max(2, round(0.25 * height))
         y0, y1 = max(0, top - pad), min(gray.height, bottom + pad)
-        band = _read(gray.crop((0, y0, gray.width, y1)), scale, lang,
-                     tesserocr.PSM.SPARSE_TEXT)
-        words = [w for ln in band for w in ln]
-        text = "".join(w.text for w in words)
-        if not words or _mean_conf([words]) < _LOST_LINE_MIN_CONF or \
-                sum(ch.isalnum() for ch in text) < 2:
+        words = _read_band(gray.crop((0, y0, gray.width, y1)), scale, lang)
+        if not words:
             continue
         offset = round(y0 / scale)
         for w in words:
@@ -324,6 +331,33 @@ def _recover_lost_lines(lines: list[list[Word]], gray: Image.Image, scale: float
         at = next((i for i, ln in enumerate(lines) if min(w.box[1] for w in ln) > top),
                   len(lines))
         lines.insert(at, words)
+
+
+def _read_band(band: Image.Image, scale: float, lang: str) -> list[Word]:
+    """The words of one band of ink read on its own, or [] if nothing reads confidently.
+
+    Read three ways, the most confident kept: as sparse text (the only mode that found
+    a line the page layout had lost), as one block, and binarised here as one block. On
+    a chat bubble cut by the band, Tesseract's own threshold fell between the bubble and
+    the page and the text vanished into the bubble (a dark-theme amount line read as
+    nothing in every mode), while the band's Otsu threshold separates the text from
+    both; sparse text read half of a small number in a bubble that one block read whole.
+    """
+    pixels = np.asarray(band)
+    binarised = Image.fromarray(np.where(pixels >= _otsu(pixels), 255, 0).astype(np.uint8))
+    best: list[Word] = []
+    best_weight = 0.0
+    for image, psm in ((band, tesserocr.PSM.SPARSE_TEXT), (band, tesserocr.PSM.SINGLE_BLOCK),
+                       (binarised, tesserocr.PSM.SINGLE_BLOCK)):
+        words = [w for ln in _read(image, scale, lang, psm) for w in ln]
+        if _mean_conf([words]) < _LOST_LINE_MIN_CONF or \
+                sum(ch.isalnum() for w in words for ch in w.text) < 2:
+            continue
+        # Confident characters: a sure read of half the line loses to a whole one.
+        weight = sum(w.confidence * len(w.text) for w in words)
+        if weight > best_weight:
+            best, best_weight = words, weight
+    return best
 
 
 def _union(boxes: list[Box]) -> Box:
