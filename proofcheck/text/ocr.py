@@ -1116,8 +1116,8 @@ def _fuse(
 # code's digit width where it has digits to measure.
 _CONFUSABLE = {
     "O": "O0", "0": "O0", "D": "D0", "Q": "Q0",
-    "S": "S5", "5": "5S", "Z": "Z2", "2": "2Z", "B": "B8", "8": "8B", "G": "G6", "6": "6G",
-    "E": "EF", "F": "FE",
+    "S": "S589", "5": "5S", "Z": "Z2", "2": "2Z", "B": "B8", "8": "8BS", "G": "G6", "6": "6G",
+    "E": "EF", "F": "FE", "A": "A4", "4": "4A", "T": "T7", "7": "7T",
 }
 
 
@@ -1154,9 +1154,11 @@ def _bar_shape(mask: np.ndarray) -> str | None:
 def _is_code(token: str) -> bool:
     """An id-like word: 6+ capitals and digits, both present. One non-ASCII capital is
     allowed: the Polish model writes "Ą" into ids ("UD4ĄAYO6CZTXSGB"), and the re-read
-    alone, limited to A-Z0-9, is what takes it out."""
+    alone, limited to A-Z0-9, is what takes it out; so is one small letter ("K28JQWO5QxX"
+    for "K28JQWO5QX")."""
     foreign = [c for c in token if not c.isascii()]
-    return (len(token) >= 6 and token.isalnum() and token.upper() == token
+    lower = [c for c in token if c.islower()]
+    return (len(token) >= 6 and token.isalnum() and len(lower) <= 1
             and len(foreign) <= 1 and all(c.isupper() for c in foreign)
             and any(c.isdigit() for c in token) and any(c.isalpha() for c in token))
 
@@ -1242,19 +1244,42 @@ def _code_glyphs(gray: Image.Image, box: Box) -> tuple[Image.Image, list[_Comp]]
     if not inside:
         return None
     tallest = max(comps[i].h for i in inside)
-    # Glyphs just outside the box, as close as letters of a word are (a space is ~0.45
-    # of a capital's height, letters 0.05-0.15 apart), belong to the code too.
+    # Glyphs just outside the box, as close as letters of a word are, belong to the
+    # code too. Letters are 0.05-0.2 of the box's height apart ("M" to "D" in Noto Sans
+    # the widest seen), a space 0.3 or more ("QA Imethibitishwa" in Noto Sans Bold: 11
+    # px at a 37 px box). Before the code comes its label's colon, too short to join;
+    # after it, the next word: so the reach is shorter on the right.
     first, last = min(inside), max(inside)
     while first > 0 and comps[first - 1].h >= 0.5 * tallest and \
             comps[first].x1 - comps[first - 1].x2 <= 0.3 * bh:
         first -= 1
     while last < len(comps) - 1 and comps[last + 1].h >= 0.5 * tallest and \
-            comps[last + 1].x1 - comps[last].x2 <= 0.3 * bh:
+            comps[last + 1].x1 - comps[last].x2 <= 0.22 * bh:
         last += 1
     glyphs = [c for c in comps[first : last + 1] if c.h >= 0.5 * tallest]  # no period
     x1 = max(0, min(c.x1 for c in glyphs) - pad)
     x2 = min(wide.shape[1], max(c.x2 for c in glyphs) + pad)
     return Image.fromarray(wide[:, x1:x2]), glyphs
+
+
+def _align_to_glyphs(code: str, glyphs: list[_Comp], templates: _DigitTemplates) -> str:
+    """A code read with one character too many or too few, made as long as its glyphs:
+    of the reads that drop one character (or add the templates' best guess for one
+    glyph), the one whose characters the templates find likest their glyphs. Every read
+    of "SB2XKUM8KZ" alone and on the page gave "SB2XKUMS8KZ", of "K28JQWO5QX"
+    "K28JQWO5QxX": the glyph count knows better."""
+    scores = [templates.scores(templates._vector(g.mask)) for g in glyphs]
+    code = code.upper()
+    if len(code) == len(glyphs) + 1:
+        reads = [code[:j] + code[j + 1:] for j in range(len(code))]
+    else:
+        reads = [code[:j] + max(scores[j], key=scores[j].__getitem__) + code[j:]
+                 for j in range(len(glyphs))]
+
+    def fit(read: str) -> float:
+        return sum(sc.get(ch, -1.0) for sc, ch in zip(scores, read, strict=True))
+
+    return max(reads, key=fit)
 
 
 def _recheck_codes(lines: list[list[Word]], gray: Image.Image, scale: float) -> None:
@@ -1270,9 +1295,9 @@ def _recheck_codes(lines: list[list[Word]], gray: Image.Image, scale: float) -> 
     for words in lines:
         for w in words:
             core = w.text.rstrip(".,:;")
-            # A code's final "J" is often read as ")" or "]": the reads alone, limited
+            # A code's final "J" is often read as ")", "]" or "}": the reads alone, limited
             # to A-Z0-9, outvote it (the bracket is a glyph of the code's height).
-            if not _is_code(core.rstrip(")]")):
+            if not _is_code(core.rstrip(")]}")):
                 continue
             suffix = w.text[len(core):]
             x, y, bw, bh = (round(v * scale) for v in w.box)
@@ -1282,12 +1307,14 @@ def _recheck_codes(lines: list[list[Word]], gray: Image.Image, scale: float) -> 
             crop, glyphs = found
             per_char = _per_character(glyphs)
             core = _vote_code(core, len(per_char), crop)
+            templates = _code_templates()
+            if abs(len(core) - len(per_char)) == 1 and all(g is not None for g in per_char):
+                core = _align_to_glyphs(core, [g for g in per_char if g is not None], templates)
             w.text = core + suffix
             if len(per_char) != len(core) and len(glyphs) == len(core):
                 per_char = list(glyphs)  # a wide capital after all, not two joined
             if len(per_char) != len(core):
                 continue  # no one-to-one look at each character
-            templates = _code_templates()
             chars = list(core)
             # UI fonts have tabular digits of one width, and "O" is a third wider than
             # "0" in all of them: the other digits of the code tell which one this is,
@@ -1298,8 +1325,15 @@ def _recheck_codes(lines: list[list[Word]], gray: Image.Image, scale: float) -> 
             for i, (ch, comp) in enumerate(zip(core, per_char, strict=True)):
                 if comp is None:
                     continue  # one of two joined glyphs
-                if ch in "O0" and digit_w:
-                    chars[i] = "O" if comp.w >= 1.18 * digit_w else "0"
+                if ch in "O0":
+                    # A 9 read as "O" (the page read's language model): templates
+                    # tell it; the width rule then tells "O" from "0".
+                    best, conf = templates.classify(comp.mask, allowed="O09")
+                    if best == "9" and conf >= 0.6:
+                        chars[i] = "9"
+                        continue
+                    if digit_w:
+                        chars[i] = "O" if comp.w >= 1.18 * digit_w else "0"
                     continue
                 if ch in "I1L":
                     chars[i] = _bar_shape(comp.mask) or ch
