@@ -88,6 +88,8 @@ _LOST_LINE_MIN_CONF = 0.6
 # confidence 0 in the page and as "مبلغ: ۴۷۳۰۰۰ ریال" (0.92) alone; on a dark chat
 # "مبلغ ۴۲۷٬۸۰۰ تومان واریز شد" came out as "۱۱۱" at 0.49.
 _GARBLED_LINE_MAX_CONF = 0.5
+# A band read this confidently is not read another way.
+_SURE_BAND_CONF = 0.85
 
 PERSIAN_DIGITS = "۰۱۲۳۴۵۶۷۸۹"
 ARABIC_DIGITS = "٠١٢٣٤٥٦٧٨٩"
@@ -336,19 +338,21 @@ def _recover_lost_lines(lines: list[list[Word]], gray: Image.Image, scale: float
 def _read_band(band: Image.Image, scale: float, lang: str) -> list[Word]:
     """The words of one band of ink read on its own, or [] if nothing reads confidently.
 
-    Read three ways, the most confident kept: as sparse text (the only mode that found
-    a line the page layout had lost), as one block, and binarised here as one block. On
-    a chat bubble cut by the band, Tesseract's own threshold fell between the bubble and
-    the page and the text vanished into the bubble (a dark-theme amount line read as
-    nothing in every mode), while the band's Otsu threshold separates the text from
-    both; sparse text read half of a small number in a bubble that one block read whole.
+    Read up to three ways, until one is sure, the most confident kept: as one block, as
+    sparse text (the only mode that found a line the page layout had lost), and
+    binarised here as one block. On a chat bubble cut by the band, Tesseract's own
+    threshold fell between the bubble and the page and the text vanished into the bubble
+    (a dark-theme amount line read as nothing in every mode), while the band's Otsu
+    threshold separates the text from both; sparse text read half of a small number in
+    a bubble that one block read whole.
     """
     pixels = np.asarray(band)
-    binarised = Image.fromarray(np.where(pixels >= _otsu(pixels), 255, 0).astype(np.uint8))
     best: list[Word] = []
     best_weight = 0.0
-    for image, psm in ((band, tesserocr.PSM.SPARSE_TEXT), (band, tesserocr.PSM.SINGLE_BLOCK),
-                       (binarised, tesserocr.PSM.SINGLE_BLOCK)):
+    for binarise, psm in ((False, tesserocr.PSM.SINGLE_BLOCK), (False, tesserocr.PSM.SPARSE_TEXT),
+                          (True, tesserocr.PSM.SINGLE_BLOCK)):
+        image = band if not binarise else \
+            Image.fromarray(np.where(pixels >= _otsu(pixels), 255, 0).astype(np.uint8))
         words = [w for ln in _read(image, scale, lang, psm) for w in ln]
         if _mean_conf([words]) < _LOST_LINE_MIN_CONF or \
                 sum(ch.isalnum() for w in words for ch in w.text) < 2:
@@ -357,6 +361,8 @@ def _read_band(band: Image.Image, scale: float, lang: str) -> list[Word]:
         weight = sum(w.confidence * len(w.text) for w in words)
         if weight > best_weight:
             best, best_weight = words, weight
+        if _mean_conf([words]) >= _SURE_BAND_CONF:
+            break
     return best
 
 
