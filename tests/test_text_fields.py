@@ -209,6 +209,17 @@ def test_separator_read_as_digit_is_repaired_with_lower_confidence() -> None:
     assert _one(fields, "amount").confidence <= 0.5
 
 
+def test_a_lost_decimal_mark_is_read_from_a_last_group_of_five() -> None:
+    # "۶۹٬۸۸۶٫۵۲" where the re-read lost the small ٫ (Homa, after a 70% downscale).
+    value, factor = parse_amount("69,88652")  # type: ignore[misc]
+    assert value == "69886.52"
+    assert factor <= 0.5
+    amount = _one(extract_fields_from_text("تم تحويل ۶۹٬۸۸۶۵۲ ريال سعودي"), "amount")
+    assert (amount.value, amount.currency) == ("69886.52", "SAR")
+    assert amount.confidence <= 0.5
+    assert parse_amount("1,2345") == ("12345", 0.2)  # four digits: no such reading
+
+
 def test_unexplainable_grouping_gets_low_confidence_not_a_guess() -> None:
     value, factor = parse_amount("1,25,00")  # type: ignore[misc]
     assert factor < 0.5

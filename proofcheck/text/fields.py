@@ -272,8 +272,9 @@ def parse_amount(num: str) -> tuple[str, float] | None:
     Handles "1,250,000", "1 234,56", "1.234,56", "1,250.00", "12,50", "1250". When a
     thousands separator was read as a digit (a 7-character group between separators:
     3 digits, the misread mark, 3 digits) the mark is removed and the confidence
-    halved; a grouping that cannot be explained gives a low confidence, never a
-    "corrected" number.
+    halved; a last group of five digits is a thousands group and two decimals whose
+    mark was lost (confidence 0.4); a grouping that cannot be explained gives a low
+    confidence, never a "corrected" number.
     """
     num = num.strip().replace("’", "'")
     parts = re.split(r"([,.' ])", num)
@@ -298,9 +299,16 @@ def parse_amount(num: str) -> tuple[str, float] | None:
         if seps and len(set(seps)) > 1:
             factor *= 0.5  # mixed thousands marks: OCR noise somewhere
         repaired: list[str] = [groups[0]]
-        for g in groups[1:]:
+        for i, g in enumerate(groups[1:], start=2):
             if len(g) == 3:
                 repaired.append(g)
+            elif len(g) == 5 and i == len(groups) and not decimals:
+                # "62,54308" for "62,543.08": the decimal mark lost, as small as a dot
+                # is and often touching a digit; a thousands group and two decimals
+                # is the one reading of a last group of five.
+                repaired.append(g[:3])
+                decimals = g[3:]
+                factor *= 0.4
             elif len(g) % 4 == 3:
                 # "2508000" for "250٬000": every 4th character is a misread separator.
                 repaired.extend(g[i : i + 3] for i in range(0, len(g), 4))
