@@ -37,7 +37,8 @@ from PIL import Image, ImageDraw, ImageFont
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from proofcheck.text.fields import extract_fields, primary
-from proofcheck.text.ocr import read_text, set_template_exclusions, warm_up
+from proofcheck.text.glyphs import set_template_exclusions
+from proofcheck.text.ocr import read_text, warm_up
 
 FONT_DIR = Path("/usr/share/fonts/truetype")
 ARABIC_FONTS = ("farsiweb/nazli.ttf", "farsiweb/nazlib.ttf", "farsiweb/homa.ttf",

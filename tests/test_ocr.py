@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont, features
 
+from proofcheck.text import glyphs as gl
 from proofcheck.text import text_signals
 from proofcheck.text.fields import Field, extract_fields
 from proofcheck.text.ocr import OcrResult, read_text, tessdata_path
@@ -307,11 +308,11 @@ def test_digit_templates_skip_what_a_font_cannot_draw() -> None:
     from proofcheck.text import ocr as engine
 
     kacst = ("truetype/kacst/KacstOffice.ttf",)
-    if not any((Path(root) / kacst[0]).exists() for root in engine._FONT_ROOTS):
+    if not any((Path(root) / kacst[0]).exists() for root in gl.FONT_ROOTS):
         pytest.skip("fonts-kacst is not installed")
-    persian = engine._DigitTemplates({engine.PERSIAN_DIGITS[d]: str(d) for d in range(1, 10)},
+    persian = gl.DigitTemplates({engine.PERSIAN_DIGITS[d]: str(d) for d in range(1, 10)},
                                      kacst)
-    arabic = engine._DigitTemplates({engine.ARABIC_DIGITS[d]: str(d) for d in range(1, 10)},
+    arabic = gl.DigitTemplates({engine.ARABIC_DIGITS[d]: str(d) for d in range(1, 10)},
                                     kacst)
     assert persian.labels == []
     assert sorted(set(arabic.labels)) == [str(d) for d in range(1, 10)]
@@ -333,7 +334,7 @@ def test_one_i_and_l_told_apart_by_where_their_strokes_reach(font: str) -> None:
             ImageDraw.Draw(img).text((60, 20), ch, font=face, fill="black")
             gray = jpeg(img, 70, scale).convert("L")
             pixels = np.asarray(gray)
-            glyph = max(engine._components(pixels < engine._otsu(pixels)), key=lambda c: c.h)
+            glyph = max(gl.components(pixels < gl.otsu(pixels)), key=lambda c: c.h)
             assert engine._bar_shape(glyph.mask) == ch, (font, scale, ch)
 
 
@@ -386,7 +387,6 @@ def test_a_final_j_read_as_a_bracket_is_voted_back() -> None:
 def test_the_teeth_of_two_and_three_are_counted(font: str) -> None:
     """۲ crosses two strokes near its top, ۳ three: the feature the digit templates add to
     the bitmap, which on an unseen font blurs the two together."""
-    from proofcheck.text import ocr as engine
 
     face = ImageFont.truetype(str(FONTS / font), 42)
     prongs = {}
@@ -394,8 +394,8 @@ def test_the_teeth_of_two_and_three_are_counted(font: str) -> None:
         img = Image.new("L", (120, 120), 255)
         ImageDraw.Draw(img).text((30, 20), ch, font=face, fill=0)
         pixels = np.asarray(img)
-        glyph = max(engine._components(pixels < 128), key=lambda c: c.h)
-        prongs[ch] = engine._top_prongs(glyph.mask)
+        glyph = max(gl.components(pixels < 128), key=lambda c: c.h)
+        prongs[ch] = gl.top_prongs(glyph.mask)
     assert prongs["۲"][2] == 0 and prongs["۲"][1] >= 0.5  # never three strokes
     assert prongs["۳"][2] >= 0.5
 
@@ -448,16 +448,15 @@ def test_a_line_read_as_garbage_is_read_again_on_its_own() -> None:
 def homa_unseen():
     """Digit templates without Homa, whose ۲ has two prongs on top like a ۷: the
     templates of the other fonts then call it ۷ (or ۳)."""
-    from proofcheck.text import ocr as engine
 
     if not (FONTS / "farsiweb/homa.ttf").exists():
         pytest.skip("fonts-farsiweb has no Homa")
-    engine.set_template_exclusions(("homa",))
+    gl.set_template_exclusions(("homa",))
     try:
         yield ImageFont.truetype(str(FONTS / "farsiweb/homa.ttf"), 42,
                                  layout_engine=ImageFont.Layout.RAQM)
     finally:
-        engine.set_template_exclusions(())
+        gl.set_template_exclusions(())
 
 
 def _glyphs(text: str, face: ImageFont.FreeTypeFont):
@@ -477,25 +476,23 @@ def _glyphs(text: str, face: ImageFont.FreeTypeFont):
 def test_a_shape_the_templates_call_seven_gives_it_up_to_the_real_seven(homa_unseen) -> None:
     """Homa's ۲ is nearest to the ۷ templates, then ۳, ۴ and ۲: on a page that has a real
     ۷, ۳ and ۴ (clearly different shapes) those labels are taken."""
-    from proofcheck.text import ocr as engine
 
     glyphs, band_h = _glyphs("۲۳۴۷", homa_unseen)
-    templates = engine._digit_templates(False)
+    templates = gl.digit_templates(False)
     assert templates.classify(glyphs[0].mask)[0] != "2"  # the templates alone get it wrong
-    page = engine._PageDigits(templates)
+    page = gl.PageDigits(templates)
     for c in glyphs:
         page.observe(c.mask, band_h)
     page.resolve()
     assert [page.classify(c.mask, band_h)[0] for c in glyphs] == ["2", "3", "4", "7"]
-    assert page.classify(glyphs[0].mask, band_h)[1] <= engine._PageDigits.MOVED_CONF
+    assert page.classify(glyphs[0].mask, band_h)[1] <= gl.PageDigits.MOVED_CONF
 
 
 def test_tesseract_reading_a_shape_alike_across_the_page_decides_it(homa_unseen) -> None:
-    from proofcheck.text import ocr as engine
 
     glyphs, band_h = _glyphs("۲۵", homa_unseen)
-    templates = engine._digit_templates(False)
-    page = engine._PageDigits(templates)
+    templates = gl.digit_templates(False)
+    page = gl.PageDigits(templates)
     for _ in range(3):  # three words on the page where Tesseract read this shape as ۲
         page.observe(glyphs[0].mask, band_h, "2", 0.9)
     page.observe(glyphs[1].mask, band_h, "5", 0.9)
@@ -524,14 +521,13 @@ def test_a_dates_syntax_beats_templates_and_tesseract(homa_unseen) -> None:
 def test_two_fonts_of_one_digit_on_a_page_both_keep_it() -> None:
     """A status bar's "1" and a receipt's "1" are different shapes of one digit: neither
     may give the label up to the other."""
-    from proofcheck.text import ocr as engine
 
     sans = ImageFont.truetype(str(FONTS / "dejavu/DejaVuSans.ttf"), 42)
     serif_path = FONTS / "noto/NotoSerif-Regular.ttf"
     if not serif_path.exists():
         pytest.skip("fonts-noto-core not installed")
     serif = ImageFont.truetype(str(serif_path), 42)
-    page = engine._PageDigits(engine._digit_templates(True))
+    page = gl.PageDigits(gl.digit_templates(True))
     seen = []
     for face in (sans, serif):
         glyphs, band_h = _glyphs("1", face)
@@ -599,7 +595,7 @@ def test_a_digit_the_page_read_took_for_a_letter_is_told_by_templates(truth: str
     font = FONTS / "noto/NotoSans-Bold.ttf"
     if not font.exists():
         pytest.skip("fonts-noto-core not installed")
-    engine.set_template_exclusions(("NotoSans-",))
+    gl.set_template_exclusions(("NotoSans-",))
     try:
         img = render([f"{truth} Imethibitishwa."], font, rtl=False)
         gray, scale = engine._prepare(img)
@@ -609,7 +605,7 @@ def test_a_digit_the_page_read_took_for_a_letter_is_told_by_templates(truth: str
         engine._recheck_codes(lines, gray, scale)
         assert word.text == truth
     finally:
-        engine.set_template_exclusions(())
+        gl.set_template_exclusions(())
 
 
 @pytest.mark.parametrize(("truth", "misread"), [("SB2XKUM8KZ", "SB2XKUMS8KZ"),
@@ -623,7 +619,7 @@ def test_a_code_read_a_character_long_or_short_is_fitted_to_its_glyphs(truth: st
     from proofcheck.text import ocr as engine
 
     font = FONTS / "dejavu/DejaVuSans-Bold.ttf"
-    engine.set_template_exclusions(("DejaVu",))
+    gl.set_template_exclusions(("DejaVu",))
     try:
         img = render([f"{truth} Imethibitishwa."], font, rtl=False)
         gray, scale = engine._prepare(img)
@@ -633,4 +629,4 @@ def test_a_code_read_a_character_long_or_short_is_fitted_to_its_glyphs(truth: st
         engine._recheck_codes(lines, gray, scale)
         assert word.text == truth
     finally:
-        engine.set_template_exclusions(())
+        gl.set_template_exclusions(())
