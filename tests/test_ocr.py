@@ -352,10 +352,14 @@ def test_a_code_box_that_starts_inside_the_code_still_gets_every_glyph() -> None
     x1, y1, x2, y2 = draw.textbbox((40, 30), "Ref: MDR0M4OPAJXI", font=face)
     found = engine._code_glyphs(img, (start, y1, x2 - start, y2 - y1))
     assert found is not None
-    crop, glyphs = found
+    crop, glyphs, whole = found
     assert len(glyphs) == len("MDR0M4OPAJXI")
     assert crop.width < x2 - x1 - draw.textlength("Re", font=face)  # "Ref:" left out
     assert len(engine._per_character(glyphs)) == 12
+    assert whole  # the glyphs span the box: their count may overrule the reads
+    # A box reaching two letters past the last glyph: one was lost, the count is short.
+    wider = engine._code_glyphs(img, (start, y1, x2 - start + 60, y2 - y1))
+    assert wider is not None and not wider[2]
 
 
 def test_a_character_no_code_has_never_wins_a_vote() -> None:
@@ -625,6 +629,27 @@ def test_a_code_read_a_character_long_or_short_is_fitted_to_its_glyphs(truth: st
         gray, scale = engine._prepare(img)
         lines = engine._read(gray, scale, "eng")
         word = next(w for ln in lines for w in ln if w.text.startswith(truth[:3]))
+        word.text = misread
+        engine._recheck_codes(lines, gray, scale)
+        assert word.text == truth
+    finally:
+        gl.set_template_exclusions(())
+
+
+@pytest.mark.parametrize(("truth", "misread"), [("CZ12FTT3J4", "CZ12FTT3)4"),
+                                                 ("Z7KDMSX4Q2", "Z7/KDMSX4Q2")])
+def test_a_mark_read_inside_a_code_is_one_of_its_glyphs_or_none(truth: str,
+                                                                misread: str) -> None:
+    """Page reads of generated ids (DejaVu Sans, left out of the templates here): a "J"
+    read as ")" inside the code, a "/" read beside a "7" that is no glyph at all."""
+    from proofcheck.text import ocr as engine
+
+    gl.set_template_exclusions(("DejaVu",))
+    try:
+        img = render([f"{truth} Imethibitishwa."], LATIN_FONT, rtl=False)
+        gray, scale = engine._prepare(img)
+        lines = engine._read(gray, scale, "eng")
+        word = next(w for ln in lines for w in ln if w.text.startswith(truth[:2]))
         word.text = misread
         engine._recheck_codes(lines, gray, scale)
         assert word.text == truth

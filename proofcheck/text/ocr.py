@@ -739,6 +739,7 @@ def _is_code(token: str) -> bool:
 
 
 _CODE_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+_STRAY_MARKS = ")]}/|"
 # Each read of a code alone varies with its size and crop (one rendered code: three
 # different strings from three crops), so they vote with the page read. Measured on 60
 # English and Polish receipts and chats (bench/signals.py): ids 0.80 / 0.67 -> 0.90 /
@@ -799,8 +800,9 @@ def _per_character(glyphs: list[Comp]) -> list[Comp | None]:
     return out
 
 
-def _code_glyphs(gray: Image.Image, box: Box) -> tuple[Image.Image, list[Comp]] | None:
-    """The crop of one code and its glyphs, from its word box in `gray`.
+def _code_glyphs(gray: Image.Image, box: Box) -> tuple[Image.Image, list[Comp], bool] | None:
+    """The crop of one code, its glyphs, and whether they span its word box (from end to
+    end, give or take half a glyph), from its word box in `gray`.
 
     Tesseract's word box can start inside the first character (measured: the box of
     "MDR0M4OPAJXI" began at the D, that of "N0H8TVKX8V" halfway through the N), and a
@@ -834,7 +836,9 @@ def _code_glyphs(gray: Image.Image, box: Box) -> tuple[Image.Image, list[Comp]] 
     glyphs = [c for c in comps[first : last + 1] if c.h >= 0.5 * tallest]  # no period
     x1 = max(0, min(c.x1 for c in glyphs) - pad)
     x2 = min(wide.shape[1], max(c.x2 for c in glyphs) + pad)
-    return Image.fromarray(wide[:, x1:x2]), glyphs
+    half = 0.5 * float(np.median([c.w for c in glyphs]))
+    whole = x1 + pad <= x - left + half and x2 - pad >= x + bw - left - half
+    return Image.fromarray(wide[:, x1:x2]), glyphs, whole
 
 
 def _align_to_glyphs(code: str, glyphs: list[Comp], templates: DigitTemplates) -> str:
@@ -870,20 +874,26 @@ def _recheck_codes(lines: list[list[Word]], gray: Image.Image, scale: float) -> 
     for words in lines:
         for w in words:
             core = w.text.rstrip(".,:;")
-            # A code's final "J" is often read as ")", "]" or "}": the reads alone, limited
-            # to A-Z0-9, outvote it (the bracket is a glyph of the code's height).
-            if not _is_code(core.rstrip(")]}")):
+            # A "J" is often read as ")", "]" or "}", a "7" as "/": one such mark is a
+            # glyph of the code, which the reads alone (limited to A-Z0-9) and the
+            # templates decide.
+            marks = [i for i, ch in enumerate(core) if ch in _STRAY_MARKS]
+            if len(marks) > 1 or not _is_code(core.replace(core[marks[0]], "", 1)
+                                                if marks else core):
                 continue
             suffix = w.text[len(core):]
             x, y, bw, bh = (round(v * scale) for v in w.box)
             found = _code_glyphs(gray, (x, y, bw, bh))
             if found is None:
                 continue
-            crop, glyphs = found
+            crop, glyphs, whole = found
             per_char = _per_character(glyphs)
             core = _vote_code(core, len(per_char), crop)
             templates = code_templates()
-            if abs(len(core) - len(per_char)) == 1 and all(g is not None for g in per_char):
+            # The glyph count overrules the reads only when the glyphs span the word's
+            # box: a last glyph lost at the crop's edge made "NWQJS68XH9" nine glyphs.
+            if whole and abs(len(core) - len(per_char)) == 1 and \
+                    all(g is not None for g in per_char):
                 core = _align_to_glyphs(core, [g for g in per_char if g is not None], templates)
             w.text = core + suffix
             if len(per_char) != len(core) and len(glyphs) == len(core):
@@ -891,33 +901,33 @@ def _recheck_codes(lines: list[list[Word]], gray: Image.Image, scale: float) -> 
             if len(per_char) != len(core):
                 continue  # no one-to-one look at each character
             chars = list(core)
-            # UI fonts have tabular digits of one width, and "O" is a third wider than
-            # "0" in all of them: the other digits of the code tell which one this is,
-            # whatever the font (templates of other fonts do not: their widths differ).
-            widths = [g.w for ch, g in zip(core, per_char, strict=True)
-                      if g is not None and ch in "23456789"]
-            digit_w = float(np.median(widths)) if widths else 0.0
             for i, (ch, comp) in enumerate(zip(core, per_char, strict=True)):
                 if comp is None:
                     continue  # one of two joined glyphs
-                if ch in "O0":
-                    # A 9 read as "O" (the page read's language model): templates
-                    # tell it; the width rule then tells "O" from "0".
+                if ch not in _CODE_ALPHABET:
+                    chars[i] = templates.classify(comp.mask, allowed=_CODE_ALPHABET)[0]
+                elif ch in "O0":
+                    # A 9 read as "O" (the page read's language model): templates tell it.
                     best, conf = templates.classify(comp.mask, allowed="O09")
                     if best == "9" and conf >= 0.6:
                         chars[i] = "9"
-                        continue
-                    if digit_w:
-                        chars[i] = "O" if comp.w >= 1.18 * digit_w else "0"
-                    continue
-                if ch in "I1L":
+                elif ch in "I1L":
                     chars[i] = _bar_shape(comp.mask) or ch
-                    continue
-                group = _CONFUSABLE.get(ch)
-                if group:
+                elif group := _CONFUSABLE.get(ch):
                     best, conf = templates.classify(comp.mask, allowed=group)
                     if best != ch and conf >= 0.6:
                         chars[i] = best
+            # UI fonts have tabular digits of one width, and "O" is a third wider than
+            # "0" in all of them: the code's other digits (as decided above) tell which
+            # one this is, whatever the font (templates of other fonts do not: their
+            # widths differ).
+            widths = [g.w for ch, g in zip(chars, per_char, strict=True)
+                      if g is not None and ch in "23456789"]
+            if widths:
+                digit_w = float(np.median(widths))
+                for i, (ch, comp) in enumerate(zip(chars, per_char, strict=True)):
+                    if comp is not None and ch in "O0":
+                        chars[i] = "O" if comp.w >= 1.18 * digit_w else "0"
             w.text = "".join(chars) + suffix
 
 
