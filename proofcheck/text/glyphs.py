@@ -357,12 +357,14 @@ class PageDigits:
     learnt about a shape anywhere on the page holds everywhere on it. On a font the
     templates have not seen, the nearest template is often wrong for one shape: Homa's
     ۲ has two prongs on top like a ۷ and came out ۷ in 48 of 54 wrong digits (numbers
-    alone, Homa left out of the templates). Three kinds of evidence correct a shape,
-    strongest first: a date's syntax (a year starts with 1 or 2, a month with 0 or 1,
-    a day with 0-3); Tesseract reading the shape the same way wherever its word has as
-    many digits as glyphs; and elimination (two clearly different shapes of one height
-    are two digits, so the one that fits a shared label worse gives it up). A shape only
-    ever moves to a label its templates find nearly as good as their best.
+    alone, Homa left out of the templates). Three kinds of evidence correct a shape: a
+    date's syntax limits its labels (a year starts with 1 or 2, a month with 0 or 1, a
+    day with 0-3); Tesseract's reads of it, wherever its word has as many digits as
+    glyphs, add to its templates' scores; and elimination assigns the labels, surest
+    shape first, each taking its best label that no clearly different shape of its
+    height holds (two such shapes are two digits). A shape only ever moves to a label
+    its templates find nearly as good as their best. (Applied one after the other as
+    hard rules, these had let a day's syntax pick ۳ over the ۲ Tesseract read.)
     """
 
     SAME = 0.9        # one digit of one font: >= 0.96 measured across sizes and JPEG noise

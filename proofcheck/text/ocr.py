@@ -478,9 +478,10 @@ def _reread_number(
 
 # A date's groups as digit counts, and what the first digit of each group can be: Solar
 # Hijri years are 13xx/14xx and Gregorian ones 19xx/20xx; months start with 0 or 1, days
-# with 0-3.
+# with 0-3. Day-month-year and month-day-year both write 2-2-4, so there neither of the
+# first two groups is taken for the month.
 _DATE_FIRSTS: dict[tuple[int, ...], tuple[str, str, str]] = {
-    (2, 2, 4): ("0123", "01", "12"),
+    (2, 2, 4): ("0123", "0123", "12"),
     (4, 2, 2): ("12", "01", "0123"),
 }
 
