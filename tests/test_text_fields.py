@@ -307,9 +307,11 @@ def test_same_transaction_id_on_two_receipts() -> None:
     assert reused_transaction_ids(dicts) == {"45821937": ["c1", "c2"]}
 
 
-@pytest.mark.parametrize("label", ["رقم العملية", "رقم العمليت", "رقم العملیع", "رقم العملی"])
-def test_arabic_id_label_with_its_final_letter_misread(label: str) -> None:
-    """The Arabic model often misreads or drops the final "ة" of "رقم العملية"."""
+@pytest.mark.parametrize("label", ["رقم العملية", "رقم العمليت", "رقم العملیع", "رقم العملی",
+                                   "«قم العملیة", "قم العملية"])
+def test_arabic_id_label_with_its_first_or_final_letter_misread(label: str) -> None:
+    """The Arabic model often misreads or drops the final "ة" of "رقم العملية", and now
+    and then its first letter."""
     fields = extract_fields_from_text(f"{label}: ۴۴۲۵۸۵۳۷۹۸۷۹")
     assert _one(fields, "transaction_id").value == "442585379879"
     # Not any word that starts the same way: the label still has to be there.

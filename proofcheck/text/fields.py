@@ -117,14 +117,17 @@ def _labels(*items: str) -> str:
 
     A final "ة" may come out as any letter or none: the Arabic model reads "رقم العملية"
     as "رقم العمليت", "...ع", "...ف" or "رقم العملی" (5 of 50 generated Arabic receipts
-    lost their id so)."""
+    lost their id so). So may the first letter of an Arabic-script label of two or more
+    words ("«قم العملية" on a receipt in Homa): the words after it carry the label."""
     patterns = {}
     for item in items:
         norm = normalize_text(item).lower()
         loose_end = item.endswith("ة")
+        loose_start = " " in norm and "\u0600" <= norm[0] <= "\u06ff"
         stem = norm[:-1] if loose_end else norm
-        patterns[norm] = re.escape(stem).replace(r"\ ", r"\s*") + (r"[^\W\d_]?" if loose_end
-                                                                     else "")
+        body = re.escape(stem[1:] if loose_start else stem).replace(r"\ ", r"\s*")
+        patterns[norm] = (r"\S?" if loose_start else "") + body + (
+            r"[^\W\d_]?" if loose_end else "")
     return "|".join(patterns[n] for n in sorted(patterns, key=len, reverse=True))
 
 
