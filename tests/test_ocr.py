@@ -433,19 +433,27 @@ def test_a_line_read_as_garbage_is_read_again_on_its_own() -> None:
     """On generated receipts the page read turned "مبلغ: ۴۷۳٬۰۰۰ ریال" into one word "۱"
     of confidence 0; its band read alone gives the line. Here the page read's line is
     replaced by such a word, as it came out there."""
-    from proofcheck.text import ocr as engine
-
     img = render(["انتقال کارت به کارت", "مبلغ: ۴۷۳٬۰۰۰ ریال", "تاریخ: ۱۴۰۴/۱۱/۲۸"],
                  PERSIAN_FONT, rtl=True)
+    texts = garble_amount_line_and_recover(img, "۱")
+    assert any("مبلغ" in t and "ریال" in t for t in texts), texts
+    assert len(texts) == 4  # the status bar and three lines: replaced, not added
+
+
+def garble_amount_line_and_recover(img: Image.Image, garbage: str) -> list[str]:
+    """The page read of `img` with its amount line ("مبلغ ...") replaced by one word
+    `garbage` of confidence 0, as the page read had it on generated receipts and chats;
+    then lost and garbled lines read again: the texts of the lines."""
+    from proofcheck.text import ocr as engine
+
     gray, scale = engine._prepare(img)
     lines = engine._read(gray, scale, "fas")
     amount_line = next(ln for ln in lines if any("مبلغ" in w.text for w in ln))
     box = engine._union([w.box for w in amount_line])
-    amount_line[:] = [engine.Word(text="۱", box=box, confidence=0.0, line=0, language="fas")]
+    amount_line[:] = [engine.Word(text=garbage, box=box, confidence=0.0, line=0,
+                                  language="fas")]
     engine._recover_lost_lines(lines, gray, scale, "fas")
-    texts = [" ".join(w.text for w in ln) for ln in lines]
-    assert any("مبلغ" in t and "ریال" in t for t in texts), texts
-    assert len(lines) == 4  # the status bar and three lines: replaced, not added
+    return [" ".join(w.text for w in ln) for ln in lines]
 
 
 @pytest.fixture
@@ -572,20 +580,12 @@ def test_a_band_of_print_is_a_line_not_its_chat_bubble() -> None:
 def test_a_garbled_line_in_a_dark_bubble_is_read_again() -> None:
     """As on a generated dark chat, the page read's amount line is made one word "و" of
     confidence 0; its band, read on its own, gives the line back."""
-    from proofcheck.text import ocr as engine
-
     face = ImageFont.truetype(str(PERSIAN_FONT), 42, layout_engine=ImageFont.Layout.RAQM)
     img = dark_chat(["سلام وقت بخیر", "مبلغ ۴۲۷٬۸۰۰ تومان واریز شد", "ممنون از خرید شما"],
                     face)
-    gray, scale = engine._prepare(img)
-    lines = engine._read(gray, scale, "fas")
-    amount_line = next(ln for ln in lines if any("مبلغ" in w.text for w in ln))
-    box = engine._union([w.box for w in amount_line])
-    amount_line[:] = [engine.Word(text="و", box=box, confidence=0.0, line=0, language="fas")]
-    engine._recover_lost_lines(lines, gray, scale, "fas")
-    texts = [" ".join(w.text for w in ln) for ln in lines]
+    texts = garble_amount_line_and_recover(img, "و")
     assert any("مبلغ" in t and "تومان" in t for t in texts), texts
-    assert len(lines) == 3  # replaced, not added
+    assert len(texts) == 3  # replaced, not added
 
 
 def recheck_misread(truth: str, misread: str, font: Path, held_out: str) -> str:
