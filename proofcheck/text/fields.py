@@ -302,10 +302,10 @@ def parse_amount(num: str) -> tuple[str, float] | None:
         if seps and len(set(seps)) > 1:
             factor *= 0.5  # mixed thousands marks: OCR noise somewhere
         repaired: list[str] = [groups[0]]
-        for i, g in enumerate(groups[1:], start=2):
+        for position, g in enumerate(groups[1:], start=1):
             if len(g) == 3:
                 repaired.append(g)
-            elif len(g) == 5 and i == len(groups) and not decimals:
+            elif len(g) == 5 and position == len(groups) - 1 and not decimals:
                 # "62,54308" for "62,543.08": the decimal mark lost, as small as a dot
                 # is and often touching a digit; a thousands group and two decimals
                 # is the one reading of a last group of five.
