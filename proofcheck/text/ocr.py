@@ -867,10 +867,11 @@ def _recheck_codes(lines: list[list[Word]], gray: Image.Image, scale: float) -> 
 
     A transaction id has no dictionary context, and the English model's language
     model pulls "0" to "O" and "1" to "I". The word is first read again alone and
-    outvoted where those reads agree (`_vote_code`); then, when its glyphs segment one
-    per character, each confusable character is re-decided among its look-alikes: the
-    width of the code's digits tells "0" from "O", where a bar's strokes reach tells
-    "1", "I" and "L" apart (`_bar_shape`), templates decide the rest.
+    outvoted where those reads agree (`_vote_code`), and a read one character long or
+    short is fitted to the glyph count (`_align_to_glyphs`); then, when its glyphs
+    segment one per character, each confusable character is re-decided among its
+    look-alikes: where a bar's strokes reach tells "1", "I" and "L" apart (`_bar_shape`),
+    templates decide the rest, and last the width of the code's digits tells "0" from "O".
     """
     for words in lines:
         for w in words:
