@@ -255,6 +255,7 @@ class DigitTemplates:
         self.labels = labels
 
     def vector(self, mask: np.ndarray) -> np.ndarray:
+        """A glyph mask as the vector the templates are compared in."""
         if not self.prong_weight:
             return glyph_vector(mask)
         return np.concatenate([glyph_vector(mask), self.prong_weight * top_prongs(mask)])
@@ -463,6 +464,8 @@ class PageDigits:
             done.append(i)
 
     def classify(self, mask: np.ndarray, band_h: float) -> tuple[str, float]:
+        """(label, confidence) of a glyph `band_h` tall: its shape's, once `resolve` moved
+        that shape to another label (confidence at most MOVED_CONF), else the templates'."""
         label, conf = self.templates.classify(mask)
         if not self.moved:
             return label, conf
