@@ -75,12 +75,6 @@ MIN_CHANGE_SHARE = 0.006
 EDIT_MAX_BOX = 0.35
 # Cell change threshold on unsmoothed thumbnails of a whole-image pair.
 RAW_CELL_CHANGED = 5.0
-# Rotations tried when registering besides none, degrees (the refinement adds +-1).
-# None since 2026-12-02: -6/-3/+3/+6 made registration a third of a search's CPU, and
-# on the worker's path tilted copies are aligned on keypoints anyway (bench/duplicates.py
-# harness without them: rotate_5 recall 114 -> 116 of 120, crop_60 115, CPU per
-# transform 87 -> 65 s). Only a signatures-only verdict (no originals) loses them.
-ROTATIONS_DEG: tuple[float, ...] = ()
 # Whole-image alignment good enough to stop searching: median cell difference at most
 # this share of the query's contrast.
 GOOD_FIT = 0.03
@@ -371,21 +365,18 @@ def _register(q: _Grid, o: _Grid, al: _Alignment) -> _Comparison | None:
     qz = q.pixels - q.pixels.mean()
     fq = np.fft.rfft2
     best: _Comparison | None = None
-    # Rotations as listed; the refinement then tries a degree either side of the best.
-    poses = [(sx, sy, float(np.radians(a))) for sx, sy in _scales(al)
-             for a in (0.0, *ROTATIONS_DEG)]
-    for sx, sy, rot in poses:
-        trial = _Alignment(sx, sy, 0.0, 0.0, al.flip, al.distance, al.whole, al.frame, rot)
+    # Scales only, no rotations: -6/-3/+3/+6 degrees made registration a third of a
+    # search's CPU, and on the worker's path tilted copies are aligned on keypoints
+    # (bench/duplicates.py harness without them, 2026-12-02: rotate_5 recall 114 -> 116
+    # of 120, CPU per transform 87 -> 65 s); only signatures-only verdicts lose them.
+    # The refinement still tries a degree either side.
+    for sx, sy in _scales(al):
+        trial = _Alignment(sx, sy, 0.0, 0.0, al.flip, al.distance, al.whole, al.frame, 0.0)
         # The other's canonical region mapped with t = 0, rasterised on the query's cells.
         bx, by, bw, bh = o.box
-        corners_x = np.array([bx, bx + bw, bx, bx + bw])
-        corners_y = np.array([by, by, by + bh, by + bh])
-        c, sn = np.cos(rot), np.sin(rot)
-        px = c * sx * corners_x - sn * sy * corners_y
-        py = sn * sx * corners_x + c * sy * corners_y
-        minx, miny = float(px.min()), float(py.min())
-        ow = round((float(px.max()) - minx) / cell_x)
-        oh = round((float(py.max()) - miny) / cell_y)
+        minx, miny = min(sx * bx, sx * (bx + bw)), min(sy * by, sy * (by + bh))
+        ow = round(abs(sx) * bw / cell_x)
+        oh = round(abs(sy) * bh / cell_y)
         if not (4 <= ow <= 4 * cols and 4 <= oh <= 4 * rows):
             continue
         gx, gy = _cell_centres((minx, miny, ow * cell_x, oh * cell_y), oh, ow)
@@ -408,7 +399,7 @@ def _register(q: _Grid, o: _Grid, al: _Alignment) -> _Comparison | None:
         dx = ix - shape[1] if ix > cols else ix
         cand_al = _Alignment(sx, sy, q.box[0] + dx * cell_x - minx,
                              q.box[1] + dy * cell_y - miny, al.flip, al.distance, al.whole,
-                             al.frame, rot)
+                             al.frame, 0.0)
         cand = _compare_aligned(q, o, cand_al)
         if cand is not None and (best is None or cand.error < best.error):
             best = cand
