@@ -583,8 +583,10 @@ def _page_digits(lines: list[list[Word]], gray: Image.Image,
             shapes: dict[int, int] = {}  # id of a glyph -> its shape
             for k, c in enumerate(digits):
                 if c.h >= 0.6 * band_h:
-                    shapes[id(c)] = page.observe(c.mask, band_h, read[k] if aligned else "",
-                                                 w.confidence)
+                    shape = page.observe(c.mask, band_h, read[k] if aligned else "",
+                                         w.confidence)
+                    if shape is not None:
+                        shapes[id(c)] = shape
             _date_syntax(page, labelled, shapes)
     for page in pages.values():
         page.resolve()
