@@ -425,11 +425,6 @@ def _number_glyphs(
     return classify_marks(comps, band_top, band_h), band_h
 
 
-def _full_digits(labelled: list[tuple[str, Comp]], band_h: float) -> list[Comp]:
-    """The glyphs the templates classify (not the small Persian zero, not separators)."""
-    return [c for kind, c in labelled if kind == "d" and c.h >= 0.6 * band_h]
-
-
 def _reread_number(
     gray: Image.Image, scale: float, box: Box, latin: bool = False,
     page: PageDigits | None = None,
