@@ -355,7 +355,7 @@ def test_a_code_box_that_starts_inside_the_code_still_gets_every_glyph() -> None
     crop, glyphs, whole = found
     assert len(glyphs) == len("MDR0M4OPAJXI")
     assert crop.width < x2 - x1 - draw.textlength("Re", font=face)  # "Ref:" left out
-    assert len(engine._per_character(glyphs)) == 12
+    assert len(engine._per_character(glyphs, ["MDR0M4OPAJXI"])) == 12
     assert whole  # the glyphs span the box: their count may overrule the reads
     # A box reaching two letters past the last glyph: one was lost, the count is short.
     wider = engine._code_glyphs(img, (start, y1, x2 - start + 60, y2 - y1))
@@ -637,3 +637,64 @@ def test_a_mark_read_inside_a_code_is_one_of_its_glyphs_or_none(truth: str,
     """Ids in DejaVu Sans: a "J" read as ")" inside the code, a "/" read beside a "7"
     that is no glyph at all."""
     assert recheck_misread(truth, misread, LATIN_FONT, "DejaVu") == truth
+
+
+def _glyph_row(widths: list[int]) -> list[gl.Comp]:
+    """Glyph boxes of the given widths side by side, 28 px tall."""
+    comps, x = [], 0
+    for w in widths:
+        comps.append(gl.Comp(x1=x, y1=0, x2=x + w, y2=28, corr=0.0))
+        x += w + 3
+    return comps
+
+
+def test_a_wide_capital_is_one_character_when_every_read_says_so() -> None:
+    """"KAE0F365WM" in DejaVu Sans Bold after JPEG (widths as measured): "KA" joined
+    into one glyph 2.5 times the median width, and the "W" alone 1.8 times it. Every
+    read has ten characters, so only the widest glyph is two; when the reads disagree
+    the widths decide, and both wide glyphs count twice."""
+    from proofcheck.text import ocr as engine
+
+    glyphs = _glyph_row([55, 20, 23, 20, 21, 22, 21, 40, 31])
+    agreed = engine._per_character(glyphs, ["KAEOF365WM", "KAEOF365WM", "KAEOF365WM"])
+    assert agreed[:2] == [None, None] and all(g is not None for g in agreed[2:])
+    assert len(agreed) == 10
+    split = engine._per_character(glyphs, ["KAEOF365WM", "KAEOF365WMM", "KAEOF365WMM"])
+    assert len(split) == 11 and split.count(None) == 4
+
+
+def test_zero_and_o_are_told_apart_by_width_against_digits_or_wide_capitals() -> None:
+    """"SI0DWJAQP1" in Noto Serif at 70% (widths as measured): no digit 2-9 to measure
+    the "0" against, but it is three quarters the width of the D and the Q, an "O"
+    would be as wide; "KAE0F365WM" has digits, and the "0" is theirs."""
+    from proofcheck.text import ocr as engine
+
+    chars = list("SIODWJAQP1")
+    engine._zero_or_o(chars, list(_glyph_row([14, 9, 15, 20, 33, 11, 23, 20, 17, 13])))
+    assert "".join(chars) == "SI0DWJAQP1"
+    round_o = list("SIODWJAQP1")
+    engine._zero_or_o(round_o, list(_glyph_row([14, 9, 21, 20, 33, 11, 23, 20, 17, 13])))
+    assert "".join(round_o) == "SIODWJAQP1"
+    digits = list("KAEOF365WM")
+    engine._zero_or_o(digits, [None, None, *_glyph_row([20, 23, 20, 21, 22, 21, 40, 31])])
+    assert "".join(digits) == "KAE0F365WM"
+    nothing_to_measure = list("XZOLIMNA")
+    engine._zero_or_o(nothing_to_measure, list(_glyph_row([20] * 8)))
+    assert "".join(nothing_to_measure) == "XZOLIMNA"
+
+
+def test_a_code_read_without_any_digit_is_rechecked_only_in_an_ids_place() -> None:
+    """Every digit of "L5ASHJZ0" was read as a letter ("LSASHJZO"), so it no longer
+    looked like a code; after an id label, or before M-Pesa's "Confirmed", capitals
+    alone are rechecked. Elsewhere a word in capitals stays a word."""
+    from proofcheck.text import ocr as engine
+    from proofcheck.text.fields import in_id_place
+
+    assert in_id_place("Transaction ID:", "") and in_id_place("Nr transakcji:", "")
+    assert in_id_place("", "Imethibitishwa.") and in_id_place("M-PESA", "Confirmed.")
+    assert not in_id_place("Payment", "RECEIVED") and not in_id_place("To:", "")
+    assert engine._is_code("LSASHJZO", in_id_place=True)
+    assert not engine._is_code("LSASHJZO") and not engine._is_code("CONFIRMED")
+    truth = "L5ASHJZ0"
+    assert recheck_misread(truth, "LSASHJZO", FONTS / "noto/NotoSans-Regular.ttf",
+                           "NotoSans-") == truth

@@ -153,6 +153,16 @@ _MPESA_RE = re.compile(rf"(?<![A-Za-z0-9]){_MPESA_CODE}\.?\s*{_MPESA_CONFIRMED}"
 # A narrow chat bubble wraps after the code: the code alone, "Confirmed" next line.
 _MPESA_ALONE_RE = re.compile(rf"\s*{_MPESA_CODE}\.?\s*$", re.IGNORECASE)
 _MPESA_NEXT_RE = re.compile(rf"\s*{_MPESA_CONFIRMED}", re.IGNORECASE)
+_ID_LABEL_END_RE = re.compile(rf"(?<![\w])(?:{_ID_LABELS})\s*[:#.\-]?\s*$", re.IGNORECASE)
+
+
+def in_id_place(before: str, after: str) -> bool:
+    """Whether a word stands where an id goes: right after an id label on its line
+    (`before`, the line's text up to the word), or before an M-Pesa "Confirmed"
+    (`after`, the next word). OCR uses it to recheck a code it read without digits."""
+    return bool(_ID_LABEL_END_RE.search(before) or _MPESA_NEXT_RE.match(after))
+
+
 _ID_VALUE_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-/]*(?: [A-Za-z0-9\-]+)*")
 
 _PAYER_LABELS = _labels(

@@ -41,6 +41,7 @@ os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 import tesserocr
 from PIL import Image, ImageOps
 
+from .fields import in_id_place
 from .glyphs import (
     ARABIC_DIGITS,
     PERSIAN_DIGITS,
@@ -724,16 +725,18 @@ def _bar_shape(mask: np.ndarray) -> str | None:
     return None
 
 
-def _is_code(token: str) -> bool:
-    """An id-like word: 6+ capitals and digits, both present. One non-ASCII capital is
-    allowed: the Polish model writes "Ą" into ids ("UD4ĄAYO6CZTXSGB"), and the re-read
-    alone, limited to A-Z0-9, is what takes it out; so is one small letter ("K28JQWO5QxX"
-    for "K28JQWO5QX")."""
+def _is_code(token: str, in_id_place: bool = False) -> bool:
+    """An id-like word: 6+ capitals and digits, both present; in an id's place (after
+    its label) capitals alone will do, as every digit of "L5ASHJZ0" was read as a
+    letter. One non-ASCII capital is allowed: the Polish model writes "Ą" into ids
+    ("UD4ĄAYO6CZTXSGB"), and the re-read alone, limited to A-Z0-9, is what takes it
+    out; so is one small letter ("K28JQWO5QxX" for "K28JQWO5QX")."""
     foreign = [c for c in token if not c.isascii()]
     lower = [c for c in token if c.islower()]
     return (len(token) >= 6 and token.isalnum() and len(lower) <= 1
             and len(foreign) <= 1 and all(c.isupper() for c in foreign)
-            and any(c.isdigit() for c in token) and any(c.isalpha() for c in token))
+            and (in_id_place or any(c.isdigit() for c in token))
+            and any(c.isalpha() for c in token))
 
 
 _CODE_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
@@ -759,13 +762,6 @@ def _read_code(crop: Image.Image, factor: float) -> str:
         api.SetVariable("tessedit_char_whitelist", "")
 
 
-def _vote_code(core: str, glyph_count: int, crop: Image.Image) -> str:
-    """The page read of a code outvoted, where it can be, by reads of the code alone: no
-    other words pull its letters towards a language, and twice the size helps small
-    print."""
-    return _majority(core, [_read_code(crop, f) for f in CODE_READ_SCALES], glyph_count)
-
-
 def _majority(core: str, others: list[str], glyph_count: int) -> str:
     """Character by character, the majority among the reads that have as many
     characters as the code has glyphs; the page read `core` wins ties, and stands when
@@ -786,15 +782,28 @@ def _majority(core: str, others: list[str], glyph_count: int) -> str:
     return "".join(voted)
 
 
-def _per_character(glyphs: list[Comp]) -> list[Comp | None]:
+def _per_character(glyphs: list[Comp], reads: list[str]) -> list[Comp | None]:
     """One entry per character: its glyph, or None for both characters of two that JPEG
-    joined. Joined kerned pairs ("YV", "TV") are about twice as wide as a letter; the
-    widest single capitals, M and W, at most 1.7 times the median width in the fonts
-    measured (Noto Serif)."""
+    joined.
+
+    Joined kerned pairs ("YV", "KA") are about twice as wide as a letter, the widest
+    single capitals, M and W, at most 1.7 times the median width in Noto Serif; so
+    glyphs 1.8 times the median or wider count as two. But a W next to narrow digits is
+    1.8 times their median in DejaVu Sans Bold: when every read of the code (`reads`)
+    has the length that counting only the widest of them as pairs gives, that count
+    stands. Never the other way: the reads agree on an extra letter as often as not
+    (all three reads of "RROELNW5D2" had an "S" before the "5")."""
     median_w = float(np.median([g.w for g in glyphs]))
+    wide = sorted((i for i, g in enumerate(glyphs) if g.w >= 1.8 * median_w),
+                  key=lambda i: -glyphs[i].w)
+    joined = len(wide)
+    lengths = {len(r) for r in reads}
+    if len(lengths) == 1 and 0 <= (agreed := lengths.pop() - len(glyphs)) < joined:
+        joined = agreed
+    pairs = set(wide[:joined])
     out: list[Comp | None] = []
-    for g in glyphs:
-        out.extend([None, None] if g.w >= 1.8 * median_w else [g])
+    for i, g in enumerate(glyphs):
+        out.extend([None, None] if i in pairs else [g])
     return out
 
 
@@ -859,26 +868,60 @@ def _align_to_glyphs(code: str, glyphs: list[Comp], templates: DigitTemplates) -
     return max(reads, key=fit)
 
 
+# Ink width of "0" against "O" (measured on 545-608 rendered codes in DejaVu Sans/Serif
+# and Noto Sans/Serif, regular, bold, condensed and display cuts, JPEG q60-90, half at a
+# 70% downscale): "0" is at most 1.15 times the median width of the code's digits 2-9
+# and "O" at least 1.18 (UI fonts have tabular digits of one width); against the median
+# of its round and wide capitals (C D G H N Q U) "0" is 0.70-0.97 and "O" 0.83-1.11:
+# that reference alone is wrong about one time in 20.
+_O_OVER_DIGIT = 1.18
+_O_OVER_CAPITAL = 0.9
+_WIDE_CAPITALS = "CDGHNQU"
+
+
+def _zero_or_o(chars: list[str], per_char: list[Comp | None]) -> None:
+    """Decide each "0" or "O" of a code by its width against the code's digits 2-9, or,
+    with none to measure, against its round and wide capitals; in place. Templates of
+    other fonts cannot decide: their widths differ, and Tesseract reads nearly every "0"
+    of a code without other digits as "O". Both rulers together, each character's log
+    ratio summed, were no better on `bench/codes.py` (480 codes, seeds 1 and 2): they
+    mended "EPEV4U1EQO" (a wide "4" its only digit) and "K0LU1VOA84", and broke as many
+    in DejaVu Sans, whose "0" is nearly as wide as its "U" and "N"."""
+    for among, o_over in (("23456789", _O_OVER_DIGIT), (_WIDE_CAPITALS, _O_OVER_CAPITAL)):
+        widths = [g.w for ch, g in zip(chars, per_char, strict=True)
+                  if g is not None and ch in among]
+        if widths:
+            o_from = o_over * float(np.median(widths))
+            break
+    else:
+        return
+    for i, (ch, comp) in enumerate(zip(chars, per_char, strict=True)):
+        if comp is not None and ch in "O0":
+            chars[i] = "O" if comp.w >= o_from else "0"
+
+
 def _recheck_codes(lines: list[list[Word]], gray: Image.Image, scale: float) -> None:
     """Second opinion on code-like words (ids).
 
     A transaction id has no dictionary context, and the English model's language
     model pulls "0" to "O" and "1" to "I". The word is first read again alone and
-    outvoted where those reads agree (`_vote_code`), and a read one character long or
+    outvoted where those reads agree (`_majority`), and a read one character long or
     short is fitted to the glyph count (`_align_to_glyphs`); then, when its glyphs
     segment one per character, each confusable character is re-decided among its
     look-alikes: where a bar's strokes reach tells "1", "I" and "L" apart (`_bar_shape`),
-    templates decide the rest, and last the width of the code's digits tells "0" from "O".
+    templates decide the rest, and last widths tell "0" from "O" (`_zero_or_o`).
     """
     for words in lines:
-        for w in words:
+        for j, w in enumerate(words):
             core = w.text.rstrip(".,:;")
             # A "J" is often read as ")", "]" or "}", a "7" as "/": one such mark is a
             # glyph of the code, which the reads alone (limited to A-Z0-9) and the
             # templates decide.
             marks = [i for i, ch in enumerate(core) if ch in _STRAY_MARKS]
+            id_place = in_id_place(" ".join(v.text for v in words[:j]),
+                                   words[j + 1].text if j + 1 < len(words) else "")
             if len(marks) > 1 or not _is_code(core.replace(core[marks[0]], "", 1)
-                                                if marks else core):
+                                                if marks else core, id_place):
                 continue
             suffix = w.text[len(core):]
             x, y, bw, bh = (round(v * scale) for v in w.box)
@@ -886,8 +929,9 @@ def _recheck_codes(lines: list[list[Word]], gray: Image.Image, scale: float) -> 
             if found is None:
                 continue
             crop, glyphs, whole = found
-            per_char = _per_character(glyphs)
-            core = _vote_code(core, len(per_char), crop)
+            alone = [_read_code(crop, f) for f in CODE_READ_SCALES]
+            per_char = _per_character(glyphs, [core, *alone])
+            core = _majority(core, alone, len(per_char))
             templates = code_templates()
             # The glyph count overrules the reads only when the glyphs span the word's
             # box: a last glyph lost at the crop's edge made "NWQJS68XH9" nine glyphs.
@@ -916,17 +960,7 @@ def _recheck_codes(lines: list[list[Word]], gray: Image.Image, scale: float) -> 
                     best, conf = templates.classify(comp.mask, allowed=group)
                     if best != ch and conf >= 0.6:
                         chars[i] = best
-            # UI fonts have tabular digits of one width, and "O" is a third wider than
-            # "0" in all of them: the code's other digits (as decided above) tell which
-            # one this is, whatever the font (templates of other fonts do not: their
-            # widths differ).
-            widths = [g.w for ch, g in zip(chars, per_char, strict=True)
-                      if g is not None and ch in "23456789"]
-            if widths:
-                digit_w = float(np.median(widths))
-                for i, (ch, comp) in enumerate(zip(chars, per_char, strict=True)):
-                    if comp is not None and ch in "O0":
-                        chars[i] = "O" if comp.w >= 1.18 * digit_w else "0"
+            _zero_or_o(chars, per_char)
             w.text = "".join(chars) + suffix
 
 
