@@ -53,6 +53,7 @@ from .glyphs import (
     digit_templates,
     glyph_components,
     otsu,
+    roundness,
 )
 from .normalize import (
     choose_arabic_language,
@@ -868,36 +869,24 @@ def _align_to_glyphs(code: str, glyphs: list[Comp], templates: DigitTemplates) -
     return max(reads, key=fit)
 
 
-# Ink width of "0" against "O" (measured on 545-608 rendered codes in DejaVu Sans/Serif
-# and Noto Sans/Serif, regular, bold, condensed and display cuts, JPEG q60-90, half at a
-# 70% downscale): "0" is at most 1.15 times the median width of the code's digits 2-9
-# and "O" at least 1.18 (UI fonts have tabular digits of one width); against the median
-# of its round and wide capitals (C D G H N Q U) "0" is 0.70-0.97 and "O" 0.83-1.11:
-# that reference alone is wrong about one time in 20.
-_O_OVER_DIGIT = 1.18
-_O_OVER_CAPITAL = 0.9
-_WIDE_CAPITALS = "CDGHNQU"
+# "0" against "O" by `glyphs.roundness` (measured on 558 of them in codes rendered in
+# DejaVu Sans/Serif and Noto Sans/Serif, regular, bold, condensed and display cuts, JPEG
+# q60-90, half at a 70% downscale): "0" at most 0.394, "O" at least 0.413. The exponent
+# and the threshold come from a logistic fit that, each font family left out in turn,
+# erred 3 times in 558. Widths against the code's digits (tabular in UI fonts) or its
+# round capitals, used before, need characters to measure and overlap across fonts:
+# `bench/codes.py` 0.804 / 0.833 of codes exact with them (seeds 1 / 2), 0.921 / 0.938
+# with this.
+_O_FROM_ROUNDNESS = 0.4
 
 
 def _zero_or_o(chars: list[str], per_char: list[Comp | None]) -> None:
-    """Decide each "0" or "O" of a code by its width against the code's digits 2-9, or,
-    with none to measure, against its round and wide capitals; in place. Templates of
-    other fonts cannot decide: their widths differ, and Tesseract reads nearly every "0"
-    of a code without other digits as "O". Both rulers together, each character's log
-    ratio summed, were no better on `bench/codes.py` (480 codes, seeds 1 and 2): they
-    mended "EPEV4U1EQO" (a wide "4" its only digit) and "K0LU1VOA84", and broke as many
-    in DejaVu Sans, whose "0" is nearly as wide as its "U" and "N"."""
-    for among, o_over in (("23456789", _O_OVER_DIGIT), (_WIDE_CAPITALS, _O_OVER_CAPITAL)):
-        widths = [g.w for ch, g in zip(chars, per_char, strict=True)
-                  if g is not None and ch in among]
-        if widths:
-            o_from = o_over * float(np.median(widths))
-            break
-    else:
-        return
+    """Decide each "0" or "O" of a code by its shape, in place. Tesseract reads nearly
+    every "0" of a code without other digits as "O", and templates of other fonts cannot
+    tell them apart."""
     for i, (ch, comp) in enumerate(zip(chars, per_char, strict=True)):
-        if comp is not None and ch in "O0":
-            chars[i] = "O" if comp.w >= o_from else "0"
+        if comp is not None and ch in "O0" and (ring := roundness(comp.mask)) is not None:
+            chars[i] = "O" if ring >= _O_FROM_ROUNDNESS else "0"
 
 
 def _recheck_codes(lines: list[list[Word]], gray: Image.Image, scale: float) -> None:
@@ -909,7 +898,7 @@ def _recheck_codes(lines: list[list[Word]], gray: Image.Image, scale: float) -> 
     short is fitted to the glyph count (`_align_to_glyphs`); then, when its glyphs
     segment one per character, each confusable character is re-decided among its
     look-alikes: where a bar's strokes reach tells "1", "I" and "L" apart (`_bar_shape`),
-    templates decide the rest, and last widths tell "0" from "O" (`_zero_or_o`).
+    templates decide the rest, and last its shape tells "0" from "O" (`_zero_or_o`).
     """
     for words in lines:
         for j, w in enumerate(words):
@@ -955,7 +944,12 @@ def _recheck_codes(lines: list[list[Word]], gray: Image.Image, scale: float) -> 
                     if best == "9" and conf >= 0.6:
                         chars[i] = "9"
                 elif ch in "I1L":
-                    chars[i] = _bar_shape(comp.mask) or ch
+                    # Unsure strokes may not be a bar at all: the "9" of "Z9OLT8E56B",
+                    # read as "I" alone, has none.
+                    if (shape := _bar_shape(comp.mask)) is None:
+                        best, conf = templates.classify(comp.mask, allowed=_CODE_ALPHABET)
+                        shape = best if conf >= 0.6 else ch
+                    chars[i] = shape
                 elif group := _CONFUSABLE.get(ch):
                     best, conf = templates.classify(comp.mask, allowed=group)
                     if best != ch and conf >= 0.6:
