@@ -699,3 +699,18 @@ def test_a_code_read_without_any_digit_is_rechecked_only_in_an_ids_place() -> No
     truth = "L5ASHJZ0"
     assert recheck_misread(truth, "LSASHJZO", FONTS / "noto/NotoSans-Regular.ttf",
                            "NotoSans-") == truth
+
+
+@pytest.mark.parametrize("font", ["dejavu/DejaVuSans.ttf", "noto/NotoSans-Regular.ttf",
+                                  "noto/NotoSerif-Regular.ttf"])
+def test_a_slash_inside_a_reference_stays_a_slash(font: str) -> None:
+    """Bank references carry slashes ("FT2304/KE0045"). One "/" in a code-like word is
+    usually a misread "7" or "J", and the reads alone (A-Z0-9 only) made this one an "I"
+    or a "7"; a glyph leaning like a slash keeps it."""
+    face = ImageFont.truetype(str(FONTS / font), 42)
+    img = Image.new("RGB", (1080, 400), "white")
+    draw = ImageDraw.Draw(img)
+    draw.text((80, 100), "Reference No: FT2304/KE0045", font=face, fill=(20, 20, 20))
+    draw.text((80, 250), "Ref: PAY7/3381AX", font=face, fill=(20, 20, 20))
+    ids = [f.value for f in extract_fields(read_text(img)) if f.type == "transaction_id"]
+    assert ids == ["FT2304/KE0045", "PAY7/3381AX"]
