@@ -422,3 +422,32 @@ def test_a_picture_too_flat_to_check_is_a_duplicate_only_on_close_keys() -> None
     assert verdict is not None and not verdict.is_duplicate and verdict.distance > 10
     copy = compare_images(dec(first.convert("L").convert("RGB")), dec(first))
     assert copy is not None and copy.relation == "resized"
+
+
+def _small_dialog(seed: int) -> Image.Image:
+    """A 300 px dialog of frames, rules and short labels, like GIMP's."""
+    rng = random.Random(seed)
+    img = Image.new("RGB", (300, 260), (236, 236, 236))
+    d = ImageDraw.Draw(img)
+    for x in range(10, 300, 96):
+        d.line((x, 0, x, 260), fill=(90, 90, 90), width=2)
+    for y in range(12, 260, 48):
+        d.line((0, y, 300, y), fill=(90, 90, 90), width=2)
+    for _ in range(14):
+        x, y = rng.randrange(15, 250), rng.randrange(18, 230)
+        d.text((x, y), rng.choice(WORDS)[:4], fill=(0, 0, 0), font=_font(11))
+    return img
+
+
+def test_a_small_dialog_at_half_size_is_a_copy_and_another_dialog_is_not() -> None:
+    """At 150 px a dialog's thumbnail differs from its original's by resampling alone
+    (bench/duplicates.py: five GIMP dialogs' half-size copies were `template`); the
+    finer pixel grid, in cells of a few of the small copy's pixels, sees the same
+    content. Another dialog of the same frames, halved, stays apart."""
+    img = _small_dialog(0)
+    half = img.resize((150, 130), Image.Resampling.BILINEAR)
+    verdict = compare_images(dec(half), dec(img))
+    assert verdict is not None and verdict.relation in ("resized", "cropped")
+    other = compare_images(dec(_small_dialog(1).resize((150, 130), Image.Resampling.BILINEAR)),
+                           dec(img))
+    assert other is None or not other.is_duplicate
