@@ -185,8 +185,7 @@ def roundness(mask: np.ndarray) -> float | None:
     labels, count = ndimage.label(filled & ~mask)
     if count == 0:
         return None
-    sizes = ndimage.sum_labels(np.ones_like(labels), labels, range(1, count + 1))
-    ys, xs = np.nonzero(labels == int(np.argmax(sizes)) + 1)
+    ys, xs = np.nonzero(labels == int(np.argmax(np.bincount(labels.ravel())[1:])) + 1)
     counter = (xs.max() - xs.min() + 1) / (ys.max() - ys.min() + 1)
     h, w = mask.shape
     return float((w / h) ** 1.3 * counter)

@@ -687,8 +687,8 @@ def _fuse(
 
 # Characters Tesseract's English model swaps inside codes (measured on rendered M-Pesa
 # and receipt codes: O/0, I/1/L, S/5, Z/2, B/8, G/6 made most of the id errors), that
-# templates decide among. I/1/L are decided by their strokes (`_bar_shape`), O/0 by the
-# code's digit width where it has digits to measure.
+# templates decide among. I/1/L are decided by their strokes (`_bar_shape`), O/0 by
+# their shape (`_zero_or_o`).
 _CONFUSABLE = {
     "O": "O0", "0": "O0", "D": "D0", "Q": "Q0",
     "S": "S589", "5": "5S", "Z": "Z2", "2": "2Z", "B": "B8", "8": "8BS", "G": "G6", "6": "6G",
