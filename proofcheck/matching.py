@@ -411,7 +411,10 @@ def _components(changed: np.ndarray, min_cells: int,
     """Changed regions as (col, row, ncols, nrows, cells), lone noisy cells dropped.
 
     Cells one apart are merged (a repainted number is several nearby cells); a single
-    changed cell with no changed neighbour is JPEG or resampling noise.
+    changed cell with no changed neighbour is JPEG or resampling noise. The box includes
+    the merging margin, and `EDIT_MAX_BOX` was set against such boxes: boxed by their
+    cells alone, receipts of one bank and two GIMP dialogs passed for edits of each
+    other (bench/duplicates.py, 2026-12-02).
     """
     labels, _count = ndimage.label(ndimage.binary_dilation(changed, iterations=merge))
     out = []
