@@ -714,3 +714,19 @@ def test_a_slash_inside_a_reference_stays_a_slash(font: str) -> None:
     draw.text((80, 250), "Ref: PAY7/3381AX", font=face, fill=(20, 20, 20))
     ids = [f.value for f in extract_fields(read_text(img)) if f.type == "transaction_id"]
     assert ids == ["FT2304/KE0045", "PAY7/3381AX"]
+
+
+@pytest.mark.parametrize("font", ["dejavu/DejaVuSans-Bold.ttf", "noto/NotoSerif-Regular.ttf"])
+def test_words_in_capitals_after_an_id_label_stay_words(font: str) -> None:
+    """Rechecked as codes, words of capitals keep their O, I and L: their shapes are
+    read, not guessed, and none of them becomes an id."""
+    lines = ["Reference: INVOICE", "Transaction ID: CONFIRMED", "Nr transakcji: PRZELEW",
+             "Ref No: COLLECTION", "Transaction code: ILLINOIS"]
+    face = ImageFont.truetype(str(FONTS / font), 42)
+    img = Image.new("RGB", (1080, 1100), "white")
+    draw = ImageDraw.Draw(img)
+    for i, line in enumerate(lines):
+        draw.text((80, 100 + 190 * i), line, font=face, fill=(20, 20, 20))
+    ocr = read_text(img)
+    assert ocr.text.split("\n") == lines
+    assert not [f for f in extract_fields(ocr) if f.type == "transaction_id"]
