@@ -317,3 +317,16 @@ def test_arabic_id_label_with_its_first_or_final_letter_misread(label: str) -> N
     # Not any word that starts the same way: the label still has to be there.
     bare = extract_fields_from_text("رقم ۴۴۲۵۸۵۳۷۹۸۷۹")
     assert not [f for f in bare if f.type == "transaction_id"]
+
+
+def test_a_stray_mark_read_as_letters_between_an_id_label_and_its_number() -> None:
+    """Homa's Arabic receipt: a mark before the id read as "سر". The id-long number
+    after it is the id, less surely; a word after the label is still no id, nor a short
+    number after a short word, nor a Latin word."""
+    fields = extract_fields_from_text("رقم العملية: سر ۱۹۰۱۸۲۳۳۳۱۳۶")
+    found = _one(fields, "transaction_id")
+    assert found.value == "190182333136" and found.confidence < _one(
+        extract_fields_from_text("رقم العملية: ۱۹۰۱۸۲۳۳۳۱۳۶"), "transaction_id").confidence
+    for text in ("رقم العملية: ناجحة", "رقم العملية: تم ۱۹۰۱ ریال", "Transaction ID: ab 1234567"):
+        fields = extract_fields_from_text(text)
+        assert not [f for f in fields if f.type == "transaction_id"]

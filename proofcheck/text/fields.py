@@ -164,6 +164,10 @@ def in_id_place(before: str, after: str) -> bool:
 
 
 _ID_VALUE_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-/]*(?: [A-Za-z0-9\-]+)*")
+# A mark read as a letter or two of the label's script between the label and a number
+# ("رقم العملية: سر ۱۹۰۱۸۲۳۳۳۱۳۶" in Homa): skipped when an id-long run of digits
+# follows, at lower confidence.
+_ID_NOISE_RE = re.compile(r"[^\W\dA-Za-z_]{1,2}\s+(?=\d{6})")
 
 _PAYER_LABELS = _labels(
     "از", "فرستنده", "نام فرستنده", "واریز کننده", "واریزکننده", "مبدا",
@@ -404,6 +408,9 @@ def _extract_ids(line: _Line, nxt: _Line | None, ctx: _Ctx) -> None:
     for m in _ID_LABEL_RE.finditer(line.text):
         vm = _ID_VALUE_RE.match(line.text, m.end())
         target, factor = line, 1.0
+        if vm is None and (noise := _ID_NOISE_RE.match(line.text, m.end())):
+            vm = _ID_VALUE_RE.match(line.text, noise.end())
+            factor = 0.8
         if vm is None and nxt is not None and m.end() >= len(line.text.rstrip()):
             vm = _ID_VALUE_RE.match(nxt.text)
             target, factor = nxt, 0.9
