@@ -349,10 +349,9 @@ def test_skew_of_a_tilted_screenshot_is_measured(degrees: float) -> None:
     assert abs(skew_degrees(tilted) - degrees) <= 0.5
 
 
-def test_lined_dialog_crop_agrees_block_for_block() -> None:
-    """A dialog of frames and table rules, cropped: blocks across a straight line match
-    as well a few samples along it; they must not place the displacement field."""
-    rng = random.Random(0)
+def _small_dialog(seed: int) -> Image.Image:
+    """A 300 px dialog of frames, rules and short labels, like GIMP's."""
+    rng = random.Random(seed)
     img = Image.new("RGB", (300, 260), (236, 236, 236))
     d = ImageDraw.Draw(img)
     for x in range(10, 300, 96):
@@ -362,6 +361,13 @@ def test_lined_dialog_crop_agrees_block_for_block() -> None:
     for _ in range(14):
         x, y = rng.randrange(15, 250), rng.randrange(18, 230)
         d.text((x, y), rng.choice(WORDS)[:4], fill=(0, 0, 0), font=_font(11))
+    return img
+
+
+def test_lined_dialog_crop_agrees_block_for_block() -> None:
+    """A dialog of frames and table rules, cropped: blocks across a straight line match
+    as well a few samples along it; they must not place the displacement field."""
+    img = _small_dialog(0)
     crop = img.crop((18, 19, 18 + 268, 19 + 232))
     q, o = dec(crop), dec(img)
     aligned = features.align(q.image, o.image)
@@ -422,21 +428,6 @@ def test_a_picture_too_flat_to_check_is_a_duplicate_only_on_close_keys() -> None
     assert verdict is not None and not verdict.is_duplicate and verdict.distance > 10
     copy = compare_images(dec(first.convert("L").convert("RGB")), dec(first))
     assert copy is not None and copy.relation == "resized"
-
-
-def _small_dialog(seed: int) -> Image.Image:
-    """A 300 px dialog of frames, rules and short labels, like GIMP's."""
-    rng = random.Random(seed)
-    img = Image.new("RGB", (300, 260), (236, 236, 236))
-    d = ImageDraw.Draw(img)
-    for x in range(10, 300, 96):
-        d.line((x, 0, x, 260), fill=(90, 90, 90), width=2)
-    for y in range(12, 260, 48):
-        d.line((0, y, 300, y), fill=(90, 90, 90), width=2)
-    for _ in range(14):
-        x, y = rng.randrange(15, 250), rng.randrange(18, 230)
-        d.text((x, y), rng.choice(WORDS)[:4], fill=(0, 0, 0), font=_font(11))
-    return img
 
 
 def test_a_small_dialog_at_half_size_is_a_copy_and_another_dialog_is_not() -> None:
