@@ -1,7 +1,7 @@
 """Id-reading benchmark: transaction codes alone, where "0" and "O" are hardest.
 
 Renders pages of "Ref: CODE" lines (8-12 characters of A-Z and digits, every code with
-an "0" or an "O", half of them with no digit but 0 and 1) in nine Latin fonts, five of
+an "0" or an "O", half of them with no digit but 0 and 1) in nine Latin fonts, four of
 them not among bench/signals.py's, degrades each page as bench/signals.py does (JPEG
 q60-90, half downscaled to 70%), reads it with `read_text` (digit templates without the
 font being read) and prints the share of codes read exactly and of their "0" and "O"
