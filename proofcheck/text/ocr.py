@@ -873,7 +873,7 @@ def _align_to_glyphs(code: str, glyphs: list[Comp], templates: DigitTemplates) -
     return max(reads, key=fit)
 
 
-# "0" against "O" by `glyphs.roundness` (measured on 558 of them in codes rendered in
+# "0" against "O" by `glyphs.roundness` (measured on 558 of them, about half each, in codes in
 # DejaVu Sans/Serif and Noto Sans/Serif, regular, bold, condensed and display cuts, JPEG
 # q60-90, half at a 70% downscale): "0" at most 0.394, "O" at least 0.413. The exponent
 # and the threshold come from a logistic fit that, each font family left out in turn,
