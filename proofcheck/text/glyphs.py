@@ -294,19 +294,19 @@ class DigitTemplates:
         return self.classify_vector(self.vector(mask), allowed)
 
     def classify_vector(self, vec: np.ndarray, allowed: str = "") -> tuple[str, float]:
-        """`classify` for a glyph already made a vector (`vector`)."""
-        if not self.labels:
-            return "?", 0.0
-        sims = self.matrix @ vec
+        """`classify` for a glyph already made a vector (`vector`): the label with the
+        best score, its confidence from its margin over the next label and its score."""
+        scores = self.scores(vec)
         if allowed:
-            sims = np.where([lab in allowed for lab in self.labels], sims, -2.0)
-        order = np.argsort(-sims)
-        best = self.labels[int(order[0])]
-        runner = next((float(sims[i]) for i in order if self.labels[int(i)] != best), -1.0)
-        top = float(sims[int(order[0])])
+            scores = {lab: sc for lab, sc in scores.items() if lab in allowed}
+        if not scores:
+            return "?", 0.0
+        ranked = sorted(scores, key=scores.__getitem__, reverse=True)
+        top = scores[ranked[0]]
+        runner = scores[ranked[1]] if len(ranked) > 1 else -1.0
         margin = top - runner
         conf = max(0.0, min(1.0, 0.5 + 4.0 * margin)) * max(0.0, min(1.0, (top - 0.3) / 0.5))
-        return best, conf
+        return ranked[0], conf
 
 
 _templates: dict[str, DigitTemplates] = {}
