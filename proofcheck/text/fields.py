@@ -153,7 +153,7 @@ _MPESA_RE = re.compile(rf"(?<![A-Za-z0-9]){_MPESA_CODE}\.?\s*{_MPESA_CONFIRMED}"
 # A narrow chat bubble wraps after the code: the code alone, "Confirmed" next line.
 _MPESA_ALONE_RE = re.compile(rf"\s*{_MPESA_CODE}\.?\s*$", re.IGNORECASE)
 _MPESA_NEXT_RE = re.compile(rf"\s*{_MPESA_CONFIRMED}", re.IGNORECASE)
-_ID_LABEL_END_RE = re.compile(rf"(?<![\w])(?:{_ID_LABELS})\s*[:#.\-]?\s*$", re.IGNORECASE)
+_ID_LABEL_END_RE = re.compile(_ID_LABEL_RE.pattern + "$", re.IGNORECASE)
 
 
 def in_id_place(before: str, after: str) -> bool:

@@ -893,6 +893,16 @@ def _zero_or_o(chars: list[str], per_char: list[Comp | None]) -> None:
             chars[i] = "O" if ring >= _O_FROM_ROUNDNESS else "0"
 
 
+# How sure the templates must be to overrule a read character.
+_TEMPLATE_SURE = 0.6
+
+
+def _by_templates(templates: DigitTemplates, glyph: Comp, allowed: str, read: str) -> str:
+    """The templates' choice for `glyph` among `allowed` when they are sure, else `read`."""
+    best, conf = templates.classify(glyph.mask, allowed=allowed)
+    return best if conf >= _TEMPLATE_SURE else read
+
+
 def _recheck_codes(lines: list[list[Word]], gray: Image.Image, scale: float) -> None:
     """Second opinion on code-like words (ids).
 
@@ -945,21 +955,17 @@ def _recheck_codes(lines: list[list[Word]], gray: Image.Image, scale: float) -> 
                 if ch not in _CODE_ALPHABET:
                     chars[i] = templates.classify(comp.mask, allowed=_CODE_ALPHABET)[0]
                 elif ch in "O0":
-                    # A 9 read as "O" (the page read's language model): templates tell it.
-                    best, conf = templates.classify(comp.mask, allowed="O09")
-                    if best == "9" and conf >= 0.6:
+                    # A 9 read as "O" (the page read's language model): templates tell it;
+                    # "O" or "0" is for `_zero_or_o`.
+                    if _by_templates(templates, comp, "O09", ch) == "9":
                         chars[i] = "9"
                 elif ch in "I1L":
                     # Unsure strokes may not be a bar at all: the "9" of "Z9OLT8E56B",
                     # read as "I" alone, has none.
-                    if (shape := _bar_shape(comp.mask)) is None:
-                        best, conf = templates.classify(comp.mask, allowed=_CODE_ALPHABET)
-                        shape = best if conf >= 0.6 else ch
-                    chars[i] = shape
+                    chars[i] = _bar_shape(comp.mask) or _by_templates(templates, comp,
+                                                                      _CODE_ALPHABET, ch)
                 elif group := _CONFUSABLE.get(ch):
-                    best, conf = templates.classify(comp.mask, allowed=group)
-                    if best != ch and conf >= 0.6:
-                        chars[i] = best
+                    chars[i] = _by_templates(templates, comp, group, ch)
             _zero_or_o(chars, per_char)
             w.text = "".join(chars) + suffix
 
