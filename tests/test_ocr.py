@@ -429,6 +429,33 @@ def test_a_garbled_word_between_two_numbers_stays_out_of_both() -> None:
     assert "۱۴۰۱/۰۴/۰۷" in texts and "۰۵:۴۴" in texts, texts
 
 
+def test_a_number_tesseract_boxed_in_part_is_read_whole_without_its_currency() -> None:
+    """Tesseract boxed only the last zeros of "۱۷٬۰۸۰٬۰۰۰" (DejaVu Sans, a generated
+    receipt) and read "ریال" beside it unsure: the number's box grows over the print
+    no word claims, up to the currency word, which stays a word however unsure (taken
+    in, its letters were read as "۵۶" before the amount)."""
+    from proofcheck.text import ocr as engine
+
+    face = ImageFont.truetype(str(FONTS / "dejavu/DejaVuSans.ttf"), 40,
+                              layout_engine=ImageFont.Layout.RAQM)
+    img = Image.new("L", (900, 120), 255)
+    draw = ImageDraw.Draw(img)
+    words = []
+    x = 60
+    for text, conf in (("ریال", 0.45), ("۱۷٬۰۸۰٬۰۰۰", 0.39), ("مبلغ:", 0.9)):
+        draw.text((x, 30), text, font=face, fill=0, direction="rtl")
+        x1, y1, x2, y2 = draw.textbbox((x, 30), text, font=face, direction="rtl")
+        if text.startswith("۱۷"):
+            x1 = x2 - (x2 - x1) // 4  # only the last zeros boxed
+            text = "۰۰"
+        words.append(engine.Word(text=text, box=(x1, y1, x2 - x1, y2 - y1), confidence=conf,
+                                 line=0, language="fas"))
+        x = x2 + 16  # a word space
+    reading_order = words[::-1]
+    engine._reread_numbers([reading_order], img, 1.0)
+    assert [w.text for w in reading_order] == ["مبلغ:", "۱۷٬۰۸۰٬۰۰۰", "ریال"]
+
+
 def test_a_line_read_as_garbage_is_read_again_on_its_own() -> None:
     """On generated receipts the page read turned "مبلغ: ۴۷۳٬۰۰۰ ریال" into one word "۱"
     of confidence 0; its band read alone gives the line. Here the page read's line is

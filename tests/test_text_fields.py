@@ -10,6 +10,7 @@ import pytest
 from proofcheck.text.fields import (
     Field,
     extract_fields_from_text,
+    is_field_word,
     parse_amount,
     primary,
 )
@@ -174,6 +175,15 @@ def test_ids_are_upper_cased_and_a_plain_word_after_a_label_is_no_id() -> None:
     assert _one(extract_fields_from_text("Ref: tx9f3k2"), "transaction_id").value == "TX9F3K2"
     fields = extract_fields_from_text("Gharama ya muamala ni Ksh0.00.")
     assert not [f for f in fields if f.type == "transaction_id"]
+
+
+def test_label_and_currency_words_are_known_as_such() -> None:
+    """OCR keeps these out of the numbers beside them: labels with their colon, loose
+    endings as the models read them ("العملیع"), each word of a two-word currency."""
+    known = ["ریال", "ربال", "تومان", "مبلغ:", "تاریخ", "بتاريخ", "العملیع", "سعودي", "Kwota:",
+             "Ksh", "zł", "Amount", "Date:"]
+    assert all(is_field_word(w) for w in known), [w for w in known if not is_field_word(w)]
+    assert not any(is_field_word(w) for w in ("ب", "۵۶", "عع!ب", "12,000", "B60UFPBMS7", ""))
 
 
 def test_english_receipt_dates() -> None:

@@ -131,7 +131,7 @@ def _labels(*items: str) -> str:
     return "|".join(patterns[n] for n in sorted(patterns, key=len, reverse=True))
 
 
-_ID_LABELS = _labels(
+_ID_LABEL_ITEMS = (
     "شماره پیگیری", "کد پیگیری", "کد رهگیری", "شماره رهگیری", "شماره مرجع", "کد مرجع",
     "شماره تراکنش", "شناسه تراکنش", "شماره سند", "شماره ارجاع",
     "رقم العملية", "رقم المرجع", "الرقم المرجعي", "رقم المعاملة", "رقم الحوالة",
@@ -144,6 +144,7 @@ _ID_LABELS = _labels(
     "Kumbukumbu", "Namba ya kumbukumbu", "Nambari ya muamala", "Namba ya muamala",
     "Muamala", "Kitambulisho cha muamala",
 )
+_ID_LABELS = _labels(*_ID_LABEL_ITEMS)
 _ID_LABEL_RE = re.compile(rf"(?<![\w])(?:{_ID_LABELS})(?![\w])\s*[:#.\-]?\s*", re.IGNORECASE)
 # An M-Pesa confirmation starts with its 10-character code.
 # Kenyan codes start with a letter, Tanzanian ones may start with a digit.
@@ -191,10 +192,11 @@ _NAME_STOP_RE = re.compile(
     re.IGNORECASE,
 )
 
-_AMOUNT_LABELS = _labels(
+_AMOUNT_LABEL_ITEMS = (
     "مبلغ", "مبلغ تراکنش", "مبلغ انتقال", "مبلغ واریزی", "جمع", "المبلغ", "قيمة التحويل",
     "Amount", "Total", "Kwota", "Suma", "Kiasi", "Jumla", "Paid",
 )
+_AMOUNT_LABELS = _labels(*_AMOUNT_LABEL_ITEMS)
 _AMOUNT_LABEL_RE = re.compile(rf"(?<![\w])(?:{_AMOUNT_LABELS})(?![\w])\s*[:]?\s*", re.IGNORECASE)
 _BALANCE_RE = re.compile(
     _labels("موجودی", "مانده", "balance", "salio", "saldo", "الرصيد", "dostępne środki"),
@@ -223,6 +225,27 @@ _CUR_MAP = {normalize_text(k).lower(): v for k, v in _CURRENCY_WORDS}
 _CUR_ALT = "|".join(
     re.escape(k) for k in sorted(_CUR_MAP, key=len, reverse=True)
 )
+# Words that stand next to numbers on proof: the labels and currencies above, and date
+# and time labels. However unsure Tesseract was of one, it is no piece of the number
+# beside it (`is_field_word`).
+_DATE_LABEL_ITEMS = (
+    "تاریخ", "ساعت", "التاريخ", "بتاريخ", "الوقت", "Date", "Time", "Data", "Godzina",
+    "Tarehe", "Saa",
+)
+_FIELD_WORD_RE = re.compile(
+    "(?:" + _labels(*{word for item in (*_ID_LABEL_ITEMS, *_AMOUNT_LABEL_ITEMS,
+                                        *_DATE_LABEL_ITEMS, *(k for k, _ in _CURRENCY_WORDS))
+                      for word in item.split()}) + r")[:.،]?",
+    re.IGNORECASE,
+)
+
+
+def is_field_word(text: str) -> bool:
+    """Whether an OCR word is a label or currency word (`_FIELD_WORD_RE`). OCR uses it
+    not to take a doubtful "ریال" after an amount for more of its digits."""
+    return bool(_FIELD_WORD_RE.fullmatch(normalize_text(text).strip().lower()))
+
+
 # A number: digit groups joined by , . ' or a single space before exactly 3 digits.
 _NUM = r"\d+(?:(?:[,.'’]\d+)|(?: \d{3}(?!\d)))*"
 _AMOUNT_AFTER_RE = re.compile(

@@ -41,7 +41,7 @@ os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 import tesserocr
 from PIL import Image, ImageOps
 
-from .fields import in_id_place
+from .fields import in_id_place, is_field_word
 from .glyphs import (
     ARABIC_DIGITS,
     PERSIAN_DIGITS,
@@ -390,6 +390,73 @@ def _union(boxes: list[Box]) -> Box:
 # ---------------------------------------------------------------- number re-reading
 
 
+# A number's box is grown over print next to it that no word claims, across blank gaps
+# up to this share of the line's height: Tesseract often boxes only part of a long
+# Persian number ("۰۰" and "۱۷" of "۱۷٬۰۸۰٬۰۰۰", the dots of "۶٬۱۳۰٬۰۰۰") and the re-read
+# saw only that part. Zeros are dots a digit's width apart, so the gap is generous.
+_GROW_GAP = 0.5
+_CLAIM_MARGIN = 0.25
+
+
+def _grown_boxes(words: list[Word], gray: Image.Image, scale: float,
+                 height: float) -> list[Box]:
+    """Each word's box, number words' grown over unclaimed print along the line."""
+    boxes = [w.box for w in words]
+    grow = [i for i, w in enumerate(words) if _is_numberish(w.text) or _maybe_number(w)]
+    if not grow:
+        return boxes
+    top = max(0, round(min(w.box[1] for w in words) * scale))
+    bottom = min(gray.height, round(max(w.box[1] + w.box[3] for w in words) * scale))
+    if bottom - top < 2:
+        return boxes
+    band = np.asarray(gray.crop((0, top, gray.width, bottom)), dtype=np.int16)
+    steps_x = np.abs(np.diff(band, axis=1)) >= _STROKE_STEP
+    steps_y = np.abs(np.diff(band, axis=0)) >= _STROKE_STEP
+    ink = np.zeros(band.shape, dtype=bool)
+    ink[:, 1:] |= steps_x
+    ink[1:, :] |= steps_y
+    columns: list[bool] = (np.count_nonzero(ink, axis=0) > 0).tolist()
+    # Other words' spans, widened: a letter's stroke often pokes a few pixels out of
+    # Tesseract's box ("ریال" next to an amount gave the amount a leading "۱").
+    margin = round(_CLAIM_MARGIN * height * scale)
+    spans = [(max(0, round(w.box[0] * scale) - margin),
+              min(gray.width, round((w.box[0] + w.box[2]) * scale) + margin)) for w in words]
+    claimed = np.zeros(gray.width + 1, dtype=np.int32)
+    for a, b in spans:
+        claimed[a] += 1
+        claimed[b] -= 1
+    claimed = np.cumsum(claimed)[:-1]
+    gap = max(2, round(_GROW_GAP * height * scale))
+    for i in grow:
+        x0 = max(0, round(words[i].box[0] * scale))
+        x1 = min(gray.width, round((words[i].box[0] + words[i].box[2]) * scale))
+        by_others = claimed.copy()
+        by_others[spans[i][0]:spans[i][1]] -= 1
+        free: list[bool] = (by_others == 0).tolist()
+        left, right = x0, x1
+        for step, edge in ((-1, x0 - 1), (1, x1)):
+            blank = 0
+            x = edge
+            while 0 <= x < gray.width and free[x] and blank <= gap:
+                if columns[x]:
+                    blank = 0
+                    left, right = min(left, x), max(right, x + 1)
+                else:
+                    blank += 1
+                x += step
+        if (left, right) == (x0, x1):
+            continue
+        # As tall as the print found: the box of "۰۰۰" can be the dots' height.
+        y0 = round(words[i].box[1] * scale)
+        y1 = round((words[i].box[1] + words[i].box[3]) * scale)
+        rows = np.flatnonzero(ink[:, left:right].any(axis=1))
+        if rows.size:
+            y0, y1 = min(y0, top + int(rows[0])), max(y1, top + int(rows[-1]) + 1)
+        boxes[i] = (round(left / scale), round(y0 / scale), max(1, round((right - left) / scale)),
+                    max(1, round((y1 - y0) / scale)))
+    return boxes
+
+
 def _is_numberish(text: str) -> bool:
     digits = sum(ch in _ANY_DIGITS for ch in text)
     other = sum(ch not in _ANY_DIGITS and ch not in _NUMBER_PUNCT for ch in text)
@@ -508,21 +575,24 @@ def _reread_numbers(lines: list[list[Word]], gray: Image.Image, scale: float) ->
         if not words:
             continue
         height = float(np.median([w.box[3] for w in words]))
-        order = sorted(range(len(words)), key=lambda i: words[i].box[0])
+        boxes = _grown_boxes(words, gray, scale, height)
+        order = sorted(range(len(words)), key=lambda i: boxes[i][0])
         # Runs of visually adjacent words that are numbers or garbled (confidence < 0.5,
         # or one or two letters): a garbled word next to a number is usually a piece of
-        # it read as letters ("ب" for the "۶۹" that starts "۶۹۴۴۱۸۲۸۵۱۰۳").
+        # it read as letters ("ب" for the "۶۹" that starts "۶۹۴۴۱۸۲۸۵۱۰۳"). Not a label or
+        # currency word, however unsure: a doubtful "ریال" taken in gave amounts a "۵۶"
+        # (4 of 400 Persian and Arabic samples, four seeds of bench/signals.py).
         runs: list[list[int]] = []
         prev_i: int | None = None
         for i in order:
             w = words[i]
             kind = _is_numberish(w.text) or _maybe_number(w)
-            garbled = w.confidence < 0.5 or len(w.text) <= 2
+            garbled = len(w.text) <= 2 or (w.confidence < 0.5 and not is_field_word(w.text))
             if kind or garbled:
                 near = prev_i is not None and bool(runs) and runs[-1][-1] == prev_i
                 if near and prev_i is not None:
-                    prev = words[prev_i]
-                    near = w.box[0] - (prev.box[0] + prev.box[2]) < 2.5 * height
+                    prev = boxes[prev_i]
+                    near = boxes[i][0] - (prev[0] + prev[2]) < 2.5 * height
                 if near:
                     runs[-1].append(i)
                 else:
@@ -533,7 +603,7 @@ def _reread_numbers(lines: list[list[Word]], gray: Image.Image, scale: float) ->
         replace: dict[int, Word] = {}
         drop: set[int] = set()
         for cl in clusters:
-            res = _reread_cluster(words, cl, gray, scale, pages)
+            res = _reread_cluster(words, boxes, cl, gray, scale, pages)
             if res is not None:
                 reads = [(cl, res)]
             else:
@@ -544,7 +614,7 @@ def _reread_numbers(lines: list[list[Word]], gray: Image.Image, scale: float) ->
                 for part in _numeric_runs(words, cl):
                     if part == cl:
                         continue  # all of it numbers: already refused as a whole
-                    res = _reread_cluster(words, part, gray, scale, pages)
+                    res = _reread_cluster(words, boxes, part, gray, scale, pages)
                     if res is not None:
                         reads.append((part, res))
             for part, (text, box, conf) in reads:
@@ -624,11 +694,12 @@ def _numeric_runs(words: list[Word], cl: list[int]) -> list[list[int]]:
 
 
 def _reread_cluster(
-    words: list[Word], cl: list[int], gray: Image.Image, scale: float,
+    words: list[Word], boxes: list[Box], cl: list[int], gray: Image.Image, scale: float,
     pages: dict[bool, PageDigits],
 ) -> tuple[str, Box, float] | None:
-    """(text, box, confidence) for one cluster of words, or None to keep Tesseract's."""
-    box = _union([words[i].box for i in cl])
+    """(text, box, confidence) for one cluster of words, or None to keep Tesseract's;
+    `boxes` are the words' boxes grown over unclaimed print (`_grown_boxes`)."""
+    box = _union([boxes[i] for i in cl])
     source = "".join(words[i].text for i in cl)
     style = _digit_style(source)
     latin = style == "0123456789"
