@@ -690,6 +690,27 @@ def test_a_wide_capital_is_one_character_when_every_read_says_so() -> None:
     assert len(split) == 11 and split.count(None) == 4
 
 
+def test_an_mpesa_codes_length_decides_its_pairs_and_its_vote() -> None:
+    """"7FCCXZAWN0" in Noto Serif after JPEG (widths as measured): the "W" alone is 2.0
+    times the median width and both reads alone had an extra letter ("7TECCXZAWNO").
+    Before "Imethibitishwa" a code has 10 characters: no glyph is two, and the one read
+    of that length wins. Elsewhere the widths and the reads decide as before."""
+    from proofcheck.text import ocr as engine
+    from proofcheck.text.fields import MPESA_CODE_LENGTH, in_mpesa_place
+
+    glyphs = _glyph_row([14, 17, 17, 17, 20, 17, 23, 34, 23, 15])
+    reads = ["7FCCXZAWNO", "7TECCXZAWNO", "7TECCXZAWNO"]
+    assert len(engine._per_character(glyphs, reads)) == 11
+    known = engine._per_character(glyphs, reads, MPESA_CODE_LENGTH)
+    assert len(known) == 10 and None not in known
+    assert engine._majority(reads[0], reads[1:], MPESA_CODE_LENGTH) == "7FCCXZAWNO"
+    # Two glyphs joined ("MK", 33 px): one pair makes the length; never more pairs.
+    assert engine._per_character(_glyph_row([23, 13, 23, 33, 19, 18, 14, 12, 12]),
+                                 ["M8MKEHVCS8S"], MPESA_CODE_LENGTH).count(None) == 2
+    assert in_mpesa_place("Imethibitishwa.") and in_mpesa_place("Confirmed.")
+    assert not in_mpesa_place("Ksh2,500.00")
+
+
 @pytest.mark.parametrize("font", ["dejavu/DejaVuSans-Bold.ttf", "dejavu/DejaVuSerif.ttf",
                                   "noto/NotoSans-Regular.ttf", "noto/NotoSerif-Bold.ttf"])
 def test_zero_and_o_are_told_apart_by_their_shape(font: str) -> None:

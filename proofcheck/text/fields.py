@@ -148,7 +148,8 @@ _ID_LABELS = _labels(*_ID_LABEL_ITEMS)
 _ID_LABEL_RE = re.compile(rf"(?<![\w])(?:{_ID_LABELS})(?![\w])\s*[:#.\-]?\s*", re.IGNORECASE)
 # An M-Pesa confirmation starts with its 10-character code.
 # Kenyan codes start with a letter, Tanzanian ones may start with a digit.
-_MPESA_CODE = r"((?=[A-Z0-9]*[A-Z][A-Z0-9]*[A-Z])(?=[A-Z0-9]*\d)[A-Z0-9]{10})"
+MPESA_CODE_LENGTH = 10
+_MPESA_CODE = rf"((?=[A-Z0-9]*[A-Z][A-Z0-9]*[A-Z])(?=[A-Z0-9]*\d)[A-Z0-9]{{{MPESA_CODE_LENGTH}}})"
 _MPESA_CONFIRMED = r"(?:Confirmed|Imethibitishwa|Imekamilika)"
 _MPESA_RE = re.compile(rf"(?<![A-Za-z0-9]){_MPESA_CODE}\.?\s*{_MPESA_CONFIRMED}", re.IGNORECASE)
 # A narrow chat bubble wraps after the code: the code alone, "Confirmed" next line.
@@ -161,7 +162,13 @@ def in_id_place(before: str, after: str) -> bool:
     """Whether a word stands where an id goes: right after an id label on its line
     (`before`, the line's text up to the word), or before an M-Pesa "Confirmed"
     (`after`, the next word). OCR uses it to recheck a code it read without digits."""
-    return bool(_ID_LABEL_END_RE.search(before) or _MPESA_NEXT_RE.match(after))
+    return bool(_ID_LABEL_END_RE.search(before) or in_mpesa_place(after))
+
+
+def in_mpesa_place(after: str) -> bool:
+    """Whether a word stands before an M-Pesa "Confirmed" (`after`, the next word), where
+    only a code of `MPESA_CODE_LENGTH` characters is an id."""
+    return bool(_MPESA_NEXT_RE.match(after))
 
 
 _ID_VALUE_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-/]*(?: [A-Za-z0-9\-]+)*")

@@ -41,7 +41,7 @@ os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 import tesserocr
 from PIL import Image, ImageOps
 
-from .fields import in_id_place, is_field_word
+from .fields import MPESA_CODE_LENGTH, in_id_place, in_mpesa_place, is_field_word
 from .glyphs import (
     ARABIC_DIGITS,
     PERSIAN_DIGITS,
@@ -838,14 +838,14 @@ def _read_code(crop: Image.Image, factor: float) -> str:
         api.SetVariable("tessedit_char_whitelist", "")
 
 
-def _majority(core: str, others: list[str], glyph_count: int) -> str:
-    """Character by character, the majority among the reads that have as many
-    characters as the code has glyphs; the page read `core` wins ties, and stands when
-    no read has that length."""
-    reads = [r for r in (core, *others) if len(r) == glyph_count]
+def _majority(core: str, others: list[str], length: int) -> str:
+    """Character by character, the majority among the reads `length` characters long
+    (the code's glyphs, or its known length); the page read `core` wins ties, and stands
+    when no read has that length."""
+    reads = [r for r in (core, *others) if len(r) == length]
     if not reads:
         return core
-    base = core if len(core) == glyph_count else reads[0]
+    base = core if len(core) == length else reads[0]
     voted = []
     for i, mine in enumerate(base):
         counts = Counter(r[i] for r in reads if r[i] in _CODE_ALPHABET)
@@ -858,9 +858,11 @@ def _majority(core: str, others: list[str], glyph_count: int) -> str:
     return "".join(voted)
 
 
-def _per_character(glyphs: list[Comp], reads: list[str]) -> list[Comp | None]:
+def _per_character(glyphs: list[Comp], reads: list[str],
+                   length: int | None = None) -> list[Comp | None]:
     """One entry per character: its glyph, or None for both characters of two that JPEG
-    joined.
+    joined. `length`, when the code's length is known (an M-Pesa code's), says how many
+    of the widest glyphs are pairs, when that many are wide enough to be.
 
     Joined kerned pairs ("YV", "KA") are about twice as wide as a letter, the widest
     single capitals, M and W, at most 1.7 times the median width in Noto Serif; so
@@ -874,7 +876,9 @@ def _per_character(glyphs: list[Comp], reads: list[str]) -> list[Comp | None]:
                   key=lambda i: -glyphs[i].w)
     joined = len(wide)
     lengths = {len(r) for r in reads}
-    if len(lengths) == 1 and 0 <= (agreed := lengths.pop() - len(glyphs)) < joined:
+    if length is not None and 0 <= length - len(glyphs) <= joined:
+        joined = length - len(glyphs)
+    elif len(lengths) == 1 and 0 <= (agreed := lengths.pop() - len(glyphs)) < joined:
         joined = agreed
     pairs = set(wide[:joined])
     out: list[Comp | None] = []
@@ -985,15 +989,18 @@ def _recheck_codes(lines: list[list[Word]], gray: Image.Image, scale: float) -> 
     look-alikes: where a bar's strokes reach tells "1", "I" and "L" apart (`_bar_shape`),
     templates decide the rest, and last its shape tells "0" from "O" (`_zero_or_o`).
     """
-    for words in lines:
+    for k, words in enumerate(lines):
         for j, w in enumerate(words):
             core = w.text.rstrip(".,:;")
             # A "J" is often read as ")", "]" or "}", a "7" as "/": one such mark is a
             # glyph of the code, which the reads alone (limited to A-Z0-9) and the
             # templates decide.
             marks = [i for i, ch in enumerate(core) if ch in _STRAY_MARKS]
-            id_place = in_id_place(" ".join(v.text for v in words[:j]),
-                                   words[j + 1].text if j + 1 < len(words) else "")
+            # A narrow chat bubble wraps after an M-Pesa code: "Confirmed" on the next line.
+            after = words[j + 1].text if j + 1 < len(words) else \
+                next((ln[0].text for ln in lines[k + 1:k + 2] if ln), "")
+            id_place = in_id_place(" ".join(v.text for v in words[:j]), after)
+            length = MPESA_CODE_LENGTH if in_mpesa_place(after) else None
             if len(marks) > 1 or not _is_code(core.replace(core[marks[0]], "", 1)
                                                 if marks else core, id_place):
                 continue
@@ -1006,13 +1013,14 @@ def _recheck_codes(lines: list[list[Word]], gray: Image.Image, scale: float) -> 
             if any(g.corr <= _SLASH_CORR for g in glyphs):
                 continue  # a real "/" inside the id ("FT2304/KE0045"): as read
             alone = [_read_code(crop, f) for f in CODE_READ_SCALES]
-            per_char = _per_character(glyphs, [core, *alone])
-            core = _majority(core, alone, len(per_char))
+            per_char = _per_character(glyphs, [core, *alone], length)
+            core = _majority(core, alone, length or len(per_char))
             templates = code_templates()
             # The glyph count overrules the reads only when the glyphs span the word's
-            # box: a last glyph lost at the crop's edge made "NWQJS68XH9" nine glyphs.
+            # box (a last glyph lost at the crop's edge made "NWQJS68XH9" nine glyphs)
+            # and the code's known length does not say otherwise.
             if whole and abs(len(core) - len(per_char)) == 1 and \
-                    all(g is not None for g in per_char):
+                    len(core) != length and all(g is not None for g in per_char):
                 core = _align_to_glyphs(core, [g for g in per_char if g is not None], templates)
             w.text = core + suffix
             if len(per_char) != len(core) and len(glyphs) == len(core):
