@@ -757,13 +757,14 @@ def _fuse(
 
 
 # Characters Tesseract's English model swaps inside codes (measured on rendered M-Pesa
-# and receipt codes: O/0, I/1/L, S/5, Z/2, B/8, G/6 made most of the id errors), that
-# templates decide among. I/1/L are decided by their strokes (`_bar_shape`), O/0 by
+# and receipt codes: O/0, I/1/L, S/5, Z/2, B/8, G/6 made most of the id errors; Y/9 in
+# Noto Serif), that templates decide among. Adding 6 and 8 to E's look-alikes fixed two
+# ids and broke one in 600 (bench/signals.py --langs swa,pol,eng, four seeds): not done. I/1/L are decided by their strokes (`_bar_shape`), O/0 by
 # their shape (`_zero_or_o`).
 _CONFUSABLE = {
     "O": "O0", "0": "O0", "D": "D0", "Q": "Q0",
     "S": "S589", "5": "5S", "Z": "Z2", "2": "2Z", "B": "B8", "8": "8BS", "G": "G6", "6": "6G",
-    "E": "EF", "F": "FE", "A": "A4", "4": "4A", "T": "T7", "7": "7T",
+    "E": "EF", "F": "FE", "A": "A4", "4": "4A", "T": "T7", "7": "7T", "Y": "Y9", "9": "9Y",
 }
 
 
