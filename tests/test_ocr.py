@@ -654,6 +654,28 @@ def test_a_nine_read_as_y_is_told_by_templates(truth: str, misread: str) -> None
     assert recheck_misread(truth, misread, font, "NotoSerif") == truth
 
 
+@pytest.mark.parametrize("misread", ["QHYJZ9XK8V", "OHYJZ9XK8V"])
+def test_a_nine_read_as_a_ring_is_a_bowl(misread: str) -> None:
+    """A code's first "9" read as "Q" (DejaVu Sans, a generated M-Pesa message) or "O":
+    its counter spans under half its height, a ring's over 0.6 (`glyphs.counter_span`),
+    and that, not the templates alone, makes it a 9 in Noto Serif."""
+    font = FONTS / "noto/NotoSerif-Regular.ttf"
+    assert recheck_misread("9HYJZ9XK8V", misread, font, "NotoSerif") == "9HYJZ9XK8V"
+
+
+@pytest.mark.parametrize("font", ["dejavu/DejaVuSans.ttf", "dejavu/DejaVuSerif-Bold.ttf",
+                                  "noto/NotoSans-Regular.ttf", "noto/NotoSerif-Bold.ttf"])
+def test_rings_and_bowls_are_told_by_their_counters(font: str) -> None:
+    face = ImageFont.truetype(str(FONTS / font), 40)
+    span = {}
+    for ch in "O096":
+        img = Image.new("L", (80, 80), 255)
+        ImageDraw.Draw(img).text((15, 10), ch, font=face, fill=0)
+        span[ch] = gl.counter_span(max(gl.components(np.asarray(img) < 128),
+                                       key=lambda c: c.h).mask)
+    assert min(span["O"], span["0"]) >= 0.6 > 0.55 >= max(span["9"], span["6"]), span
+
+
 @pytest.mark.parametrize(("truth", "misread"), [("SB2XKUM8KZ", "SB2XKUMS8KZ"),
                                                  ("K28JQWO5QX", "K28JQWO5QxX"),
                                                  ("AGM2O4NC1M", "AGM2O4NC1")])

@@ -176,19 +176,35 @@ def top_prongs(mask: np.ndarray) -> np.ndarray:
                      np.mean(crossings >= 3)], dtype=np.float32)
 
 
-def roundness(mask: np.ndarray) -> float | None:
-    """How round a ring is: the glyph's width over its height to the power 1.3, times the
-    same ratio of its counter (the largest hole); None without a hole. "O" is round,
-    "0" narrow and its counter narrower still, in every font measured; see
-    `ocr._zero_or_o`."""
+def _counter(mask: np.ndarray) -> tuple[int, int] | None:
+    """Width and height of a glyph's counter (its largest hole), None without one."""
     filled = ndimage.binary_fill_holes(mask)
     labels, count = ndimage.label(filled & ~mask)
     if count == 0:
         return None
     ys, xs = np.nonzero(labels == int(np.argmax(np.bincount(labels.ravel())[1:])) + 1)
-    counter = (xs.max() - xs.min() + 1) / (ys.max() - ys.min() + 1)
+    return int(xs.max() - xs.min() + 1), int(ys.max() - ys.min() + 1)
+
+
+def roundness(mask: np.ndarray) -> float | None:
+    """How round a ring is: the glyph's width over its height to the power 1.3, times the
+    same ratio of its counter (the largest hole); None without a hole. "O" is round,
+    "0" narrow and its counter narrower still, in every font measured; see
+    `ocr._zero_or_o`."""
+    counter = _counter(mask)
+    if counter is None:
+        return None
     h, w = mask.shape
-    return float((w / h) ** 1.3 * counter)
+    return float((w / h) ** 1.3 * counter[0] / counter[1])
+
+
+def counter_span(mask: np.ndarray) -> float | None:
+    """The share of a glyph's height its counter spans, None without one: a ring's
+    ("O", "0") 0.60-0.92, a bowl's ("9", "6") 0.27-0.55, in DejaVu and Noto, sans and
+    serif, regular, bold and condensed, after JPEG q60-90 and half at a 70% downscale
+    (214 of each)."""
+    counter = _counter(mask)
+    return None if counter is None else counter[1] / mask.shape[0]
 
 
 # Weight of `top_prongs` next to the unit glyph vector for Persian/Arabic digits.

@@ -50,6 +50,7 @@ from .glyphs import (
     PageDigits,
     classify_marks,
     code_templates,
+    counter_span,
     digit_templates,
     glyph_components,
     otsu,
@@ -759,10 +760,10 @@ def _fuse(
 # Characters Tesseract's English model swaps inside codes (measured on rendered M-Pesa
 # and receipt codes: O/0, I/1/L, S/5, Z/2, B/8, G/6 made most of the id errors; Y/9 in
 # Noto Serif), that templates decide among. Adding 6 and 8 to E's look-alikes fixed two
-# ids and broke one in 600 (bench/signals.py --langs swa,pol,eng, four seeds): not done. I/1/L are decided by their strokes (`_bar_shape`), O/0 by
-# their shape (`_zero_or_o`).
+# ids and broke one in 600 (bench/signals.py --langs swa,pol,eng, four seeds): not done.
+# I/1/L are decided by their strokes (`_bar_shape`), O/0 by their shape (`_zero_or_o`).
 _CONFUSABLE = {
-    "O": "O0", "0": "O0", "D": "D0", "Q": "Q0",
+    "O": "O0", "0": "O0", "D": "D0", "Q": "Q09",
     "S": "S589", "5": "5S", "Z": "Z2", "2": "2Z", "B": "B8", "8": "8BS", "G": "G6", "6": "6G",
     "E": "EF", "F": "FE", "A": "A4", "4": "4A", "T": "T7", "7": "7T", "Y": "Y9", "9": "9Y",
 }
@@ -969,6 +970,9 @@ def _zero_or_o(chars: list[str], per_char: list[Comp | None]) -> None:
             chars[i] = "O" if ring >= _O_FROM_ROUNDNESS else "0"
 
 
+# A counter spanning less of the glyph's height is a bowl ("9", "6"), not a ring: see
+# `glyphs.counter_span` (at most 0.55 against at least 0.60).
+_RING_MIN_SPAN = 0.575
 # How sure the templates must be to overrule a read character.
 _TEMPLATE_SURE = 0.6
 
@@ -1035,9 +1039,12 @@ def _recheck_codes(lines: list[list[Word]], gray: Image.Image, scale: float) -> 
                 if ch not in _CODE_ALPHABET:
                     chars[i] = templates.classify(comp.mask, allowed=_CODE_ALPHABET)[0]
                 elif ch in "O0":
-                    # A 9 read as "O" (the page read's language model): templates tell it;
-                    # "O" or "0" is for `_zero_or_o`.
-                    if _by_templates(templates, comp, "O09", ch) == "9":
+                    # A 9 read as "O" (the page read's language model): a bowl, not a
+                    # ring, or the templates say so; "O" or "0" is for `_zero_or_o`.
+                    span = counter_span(comp.mask)
+                    if span is not None and span < _RING_MIN_SPAN:
+                        chars[i] = _by_templates(templates, comp, "96", "9")
+                    elif _by_templates(templates, comp, "O09", ch) == "9":
                         chars[i] = "9"
                 elif ch in "I1L":
                     # Unsure strokes may not be a bar at all: the "9" of "Z9OLT8E56B",
