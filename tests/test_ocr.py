@@ -721,6 +721,20 @@ def test_a_wide_capital_is_one_character_when_every_read_says_so() -> None:
     assert len(split) == 11 and split.count(None) == 4
 
 
+@pytest.mark.parametrize(("truth", "misread"), [("Z5I8EWGU7TC", "Z5I8BEWGU7TC"),
+                                                 ("S4VMLHW9RS3", "S46VMLHW9RS3"),
+                                                 ("Y216I15NNWEG", "Y216I115NNWEG")])
+@pytest.mark.parametrize("font", ["noto/NotoSerif-Regular.ttf", "noto/NotoSans-Bold.ttf"])
+def test_a_w_among_narrow_characters_is_one_letter_not_two(font: str, truth: str,
+                                                           misread: str) -> None:
+    """Between I's and digits a W is 1.8-2.1 times the median glyph width, as wide as two
+    joined letters: counted as two it let a read with an extra letter stand. The
+    templates' W, no wider than a W can be, makes it one, and the read is fitted to the
+    glyphs."""
+    family = "NotoSerif" if "Serif" in font else "NotoSans-"
+    assert recheck_misread(truth, misread, FONTS / font, family) == truth
+
+
 def test_an_mpesa_codes_length_decides_its_pairs_and_its_vote() -> None:
     """"7FCCXZAWN0" in Noto Serif after JPEG (widths as measured): the "W" alone is 2.0
     times the median width and both reads alone had an extra letter ("7TECCXZAWNO").

@@ -860,21 +860,30 @@ def _majority(core: str, others: list[str], length: int) -> str:
     return "".join(voted)
 
 
-def _per_character(glyphs: list[Comp], reads: list[str],
-                   length: int | None = None) -> list[Comp | None]:
+# Width over height of the widest capital letter, W in DejaVu Serif Bold: 1.55 (DejaVu
+# and Noto cuts after JPEG q65, alone and at a 70% downscale).
+_WIDEST_LETTER = 1.6
+
+
+def _per_character(glyphs: list[Comp], reads: list[str], length: int | None = None,
+                   templates: DigitTemplates | None = None) -> list[Comp | None]:
     """One entry per character: its glyph, or None for both characters of two that JPEG
     joined. `length`, when the code's length is known (an M-Pesa code's), says how many
     of the widest glyphs are pairs, when that many are wide enough to be.
 
-    Joined kerned pairs ("YV", "KA") are about twice as wide as a letter, the widest
-    single capitals, M and W, at most 1.7 times the median width in Noto Serif; so
-    glyphs 1.8 times the median or wider count as two. But a W next to narrow digits is
-    1.8 times their median in DejaVu Sans Bold: when every read of the code (`reads`)
-    has the length that counting only the widest of them as pairs gives, that count
-    stands. Never the other way: the reads agree on an extra letter as often as not
-    (all three reads of "RROELNW5D2" had an "S" before the "5")."""
+    Joined kerned pairs ("YV", "KA") are about twice as wide as a letter, so glyphs 1.8
+    times the median width or wider count as two, unless one is a W or an M: next to
+    narrow digits and I's those are 1.8-2.1 times the median in Noto Sans Bold and Noto
+    Serif. Such a glyph is one when `templates` are sure of W or M and it is no wider
+    than `_WIDEST_LETTER` times its height: joined "VV", "YY" and "VZ" look like a W to
+    the templates too, but are 1.68-2.06 times as wide as high. When every read of the code
+    (`reads`) has the length that counting only the widest of them as pairs gives, that
+    count stands. Never the other way: the reads agree on an extra letter as often as
+    not (all three reads of "RROELNW5D2" had an "S" before the "5")."""
     median_w = float(np.median([g.w for g in glyphs]))
-    wide = sorted((i for i, g in enumerate(glyphs) if g.w >= 1.8 * median_w),
+    wide = sorted((i for i, g in enumerate(glyphs) if g.w >= 1.8 * median_w
+                   and not (templates and g.w <= _WIDEST_LETTER * g.h
+                            and _by_templates(templates, g, _CODE_ALPHABET, "") in ("W", "M"))),
                   key=lambda i: -glyphs[i].w)
     joined = len(wide)
     lengths = {len(r) for r in reads}
@@ -1018,9 +1027,9 @@ def _recheck_codes(lines: list[list[Word]], gray: Image.Image, scale: float) -> 
             if any(g.corr <= _SLASH_CORR for g in glyphs):
                 continue  # a real "/" inside the id ("FT2304/KE0045"): as read
             alone = [_read_code(crop, f) for f in CODE_READ_SCALES]
-            per_char = _per_character(glyphs, [core, *alone], length)
-            core = _majority(core, alone, length or len(per_char))
             templates = code_templates()
+            per_char = _per_character(glyphs, [core, *alone], length, templates)
+            core = _majority(core, alone, length or len(per_char))
             # The glyph count overrules the reads only when the glyphs span the word's
             # box (a last glyph lost at the crop's edge made "NWQJS68XH9" nine glyphs)
             # and the code's known length does not say otherwise.
