@@ -735,6 +735,31 @@ def test_a_w_among_narrow_characters_is_one_letter_not_two(font: str, truth: str
     assert recheck_misread(truth, misread, FONTS / font, family) == truth
 
 
+def test_two_joined_letters_that_look_like_a_w_stay_two() -> None:
+    """A lone W is one letter to the templates; two V's or a T and a V that JPEG joined
+    look like a W too, but are wider than any W (a W at most 1.55 times as wide as high,
+    "VV" here 1.66) or less surely one ("TV": 0.69)."""
+    from proofcheck.text import ocr as engine
+
+    templates = gl.code_templates()
+    face = ImageFont.truetype(str(FONTS / "noto/NotoSans-Regular.ttf"), 40)
+
+    def glyph(text: str, kern: int) -> gl.Comp:
+        img = Image.new("L", (160, 80), 255)
+        draw = ImageDraw.Draw(img)
+        x = 10
+        for ch in text:
+            draw.text((x, 10), ch, font=face, fill=0)
+            x += round(draw.textlength(ch, font=face)) - kern
+        return max(gl.components(np.asarray(img) < 128), key=lambda c: c.w)
+
+    assert engine._a_wide_letter(templates, glyph("W", 0))
+    for pair in ("VV", "TV"):  # touching at their natural spacing: one component
+        joined = glyph(pair, 0)
+        assert joined.w >= 1.5 * joined.h
+        assert not engine._a_wide_letter(templates, joined), pair
+
+
 def test_an_mpesa_codes_length_decides_its_pairs_and_its_vote() -> None:
     """"7FCCXZAWN0" in Noto Serif after JPEG (widths as measured): the "W" alone is 2.0
     times the median width and both reads alone had an extra letter ("7TECCXZAWNO").

@@ -861,8 +861,20 @@ def _majority(core: str, others: list[str], length: int) -> str:
 
 
 # Width over height of the widest capital letter, W in DejaVu Serif Bold: 1.55 (DejaVu
-# and Noto cuts after JPEG q65, alone and at a 70% downscale).
-_WIDEST_LETTER = 1.6
+# and Noto cuts after JPEG q65, alone and at a 70% downscale). Joined pairs seen: 1.60
+# ("TV" in Noto Sans) to 2.06.
+_WIDEST_LETTER = 1.57
+# Template confidence in W or M that makes a wide glyph one: lone W's 1.0; joined pairs
+# that looked like a W 0.64-0.86.
+_SURE_WIDE_LETTER = 0.9
+
+
+def _a_wide_letter(templates: DigitTemplates, glyph: Comp) -> bool:
+    """A glyph as wide as two joined letters that is one W or M."""
+    if glyph.w > _WIDEST_LETTER * glyph.h:
+        return False
+    best, conf = templates.classify(glyph.mask, allowed=_CODE_ALPHABET)
+    return best in ("W", "M") and conf >= _SURE_WIDE_LETTER
 
 
 def _per_character(glyphs: list[Comp], reads: list[str], length: int | None = None,
@@ -875,15 +887,14 @@ def _per_character(glyphs: list[Comp], reads: list[str], length: int | None = No
     times the median width or wider count as two, unless one is a W or an M: next to
     narrow digits and I's those are 1.8-2.1 times the median in Noto Sans Bold and Noto
     Serif. Such a glyph is one when `templates` are sure of W or M and it is no wider
-    than `_WIDEST_LETTER` times its height: joined "VV", "YY" and "VZ" look like a W to
-    the templates too, but are 1.68-2.06 times as wide as high. When every read of the code
+    than a W can be (`_a_wide_letter`): joined "VV", "YY", "VZ" and "TV" look like a W
+    to the templates too, less surely, and are wider. When every read of the code
     (`reads`) has the length that counting only the widest of them as pairs gives, that
     count stands. Never the other way: the reads agree on an extra letter as often as
     not (all three reads of "RROELNW5D2" had an "S" before the "5")."""
     median_w = float(np.median([g.w for g in glyphs]))
     wide = sorted((i for i, g in enumerate(glyphs) if g.w >= 1.8 * median_w
-                   and not (templates and g.w <= _WIDEST_LETTER * g.h
-                            and _by_templates(templates, g, _CODE_ALPHABET, "") in ("W", "M"))),
+                   and not (templates and _a_wide_letter(templates, g))),
                   key=lambda i: -glyphs[i].w)
     joined = len(wide)
     lengths = {len(r) for r in reads}
