@@ -177,6 +177,18 @@ def test_ids_are_upper_cased_and_a_plain_word_after_a_label_is_no_id() -> None:
     assert not [f for f in fields if f.type == "transaction_id"]
 
 
+def test_a_label_read_with_dots_lost_or_added_is_still_a_label() -> None:
+    """The Persian model drops and adds letters' dots ("بیگیری" for "پیگیری") and reads a
+    colon as "؛": the id is still found after such a label. Labels under three letters
+    stay exact ("ار:" is no "از:")."""
+    fields = extract_fields_from_text("شماره بیگیری؛ ۳۲۱۵۶۳۸۹۳۶۱۲", "fas")
+    assert _one(fields, "transaction_id").value == "321563893612"
+    fields = extract_fields_from_text("کد رهکیری: ۱۶۹۱۷۷۵۰۳۶۶۷", "fas")
+    assert _one(fields, "transaction_id").value == "169177503667"
+    assert not extract_fields_from_text("ار: رضا حسینی", "fas")
+    assert [f.role for f in extract_fields_from_text("از: رضا حسینی", "fas")] == ["payer"]
+
+
 def test_label_and_currency_words_are_known_as_such() -> None:
     """OCR keeps these out of the numbers beside them: labels with their colon, loose
     endings as the models read them ("العملیع"), each word of a two-word currency."""

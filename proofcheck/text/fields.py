@@ -112,6 +112,14 @@ def _make_line(words: Iterable[tuple[str, Box | None, float]], index: int) -> _L
 # ---------------------------------------------------------------- label tables
 
 
+# Arabic-script letters that differ only by their dots, which OCR drops and adds more
+# than it misreads anything else ("شماره بیگیری" for "شماره پیگیری", "مبلع" for "مبلغ"):
+# in a label of three letters or more each stands for its whole group. The tooth group
+# holds ن and ی too, whose middle forms are the same tooth ("حسیتی" for "حسینی").
+_DOT_GROUPS = ("بپتثنی", "جچحخ", "دذ", "رزژ", "سش", "صض", "طظ", "عغ", "فق", "کگ")
+_DOTLESS = {ch: "[" + group + "]" for group in _DOT_GROUPS for ch in group}
+
+
 def _labels(*items: str) -> str:
     """Alternation of normalised labels, longest first so that the longest wins.
 
@@ -126,6 +134,8 @@ def _labels(*items: str) -> str:
         loose_start = " " in norm and "\u0600" <= norm[0] <= "\u06ff"
         stem = norm[:-1] if loose_end else norm
         body = re.escape(stem[1:] if loose_start else stem).replace(r"\ ", r"\s*")
+        if sum(ch in _DOTLESS for ch in norm) >= 3:
+            body = "".join(_DOTLESS.get(ch, ch) for ch in body)
         patterns[norm] = (r"\S?" if loose_start else "") + body + (
             r"[^\W\d_]?" if loose_end else "")
     return "|".join(patterns[n] for n in sorted(patterns, key=len, reverse=True))
@@ -145,7 +155,8 @@ _ID_LABEL_ITEMS = (
     "Muamala", "Kitambulisho cha muamala",
 )
 _ID_LABELS = _labels(*_ID_LABEL_ITEMS)
-_ID_LABEL_RE = re.compile(rf"(?<![\w])(?:{_ID_LABELS})(?![\w])\s*[:#.\-]?\s*", re.IGNORECASE)
+# "؛", the Arabic semicolon, is what the Persian model often makes of a colon.
+_ID_LABEL_RE = re.compile(rf"(?<![\w])(?:{_ID_LABELS})(?![\w])\s*[:;؛#.\-]?\s*", re.IGNORECASE)
 # An M-Pesa confirmation starts with its 10-character code.
 # Kenyan codes start with a letter, Tanzanian ones may start with a digit.
 MPESA_CODE_LENGTH = 10
