@@ -456,6 +456,19 @@ def test_a_number_tesseract_boxed_in_part_is_read_whole_without_its_currency() -
     assert [w.text for w in reading_order] == ["مبلغ:", "۱۷٬۰۸۰٬۰۰۰", "ریال"]
 
 
+def test_a_reread_that_lost_a_digit_to_touching_glyphs_yields_to_a_sure_tesseract() -> None:
+    """Nazli Bold joined "84" of "51,847.95" into one glyph; the re-read, a digit short
+    and unsure of that glyph, had replaced Tesseract's sure and right reading."""
+    from proofcheck.text import ocr as engine
+
+    confs = [0.83, 1.0, engine._TOUCHING, 1.0, 1.0, 0.68]
+    assert engine._fuse("51٬07.95", confs, "5184795", 0.92) == (None, 0.0)
+    assert engine._fuse("51٬07.95", confs, "5184795", 0.6)[0] == "51٬07.95"  # unsure
+    # Without touching glyphs the re-read's separators still outweigh a sure reading
+    # that took one of them for a digit.
+    assert engine._fuse("51٬847.95", [0.9] * 7, "51814795", 0.92)[0] == "51٬847.95"
+
+
 def test_a_line_read_as_garbage_is_read_again_on_its_own() -> None:
     """On generated receipts the page read turned "مبلغ: ۴۷۳٬۰۰۰ ریال" into one word "۱"
     of confidence 0; its band read alone gives the line. Here the page read's line is

@@ -529,7 +529,7 @@ def _reread_number(
                 digit, conf = (page.classify(c.mask, band_h) if page is not None
                                else templates.classify(c.mask))
                 if c.w > 1.3 * band_h:
-                    conf = min(conf, 0.2)  # two glyphs touching: one digit is missing
+                    conf = min(conf, _TOUCHING)  # two glyphs touching: one digit is missing
                 out += digit
                 confs.append(conf)
         elif out and out[-1] not in _SEP_CHARS:
@@ -552,6 +552,8 @@ _DATE_FIRSTS: dict[tuple[int, ...], tuple[str, str, str]] = {
 
 
 _SEP_CHARS = "٬٫/-:.,"
+# The confidence of a re-read digit that is two glyphs touching, one of them unread.
+_TOUCHING = 0.2
 
 
 def _canonical_sep(sep: str) -> str:
@@ -729,7 +731,7 @@ def _fuse(
     the template wins when it is surer than Tesseract was of the word, Tesseract
     otherwise (Tesseract's errors are mostly separators read as digits, which changes
     the count). Different counts: the re-read, unless Tesseract was confident and the
-    re-read found no separator mark.
+    re-read found no separator mark, or itself lost a digit to two touching glyphs.
     """
     re_digits = [ch for ch in reread if ch.isdigit()]
     if not tess_digits:
@@ -752,7 +754,11 @@ def _fuse(
                 fused.append(min(tess_conf, 0.7))
             k += 1
         return "".join(out), min(fused) * 0.9
-    if not any(ch in "٬٫/,." for ch in reread) and tess_conf >= 0.85:
+    if tess_conf >= 0.85 and (not any(ch in "٬٫/,." for ch in reread) or (
+            min(confs) <= _TOUCHING and len(re_digits) < len(tess_digits))):
+        # A confident reading the re-read contradicts with no separator to show for it,
+        # or with a digit fewer where it saw two glyphs touching ("51,847.95" re-read
+        # "51٬07.95" in Nazli Bold: the "84" one glyph).
         return None, 0.0
     return reread, min(confs) * 0.8
 
