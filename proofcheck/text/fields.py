@@ -114,7 +114,7 @@ def _make_line(words: Iterable[tuple[str, Box | None, float]], index: int) -> _L
 
 # Arabic-script letters that differ only by their dots, which OCR drops and adds more
 # than it misreads anything else ("شماره بیگیری" for "شماره پیگیری", "مبلع" for "مبلغ"):
-# in a label of three letters or more each stands for its whole group. The tooth group
+# in a label with three or more such letters each stands for its whole group. The tooth group
 # holds ن and ی too, whose middle forms are the same tooth ("حسیتی" for "حسینی").
 _DOT_GROUPS = ("بپتثنی", "جچحخ", "دذ", "رزژ", "سش", "صض", "طظ", "عغ", "فق", "کگ")
 _DOTLESS = {ch: "[" + group + "]" for group in _DOT_GROUPS for ch in group}

@@ -396,6 +396,7 @@ def _union(boxes: list[Box]) -> Box:
 # Persian number ("۰۰" and "۱۷" of "۱۷٬۰۸۰٬۰۰۰", the dots of "۶٬۱۳۰٬۰۰۰") and the re-read
 # saw only that part. Zeros are dots a digit's width apart, so the gap is generous.
 _GROW_GAP = 0.5
+# Other words' boxes are widened by this share of the line's height before growing.
 _CLAIM_MARGIN = 0.25
 
 
@@ -765,8 +766,9 @@ def _fuse(
 
 # Characters Tesseract's English model swaps inside codes (measured on rendered M-Pesa
 # and receipt codes: O/0, I/1/L, S/5, Z/2, B/8, G/6 made most of the id errors; Y/9 in
-# Noto Serif), that templates decide among. Adding 6 and 8 to E's look-alikes fixed two
-# ids and broke one in 600 (bench/signals.py --langs swa,pol,eng, four seeds): not done.
+# Noto Serif, Q/9 in DejaVu Sans), that templates decide among. Adding 6 and 8 to E's
+# look-alikes fixed two ids and broke one in 600 (bench/signals.py --langs swa,pol,eng,
+# four seeds): not done.
 # I/1/L are decided by their strokes (`_bar_shape`), O/0 by their shape (`_zero_or_o`).
 _CONFUSABLE = {
     "O": "O0", "0": "O0", "D": "D0", "Q": "Q09",
