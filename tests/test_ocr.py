@@ -661,8 +661,8 @@ def test_a_digit_the_page_read_took_for_a_letter_is_told_by_templates(truth: str
 @pytest.mark.parametrize(("truth", "misread"), [("S6PBRON0R9", "S6PBRON0RY"),
                                                  ("ZT0RUR9GDJ", "ZT0RURYGDJ")])
 def test_a_nine_read_as_y_is_told_by_templates(truth: str, misread: str) -> None:
-    """In Noto Serif the English model reads a code's "9" as "Y" (5 ids of 600 generated
-    Swahili, Polish and English receipts and chats)."""
+    """In Noto Serif the English model reads a code's "9" as "Y" (5 of the id errors in
+    600 generated Swahili, Polish and English receipts and chats)."""
     font = FONTS / "noto/NotoSerif-Regular.ttf"
     assert recheck_misread(truth, misread, font, "NotoSerif") == truth
 
@@ -670,7 +670,7 @@ def test_a_nine_read_as_y_is_told_by_templates(truth: str, misread: str) -> None
 @pytest.mark.parametrize("misread", ["QHYJZ9XK8V", "OHYJZ9XK8V"])
 def test_a_nine_read_as_a_ring_is_a_bowl(misread: str) -> None:
     """A code's first "9" read as "Q" (DejaVu Sans, a generated M-Pesa message) or "O":
-    its counter spans under half its height, a ring's over 0.6 (`glyphs.counter_span`),
+    its counter spans at most 0.55 of its height, a ring's 0.6 or more (`counter_span`),
     and that, not the templates alone, makes it a 9 in Noto Serif."""
     font = FONTS / "noto/NotoSerif-Regular.ttf"
     assert recheck_misread("9HYJZ9XK8V", misread, font, "NotoSerif") == "9HYJZ9XK8V"

@@ -179,8 +179,8 @@ def test_ids_are_upper_cased_and_a_plain_word_after_a_label_is_no_id() -> None:
 
 def test_a_label_read_with_dots_lost_or_added_is_still_a_label() -> None:
     """The Persian model drops and adds letters' dots ("بیگیری" for "پیگیری") and reads a
-    colon as "؛": the id is still found after such a label. Labels under three letters
-    stay exact ("ار:" is no "از:")."""
+    colon as "؛": the id is still found after such a label. A label with fewer than
+    three dotted letters stays exact ("ار:" is no "از:")."""
     fields = extract_fields_from_text("شماره بیگیری؛ ۳۲۱۵۶۳۸۹۳۶۱۲", "fas")
     assert _one(fields, "transaction_id").value == "321563893612"
     fields = extract_fields_from_text("کد رهکیری: ۱۶۹۱۷۷۵۰۳۶۶۷", "fas")
