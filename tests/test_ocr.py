@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont, features
 
+from proofcheck.text import codes, text_signals
 from proofcheck.text import glyphs as gl
-from proofcheck.text import text_signals
 from proofcheck.text.fields import Field, extract_fields
 from proofcheck.text.ocr import OcrResult, read_text, tessdata_path
 
@@ -279,15 +279,15 @@ def test_a_misread_code_is_outvoted_by_reads_of_it_alone() -> None:
     reads of the code alone that have as many characters as its glyphs."""
     from proofcheck.text import ocr as engine
 
-    assert engine._majority("BE0UFPBMS7", ["B60UFPBMS7", "B60UFPBM57"], 10) == "B60UFPBMS7"
-    assert engine._majority("BE0UFPBMS7", ["B60UFPBMS7", "BGOOUFPBMS7"], 10) == "BE0UFPBMS7"
-    assert engine._majority("BE0UFPBMS", ["B60UFPBMS7", "B60UFPBMS7"], 10) == "B60UFPBMS7"
-    assert engine._majority("BE0UFPBMS7", ["B60UFPB"], 10) == "BE0UFPBMS7"
+    assert codes._majority("BE0UFPBMS7", ["B60UFPBMS7", "B60UFPBM57"], 10) == "B60UFPBMS7"
+    assert codes._majority("BE0UFPBMS7", ["B60UFPBMS7", "BGOOUFPBMS7"], 10) == "BE0UFPBMS7"
+    assert codes._majority("BE0UFPBMS", ["B60UFPBMS7", "B60UFPBMS7"], 10) == "B60UFPBMS7"
+    assert codes._majority("BE0UFPBMS7", ["B60UFPB"], 10) == "BE0UFPBMS7"
     # The Polish model writes a stray "Ą" into ids; such a word still gets the re-read,
     # but Persian words and numbers, and Polish words, never do.
-    assert engine._is_code("UD4ĄAYO6CZTXSGB") and engine._is_code("B60UFPBMS7")
-    assert not any(engine._is_code(w) for w in ("12345ب6", "۶ب۵۵۵۴", "ZAŻÓŁĆ1", "ABCDEF"))
-    # A real read of a code alone, as `_recheck_codes` crops it: limited to A-Z0-9 ...
+    assert codes._is_code("UD4ĄAYO6CZTXSGB") and codes._is_code("B60UFPBMS7")
+    assert not any(codes._is_code(w) for w in ("12345ب6", "۶ب۵۵۵۴", "ZAŻÓŁĆ1", "ABCDEF"))
+    # A real read of a code alone, as `codes.recheck_codes` crops it: limited to A-Z0-9 ...
     img = render(["Ref: B60UFPBMS7"], LATIN_FONT, rtl=False)
     gray, scale = engine._prepare(img)
     word = next(w for ln in engine._read(gray, scale, "eng") for w in ln
@@ -295,8 +295,8 @@ def test_a_misread_code_is_outvoted_by_reads_of_it_alone() -> None:
     x, y, bw, bh = (round(v * scale) for v in word.box)
     pad = round(0.2 * bh)
     crop = gray.crop((x - pad, y - pad, x + bw + pad, y + bh + pad))
-    reads = [engine._read_code(crop, f) for f in engine.CODE_READ_SCALES]
-    assert all(r and set(r) <= set(engine._CODE_ALPHABET) for r in reads), reads
+    reads = [engine._read_code(crop, f) for f in codes.CODE_READ_SCALES]
+    assert all(r and set(r) <= set(codes.CODE_ALPHABET) for r in reads), reads
     # ... and the limit does not leak into the next read of the shared engine.
     assert "Sara" in engine.read_line(render(["Sara Nouri"], LATIN_FONT, rtl=False)
                                       .crop((60, 140, 700, 230)))[0]
@@ -323,7 +323,6 @@ def test_digit_templates_skip_what_a_font_cannot_draw() -> None:
 def test_one_i_and_l_told_apart_by_where_their_strokes_reach(font: str) -> None:
     """The page read swaps "1", "I" and "L" in ids; their strokes tell them apart in any
     of these fonts, after JPEG and a 70% downscale, where other fonts' templates do not."""
-    from proofcheck.text import ocr as engine
 
     if not (FONTS / font).exists():
         pytest.skip(f"{font} not installed")
@@ -335,14 +334,13 @@ def test_one_i_and_l_told_apart_by_where_their_strokes_reach(font: str) -> None:
             gray = jpeg(img, 70, scale).convert("L")
             pixels = np.asarray(gray)
             glyph = max(gl.components(pixels < gl.otsu(pixels)), key=lambda c: c.h)
-            assert engine._bar_shape(glyph.mask) == ch, (font, scale, ch)
+            assert codes._bar_shape(glyph.mask) == ch, (font, scale, ch)
 
 
 def test_a_code_box_that_starts_inside_the_code_still_gets_every_glyph() -> None:
     """Tesseract's box of "MDR0M4OPAJXI" began at the D: a read of that crop alone
     dropped the M and outvoted the page read. The glyphs the box cuts or misses by
     less than a letter gap are the code's; the label before it, a space away, is not."""
-    from proofcheck.text import ocr as engine
 
     face = ImageFont.truetype(str(FONTS / "dejavu/DejaVuSans.ttf"), 42)
     img = Image.new("L", (900, 120), 255)
@@ -350,24 +348,23 @@ def test_a_code_box_that_starts_inside_the_code_still_gets_every_glyph() -> None
     draw.text((40, 30), "Ref: MDR0M4OPAJXI", font=face, fill=0)
     start = 40 + round(draw.textlength("Ref: M", font=face))  # the box begins at the D
     x1, y1, x2, y2 = draw.textbbox((40, 30), "Ref: MDR0M4OPAJXI", font=face)
-    found = engine._code_glyphs(img, (start, y1, x2 - start, y2 - y1))
+    found = codes._code_glyphs(img, (start, y1, x2 - start, y2 - y1))
     assert found is not None
     crop, glyphs, whole = found
     assert len(glyphs) == len("MDR0M4OPAJXI")
     assert crop.width < x2 - x1 - draw.textlength("Re", font=face)  # "Ref:" left out
-    assert len(engine._per_character(glyphs, ["MDR0M4OPAJXI"])) == 12
+    assert len(codes._per_character(glyphs, ["MDR0M4OPAJXI"])) == 12
     assert whole  # the glyphs span the box: their count may overrule the reads
     # A box reaching two letters past the last glyph: one was lost, the count is short.
-    wider = engine._code_glyphs(img, (start, y1, x2 - start + 60, y2 - y1))
+    wider = codes._code_glyphs(img, (start, y1, x2 - start + 60, y2 - y1))
     assert wider is not None and not wider[2]
 
 
 def test_a_character_no_code_has_never_wins_a_vote() -> None:
-    from proofcheck.text import ocr as engine
 
     # The Polish model's "Ż" for a "2": one read against it is enough; a plain tie
     # ("5" against "S") still goes to the page read.
-    assert engine._majority("EŻ5XQRN5V5", ["E25XQRNSV5"], 10) == "E25XQRN5V5"
+    assert codes._majority("EŻ5XQRN5V5", ["E25XQRNSV5"], 10) == "E25XQRN5V5"
 
 
 def test_a_final_j_read_as_a_bracket_is_voted_back() -> None:
@@ -376,13 +373,13 @@ def test_a_final_j_read_as_a_bracket_is_voted_back() -> None:
     and reads of it alone, limited to A-Z0-9, outvote the bracket."""
     from proofcheck.text import ocr as engine
 
-    assert engine._majority("G5K37AF82)", ["G5K37AF82J", "G5K37AF82J"], 10) == "G5K37AF82J"
+    assert codes._majority("G5K37AF82)", ["G5K37AF82J", "G5K37AF82J"], 10) == "G5K37AF82J"
     img = render(["G5K37AF82J Imethibitishwa."], LATIN_FONT, rtl=False)
     gray, scale = engine._prepare(img)
     lines = engine._read(gray, scale, "eng")
     word = next(w for ln in lines for w in ln if w.text.startswith("G5K"))
     word.text = "G5K37AF82)"  # as the page read had it on a generated M-Pesa message
-    engine._recheck_codes(lines, gray, scale)
+    codes.recheck_codes(lines, gray, scale, engine._read_code)
     assert word.text == "G5K37AF82J"
 
 
@@ -643,7 +640,7 @@ def recheck_misread(truth: str, misread: str, font: Path, held_out: str) -> str:
         lines = engine._read(gray, scale, "eng")
         word = next(w for ln in lines for w in ln if w.text.startswith(truth[:2]))
         word.text = misread
-        engine._recheck_codes(lines, gray, scale)
+        codes.recheck_codes(lines, gray, scale, engine._read_code)
         return word.text
     finally:
         gl.set_template_exclusions(())
@@ -724,13 +721,12 @@ def test_a_wide_capital_is_one_character_when_every_read_says_so() -> None:
     into one glyph 2.5 times the median width, and the "W" alone 1.8 times it. Every
     read has ten characters, so only the widest glyph is two; when the reads disagree
     the widths decide, and both wide glyphs count twice."""
-    from proofcheck.text import ocr as engine
 
     glyphs = _glyph_row([55, 20, 23, 20, 21, 22, 21, 40, 31])
-    agreed = engine._per_character(glyphs, ["KAEOF365WM", "KAEOF365WM", "KAEOF365WM"])
+    agreed = codes._per_character(glyphs, ["KAEOF365WM", "KAEOF365WM", "KAEOF365WM"])
     assert agreed[:2] == [None, None] and all(g is not None for g in agreed[2:])
     assert len(agreed) == 10
-    split = engine._per_character(glyphs, ["KAEOF365WM", "KAEOF365WMM", "KAEOF365WMM"])
+    split = codes._per_character(glyphs, ["KAEOF365WM", "KAEOF365WMM", "KAEOF365WMM"])
     assert len(split) == 11 and split.count(None) == 4
 
 
@@ -752,7 +748,6 @@ def test_two_joined_letters_that_look_like_a_w_stay_two() -> None:
     """A lone W is one letter to the templates; two V's or a T and a V that JPEG joined
     look like a W too, but are wider than any W (a W at most 1.55 times as wide as high,
     "VV" here 1.66) or less surely one ("TV": 0.69)."""
-    from proofcheck.text import ocr as engine
 
     templates = gl.code_templates()
     face = ImageFont.truetype(str(FONTS / "noto/NotoSans-Regular.ttf"), 40)
@@ -766,11 +761,11 @@ def test_two_joined_letters_that_look_like_a_w_stay_two() -> None:
             x += round(draw.textlength(ch, font=face)) - kern
         return max(gl.components(np.asarray(img) < 128), key=lambda c: c.w)
 
-    assert engine._a_wide_letter(templates, glyph("W", 0))
+    assert codes._a_wide_letter(templates, glyph("W", 0))
     for pair in ("VV", "TV"):  # touching at their natural spacing: one component
         joined = glyph(pair, 0)
         assert joined.w >= 1.5 * joined.h
-        assert not engine._a_wide_letter(templates, joined), pair
+        assert not codes._a_wide_letter(templates, joined), pair
 
 
 def test_an_mpesa_codes_length_decides_its_pairs_and_its_vote() -> None:
@@ -778,17 +773,16 @@ def test_an_mpesa_codes_length_decides_its_pairs_and_its_vote() -> None:
     times the median width and both reads alone had an extra letter ("7TECCXZAWNO").
     Before "Imethibitishwa" a code has 10 characters: no glyph is two, and the one read
     of that length wins. Elsewhere the widths and the reads decide as before."""
-    from proofcheck.text import ocr as engine
     from proofcheck.text.fields import MPESA_CODE_LENGTH, in_mpesa_place
 
     glyphs = _glyph_row([14, 17, 17, 17, 20, 17, 23, 34, 23, 15])
     reads = ["7FCCXZAWNO", "7TECCXZAWNO", "7TECCXZAWNO"]
-    assert len(engine._per_character(glyphs, reads)) == 11
-    known = engine._per_character(glyphs, reads, MPESA_CODE_LENGTH)
+    assert len(codes._per_character(glyphs, reads)) == 11
+    known = codes._per_character(glyphs, reads, MPESA_CODE_LENGTH)
     assert len(known) == 10 and None not in known
-    assert engine._majority(reads[0], reads[1:], MPESA_CODE_LENGTH) == "7FCCXZAWNO"
+    assert codes._majority(reads[0], reads[1:], MPESA_CODE_LENGTH) == "7FCCXZAWNO"
     # Two glyphs joined ("MK", 33 px): one pair makes the length; never more pairs.
-    assert engine._per_character(_glyph_row([23, 13, 23, 33, 19, 18, 14, 12, 12]),
+    assert codes._per_character(_glyph_row([23, 13, 23, 33, 19, 18, 14, 12, 12]),
                                  ["M8MKEHVCS8S"], MPESA_CODE_LENGTH).count(None) == 2
     assert in_mpesa_place("Imethibitishwa.") and in_mpesa_place("Confirmed.")
     assert not in_mpesa_place("Ksh2,500.00")
@@ -800,7 +794,6 @@ def test_zero_and_o_are_told_apart_by_their_shape(font: str) -> None:
     """"0" is narrower than "O" and so is its counter, in sans and serif, regular and
     bold, after JPEG: Tesseract read nearly every "0" of a code without other digits as
     "O", and the code's digits or capitals are not always there to measure it against."""
-    from proofcheck.text import ocr as engine
 
     face = ImageFont.truetype(str(FONTS / font), 40)
     img = Image.new("RGB", (600, 100), "white")
@@ -810,7 +803,7 @@ def test_zero_and_o_are_told_apart_by_their_shape(font: str) -> None:
     glyphs = gl.glyph_components(np.asarray(Image.open(buf).convert("L")))
     assert len(glyphs) == 6
     chars = list("WOHOOD")  # as read: every ring an "O"
-    engine._zero_or_o(chars, list(glyphs))
+    codes._zero_or_o(chars, list(glyphs))
     assert "".join(chars) == "W0HO0D"
     assert gl.roundness(glyphs[2].mask) is None  # no counter, no verdict
 
@@ -819,14 +812,13 @@ def test_a_code_read_without_any_digit_is_rechecked_only_in_an_ids_place() -> No
     """Every digit of "L5ASHJZ0" was read as a letter ("LSASHJZO"), so it no longer
     looked like a code; after an id label, or before M-Pesa's "Confirmed", capitals
     alone are rechecked. Elsewhere a word in capitals stays a word."""
-    from proofcheck.text import ocr as engine
     from proofcheck.text.fields import in_id_place
 
     assert in_id_place("Transaction ID:", "") and in_id_place("Nr transakcji:", "")
     assert in_id_place("", "Imethibitishwa.") and in_id_place("M-PESA", "Confirmed.")
     assert not in_id_place("Payment", "RECEIVED") and not in_id_place("To:", "")
-    assert engine._is_code("LSASHJZO", in_id_place=True)
-    assert not engine._is_code("LSASHJZO") and not engine._is_code("CONFIRMED")
+    assert codes._is_code("LSASHJZO", in_id_place=True)
+    assert not codes._is_code("LSASHJZO") and not codes._is_code("CONFIRMED")
     truth = "L5ASHJZ0"
     assert recheck_misread(truth, "LSASHJZO", FONTS / "noto/NotoSans-Regular.ttf",
                            "NotoSans-") == truth

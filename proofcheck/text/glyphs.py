@@ -190,7 +190,7 @@ def roundness(mask: np.ndarray) -> float | None:
     """How round a ring is: the glyph's width over its height to the power 1.3, times the
     same ratio of its counter (the largest hole); None without a hole. "O" is round,
     "0" narrow and its counter narrower still, in every font measured; see
-    `ocr._zero_or_o`."""
+    `codes._zero_or_o`."""
     counter = _counter(mask)
     if counter is None:
         return None

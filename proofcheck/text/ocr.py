@@ -20,6 +20,8 @@ Why the shape of this module:
   fixes Tesseract reversing the groups of a card number inside a right-to-left line.
   The glyph work (components, marks, templates) is `glyphs`; this module decides what
   to re-read and how to combine it with Tesseract.
+- Codes (transaction ids) on Latin pages get a second opinion of their own (`codes`),
+  for which this module reads a code alone (`_read_code`).
 - Words come from Tesseract's TSV rendering, which keeps right-to-left words in
   logical order (its word iterator reverses their letters).
 """
@@ -29,7 +31,6 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -41,20 +42,18 @@ os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 import tesserocr
 from PIL import Image, ImageOps
 
-from .fields import MPESA_CODE_LENGTH, in_id_place, in_mpesa_place, is_field_word
+from .codes import CODE_ALPHABET, recheck_codes
+from .fields import is_field_word
 from .glyphs import (
     ARABIC_DIGITS,
     PERSIAN_DIGITS,
     Comp,
-    DigitTemplates,
     PageDigits,
     classify_marks,
     code_templates,
-    counter_span,
     digit_templates,
     glyph_components,
     otsu,
-    roundness,
 )
 from .normalize import (
     choose_arabic_language,
@@ -764,325 +763,19 @@ def _fuse(
     return reread, min(confs) * 0.8
 
 
-# Characters Tesseract's English model swaps inside codes (measured on rendered M-Pesa
-# and receipt codes: O/0, I/1/L, S/5, Z/2, B/8, G/6 made most of the id errors; Y/9 in
-# Noto Serif, Q/9 in DejaVu Sans), that templates decide among. Adding 6 and 8 to E's
-# look-alikes fixed two ids and broke one in 600 (bench/signals.py --langs swa,pol,eng,
-# four seeds): not done.
-# I/1/L are decided by their strokes (`_bar_shape`), O/0 by their shape (`_zero_or_o`).
-_CONFUSABLE = {
-    "O": "O0", "0": "O0", "D": "D0", "Q": "Q09",
-    "S": "S589", "5": "5S", "Z": "Z2", "2": "2Z", "B": "B8", "8": "8BS", "G": "G6", "6": "6G",
-    "E": "EF", "F": "FE", "A": "A4", "4": "4A", "T": "T7", "7": "7T", "Y": "Y9", "9": "9Y",
-}
-
-
-def _bar_shape(mask: np.ndarray) -> str | None:
-    """"1", "I" or "L" from where a vertical bar's strokes reach, or None if unsure.
-
-    Measured on DejaVu Sans (Bold), Noto Sans (Bold) and Noto Serif after JPEG and a 70%
-    downscale, in units of the glyph's height: a "1" has a flag reaching 0.21-0.29 left
-    of the stem at the top and nothing right of it; an "I" reaches equally both ways (0,
-    or 0.09-0.16 serifs); an "L" has a foot 0.37-0.52 to the right. On nine fonts not
-    used to set these (bench/RESULTS.md) the rule was wrong 6 times in 54 and unsure 7,
-    the templates of other fonts it replaces wrong 12 times."""
-    h = mask.shape[0]
-    stem = np.nonzero(mask.sum(axis=0) >= 0.6 * h)[0]
-    if stem.size == 0:
-        return None
-    left_edge, right_edge = int(stem.min()), int(stem.max()) + 1
-
-    def reach(rows: np.ndarray) -> tuple[float, float]:
-        xs = np.nonzero(rows.any(axis=0))[0]
-        return max(0, left_edge - int(xs.min())) / h, max(0, int(xs.max()) + 1 - right_edge) / h
-
-    top_left, top_right = reach(mask[: max(1, round(0.3 * h))])
-    foot_left, foot_right = reach(mask[h - max(1, round(0.2 * h)) :])
-    if foot_right >= 0.3 and foot_right - foot_left >= 0.2:
-        return "L"
-    if top_left >= 0.15 and top_right <= 0.03:
-        return "1"
-    if abs(top_left - top_right) <= 0.05:
-        return "I"
-    return None
-
-
-def _is_code(token: str, in_id_place: bool = False) -> bool:
-    """An id-like word: 6+ capitals and digits, both present; in an id's place (after
-    its label) capitals alone will do, as every digit of "L5ASHJZ0" was read as a
-    letter. One non-ASCII capital is allowed: the Polish model writes "Ą" into ids
-    ("UD4ĄAYO6CZTXSGB"), and the re-read alone, limited to A-Z0-9, is what takes it
-    out; so is one small letter ("K28JQWO5QxX" for "K28JQWO5QX")."""
-    foreign = [c for c in token if not c.isascii()]
-    lower = [c for c in token if c.islower()]
-    return (len(token) >= 6 and token.isalnum() and len(lower) <= 1
-            and len(foreign) <= 1 and all(c.isupper() for c in foreign)
-            and (in_id_place or any(c.isdigit() for c in token))
-            and any(c.isalpha() for c in token))
-
-
-_CODE_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
-_STRAY_MARKS = ")]}/|"
-# A "/" stroke's pixels are anti-correlated in x and y: -0.87 to -0.98 in DejaVu and Noto
-# (sans, serif, regular and bold) after JPEG and a 70% downscale, where no letter or
-# digit goes below -0.55 (the J).
-_SLASH_CORR = -0.75
-# Each read of a code alone varies with its size and crop (one rendered code: three
-# different strings from three crops), so they vote with the page read. Measured on 60
-# English and Polish receipts and chats (bench/signals.py): ids 0.80 / 0.67 -> 0.90 /
-# 0.80 with sizes 1 and 2; adding 1.5 changed nothing; page mode 7 instead of 8 was worse.
-CODE_READ_SCALES = (1.0, 2.0)
-
-
 def _read_code(crop: Image.Image, factor: float) -> str:
-    """The crop of one code read alone as a line of A-Z0-9, at `factor` its size."""
+    """The crop of one code read alone as a line of A-Z0-9, at `factor` its size: the
+    reader `codes.recheck_codes` votes with."""
     if factor != 1.0:
         crop = crop.resize((max(1, round(crop.width * factor)),
                             max(1, round(crop.height * factor))), Image.Resampling.BICUBIC)
     api = _api("eng", tesserocr.PSM.SINGLE_WORD)
-    api.SetVariable("tessedit_char_whitelist", _CODE_ALPHABET)
+    api.SetVariable("tessedit_char_whitelist", CODE_ALPHABET)
     try:
         api.SetImage(crop)
         return "".join(api.GetUTF8Text().split())
     finally:
         api.SetVariable("tessedit_char_whitelist", "")
-
-
-def _majority(core: str, others: list[str], length: int) -> str:
-    """Character by character, the majority among the reads `length` characters long
-    (the code's glyphs, or its known length); the page read `core` wins ties, and stands
-    when no read has that length."""
-    reads = [r for r in (core, *others) if len(r) == length]
-    if not reads:
-        return core
-    base = core if len(core) == length else reads[0]
-    voted = []
-    for i, mine in enumerate(base):
-        counts = Counter(r[i] for r in reads if r[i] in _CODE_ALPHABET)
-        if not counts:
-            voted.append(mine)
-            continue
-        best, n = counts.most_common(1)[0]
-        # A character no code has (the Polish model's "Ż" for a "2") never wins a tie.
-        voted.append(best if n > counts[mine] or mine not in _CODE_ALPHABET else mine)
-    return "".join(voted)
-
-
-# Width over height of the widest capital letter, W in DejaVu Serif Bold: 1.55 (DejaVu
-# and Noto cuts after JPEG q65, alone and at a 70% downscale). Joined pairs seen: 1.60
-# ("TV" in Noto Sans) to 2.06.
-_WIDEST_LETTER = 1.57
-# Template confidence in W or M that makes a wide glyph one: lone W's 1.0; joined pairs
-# that looked like a W 0.64-0.86.
-_SURE_WIDE_LETTER = 0.9
-
-
-def _a_wide_letter(templates: DigitTemplates, glyph: Comp) -> bool:
-    """A glyph as wide as two joined letters that is one W or M."""
-    if glyph.w > _WIDEST_LETTER * glyph.h:
-        return False
-    best, conf = templates.classify(glyph.mask, allowed=_CODE_ALPHABET)
-    return best in ("W", "M") and conf >= _SURE_WIDE_LETTER
-
-
-def _per_character(glyphs: list[Comp], reads: list[str], length: int | None = None,
-                   templates: DigitTemplates | None = None) -> list[Comp | None]:
-    """One entry per character: its glyph, or None for both characters of two that JPEG
-    joined. `length`, when the code's length is known (an M-Pesa code's), says how many
-    of the widest glyphs are pairs, when that many are wide enough to be.
-
-    Joined kerned pairs ("YV", "KA") are about twice as wide as a letter, so glyphs 1.8
-    times the median width or wider count as two, unless one is a W or an M: next to
-    narrow digits and I's those are 1.8-2.1 times the median in Noto Sans Bold and Noto
-    Serif. Such a glyph is one when `templates` are sure of W or M and it is no wider
-    than a W can be (`_a_wide_letter`): joined "VV", "YY", "VZ" and "TV" look like a W
-    to the templates too, less surely, and are wider. When every read of the code
-    (`reads`) has the length that counting only the widest of them as pairs gives, that
-    count stands. Never the other way: the reads agree on an extra letter as often as
-    not (all three reads of "RROELNW5D2" had an "S" before the "5")."""
-    median_w = float(np.median([g.w for g in glyphs]))
-    wide = sorted((i for i, g in enumerate(glyphs) if g.w >= 1.8 * median_w
-                   and not (templates and _a_wide_letter(templates, g))),
-                  key=lambda i: -glyphs[i].w)
-    joined = len(wide)
-    lengths = {len(r) for r in reads}
-    if length is not None and 0 <= length - len(glyphs) <= joined:
-        joined = length - len(glyphs)
-    elif len(lengths) == 1 and 0 <= (agreed := lengths.pop() - len(glyphs)) < joined:
-        joined = agreed
-    pairs = set(wide[:joined])
-    out: list[Comp | None] = []
-    for i, g in enumerate(glyphs):
-        out.extend([None, None] if i in pairs else [g])
-    return out
-
-
-def _code_glyphs(gray: Image.Image, box: Box) -> tuple[Image.Image, list[Comp], bool] | None:
-    """The crop of one code, its glyphs, and whether they span its word box (from end to
-    end, give or take half a glyph), from its word box in `gray`.
-
-    Tesseract's word box can start inside the first character (measured: the box of
-    "MDR0M4OPAJXI" began at the D, that of "N0H8TVKX8V" halfway through the N), and a
-    read of that crop alone then drops the character and outvotes the page read. So the
-    glyphs are found in a crop reaching two line heights beyond the box on each side:
-    those overlapping the box, and those next to them as closely as letters are."""
-    x, y, bw, bh = box
-    pad, reach = max(2, round(0.2 * bh)), max(2, 2 * bh)
-    left, top = max(0, x - reach), max(0, y - pad)
-    wide = np.asarray(gray.crop((left, top, min(gray.width, x + bw + reach),
-                                 min(gray.height, y + bh + pad))))
-    if wide.size == 0:
-        return None
-    comps = glyph_components(wide)
-    inside = [i for i, c in enumerate(comps) if c.x2 > x - left and c.x1 < x + bw - left]
-    if not inside:
-        return None
-    tallest = max(comps[i].h for i in inside)
-    # Glyphs just outside the box, as close as letters of a word are, belong to the
-    # code too. Letters are 0.05-0.2 of the box's height apart ("M" to "D" in Noto Sans
-    # the widest seen), a space 0.3 or more ("QA Imethibitishwa" in Noto Sans Bold: 11
-    # px at a 37 px box). Before the code comes its label's colon, too short to join;
-    # after it, the next word: so the reach is shorter on the right.
-    first, last = min(inside), max(inside)
-    while first > 0 and comps[first - 1].h >= 0.5 * tallest and \
-            comps[first].x1 - comps[first - 1].x2 <= 0.3 * bh:
-        first -= 1
-    while last < len(comps) - 1 and comps[last + 1].h >= 0.5 * tallest and \
-            comps[last + 1].x1 - comps[last].x2 <= 0.22 * bh:
-        last += 1
-    glyphs = [c for c in comps[first : last + 1] if c.h >= 0.5 * tallest]  # no period
-    x1 = max(0, min(c.x1 for c in glyphs) - pad)
-    x2 = min(wide.shape[1], max(c.x2 for c in glyphs) + pad)
-    half = 0.5 * float(np.median([c.w for c in glyphs]))
-    whole = x1 + pad <= x - left + half and x2 - pad >= x + bw - left - half
-    return Image.fromarray(wide[:, x1:x2]), glyphs, whole
-
-
-def _align_to_glyphs(code: str, glyphs: list[Comp], templates: DigitTemplates) -> str:
-    """A code read with one character too many or too few, made as long as its glyphs:
-    of the reads that drop one character (or add the templates' best guess for one
-    glyph), the one whose characters the templates find likest their glyphs. Every read
-    of "SB2XKUM8KZ" alone and on the page gave "SB2XKUMS8KZ", of "K28JQWO5QX"
-    "K28JQWO5QxX": the glyph count knows better."""
-    scores = [templates.scores(templates.vector(g.mask)) for g in glyphs]
-    code = code.upper()
-    if len(code) == len(glyphs) + 1:
-        reads = [code[:j] + code[j + 1:] for j in range(len(code))]
-    else:
-        reads = [code[:j] + max(scores[j], key=scores[j].__getitem__) + code[j:]
-                 for j in range(len(glyphs))]
-
-    def fit(read: str) -> float:
-        return sum(sc.get(ch, -1.0) for sc, ch in zip(scores, read, strict=True))
-
-    return max(reads, key=fit)
-
-
-# "0" against "O" by `glyphs.roundness` (measured on 558 of them, about half each, in codes in
-# DejaVu Sans/Serif and Noto Sans/Serif, regular, bold, condensed and display cuts, JPEG
-# q60-90, half at a 70% downscale): "0" at most 0.394, "O" at least 0.413. The exponent
-# and the threshold come from a logistic fit that, each font family left out in turn,
-# erred 3 times in 558. Widths against the code's digits (tabular in UI fonts) or its
-# round capitals, used before, need characters to measure and overlap across fonts:
-# `bench/codes.py` 0.804 / 0.833 of codes exact with them (seeds 1 / 2), 0.921 / 0.938
-# with this.
-_O_FROM_ROUNDNESS = 0.4
-
-
-def _zero_or_o(chars: list[str], per_char: list[Comp | None]) -> None:
-    """Decide each "0" or "O" of a code by its shape, in place. Tesseract reads nearly
-    every "0" of a code without other digits as "O", and templates of other fonts cannot
-    tell them apart."""
-    for i, (ch, comp) in enumerate(zip(chars, per_char, strict=True)):
-        if comp is not None and ch in "O0" and (ring := roundness(comp.mask)) is not None:
-            chars[i] = "O" if ring >= _O_FROM_ROUNDNESS else "0"
-
-
-# A counter spanning less of the glyph's height is a bowl ("9", "6"), not a ring: see
-# `glyphs.counter_span` (at most 0.55 against at least 0.60).
-_RING_MIN_SPAN = 0.575
-# How sure the templates must be to overrule a read character.
-_TEMPLATE_SURE = 0.6
-
-
-def _by_templates(templates: DigitTemplates, glyph: Comp, allowed: str, read: str) -> str:
-    """The templates' choice for `glyph` among `allowed` when they are sure, else `read`."""
-    best, conf = templates.classify(glyph.mask, allowed=allowed)
-    return best if conf >= _TEMPLATE_SURE else read
-
-
-def _recheck_codes(lines: list[list[Word]], gray: Image.Image, scale: float) -> None:
-    """Second opinion on code-like words (ids).
-
-    A transaction id has no dictionary context, and the English model's language
-    model pulls "0" to "O" and "1" to "I". The word is first read again alone and
-    outvoted where those reads agree (`_majority`), and a read one character long or
-    short is fitted to the glyph count (`_align_to_glyphs`); then, when its glyphs
-    segment one per character, each confusable character is re-decided among its
-    look-alikes: where a bar's strokes reach tells "1", "I" and "L" apart (`_bar_shape`),
-    templates decide the rest, and last its shape tells "0" from "O" (`_zero_or_o`).
-    """
-    for k, words in enumerate(lines):
-        for j, w in enumerate(words):
-            core = w.text.rstrip(".,:;")
-            # A "J" is often read as ")", "]" or "}", a "7" as "/": one such mark is a
-            # glyph of the code, which the reads alone (limited to A-Z0-9) and the
-            # templates decide.
-            marks = [i for i, ch in enumerate(core) if ch in _STRAY_MARKS]
-            # A narrow chat bubble wraps after an M-Pesa code: "Confirmed" on the next line.
-            after = words[j + 1].text if j + 1 < len(words) else \
-                next((ln[0].text for ln in lines[k + 1:k + 2] if ln), "")
-            id_place = in_id_place(" ".join(v.text for v in words[:j]), after)
-            length = MPESA_CODE_LENGTH if in_mpesa_place(after) else None
-            if len(marks) > 1 or not _is_code(core.replace(core[marks[0]], "", 1)
-                                                if marks else core, id_place):
-                continue
-            suffix = w.text[len(core):]
-            x, y, bw, bh = (round(v * scale) for v in w.box)
-            found = _code_glyphs(gray, (x, y, bw, bh))
-            if found is None:
-                continue
-            crop, glyphs, whole = found
-            if any(g.corr <= _SLASH_CORR for g in glyphs):
-                continue  # a real "/" inside the id ("FT2304/KE0045"): as read
-            alone = [_read_code(crop, f) for f in CODE_READ_SCALES]
-            templates = code_templates()
-            per_char = _per_character(glyphs, [core, *alone], length, templates)
-            core = _majority(core, alone, length or len(per_char))
-            # The glyph count overrules the reads only when the glyphs span the word's
-            # box (a last glyph lost at the crop's edge made "NWQJS68XH9" nine glyphs)
-            # and the code's known length does not say otherwise.
-            if whole and abs(len(core) - len(per_char)) == 1 and \
-                    len(core) != length and all(g is not None for g in per_char):
-                core = _align_to_glyphs(core, [g for g in per_char if g is not None], templates)
-            w.text = core + suffix
-            if len(per_char) != len(core) and len(glyphs) == len(core):
-                per_char = list(glyphs)  # a wide capital after all, not two joined
-            if len(per_char) != len(core):
-                continue  # no one-to-one look at each character
-            chars = list(core)
-            for i, (ch, comp) in enumerate(zip(core, per_char, strict=True)):
-                if comp is None:
-                    continue  # one of two joined glyphs
-                if ch not in _CODE_ALPHABET:
-                    chars[i] = templates.classify(comp.mask, allowed=_CODE_ALPHABET)[0]
-                elif ch in "O0":
-                    # A 9 read as "O" (the page read's language model): a bowl, not a
-                    # ring, or the templates say so; "O" or "0" is for `_zero_or_o`.
-                    span = counter_span(comp.mask)
-                    if span is not None and span < _RING_MIN_SPAN:
-                        chars[i] = _by_templates(templates, comp, "96", "9")
-                    elif _by_templates(templates, comp, "O09", ch) == "9":
-                        chars[i] = "9"
-                elif ch in "I1L":
-                    # Unsure strokes may not be a bar at all: the "9" of "Z9OLT8E56B",
-                    # read as "I" alone, has none.
-                    chars[i] = _bar_shape(comp.mask) or _by_templates(templates, comp,
-                                                                      _CODE_ALPHABET, ch)
-                elif group := _CONFUSABLE.get(ch):
-                    chars[i] = _by_templates(templates, comp, group, ch)
-            _zero_or_o(chars, per_char)
-            w.text = "".join(chars) + suffix
 
 
 def _digit_style(text: str) -> str:
@@ -1170,7 +863,7 @@ def read_text(image: Image.Image, *, languages: list[str] | None = None) -> OcrR
     if script == "Arabic":
         _reread_numbers(lines, gray, scale)
     else:
-        _recheck_codes(lines, gray, scale)
+        recheck_codes(lines, gray, scale, _read_code)
     result_lines: list[Line] = []
     words: list[Word] = []
     for idx, ln in enumerate(lines):
