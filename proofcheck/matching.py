@@ -594,10 +594,13 @@ def _pixel_verdict(
     if c0.alignment.flip:
         o = o.mirrored()
     c = _refine(q, o, c0.alignment, register=False)
-    v = _verdict(c, q, PIXEL_CELL_CHANGED, PIXEL_RIM, PIXEL_MERGE) if c is not None else None
+    # The finer grid's own verdict matters for duplicates, and for a template pair framed
+    # alike that may be a small copy at half size.
+    framed_template = v0.relation == "template" and c0.alignment.frame
+    v = _verdict(c, q, PIXEL_CELL_CHANGED, PIXEL_RIM, PIXEL_MERGE) \
+        if c is not None and (v0.is_duplicate or framed_template) else None
     if not v0.is_duplicate:
-        if v0.relation == "template" and c0.alignment.frame and v is not None \
-                and v.relation == "resized":
+        if framed_template and v is not None and v.relation == "resized":
             # Framed alike and identical on the finer grid: the thumbnails' difference
             # was their own resampling (a dialog under 330 px and its half-size copy,
             # thumbnails from 150 and 300 px). The blocks still check it.
