@@ -134,10 +134,8 @@ _SURE_WIDE_LETTER = 0.9
 
 def _a_wide_letter(templates: DigitTemplates, glyph: Comp) -> bool:
     """A glyph as wide as two joined letters that is one W or M."""
-    if glyph.w > _WIDEST_LETTER * glyph.h:
-        return False
-    best, conf = templates.classify(glyph.mask, allowed=CODE_ALPHABET)
-    return best in ("W", "M") and conf >= _SURE_WIDE_LETTER
+    return glyph.w <= _WIDEST_LETTER * glyph.h and \
+        _by_templates(templates, glyph, CODE_ALPHABET, "", _SURE_WIDE_LETTER) in ("W", "M")
 
 
 def _per_character(glyphs: list[Comp], reads: list[str], length: int | None = None,
@@ -260,10 +258,11 @@ _RING_MIN_SPAN = 0.575
 _TEMPLATE_SURE = 0.6
 
 
-def _by_templates(templates: DigitTemplates, glyph: Comp, allowed: str, read: str) -> str:
-    """The templates' choice for `glyph` among `allowed` when they are sure, else `read`."""
+def _by_templates(templates: DigitTemplates, glyph: Comp, allowed: str, read: str,
+                  sure: float = _TEMPLATE_SURE) -> str:
+    """The templates' choice for `glyph` among `allowed` when they are `sure`, else `read`."""
     best, conf = templates.classify(glyph.mask, allowed=allowed)
-    return best if conf >= _TEMPLATE_SURE else read
+    return best if conf >= sure else read
 
 
 def recheck_codes(lines: list[list[Word]], gray: Image.Image, scale: float,
