@@ -573,12 +573,14 @@ def _reread_numbers(lines: list[list[Word]], gray: Image.Image, scale: float) ->
     a clean, confident Tesseract reading has no separator marks the re-read would
     add, Tesseract's reading stays (touching glyphs can fool the components).
     """
-    pages = _page_digits(lines, gray, scale)
-    for words in lines:
+    heights = [float(np.median([w.box[3] for w in words])) if words else 0.0
+               for words in lines]
+    grown = [_grown_boxes(words, gray, scale, height) if words else []
+             for words, height in zip(lines, heights, strict=True)]
+    pages = _page_digits(lines, grown, gray, scale)
+    for words, height, boxes in zip(lines, heights, grown, strict=True):
         if not words:
             continue
-        height = float(np.median([w.box[3] for w in words]))
-        boxes = _grown_boxes(words, gray, scale, height)
         order = sorted(range(len(words)), key=lambda i: boxes[i][0])
         # Runs of visually adjacent words that are numbers or garbled (confidence < 0.5,
         # or one or two letters): a garbled word next to a number is usually a piece of
@@ -631,16 +633,17 @@ def _reread_numbers(lines: list[list[Word]], gray: Image.Image, scale: float) ->
             words[:] = [replace.get(i, w) for i, w in enumerate(words) if i not in drop]
 
 
-def _page_digits(lines: list[list[Word]], gray: Image.Image,
+def _page_digits(lines: list[list[Word]], grown: list[list[Box]], gray: Image.Image,
                  scale: float) -> dict[bool, PageDigits]:
     """Page-consistent digit classifiers (Latin and Arabic-script) from the digits of
-    every number-like word on the page."""
+    every number-like word on the page, each seen in its grown box (`_grown_boxes`), as
+    it is re-read."""
     pages = {latin: PageDigits(digit_templates(latin)) for latin in (False, True)}
-    for words in lines:
-        for w in words:
+    for words, boxes in zip(lines, grown, strict=True):
+        for w, box in zip(words, boxes, strict=True):
             if not (_is_numberish(w.text) or _maybe_number(w)):
                 continue
-            glyphs = _number_glyphs(gray, scale, w.box)
+            glyphs = _number_glyphs(gray, scale, box)
             if glyphs is None:
                 continue
             labelled, band_h = glyphs
