@@ -30,7 +30,7 @@ from functools import lru_cache
 import numpy as np
 from PIL import Image
 
-from proofcheck.imaging import DecodedImage
+from proofcheck.imaging import DecodedImage, decode
 
 # Bumped whenever any hash changes meaning: stored signatures of another version must
 # be recomputed, never compared.
@@ -173,14 +173,32 @@ def _phash_region(
     return _phash_from_low(low), low
 
 
+def _work_factor(width: int, height: int) -> int:
+    return max(1, max(width, height) // WORK_LONG_SIDE)
+
+
+def _draft_size(width: int, height: int) -> tuple[int, int]:
+    """The reduced decode that the working image's `reduce` can finish exactly.
+
+    A JPEG decodes at 1/2, 1/4 or 1/8 scale by dropping DCT coefficients, which is
+    close to averaging 2x2, 4x4 or 8x8 pixels; the largest of these that divides the
+    working factor leaves an integer `reduce`, and the working image then differs
+    from the full decode's by a fraction of a grey level (a 1080x2340 screenshot
+    decodes at 1/2, then `reduce(3)`). Where none divides it, the decode is full.
+    """
+    factor = _work_factor(width, height)
+    scale = next(s for s in (8, 4, 2, 1) if factor % s == 0)
+    return -(-width // scale), -(-height // scale)
+
+
 def _working_image(decoded: DecodedImage) -> tuple[Image.Image, float]:
-    """Grey working image and its scale relative to the decoded pixels."""
+    """Grey working image and its scale relative to the stored pixels."""
     img = decoded.image
-    long_side = max(img.width, img.height)
-    factor = max(1, long_side // WORK_LONG_SIDE)
+    done = round(decoded.width / img.width)  # a reduced decode did part of it
+    factor = _work_factor(decoded.width, decoded.height) // done
     if factor > 1:
         img = img.reduce(factor)
-    return img.convert("L"), img.width / decoded.image.width
+    return img.convert("L"), img.width / decoded.width
 
 
 def _content_span(flags: np.ndarray, skip_thin: bool = True) -> tuple[int, int]:
@@ -291,6 +309,19 @@ def compute_signatures(decoded: DecodedImage) -> Signatures:
         global_hash=global_hash, canon_hash=canon_hash, flip_hash=flip_hash,
         window_hashes=windows, thumb_width=tw, thumb_height=th, thumb=thumb.tobytes(),
     )
+
+
+def file_signatures(data: bytes, max_pixels: int,
+                    decoded: DecodedImage | None = None) -> Signatures:
+    """Signatures of an image file: the one decode path the index and every query share.
+
+    A JPEG is decoded again at a reduced DCT scale (`_draft_size`), which halves the
+    cost of its signatures; PNG, WebP and GIF cannot be decoded reduced, so
+    `decoded`, the caller's full decode, spares decoding them twice.
+    """
+    if decoded is None or decoded.format == "JPEG":
+        decoded = decode(data, max_pixels, reduced=_draft_size)
+    return compute_signatures(decoded)
 
 
 def index_keys(sig: Signatures) -> list[int]:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from proofcheck import forensics
-from proofcheck.hashing import Signatures, compute_signatures
+from proofcheck.hashing import Signatures, file_signatures
 from proofcheck.imaging import DecodedImage, decode
 from proofcheck.matching import PairVerdict
 from proofcheck.storage import sha256_hex
@@ -378,7 +378,7 @@ def run(
     timings["decode"] = (time.perf_counter() - started) * 1000
 
     started = stage("hashing")
-    signatures = compute_signatures(decoded)
+    signatures = file_signatures(data, max_pixels, decoded)
     timings["hash"] = (time.perf_counter() - started) * 1000
 
     started = stage("matching")

@@ -7,7 +7,14 @@ import io
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont, ImageOps
 
-from proofcheck.hashing import Signatures, canonical_box, compute_signatures, hamming, index_keys
+from proofcheck.hashing import (
+    Signatures,
+    canonical_box,
+    compute_signatures,
+    file_signatures,
+    hamming,
+    index_keys,
+)
 from proofcheck.imaging import DecodedImage, decode
 
 
@@ -117,3 +124,46 @@ def test_canonical_box_stays_inside_odd_sized_images() -> None:
         x, y, bw, bh = compute_signatures(_decoded(img)).canon_box
         assert x >= 0 and y >= 0 and bw >= 1 and bh >= 1
         assert x + bw <= w and y + bh <= h
+
+
+def _file(img: Image.Image, fmt: str, **kw: int) -> bytes:
+    buf = io.BytesIO()
+    img.save(buf, format=fmt, **kw)
+    return buf.getvalue()
+
+
+def test_a_jpeg_is_hashed_from_a_reduced_decode_that_moves_nothing() -> None:
+    # 1080x2340 has a working factor of 6: decoded at 1/2 scale, then reduced by 3.
+    img = _photo(20, (1080, 2340))
+    data = _file(img, "JPEG", quality=90)
+    reduced = decode(data, 50_000_000, reduced=lambda w, h: (-(-w // 2), -(-h // 2)))
+    assert reduced.image.size == (540, 1170) and reduced.image.mode == "L"
+    assert (reduced.width, reduced.height) == (1080, 2340)
+
+    full = compute_signatures(decode(data, 50_000_000))
+    fast = file_signatures(data, 50_000_000, decode(data, 50_000_000))
+    _assert_nearly_equal(fast, full)
+    # One path for index and query: the same file always gives the same record.
+    assert file_signatures(data, 50_000_000) == fast
+
+
+def _assert_nearly_equal(fast: Signatures, full: Signatures) -> None:
+    assert (fast.width, fast.height, fast.canon_box) == (full.width, full.height, full.canon_box)
+    assert hamming(fast.global_hash, full.global_hash) <= 2
+    assert hamming(fast.canon_hash, full.canon_hash) <= 2
+    assert max(hamming(a, b) for a, b in zip(fast.window_hashes, full.window_hashes,
+                                             strict=True)) <= 4
+    diff = np.abs(fast.thumb_array().astype(int) - full.thumb_array().astype(int))
+    assert diff.mean() < 1.0
+
+
+def test_formats_that_cannot_be_decoded_reduced_keep_the_callers_decode() -> None:
+    img = _photo(21, (1080, 2340))
+    png = _file(img, "PNG")
+    decoded = decode(png, 50_000_000, reduced=lambda w, h: (w // 2, h // 2))
+    assert decoded.image.size == (1080, 2340) and decoded.image.mode == "RGB"
+    assert file_signatures(png, 50_000_000) == compute_signatures(decode(png, 50_000_000))
+    # A working factor no DCT scale divides (1920 // 384 = 5): a JPEG's luma at full size.
+    wide = _file(_photo(22, (1920, 1080)), "JPEG", quality=90)
+    _assert_nearly_equal(file_signatures(wide, 50_000_000),
+                         compute_signatures(decode(wide, 50_000_000)))

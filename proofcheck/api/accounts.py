@@ -12,7 +12,7 @@ from proofcheck.api import bp
 from proofcheck.api.auth import require_scope
 from proofcheck.api.errors import error_response
 from proofcheck.api.idempotency import idempotent
-from proofcheck.hashing import compute_signatures
+from proofcheck.hashing import file_signatures
 from proofcheck.imaging import ImageError, decode
 from proofcheck.pipeline import Sighting
 from proofcheck.processing import near_duplicates_of, sightings_of
@@ -80,7 +80,8 @@ def search() -> Response:
     every_copy = sightings_of(services, digest)
     exact = every_copy[:limit]
     near = near_duplicates_of(services, {s.check_id for s in every_copy},
-                              compute_signatures(decoded), decoded, limit=limit)
+                              file_signatures(upload.data, settings.max_pixels, decoded),
+                              decoded, limit=limit)
 
     def shape(sighting: Sighting, relation: str, distance: int,
               box: object = None, similarity: float | None = None) -> dict[str, object]:

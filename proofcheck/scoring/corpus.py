@@ -59,9 +59,10 @@ def work_services(folder: Path) -> Services:
     return services
 
 
-def _near_duplicates(services: Services, check_id: str, decoded: Any, state: Backfill) -> None:
+def _near_duplicates(services: Services, check_id: str, data: bytes, decoded: Any,
+                     state: Backfill) -> None:
     try:
-        from proofcheck.hashing import compute_signatures, index_keys
+        from proofcheck.hashing import file_signatures, index_keys
         from proofcheck.index import HammingIndex
         from proofcheck.matching import compare
     except ImportError:  # the engine is not there: exact matches only
@@ -72,7 +73,7 @@ def _near_duplicates(services: Services, check_id: str, decoded: Any, state: Bac
             return  # the pipeline stores signatures itself now
         if state.index is None:
             state.index = HammingIndex()
-        sig = compute_signatures(decoded)
+        sig = file_signatures(data, services.settings.max_pixels, decoded)
         row = Hash(check_id=check_id, algorithm=SIGNATURE_ALGORITHM, value=sig.to_bytes())
         session.add(row)
         session.flush()
@@ -140,7 +141,7 @@ def backfill(services: Services, check_id: str, data: bytes, kind: str | None,
              state: Backfill) -> None:
     """Add the stages the pipeline does not store yet (see the module docstring)."""
     decoded = decode(data, max_pixels=services.settings.max_pixels)
-    _near_duplicates(services, check_id, decoded, state)
+    _near_duplicates(services, check_id, data, decoded, state)
     _signals(services, check_id, data, decoded, kind, state)
 
 
