@@ -146,11 +146,11 @@ def _decode(data: bytes, max_pixels: int, max_frames: int,
     mode = img.mode
     try:
         img.seek(0)
-        grey = reduced is not None and fmt in ("JPEG", "MPO")
-        if grey:
-            img.draft("L", reduced(width, height))
+        size_needed = reduced(width, height) if reduced and fmt in ("JPEG", "MPO") else None
+        if size_needed:
+            img.draft("L", size_needed)
         img.load()
-        pixels = img.convert("L" if grey else "RGB")
+        pixels = img.convert("L" if size_needed else "RGB")
     except (OSError, ValueError, SyntaxError, EOFError) as exc:
         raise ImageError("truncated_image",
                          f"The image data is truncated or damaged: {exc}.") from None
