@@ -460,10 +460,28 @@ def test_a_reread_that_lost_a_digit_to_touching_glyphs_yields_to_a_sure_tesserac
 
     confs = [0.83, 1.0, engine._TOUCHING, 1.0, 1.0, 0.68]
     assert engine._fuse("51٬07.95", confs, "5184795", 0.92) == (None, 0.0)
-    assert engine._fuse("51٬07.95", confs, "5184795", 0.6)[0] == "51٬07.95"  # unsure
+    # Unsure, it still fills the touching glyph where its digits fit the re-read's.
+    assert engine._fuse("51٬07.95", confs, "5184795", 0.6)[0] == "51٬847.95"
     # Without touching glyphs the re-read's separators still outweigh a sure reading
     # that took one of them for a digit.
     assert engine._fuse("51٬847.95", [0.9] * 7, "51814795", 0.92)[0] == "51٬847.95"
+
+
+def test_an_unsure_tesseract_gives_the_digits_of_a_touching_glyph_where_its_digits_fit() -> None:
+    """DejaVu Sans Bold joined the "۳۴" of "۳۴٬۳۳۰٬۰۰۰" into one glyph, re-read "۶";
+    Tesseract read "۳۴۳۲۰۰۰۰" without separators. Its pair fills the touching glyph;
+    its "۲", where the templates read "۳", does not count (it was as often wrong)."""
+    from proofcheck.text import ocr as engine
+
+    touching = [engine._TOUCHING, 0.7, 0.62, 0.95, 0.95, 0.95, 0.95]
+    assert engine._fuse("6٬330٬000", touching, "34320000", 0.72)[0] == "34٬330٬000"
+    # Separators Tesseract took for digits, laid on the re-read's marks.
+    assert engine._fuse("6٬330٬000", touching, "3423302000", 0.72)[0] == "34٬330٬000"
+    # Digits that cannot be laid on the glyphs: the re-read stands as it was.
+    assert engine._fuse("6٬330٬000", touching, "343", 0.72)[0] == "6٬330٬000"
+    # No touching glyph: nothing to fill, the re-read stands.
+    sure = [0.9, 0.7, 0.62, 0.95, 0.95, 0.95, 0.95]
+    assert engine._fuse("6٬330٬000", sure, "34320000", 0.72)[0] == "6٬330٬000"
 
 
 def test_a_line_read_as_garbage_is_read_again_on_its_own() -> None:

@@ -734,7 +734,9 @@ def _fuse(
     the template wins when it is surer than Tesseract was of the word, Tesseract
     otherwise (Tesseract's errors are mostly separators read as digits, which changes
     the count). Different counts: the re-read, unless Tesseract was confident and the
-    re-read found no separator mark, or itself lost a digit to two touching glyphs.
+    re-read found no separator mark, or itself lost a digit to two touching glyphs;
+    where Tesseract's digits line up with the re-read's glyphs, its pair of digits
+    stands for each touching glyph (`_fill_touching`).
     """
     re_digits = [ch for ch in reread if ch.isdigit()]
     if not tess_digits:
@@ -763,7 +765,68 @@ def _fuse(
         # or with a digit fewer where it saw two glyphs touching ("51,847.95" re-read
         # "51٬07.95" in Nazli Bold: the "84" one glyph).
         return None, 0.0
+    filled = _fill_touching(reread, confs, tess_digits)
+    if filled is not None:
+        rest = min((c for c in confs if c > _TOUCHING), default=1.0)
+        return filled, min(rest, tess_conf, 0.7) * 0.9
     return reread, min(confs) * 0.8
+
+
+def _fill_touching(reread: str, confs: list[float], tess_digits: str) -> str | None:
+    """The re-read with each glyph unsure enough to be two touching ones (`_TOUCHING`)
+    replaced by the two digits Tesseract read there, when all of Tesseract's digits
+    can be laid on the re-read's glyphs in order; None when they cannot, or no such
+    glyph took two.
+
+    A digit glyph takes one digit; a separator none, or one (Tesseract reads "٬" as a
+    digit); a touching glyph one or two. Of the ways to lay them, the one with the
+    fewest differing digits, then the fewest separators read as digits. Only the
+    pairs are taken: where one digit differs, Tesseract was as often wrong as the
+    templates (the "۳۴" of "۳۴٬۳۳۰٬۰۰۰" in DejaVu Sans Bold, re-read as one "۶" and
+    read "۳۴۳۲۰۰۰۰" by Tesseract, gives "۳۴٬۳۳۰٬۰۰۰").
+    """
+    n, m = len(reread), len(tess_digits)
+    # cost[i][j]: best cost of laying tess_digits[:j] on reread[:i]; took[i][j]: how
+    # many digits reread[i - 1] took on that best way.
+    inf = float("inf")
+    cost = [[inf] * (m + 1) for _ in range(n + 1)]
+    took = [[0] * (m + 1) for _ in range(n + 1)]
+    cost[0][0] = 0.0
+    for i, (ch, conf) in enumerate(zip(reread, _per_char(reread, confs), strict=True)):
+        options: tuple[tuple[int, float], ...]  # (digits taken, cost)
+        if not ch.isdigit():
+            options = ((0, 0.0), (1, 0.01))
+        elif conf <= _TOUCHING:
+            options = ((1, 0.0), (2, 0.0))
+        else:
+            options = ((1, 0.0),)
+        for j in range(m + 1):
+            if cost[i][j] == inf:
+                continue
+            for take, extra in options:
+                if j + take > m:
+                    continue
+                if ch.isdigit() and take == 1:
+                    extra += float(tess_digits[j] != ch)
+                if cost[i][j] + extra < cost[i + 1][j + take]:
+                    cost[i + 1][j + take] = cost[i][j] + extra
+                    took[i + 1][j + take] = take
+    if cost[n][m] == inf:
+        return None
+    out: list[str] = []
+    j = m
+    for i in range(n, 0, -1):
+        take = took[i][j]
+        out.append(tess_digits[j - take:j] if take == 2 else reread[i - 1])
+        j -= take
+    filled = "".join(out[::-1])
+    return filled if len(filled) > n else None
+
+
+def _per_char(reread: str, confs: list[float]) -> list[float]:
+    """Each character's confidence: its digit's, 1.0 for a separator."""
+    digit_confs = iter(confs)
+    return [next(digit_confs) if ch.isdigit() else 1.0 for ch in reread]
 
 
 def _read_code(crop: Image.Image, factor: float) -> str:
