@@ -29,6 +29,7 @@ Why the shape of this module:
 from __future__ import annotations
 
 import os
+import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -61,6 +62,7 @@ from .normalize import (
     has_arabic_script,
     normalize_text,
     script_counts,
+    strip_bidi,
     to_ascii_digits,
 )
 
@@ -459,6 +461,8 @@ def _grown_boxes(words: list[Word], gray: Image.Image, scale: float,
 
 
 def _is_numberish(text: str) -> bool:
+    # Tesseract ends some right-to-left numbers with a right-to-left mark.
+    text = strip_bidi(text)
     digits = sum(ch in _ANY_DIGITS for ch in text)
     other = sum(ch not in _ANY_DIGITS and ch not in _NUMBER_PUNCT for ch in text)
     return digits >= 1 and other == 0
@@ -554,6 +558,8 @@ _DATE_FIRSTS: dict[tuple[int, ...], tuple[str, str, str]] = {
 _SEP_CHARS = "٬٫/-:.,"
 # The confidence of a re-read digit that is two glyphs touching, one of them unread.
 _TOUCHING = 0.2
+# What a Tesseract number with digits of two scripts is worth (`_tesseract_trust`).
+_GARBLED = 0.5
 
 
 def _canonical_sep(sep: str) -> str:
@@ -718,11 +724,21 @@ def _reread_cluster(
     if not pure and (conf < 0.5 or not any(ch.isdigit() for ch in reread)):
         return None
     tess_digits = "".join(ch for ch in to_ascii_digits(source) if ch.isdigit())
-    tess_conf = min(words[i].confidence for i in cl)
+    tess_conf = _tesseract_trust(source, min(words[i].confidence for i in cl))
     fused, conf = _fuse(reread, digit_confs, tess_digits if pure else "", tess_conf)
     if fused is None:
         return None  # a confident, clean Tesseract reading the re-read contradicts
     return fused.translate(str.maketrans("0123456789", style)), box, conf
+
+
+def _tesseract_trust(text: str, confidence: float) -> float:
+    """What Tesseract's reading of a number is worth against the re-read: its word
+    confidence, unless the number mixes Persian and Arabic-Indic digits. Then it read
+    one glyph twice, once in each script ("٩۹۵۲۰۲..." for "۹۵۶۲۰۲..."), and its
+    digits are out of step with the glyphs."""
+    if any(ch in PERSIAN_DIGITS for ch in text) and any(ch in ARABIC_DIGITS for ch in text):
+        return min(confidence, _GARBLED)
+    return confidence
 
 
 def _fuse(
@@ -743,6 +759,8 @@ def _fuse(
         return reread, min(confs)
     if "".join(re_digits) == tess_digits:
         return reread, max(min(confs), tess_conf)
+    if tess_conf >= 0.85 and _misplaced_mark(reread):
+        return None, 0.0  # a sure reading, and the re-read split a digit in two
     if len(re_digits) == len(tess_digits):
         out: list[str] = []
         fused: list[float] = []
@@ -770,6 +788,20 @@ def _fuse(
         rest = min((c for c in confs if c > _TOUCHING), default=1.0)
         return filled, min(rest, tess_conf, 0.7) * 0.9
     return reread, min(confs) * 0.8
+
+
+def _misplaced_mark(reread: str) -> bool:
+    """Whether the re-read has a thousands mark where none can be: one has one to three
+    digits before it and three after it. Such a mark is part of a digit split in two
+    ("۳۵۳۸۹۹۱۴۴۹۴۶" re-read "۳۵۳۸۹۹۱۴۴٬۱۴۶" in Nazli: the loop of its "۹" a mark, the
+    stem a "۱")."""
+    for match in re.finditer("٬", reread):
+        before = re.search(r"\d*$", reread[:match.start()])
+        after = re.match(r"\d*", reread[match.end():])
+        if not (before and after and 1 <= len(before.group()) <= 3
+                and len(after.group()) == 3):
+            return True
+    return False
 
 
 def _fill_touching(reread: str, confs: list[float], tess_digits: str) -> str | None:
