@@ -15,10 +15,12 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont, features
 
-from proofcheck.text import codes, text_signals
+from proofcheck.text import codes, numbers, text_signals
 from proofcheck.text import glyphs as gl
 from proofcheck.text.fields import Field, extract_fields
+from proofcheck.text.normalize import to_ascii_digits
 from proofcheck.text.ocr import OcrResult, read_text, tessdata_path
+from proofcheck.text.words import union
 
 FONTS = Path("/usr/share/fonts/truetype")
 PERSIAN_FONT = FONTS / "farsiweb/nazli.ttf"
@@ -305,15 +307,11 @@ def test_a_misread_code_is_outvoted_by_reads_of_it_alone() -> None:
 def test_digit_templates_skip_what_a_font_cannot_draw() -> None:
     """KACST fonts have Arabic-Indic digits but no Persian ones: Pillow draws a box for
     those, and nine identical boxes labelled 1 to 9 must not become templates."""
-    from proofcheck.text import ocr as engine
-
     kacst = ("truetype/kacst/KacstOffice.ttf",)
     if not any((Path(root) / kacst[0]).exists() for root in gl.FONT_ROOTS):
         pytest.skip("fonts-kacst is not installed")
-    persian = gl.DigitTemplates({engine.PERSIAN_DIGITS[d]: str(d) for d in range(1, 10)},
-                                     kacst)
-    arabic = gl.DigitTemplates({engine.ARABIC_DIGITS[d]: str(d) for d in range(1, 10)},
-                                    kacst)
+    persian = gl.DigitTemplates({gl.PERSIAN_DIGITS[d]: str(d) for d in range(1, 10)}, kacst)
+    arabic = gl.DigitTemplates({gl.ARABIC_DIGITS[d]: str(d) for d in range(1, 10)}, kacst)
     assert persian.labels == []
     assert sorted(set(arabic.labels)) == [str(d) for d in range(1, 10)]
 
@@ -421,7 +419,7 @@ def test_a_garbled_word_between_two_numbers_stays_out_of_both() -> None:
                                  line=0, language="fas"))
         x = x2 + 14  # a word space
     reading_order = words[::-1]  # right to left: date, the word, time
-    engine._reread_numbers([reading_order], img, 1.0)
+    numbers.reread_numbers([reading_order], img, 1.0)
     texts = [w.text for w in reading_order]
     assert "۱۴۰۱/۰۴/۰۷" in texts and "۰۵:۴۴" in texts, texts
 
@@ -449,39 +447,37 @@ def test_a_number_tesseract_boxed_in_part_is_read_whole_without_its_currency() -
                                  line=0, language="fas"))
         x = x2 + 16  # a word space
     reading_order = words[::-1]
-    engine._reread_numbers([reading_order], img, 1.0)
+    numbers.reread_numbers([reading_order], img, 1.0)
     assert [w.text for w in reading_order] == ["مبلغ:", "۱۷٬۰۸۰٬۰۰۰", "ریال"]
 
 
 def test_a_reread_that_lost_a_digit_to_touching_glyphs_yields_to_a_sure_tesseract() -> None:
     """Nazli Bold joined "84" of "51,847.95" into one glyph; the re-read, a digit short
     and unsure of that glyph, had replaced Tesseract's sure and right reading."""
-    from proofcheck.text import ocr as engine
 
-    confs = [0.83, 1.0, engine._TOUCHING, 1.0, 1.0, 0.68]
-    assert engine._fuse("51٬07.95", confs, "5184795", 0.92) == (None, 0.0)
+    confs = [0.83, 1.0, numbers._TOUCHING, 1.0, 1.0, 0.68]
+    assert numbers._fuse("51٬07.95", confs, "5184795", 0.92) == (None, 0.0)
     # Unsure, it still fills the touching glyph where its digits fit the re-read's.
-    assert engine._fuse("51٬07.95", confs, "5184795", 0.6)[0] == "51٬847.95"
+    assert numbers._fuse("51٬07.95", confs, "5184795", 0.6)[0] == "51٬847.95"
     # Without touching glyphs the re-read's separators still outweigh a sure reading
     # that took one of them for a digit.
-    assert engine._fuse("51٬847.95", [0.9] * 7, "51814795", 0.92)[0] == "51٬847.95"
+    assert numbers._fuse("51٬847.95", [0.9] * 7, "51814795", 0.92)[0] == "51٬847.95"
 
 
 def test_an_unsure_tesseract_gives_the_digits_of_a_touching_glyph_where_its_digits_fit() -> None:
     """DejaVu Sans Bold joined the "۳۴" of "۳۴٬۳۳۰٬۰۰۰" into one glyph, re-read "۶";
     Tesseract read "۳۴۳۲۰۰۰۰" without separators. Its pair fills the touching glyph;
     its "۲", where the templates read "۳", does not count (it was as often wrong)."""
-    from proofcheck.text import ocr as engine
 
-    touching = [engine._TOUCHING, 0.7, 0.62, 0.95, 0.95, 0.95, 0.95]
-    assert engine._fuse("6٬330٬000", touching, "34320000", 0.72)[0] == "34٬330٬000"
+    touching = [numbers._TOUCHING, 0.7, 0.62, 0.95, 0.95, 0.95, 0.95]
+    assert numbers._fuse("6٬330٬000", touching, "34320000", 0.72)[0] == "34٬330٬000"
     # Separators Tesseract took for digits, laid on the re-read's marks.
-    assert engine._fuse("6٬330٬000", touching, "3423302000", 0.72)[0] == "34٬330٬000"
+    assert numbers._fuse("6٬330٬000", touching, "3423302000", 0.72)[0] == "34٬330٬000"
     # Digits that cannot be laid on the glyphs: the re-read stands as it was.
-    assert engine._fuse("6٬330٬000", touching, "343", 0.72)[0] == "6٬330٬000"
+    assert numbers._fuse("6٬330٬000", touching, "343", 0.72)[0] == "6٬330٬000"
     # No touching glyph: nothing to fill, the re-read stands.
     sure = [0.9, 0.7, 0.62, 0.95, 0.95, 0.95, 0.95]
-    assert engine._fuse("6٬330٬000", sure, "34320000", 0.72)[0] == "6٬330٬000"
+    assert numbers._fuse("6٬330٬000", sure, "34320000", 0.72)[0] == "6٬330٬000"
 
 
 def test_a_line_read_as_garbage_is_read_again_on_its_own() -> None:
@@ -504,7 +500,7 @@ def garble_amount_line_and_recover(img: Image.Image, garbage: str) -> list[str]:
     gray, scale = engine._prepare(img)
     lines = engine._read(gray, scale, "fas")
     amount_line = next(ln for ln in lines if any("مبلغ" in w.text for w in ln))
-    box = engine._union([w.box for w in amount_line])
+    box = union([w.box for w in amount_line])
     amount_line[:] = [engine.Word(text=garbage, box=box, confidence=0.0, line=0,
                                   language="fas")]
     engine._recover_lost_lines(lines, gray, scale, "fas")
@@ -528,13 +524,12 @@ def homa_unseen():
 
 def _glyphs(text: str, face: ImageFont.FreeTypeFont):
     """The digit glyphs of `text` drawn alone, left to right, and their height."""
-    from proofcheck.text import ocr as engine
 
     img = Image.new("L", (900, 120), 255)
     draw = ImageDraw.Draw(img)
     draw.text((60, 30), text, font=face, fill=0)
     x1, y1, x2, y2 = draw.textbbox((60, 30), text, font=face)
-    found = engine._number_glyphs(img, 1.0, (x1, y1, x2 - x1, y2 - y1))
+    found = numbers._number_glyphs(img, 1.0, (x1, y1, x2 - x1, y2 - y1))
     assert found is not None
     labelled, band_h = found
     # The glyphs the templates classify: not separators, not the small Persian zero.
@@ -582,8 +577,8 @@ def test_a_dates_syntax_beats_templates_and_tesseract(homa_unseen) -> None:
     word = engine.Word(text="۷۷/۰۳/۷۰۷۴", box=(x1, y1, x2 - x1, y2 - y1), confidence=0.5,
                        line=0, language="fas")
     line = [word]
-    engine._reread_numbers([line], img, 1.0)
-    assert engine.to_ascii_digits(line[0].text) == "22/03/2024", line[0].text
+    numbers.reread_numbers([line], img, 1.0)
+    assert to_ascii_digits(line[0].text) == "22/03/2024", line[0].text
 
 
 def test_two_fonts_of_one_digit_on_a_page_both_keep_it() -> None:
@@ -876,29 +871,27 @@ def test_words_in_capitals_after_an_id_label_stay_words(font: str) -> None:
 def test_a_sure_tesseract_stands_against_a_reread_that_split_a_digit_into_a_mark() -> None:
     """Nazli's "۹" in "۳۵۳۸۹۹۱۴۴۹۴۶" came apart under JPEG: its loop a thousands mark, its
     stem a "۱". A thousands mark after nine digits can be none."""
-    from proofcheck.text import ocr as engine
 
-    assert engine._misplaced_mark("353899144٬146")
-    assert engine._misplaced_mark("12٬34") and engine._misplaced_mark("5٬47.19")
-    assert not engine._misplaced_mark("33٬740٬000") and not engine._misplaced_mark("1٬234")
+    assert numbers._misplaced_mark("353899144٬146")
+    assert numbers._misplaced_mark("12٬34") and numbers._misplaced_mark("5٬47.19")
+    assert not numbers._misplaced_mark("33٬740٬000") and not numbers._misplaced_mark("1٬234")
     split = [0.56, 1.0, 0.66, 0.88, 1.0, 1.0, 1.0, 1.0, 0.81, 1.0, 1.0, 0.98]
-    assert engine._fuse("353899144٬146", split, "353899144946", 0.93) == (None, 0.0)
+    assert numbers._fuse("353899144٬146", split, "353899144946", 0.93) == (None, 0.0)
     # Unsure, Tesseract does not stand; a well-placed mark is believed as before.
-    assert engine._fuse("353899144٬146", split, "353899144946", 0.7)[0] != "353899144946"
-    assert engine._fuse("33٬740٬000", [0.9] * 8, "3374020000", 0.93)[0] == "33٬740٬000"
+    assert numbers._fuse("353899144٬146", split, "353899144946", 0.7)[0] != "353899144946"
+    assert numbers._fuse("33٬740٬000", [0.9] * 8, "3374020000", 0.93)[0] == "33٬740٬000"
 
 
 def test_a_number_with_a_right_to_left_mark_or_digits_of_two_scripts_is_still_a_number() -> None:
     """Tesseract ends some Persian ids with U+200F and reads their first "۹" twice, once
     as Arabic-Indic "٩": the word is re-read all the same, and such a reading is not
     trusted against the re-read's digits."""
-    from proofcheck.text import ocr as engine
 
     garbled = "٩۹۵۲۰۲۷۵۸۰۰۰\u200f"
-    assert engine._is_numberish(garbled)
-    assert engine._tesseract_trust(garbled, 0.77) == engine._GARBLED
-    assert engine._tesseract_trust("۹۵۶۲۰۲۷۵۸۰۰۰", 0.77) == 0.77
+    assert numbers._is_numberish(garbled)
+    assert numbers._tesseract_trust(garbled, 0.77) == numbers._GARBLED
+    assert numbers._tesseract_trust("۹۵۶۲۰۲۷۵۸۰۰۰", 0.77) == 0.77
     confs = [1.0, 1.0, 0.76, 0.5, 0.95, 0.55, 1.0, 1.0, 1.0, 0.95, 0.95, 0.95]
     tess = "995202758000"
-    assert engine._fuse("956202758000", confs, tess, 0.77)[0] == "955202758000"
-    assert engine._fuse("956202758000", confs, tess, engine._GARBLED)[0] == "956202758000"
+    assert numbers._fuse("956202758000", confs, tess, 0.77)[0] == "955202758000"
+    assert numbers._fuse("956202758000", confs, tess, numbers._GARBLED)[0] == "956202758000"

@@ -30,7 +30,7 @@ from .glyphs import (
 )
 
 if TYPE_CHECKING:
-    from .ocr import Box, Word
+    from .words import Box, Word
 
 
 # Characters Tesseract's English model swaps inside codes (measured on rendered M-Pesa

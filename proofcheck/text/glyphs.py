@@ -18,6 +18,9 @@ from scipy import ndimage
 
 PERSIAN_DIGITS = "۰۱۲۳۴۵۶۷۸۹"
 ARABIC_DIGITS = "٠١٢٣٤٥٦٧٨٩"
+# A step in grey level between neighbouring pixels that is a stroke's edge, not a
+# bubble's: text on a bubble differs from it by 150+, bubbles from the page by ~40.
+STROKE_STEP = 64
 
 
 @dataclass

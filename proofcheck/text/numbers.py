@@ -1,0 +1,515 @@
+"""Numbers re-read from pixels and fused with Tesseract's reading.
+
+Debian's Persian model cannot output the thousands separator ٬ and reads it, and the
+date slash, as digits; it also boxes only part of a long number. Each number-like run
+of words is therefore re-read from its glyphs (`_reread_number`): connected components
+split it, separators are told by size, place and slant, digits by templates made
+consistent across the page (`glyphs.PageDigits`). The result is fused with
+Tesseract's digits (`_fuse`). Digits run left to right, so the visual order is also
+the logical one, which fixes Tesseract reversing the groups of a card number inside a
+right-to-left line. Split from `ocr` on 2026-12-02, when that module had grown past
+900 lines; `ocr` calls `reread_numbers` once per page.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+from PIL import Image
+
+from .fields import is_field_word
+from .glyphs import (
+    ARABIC_DIGITS,
+    PERSIAN_DIGITS,
+    STROKE_STEP,
+    Comp,
+    PageDigits,
+    classify_marks,
+    digit_templates,
+    glyph_components,
+)
+from .normalize import strip_bidi, to_ascii_digits
+from .words import Box, Word, union
+
+_ANY_DIGITS = set(PERSIAN_DIGITS + ARABIC_DIGITS + "0123456789")
+_NUMBER_PUNCT = set("/-:.,٬٫،'")
+
+
+# A number's box is grown over print next to it that no word claims, across blank gaps
+# up to this share of the line's height: Tesseract often boxes only part of a long
+# Persian number ("۰۰" and "۱۷" of "۱۷٬۰۸۰٬۰۰۰", the dots of "۶٬۱۳۰٬۰۰۰") and the re-read
+# saw only that part. Zeros are dots a digit's width apart, so the gap is generous.
+_GROW_GAP = 0.5
+# Other words' boxes are widened by this share of the line's height before growing.
+_CLAIM_MARGIN = 0.25
+
+
+def _grown_boxes(words: list[Word], gray: Image.Image, scale: float,
+                 height: float) -> list[Box]:
+    """Each word's box, number words' grown over unclaimed print along the line."""
+    boxes = [w.box for w in words]
+    grow = [i for i, w in enumerate(words) if _is_numberish(w.text) or _maybe_number(w)]
+    if not grow:
+        return boxes
+    top = max(0, round(min(w.box[1] for w in words) * scale))
+    bottom = min(gray.height, round(max(w.box[1] + w.box[3] for w in words) * scale))
+    if bottom - top < 2:
+        return boxes
+    band = np.asarray(gray.crop((0, top, gray.width, bottom)), dtype=np.int16)
+    steps_x = np.abs(np.diff(band, axis=1)) >= STROKE_STEP
+    steps_y = np.abs(np.diff(band, axis=0)) >= STROKE_STEP
+    ink = np.zeros(band.shape, dtype=bool)
+    ink[:, 1:] |= steps_x
+    ink[1:, :] |= steps_y
+    columns: list[bool] = (np.count_nonzero(ink, axis=0) > 0).tolist()
+    # Other words' spans, widened: a letter's stroke often pokes a few pixels out of
+    # Tesseract's box ("ریال" next to an amount gave the amount a leading "۱").
+    margin = round(_CLAIM_MARGIN * height * scale)
+    spans = [(max(0, round(w.box[0] * scale) - margin),
+              min(gray.width, round((w.box[0] + w.box[2]) * scale) + margin)) for w in words]
+    claimed = np.zeros(gray.width + 1, dtype=np.int32)
+    for a, b in spans:
+        claimed[a] += 1
+        claimed[b] -= 1
+    claimed = np.cumsum(claimed)[:-1]
+    gap = max(2, round(_GROW_GAP * height * scale))
+    for i in grow:
+        x0 = max(0, round(words[i].box[0] * scale))
+        x1 = min(gray.width, round((words[i].box[0] + words[i].box[2]) * scale))
+        by_others = claimed.copy()
+        by_others[spans[i][0]:spans[i][1]] -= 1
+        free: list[bool] = (by_others == 0).tolist()
+        left, right = x0, x1
+        for step, edge in ((-1, x0 - 1), (1, x1)):
+            blank = 0
+            x = edge
+            while 0 <= x < gray.width and free[x] and blank <= gap:
+                if columns[x]:
+                    blank = 0
+                    left, right = min(left, x), max(right, x + 1)
+                else:
+                    blank += 1
+                x += step
+        if (left, right) == (x0, x1):
+            continue
+        # As tall as the print found: the box of "۰۰۰" can be the dots' height.
+        y0 = round(words[i].box[1] * scale)
+        y1 = round((words[i].box[1] + words[i].box[3]) * scale)
+        rows = np.flatnonzero(ink[:, left:right].any(axis=1))
+        if rows.size:
+            y0, y1 = min(y0, top + int(rows[0])), max(y1, top + int(rows[-1]) + 1)
+        boxes[i] = (round(left / scale), round(y0 / scale), max(1, round((right - left) / scale)),
+                    max(1, round((y1 - y0) / scale)))
+    return boxes
+
+
+def _is_numberish(text: str) -> bool:
+    # Tesseract ends some right-to-left numbers with a right-to-left mark.
+    text = strip_bidi(text)
+    digits = sum(ch in _ANY_DIGITS for ch in text)
+    other = sum(ch not in _ANY_DIGITS and ch not in _NUMBER_PUNCT for ch in text)
+    return digits >= 1 and other == 0
+
+
+def _maybe_number(word: Word) -> bool:
+    """A doubtful word with a digit in it: long Persian numbers are often read as a mix
+    of digits and letters ("۵ع۱بعع!ب" for "۵۴۱۶۴۴۶۶"). Re-read, kept only if every
+    glyph then matches a digit template well."""
+    return word.confidence < 0.8 and any(ch in _ANY_DIGITS for ch in word.text)
+
+
+def _number_glyphs(
+    gray: Image.Image, scale: float, box: Box
+) -> tuple[list[tuple[str, Comp]], float] | None:
+    """The glyphs of one number's box, labelled by `classify_marks`, and the digits' height;
+    None when nothing there is tall enough to be a digit."""
+    x, y, w, h = (round(v * scale) for v in box)
+    pad_y = max(2, round(0.3 * h))
+    pad_x = max(2, round(0.25 * h))
+    left, top = max(0, x - pad_x), max(0, y - pad_y)
+    right, bottom = min(gray.width, x + w + pad_x), min(gray.height, y + h + pad_y)
+    if right - left < 4 or bottom - top < 4:
+        return None
+    comps = glyph_components(np.asarray(gray.crop((left, top, right, bottom))))
+    if not comps:
+        return None
+    max_h = max(c.h for c in comps)
+    tall = [c for c in comps if c.h >= 0.6 * max_h]
+    band_top = float(np.median([c.y1 for c in tall]))
+    band_h = float(np.median([c.y2 for c in tall])) - band_top
+    if band_h < 6:
+        return None
+    return classify_marks(comps, band_top, band_h), band_h
+
+
+def _reread_number(
+    gray: Image.Image, scale: float, box: Box, latin: bool = False,
+    page: PageDigits | None = None,
+) -> tuple[str, list[float]] | None:
+    """Re-read one number (amount, date, card, id) from pixels; None if it is not one.
+
+    Returns the number in visual order with ASCII digits and canonical separators,
+    and one confidence per digit. `box` is in input coordinates, `gray` is the prepared
+    image. `page`, when given, classifies the digits consistently with the page's others.
+    """
+    glyphs = _number_glyphs(gray, scale, box)
+    if glyphs is None:
+        return None
+    labelled, band_h = glyphs
+    templates = digit_templates(latin)
+    out = ""
+    confs: list[float] = []
+    prev: Comp | None = None
+    for kind, c in labelled:
+        if kind in ("d", "*"):
+            wide_gap = prev is not None and c.x1 - prev.x2 > 0.9 * band_h
+            if wide_gap and out and out[-1] not in _SEP_CHARS:
+                out += " "  # a wide gap: two numbers side by side
+            if kind == "*":
+                out += "*"
+            elif c.h < 0.6 * band_h:
+                if latin:
+                    continue  # a Latin zero is as tall as any digit: this is noise
+                out += "0"
+                confs.append(0.95)
+            else:
+                digit, conf = (page.classify(c.mask, band_h) if page is not None
+                               else templates.classify(c.mask))
+                if c.w > 1.3 * band_h:
+                    conf = min(conf, _TOUCHING)  # two glyphs touching: one digit is missing
+                out += digit
+                confs.append(conf)
+        elif out and out[-1] not in _SEP_CHARS:
+            out += _canonical_sep(kind)  # of two marks in a row, the first counts
+        prev = c
+    out = out.rstrip(_SEP_CHARS + " ")
+    if not confs:
+        return None
+    return out, confs
+
+
+# A date's groups as digit counts, and what the first digit of each group can be: Solar
+# Hijri years are 13xx/14xx and Gregorian ones 19xx/20xx; months start with 0 or 1, days
+# with 0-3. Day-month-year and month-day-year both write 2-2-4, so there neither of the
+# first two groups is taken for the month.
+_DATE_FIRSTS: dict[tuple[int, ...], tuple[str, str, str]] = {
+    (2, 2, 4): ("0123", "0123", "12"),
+    (4, 2, 2): ("12", "01", "0123"),
+}
+
+
+_SEP_CHARS = "٬٫/-:.,"
+# The confidence of a re-read digit that is two glyphs touching, one of them unread.
+_TOUCHING = 0.2
+# What a Tesseract number with digits of two scripts is worth (`_tesseract_trust`).
+_GARBLED = 0.5
+
+
+def _canonical_sep(sep: str) -> str:
+    # Arabic-script thousands/decimal marks come in many shapes; by the time we get
+    # here only their role matters, and that is decided later from group lengths.
+    if sep in ("٬", ","):
+        return "٬"
+    if sep in ("٫",):
+        return "٫"
+    return sep
+
+
+def reread_numbers(lines: list[list[Word]], gray: Image.Image, scale: float) -> None:
+    """Replace runs of number-like words in each line by one re-read word.
+
+    Where Tesseract and the re-read agree, the word gets the better confidence; where
+    a clean, confident Tesseract reading has no separator marks the re-read would
+    add, Tesseract's reading stays (touching glyphs can fool the components).
+    """
+    heights = [float(np.median([w.box[3] for w in words])) if words else 0.0
+               for words in lines]
+    grown = [_grown_boxes(words, gray, scale, height) if words else []
+             for words, height in zip(lines, heights, strict=True)]
+    pages = _page_digits(lines, grown, gray, scale)
+    for words, height, boxes in zip(lines, heights, grown, strict=True):
+        if not words:
+            continue
+        order = sorted(range(len(words)), key=lambda i: boxes[i][0])
+        # Runs of visually adjacent words that are numbers or garbled (confidence < 0.5,
+        # or one or two letters): a garbled word next to a number is usually a piece of
+        # it read as letters ("ب" for the "۶۹" that starts "۶۹۴۴۱۸۲۸۵۱۰۳"). Not a label or
+        # currency word, however unsure: a doubtful "ریال" taken in gave amounts a "۵۶"
+        # (4 of 400 Persian and Arabic samples, four seeds of bench/signals.py).
+        runs: list[list[int]] = []
+        prev_i: int | None = None
+        for i in order:
+            w = words[i]
+            kind = _is_numberish(w.text) or _maybe_number(w)
+            garbled = len(w.text) <= 2 or (w.confidence < 0.5 and not is_field_word(w.text))
+            if kind or garbled:
+                near = prev_i is not None and bool(runs) and runs[-1][-1] == prev_i
+                if near and prev_i is not None:
+                    prev = boxes[prev_i]
+                    near = boxes[i][0] - (prev[0] + prev[2]) < 2.5 * height
+                if near:
+                    runs[-1].append(i)
+                else:
+                    runs.append([i])
+            prev_i = i
+        clusters = [r for r in runs if any(_is_numberish(words[i].text) or _maybe_number(words[i])
+                                           for i in r)]
+        replace: dict[int, Word] = {}
+        drop: set[int] = set()
+        for cl in clusters:
+            res = _reread_cluster(words, boxes, cl, gray, scale, pages)
+            if res is not None:
+                reads = [(cl, res)]
+            else:
+                # The garbled words were no digits after all: each run of number words
+                # between them alone. One box over all of them took in the word between
+                # ("ساعت" between a date and a time read as "۶۵": "۰۵:۴۴۶۵۱۴۰۱/۰۴/۰۷").
+                reads = []
+                for part in _numeric_runs(words, cl):
+                    if part == cl:
+                        continue  # all of it numbers: already refused as a whole
+                    res = _reread_cluster(words, boxes, part, gray, scale, pages)
+                    if res is not None:
+                        reads.append((part, res))
+            for part, (text, box, conf) in reads:
+                first = min(part)  # where the reading order put the part's first word
+                replace[first] = Word(
+                    text=text, box=box, confidence=conf, line=0,
+                    language=words[first].language, reread=True,
+                )
+                drop.update(i for i in part if i != first)
+        if replace:
+            words[:] = [replace.get(i, w) for i, w in enumerate(words) if i not in drop]
+
+
+def _page_digits(lines: list[list[Word]], grown: list[list[Box]], gray: Image.Image,
+                 scale: float) -> dict[bool, PageDigits]:
+    """Page-consistent digit classifiers (Latin and Arabic-script) from the digits of
+    every number-like word on the page, each seen in its grown box (`_grown_boxes`), as
+    it is re-read."""
+    pages = {latin: PageDigits(digit_templates(latin)) for latin in (False, True)}
+    for words, boxes in zip(lines, grown, strict=True):
+        for w, box in zip(words, boxes, strict=True):
+            if not (_is_numberish(w.text) or _maybe_number(w)):
+                continue
+            glyphs = _number_glyphs(gray, scale, box)
+            if glyphs is None:
+                continue
+            labelled, band_h = glyphs
+            latin = _digit_style(w.text) == "0123456789"
+            page = pages[latin]
+            digits = [c for kind, c in labelled if kind == "d"
+                      and (c.h >= 0.6 * band_h or not latin)]  # a Latin zero is full height
+            read = [ch for ch in to_ascii_digits(w.text) if ch.isdigit()]
+            aligned = len(read) == len(digits)
+            shapes: dict[int, int] = {}  # id of a glyph -> its shape
+            for k, c in enumerate(digits):
+                if c.h >= 0.6 * band_h:
+                    shape = page.observe(c.mask, band_h, read[k] if aligned else "",
+                                         w.confidence)
+                    if shape is not None:
+                        shapes[id(c)] = shape
+            _date_syntax(page, labelled, shapes)
+    for page in pages.values():
+        page.resolve()
+    return pages
+
+
+def _date_syntax(page: PageDigits, labelled: list[tuple[str, Comp]],
+                 shapes: dict[int, int]) -> None:
+    """Tell `page` what a date's digits can be, when one number's glyphs form a date."""
+    groups: list[list[Comp]] = [[]]
+    seps: set[str] = set()
+    for kind, c in labelled:
+        if kind == "d":
+            groups[-1].append(c)
+        elif kind in "/-." and groups[-1]:
+            seps.add(kind)
+            groups.append([])
+        else:
+            return
+    firsts = _DATE_FIRSTS.get(tuple(len(g) for g in groups))
+    if firsts is None or len(seps) != 1:
+        return
+    for group, allowed in zip(groups, firsts, strict=True):
+        shape = shapes.get(id(group[0]))
+        if shape is not None:
+            page.allow(shape, allowed)
+
+
+def _numeric_runs(words: list[Word], cl: list[int]) -> list[list[int]]:
+    """The cluster's number words, in runs that no other word of it separates."""
+    runs: list[list[int]] = [[]]
+    for i in cl:  # in visual order
+        if _is_numberish(words[i].text) or _maybe_number(words[i]):
+            runs[-1].append(i)
+        elif runs[-1]:
+            runs.append([])
+    return [r for r in runs if r]
+
+
+def _reread_cluster(
+    words: list[Word], boxes: list[Box], cl: list[int], gray: Image.Image, scale: float,
+    pages: dict[bool, PageDigits],
+) -> tuple[str, Box, float] | None:
+    """(text, box, confidence) for one cluster of words, or None to keep Tesseract's;
+    `boxes` are the words' boxes grown over unclaimed print (`_grown_boxes`)."""
+    box = union([boxes[i] for i in cl])
+    source = "".join(words[i].text for i in cl)
+    style = _digit_style(source)
+    latin = style == "0123456789"
+    res = _reread_number(gray, scale, box, latin=latin, page=pages[latin])
+    if res is None or not res[0]:
+        return None
+    reread, digit_confs = res
+    conf = min(digit_confs)
+    pure = all(_is_numberish(words[i].text) for i in cl)
+    if not pure and (conf < 0.5 or not any(ch.isdigit() for ch in reread)):
+        return None
+    tess_digits = "".join(ch for ch in to_ascii_digits(source) if ch.isdigit())
+    tess_conf = _tesseract_trust(source, min(words[i].confidence for i in cl))
+    fused, conf = _fuse(reread, digit_confs, tess_digits if pure else "", tess_conf)
+    if fused is None:
+        return None  # a confident, clean Tesseract reading the re-read contradicts
+    return fused.translate(str.maketrans("0123456789", style)), box, conf
+
+
+def _tesseract_trust(text: str, confidence: float) -> float:
+    """What Tesseract's reading of a number is worth against the re-read: its word
+    confidence, unless the number mixes Persian and Arabic-Indic digits. Then it read
+    one glyph twice, once in each script ("٩۹۵۲۰۲..." for "۹۵۶۲۰۲..."), and its
+    digits are out of step with the glyphs."""
+    if any(ch in PERSIAN_DIGITS for ch in text) and any(ch in ARABIC_DIGITS for ch in text):
+        return min(confidence, _GARBLED)
+    return confidence
+
+
+def _fuse(
+    reread: str, confs: list[float], tess_digits: str, tess_conf: float
+) -> tuple[str | None, float]:
+    """Combine the template re-read with Tesseract's digits for one number.
+
+    Same digits: agreement, the better confidence. Same count, some differ: per digit,
+    the template wins when it is surer than Tesseract was of the word, Tesseract
+    otherwise (Tesseract's errors are mostly separators read as digits, which changes
+    the count). Different counts: the re-read, unless Tesseract was confident and the
+    re-read found no separator mark, or itself lost a digit to two touching glyphs;
+    where Tesseract's digits line up with the re-read's glyphs, its pair of digits
+    stands for each touching glyph (`_fill_touching`).
+    """
+    re_digits = [ch for ch in reread if ch.isdigit()]
+    if not tess_digits:
+        return reread, min(confs)
+    if "".join(re_digits) == tess_digits:
+        return reread, max(min(confs), tess_conf)
+    if tess_conf >= 0.85 and _misplaced_mark(reread):
+        return None, 0.0  # a sure reading, and the re-read split a digit in two
+    if len(re_digits) == len(tess_digits):
+        out: list[str] = []
+        fused: list[float] = []
+        k = 0
+        for ch in reread:
+            if not ch.isdigit():
+                out.append(ch)
+                continue
+            if ch == tess_digits[k] or confs[k] >= max(0.6, tess_conf):
+                out.append(ch)
+                fused.append(confs[k] if ch != tess_digits[k] else max(confs[k], tess_conf))
+            else:
+                out.append(tess_digits[k])
+                fused.append(min(tess_conf, 0.7))
+            k += 1
+        return "".join(out), min(fused) * 0.9
+    if tess_conf >= 0.85 and (not any(ch in "٬٫/,." for ch in reread) or (
+            min(confs) <= _TOUCHING and len(re_digits) < len(tess_digits))):
+        # A confident reading the re-read contradicts with no separator to show for it,
+        # or with a digit fewer where it saw two glyphs touching ("51,847.95" re-read
+        # "51٬07.95" in Nazli Bold: the "84" one glyph).
+        return None, 0.0
+    filled = _fill_touching(reread, confs, tess_digits)
+    if filled is not None:
+        rest = min((c for c in confs if c > _TOUCHING), default=1.0)
+        return filled, min(rest, tess_conf, 0.7) * 0.9
+    return reread, min(confs) * 0.8
+
+
+def _misplaced_mark(reread: str) -> bool:
+    """Whether the re-read has a thousands mark where none can be: one has one to three
+    digits before it and three after it. Such a mark is part of a digit split in two
+    ("۳۵۳۸۹۹۱۴۴۹۴۶" re-read "۳۵۳۸۹۹۱۴۴٬۱۴۶" in Nazli: the loop of its "۹" a mark, the
+    stem a "۱")."""
+    for match in re.finditer("٬", reread):
+        before = re.search(r"\d*$", reread[:match.start()])
+        after = re.match(r"\d*", reread[match.end():])
+        if not (before and after and 1 <= len(before.group()) <= 3
+                and len(after.group()) == 3):
+            return True
+    return False
+
+
+def _fill_touching(reread: str, confs: list[float], tess_digits: str) -> str | None:
+    """The re-read with each glyph unsure enough to be two touching ones (`_TOUCHING`)
+    replaced by the two digits Tesseract read there, when all of Tesseract's digits
+    can be laid on the re-read's glyphs in order; None when they cannot, or no such
+    glyph took two.
+
+    A digit glyph takes one digit; a separator none, or one (Tesseract reads "٬" as a
+    digit); a touching glyph one or two. Of the ways to lay them, the one with the
+    fewest differing digits, then the fewest separators read as digits. Only the
+    pairs are taken: where one digit differs, Tesseract was as often wrong as the
+    templates (the "۳۴" of "۳۴٬۳۳۰٬۰۰۰" in DejaVu Sans Bold, re-read as one "۶" and
+    read "۳۴۳۲۰۰۰۰" by Tesseract, gives "۳۴٬۳۳۰٬۰۰۰").
+    """
+    n, m = len(reread), len(tess_digits)
+    # cost[i][j]: best cost of laying tess_digits[:j] on reread[:i]; took[i][j]: how
+    # many digits reread[i - 1] took on that best way.
+    inf = float("inf")
+    cost = [[inf] * (m + 1) for _ in range(n + 1)]
+    took = [[0] * (m + 1) for _ in range(n + 1)]
+    cost[0][0] = 0.0
+    for i, (ch, conf) in enumerate(zip(reread, _per_char(reread, confs), strict=True)):
+        options: tuple[tuple[int, float], ...]  # (digits taken, cost)
+        if not ch.isdigit():
+            options = ((0, 0.0), (1, 0.01))
+        elif conf <= _TOUCHING:
+            options = ((1, 0.0), (2, 0.0))
+        else:
+            options = ((1, 0.0),)
+        for j in range(m + 1):
+            if cost[i][j] == inf:
+                continue
+            for take, extra in options:
+                if j + take > m:
+                    continue
+                if ch.isdigit() and take == 1:
+                    extra += float(tess_digits[j] != ch)
+                if cost[i][j] + extra < cost[i + 1][j + take]:
+                    cost[i + 1][j + take] = cost[i][j] + extra
+                    took[i + 1][j + take] = take
+    if cost[n][m] == inf:
+        return None
+    out: list[str] = []
+    j = m
+    for i in range(n, 0, -1):
+        take = took[i][j]
+        out.append(tess_digits[j - take:j] if take == 2 else reread[i - 1])
+        j -= take
+    filled = "".join(out[::-1])
+    return filled if len(filled) > n else None
+
+
+def _per_char(reread: str, confs: list[float]) -> list[float]:
+    """Each character's confidence: its digit's, 1.0 for a separator."""
+    digit_confs = iter(confs)
+    return [next(digit_confs) if ch.isdigit() else 1.0 for ch in reread]
+
+
+def _digit_style(text: str) -> str:
+    """The digit alphabet a word mostly uses, so re-read numbers keep their script."""
+    persian = sum(ch in PERSIAN_DIGITS for ch in text)
+    arabic = sum(ch in ARABIC_DIGITS for ch in text)
+    latin = sum(ch.isascii() and ch.isdigit() for ch in text)
+    if latin > persian + arabic:
+        return "0123456789"
+    return ARABIC_DIGITS if arabic > persian else PERSIAN_DIGITS
