@@ -16,8 +16,10 @@ need, in about 1.3 KB:
   to verify a candidate cell by cell once the matching keys have aligned the pair.
 
 Every hash is computed from one reduced working image (integer `reduce` of the decoded
-pixels, then grayscale), so the cost is nearly independent of the upload's size and
-the same code path serves the index and the query.
+pixels, then grayscale), so the cost is nearly independent of the upload's size.
+`file_signatures` is the one path from a file to its signatures, for the index and for
+every query alike: a JPEG is decoded reduced there, and hashes from a full decode of
+the same file would differ by a bit or two.
 """
 
 from __future__ import annotations

@@ -37,11 +37,10 @@ class ImageError(ValueError):
 
 @dataclass(frozen=True)
 class DecodedImage:
-    """One decoded image: RGB pixels plus what the container said about itself."""
+    """One decoded image: its pixels (RGB, or grey and smaller after a reduced decode)
+    plus what the container said about itself."""
 
-    # RGB (grey after a reduced decode), first frame, orientation as stored (no EXIF
-    # transpose)
-    image: Image.Image
+    image: Image.Image  # first frame, orientation as stored (no EXIF transpose)
     format: str  # "PNG", "JPEG", "WEBP", "GIF"
     width: int  # of the stored image; `image` is smaller after a reduced decode
     height: int

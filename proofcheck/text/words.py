@@ -18,8 +18,8 @@ class Word:
     reread: bool = False  # digits re-read from pixels (`numbers`)
 
 
-
 def union(boxes: list[Box]) -> Box:
+    """The smallest box holding all of `boxes`."""
     x1 = min(b[0] for b in boxes)
     y1 = min(b[1] for b in boxes)
     x2 = max(b[0] + b[2] for b in boxes)
