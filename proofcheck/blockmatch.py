@@ -106,9 +106,14 @@ def _blurred(image: Image.Image, factor: int, sigma: float) -> np.ndarray:
 
 def _sample(pixels: np.ndarray, factor: int, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
     """Bilinear samples at full-resolution pixel coordinates of a reduced image (pixel
-    j of the reduced image covers [j * factor, (j + 1) * factor), centred half-way)."""
-    return ndimage.map_coordinates(pixels, [ys / factor - 0.5, xs / factor - 0.5],
-                                   order=1, mode="nearest").astype(np.float64)
+    j of the reduced image covers [j * factor, (j + 1) * factor), centred half-way).
+
+    OpenCV's remap, edges replicated: scipy's `map_coordinates(order=1, mode="nearest")`
+    to 2e-3 grey levels, 5x faster (it was a tenth of a worker's time per check)."""
+    map_x = (xs / factor - 0.5).astype(np.float32)
+    map_y = (ys / factor - 0.5).astype(np.float32)
+    return cv2.remap(pixels, map_x, map_y, cv2.INTER_LINEAR,
+                     borderMode=cv2.BORDER_REPLICATE).astype(np.float64)
 
 
 def _views(query: Image.Image, other: Image.Image, box: tuple[float, float, float, float],
