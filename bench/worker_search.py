@@ -1,0 +1,118 @@
+"""CPU time of one near-duplicate search on the worker's path, against the samplers the
+verification used before 2026-12-02 (scipy's map_coordinates for blocks, numpy fancy
+indexing for grids), run in the same process on the same queries.
+
+    .venv/bin/python bench/worker_search.py --indexed 80 --queries 20 --rounds 3
+
+Checks the load benchmark's screenshots (`bench.api.screenshot`, 1080x2340 PNGs of one
+app layout) into a fresh SQLite folder, OCR off, then searches for `--queries` further
+screenshots as the worker does (`processing.near_duplicates_of`: the index, the views,
+each of the 8 candidates decoded from storage and verified on pixels). The two sampler
+sets alternate round by round; the matches found must be the same. Prints figures;
+asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+from scipy import ndimage
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.api import screenshot  # noqa: E402
+from bench.worker_memory import run_checks  # noqa: E402
+from proofcheck import blockmatch, matching, processing  # noqa: E402
+from proofcheck.config import load_settings  # noqa: E402
+from proofcheck.hashing import file_signatures  # noqa: E402
+from proofcheck.imaging import decode  # noqa: E402
+from proofcheck.services import Services  # noqa: E402
+from workers import tasks  # noqa: E402
+
+
+def scipy_block_sample(pixels: np.ndarray, factor: int, xs: np.ndarray,
+                       ys: np.ndarray) -> np.ndarray:
+    """`blockmatch._sample` before 2026-12-02."""
+    return ndimage.map_coordinates(pixels, [ys / factor - 0.5, xs / factor - 0.5],
+                                   order=1, mode="nearest").astype(np.float64)
+
+
+def numpy_grid_sample(grid: matching._Grid, xs: np.ndarray,
+                      ys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`matching._sample` before 2026-12-02."""
+    bx, by, bw, bh = grid.box
+    rows, cols = grid.pixels.shape
+    u = (xs - bx) / bw * cols - 0.5
+    v = (ys - by) / bh * rows - 0.5
+    valid = (u >= -0.5) & (u <= cols - 0.5) & (v >= -0.5) & (v <= rows - 0.5)
+    u = np.clip(u, 0, cols - 1)
+    v = np.clip(v, 0, rows - 1)
+    u0 = np.minimum(u.astype(np.int64), cols - 2) if cols > 1 else np.zeros_like(u, int)
+    v0 = np.minimum(v.astype(np.int64), rows - 2) if rows > 1 else np.zeros_like(v, int)
+    fu, fv = u - u0, v - v0
+    p = grid.pixels
+    u1 = np.minimum(u0 + 1, cols - 1)
+    v1 = np.minimum(v0 + 1, rows - 1)
+    top = p[v0, u0] * (1 - fu) + p[v0, u1] * fu
+    bottom = p[v1, u0] * (1 - fu) + p[v1, u1] * fu
+    return (top * (1 - fv) + bottom * fv).astype(np.float32), valid
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--indexed", type=int, default=80, help="checks indexed before searching")
+    ap.add_argument("--queries", type=int, default=20)
+    ap.add_argument("--rounds", type=int, default=3)
+    args = ap.parse_args()
+    logging.disable(logging.WARNING)
+    folder = Path(tempfile.mkdtemp(prefix="pc-search-"))
+    services = Services(load_settings({"PROOFCHECK_DATA_DIR": str(folder),
+                                       "PROOFCHECK_SECRET_KEY": "bench", "PROOFCHECK_OCR": "0"}))
+    services.migrate()
+    tasks.use_services(services)
+    run_checks(services, 0, args.indexed)
+    queries = []
+    for k in range(args.indexed, args.indexed + args.queries):
+        data = screenshot(k)
+        decoded = decode(data, services.settings.max_pixels)
+        queries.append((file_signatures(data, services.settings.max_pixels, decoded), decoded))
+
+    current = (blockmatch._sample, matching._sample)
+    samplers: dict[str, tuple[Callable[..., object], Callable[..., object]]] = {
+        "before (scipy map_coordinates, numpy indexing)": (scipy_block_sample,
+                                                           numpy_grid_sample),
+        "now (OpenCV remap)": current,
+    }
+    times: dict[str, list[float]] = {name: [] for name in samplers}
+    found: dict[str, list[list[tuple[str, str]]]] = {}
+    for _ in range(args.rounds):
+        for name, (block_sample, grid_sample) in samplers.items():
+            blockmatch._sample, matching._sample = block_sample, grid_sample
+            started = time.process_time()
+            results = [processing.near_duplicates_of(services, set(), sig, dec)
+                       for sig, dec in queries]
+            times[name].append((time.process_time() - started) / len(queries) * 1000)
+            found[name] = [[(s.check_id, v.relation) for s, v in r] for r in results]
+    blockmatch._sample, matching._sample = current
+    print(f"# near-duplicate search, {args.queries} queries against {args.indexed} indexed "
+          f"checks of one app layout, CPU ms per search, {args.rounds} alternating rounds")
+    print("| samplers | per round | median |\n|---|---|---|")
+    for name, values in times.items():
+        print(f"| {name} | {' / '.join(f'{v:.0f}' for v in values)} | "
+              f"{statistics.median(values):.0f} |")
+    before, now = (statistics.median(v) for v in times.values())
+    print(f"ratio now / before: {now / before:.2f}; "
+          f"same matches: {len(set(map(str, found.values()))) == 1}")
+
+
+if __name__ == "__main__":
+    main()
