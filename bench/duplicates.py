@@ -418,8 +418,7 @@ def speed(orig_bytes: list[bytes], t_ref: float) -> None:
     print(f"| step | {' | '.join(shots)} |\n|---|---|---|")
     for label, per_format in rates.items():
         print(f"| {label} | {' | '.join(f'{r:.0f}' for r in per_format)} |")
-    decoded = [decode(shots["PNG"][0], 10**9)]
-    sig = compute_signatures(decoded[0])
+    sig = compute_signatures(decode(shots["PNG"][0], 10**9))
     print(f"signature record: {len(sig.to_bytes())} bytes, {len(index_keys(sig))} index keys")
 
 

@@ -132,7 +132,7 @@ def _file(img: Image.Image, fmt: str, **kw: int) -> bytes:
     return buf.getvalue()
 
 
-def test_a_jpeg_is_hashed_from_a_reduced_decode_that_moves_nothing() -> None:
+def test_a_jpeg_is_hashed_from_a_reduced_decode_close_to_the_full_one() -> None:
     # 1080x2340 has a working factor of 6: decoded at 1/2 scale, then reduced by 3.
     img = _photo(20, (1080, 2340))
     data = _file(img, "JPEG", quality=90)
