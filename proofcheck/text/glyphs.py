@@ -16,6 +16,8 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
+from proofcheck import memo
+
 PERSIAN_DIGITS = "۰۱۲۳۴۵۶۷۸۹"
 ARABIC_DIGITS = "٠١٢٣٤٥٦٧٨٩"
 # A step in grey level between neighbouring pixels that is a stroke's edge, not a
@@ -295,6 +297,9 @@ class DigitTemplates:
         self._starts = np.searchsorted(np.array(labels, dtype=object)[self._by_label],
                                        np.array(self._names, dtype=object))
 
+    # A page's digit classifier observes each digit, and the re-read then classifies the
+    # same glyph (`numbers`): remembered for a few pages' glyphs, not computed twice.
+    @memo.by_identity(512)
     def vector(self, mask: np.ndarray) -> np.ndarray:
         """A glyph mask as the vector the templates are compared in."""
         if not self.prong_weight:

@@ -18,6 +18,8 @@ import re
 import numpy as np
 from PIL import Image
 
+from proofcheck import memo
+
 from .fields import is_field_word
 from .glyphs import (
     ARABIC_DIGITS,
@@ -119,11 +121,14 @@ def _maybe_number(word: Word) -> bool:
     return word.confidence < 0.8 and any(ch in _ANY_DIGITS for ch in word.text)
 
 
+# The page's digit classifier and the re-read look at the same boxes (a number of one
+# word is re-read from the box it was observed in): found once.
+@memo.by_identity(64)
 def _number_glyphs(
     gray: Image.Image, scale: float, box: Box
 ) -> tuple[list[tuple[str, Comp]], float] | None:
     """The glyphs of one number's box, labelled by `classify_marks`, and the digits' height;
-    None when nothing there is tall enough to be a digit."""
+    None when nothing there is tall enough to be a digit. Callers must not change them."""
     x, y, w, h = (round(v * scale) for v in box)
     pad_y = max(2, round(0.3 * h))
     pad_x = max(2, round(0.25 * h))
