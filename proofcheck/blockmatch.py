@@ -104,16 +104,20 @@ def _blurred(image: Image.Image, factor: int, sigma: float) -> np.ndarray:
     return cv2.GaussianBlur(pixels, (0, 0), sigma, borderType=cv2.BORDER_REFLECT)
 
 
+def bilinear(pixels: np.ndarray, u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """Bilinear samples of `pixels` at column `u`, row `v` (float32), edges replicated.
+
+    OpenCV's remap: scipy's `map_coordinates(order=1, mode="nearest")` and the clamped
+    numpy interpolation used before to 2e-3 grey levels, 5x faster or more. Blocks and
+    grids take some twenty thousand samplings per check between them."""
+    return cv2.remap(np.ascontiguousarray(pixels, dtype=np.float32), u.astype(np.float32),
+                     v.astype(np.float32), cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+
+
 def _sample(pixels: np.ndarray, factor: int, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
     """Bilinear samples at full-resolution pixel coordinates of a reduced image (pixel
-    j of the reduced image covers [j * factor, (j + 1) * factor), centred half-way).
-
-    OpenCV's remap, edges replicated: scipy's `map_coordinates(order=1, mode="nearest")`
-    to 2e-3 grey levels, 5x faster (it was a tenth of a worker's time per check)."""
-    map_x = (xs / factor - 0.5).astype(np.float32)
-    map_y = (ys / factor - 0.5).astype(np.float32)
-    return cv2.remap(pixels, map_x, map_y, cv2.INTER_LINEAR,
-                     borderMode=cv2.BORDER_REPLICATE).astype(np.float64)
+    j of the reduced image covers [j * factor, (j + 1) * factor), centred half-way)."""
+    return bilinear(pixels, xs / factor - 0.5, ys / factor - 0.5).astype(np.float64)
 
 
 def _views(query: Image.Image, other: Image.Image, box: tuple[float, float, float, float],
