@@ -45,6 +45,11 @@ _NUMBER_PUNCT = set("/-:.,٬٫،'")
 _GROW_GAP = 0.5
 # Other words' boxes are widened by this share of the line's height before growing.
 _CLAIM_MARGIN = 0.25
+# A page at least this tall for its width is a phone screenshot, whose top band (this
+# share of its height) is the status bar: the system draws its clock and battery in its
+# own font, so their digits say nothing about the shapes of the app's digits.
+_PHONE_ASPECT = 1.6
+_STATUS_BAND = 0.05
 
 
 def _grown_boxes(words: list[Word], gray: Image.Image, scale: float,
@@ -292,11 +297,17 @@ def _page_digits(lines: list[list[Word]], grown: list[list[Box]], gray: Image.Im
                  scale: float) -> dict[bool, PageDigits]:
     """Page-consistent digit classifiers (Latin and Arabic-script) from the digits of
     every number-like word on the page, each seen in its grown box (`_grown_boxes`), as
-    it is re-read."""
+    it is re-read; a phone screenshot's status bar left out."""
     pages = {latin: PageDigits(digit_templates(latin)) for latin in (False, True)}
+    width, height = gray.width / scale, gray.height / scale
+    status_bottom = _STATUS_BAND * height if height >= _PHONE_ASPECT * width else 0.0
     for words, boxes in zip(lines, grown, strict=True):
         for w, box in zip(words, boxes, strict=True):
             if not (_is_numberish(w.text) or _maybe_number(w)):
+                continue
+            if box[1] + box[3] <= status_bottom:
+                # Another font: a status bar "8" of 17 px had taken the label 8 from the
+                # Homa 8 of an amount (elimination: two different shapes, two digits).
                 continue
             glyphs = _number_glyphs(gray, scale, box)
             if glyphs is None:
