@@ -480,6 +480,19 @@ def test_an_unsure_tesseract_gives_the_digits_of_a_touching_glyph_where_its_digi
     assert numbers._fuse("6٬330٬000", sure, "34320000", 0.72)[0] == "6٬330٬000"
 
 
+def test_tesseracts_digits_do_not_make_a_possible_date_impossible() -> None:
+    """Homa's "۲۱/۰۲/۲۰۲۴": the re-read was unsure of its first "۲" (0.52), Tesseract read
+    "۳" at 0.77, and 31 February is no day. Where Tesseract's digit leaves a possible date
+    it is still taken."""
+
+    confs = [0.52, 1.0, 0.95, 0.55, 0.51, 0.95, 0.53, 1.0]
+    assert numbers._fuse("21/02/2024", confs, "31022024", 0.77)[0] == "21/02/2024"
+    assert numbers._fuse("21/02/2024", confs, "31012024", 0.77)[0] == "31/01/2024"
+    # The 31st of the second Solar Hijri month is a day: Tesseract's digit stands.
+    assert numbers._fuse("1403/02/21", [0.9] * 6 + [0.52, 1.0], "14030231", 0.77)[0] \
+        == "1403/02/31"
+
+
 def test_a_line_read_as_garbage_is_read_again_on_its_own() -> None:
     """On generated receipts the page read turned "مبلغ: ۴۷۳٬۰۰۰ ریال" into one word "۱"
     of confidence 0; its band read alone gives the line. Here the page read's line is

@@ -12,6 +12,7 @@ from proofcheck.text.fields import (
     extract_fields_from_text,
     is_field_word,
     parse_amount,
+    possible_date,
     primary,
 )
 from proofcheck.text.similarity import (
@@ -352,3 +353,19 @@ def test_a_stray_mark_read_as_letters_between_an_id_label_and_its_number() -> No
     for text in ("رقم العملية: ناجحة", "رقم العملية: تم ۱۹۰۱ ریال", "Transaction ID: ab 1234567"):
         fields = extract_fields_from_text(text)
         assert not [f for f in fields if f.type == "transaction_id"]
+
+
+@pytest.mark.parametrize(("text", "possible"), [
+    ("21/02/2024", True),
+    ("31/02/2024", False),      # no 31 February
+    ("02/21/2024", True),       # month first
+    ("13/13/2024", False),
+    ("1403/02/31", True),       # Solar Hijri: the first six months have 31 days
+    ("1403/12/31", False),      # ... Esfand has 29 or 30
+    ("30/12/1445", True),       # lunar Hijri, which jdatetime does not cover
+    ("2024-02-30", False),
+    ("1234567", None),
+    ("12:45", None),
+])
+def test_a_date_shaped_number_is_a_possible_day_or_not(text: str, possible: bool | None) -> None:
+    assert possible_date(text) is possible

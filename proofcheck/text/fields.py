@@ -391,6 +391,27 @@ def parse_date(y: int, m: int, d: int, *, solar: bool) -> dt.date | None:
         return None
 
 
+def possible_date(text: str) -> bool | None:
+    """Whether `text`, a number in ASCII digits shaped as a date (year first, or day
+    and month first in either order), names a day of the Gregorian, Solar Hijri or
+    lunar Hijri calendar; None when it is not shaped as a date."""
+    ymd, dmy = _DATE_YMD_RE.fullmatch(text), _DATE_DMY_RE.fullmatch(text)
+    if ymd:
+        options = [(int(ymd.group(1)), int(ymd.group(2)), int(ymd.group(3)))]
+    elif dmy:
+        a, b, y = int(dmy.group(1)), int(dmy.group(3)), _year(dmy.group(4))
+        options = [(y, b, a), (y, a, b)]
+    else:
+        return None
+    for y, m, d in options:
+        if 1900 <= y <= 2100 and parse_date(y, m, d, solar=False):
+            return True
+        if 1300 <= y <= 1499 and (parse_date(y, m, d, solar=True)
+                                  or (1 <= m <= 12 and 1 <= d <= 30)):  # lunar Hijri
+            return True
+    return False
+
+
 def _is_solar_year(year: int, language: str) -> bool:
     # 13xx-14xx is a Solar Hijri year on Persian receipts; on Arabic ones it is the
     # lunar Hijri calendar, which jdatetime does not cover (left unconverted).

@@ -20,7 +20,7 @@ from PIL import Image
 
 from proofcheck import memo
 
-from .fields import is_field_word
+from .fields import is_field_word, possible_date
 from .glyphs import (
     ARABIC_DIGITS,
     PERSIAN_DIGITS,
@@ -409,10 +409,11 @@ def _fuse(
     Same digits: agreement, the better confidence. Same count, some differ: per digit,
     the template wins when it is surer than Tesseract was of the word, Tesseract
     otherwise (Tesseract's errors are mostly separators read as digits, which changes
-    the count). Different counts: the re-read, unless Tesseract was confident and the
-    re-read found no separator mark, or itself lost a digit to two touching glyphs;
-    where Tesseract's digits line up with the re-read's glyphs, its pair of digits
-    stands for each touching glyph (`_fill_touching`).
+    the count), unless its digits make an impossible date of a possible one.
+    Different counts: the re-read, unless Tesseract was confident and the re-read
+    found no separator mark, or itself lost a digit to two touching glyphs; where
+    Tesseract's digits line up with the re-read's glyphs, its pair of digits stands
+    for each touching glyph (`_fill_touching`).
     """
     re_digits = [ch for ch in reread if ch.isdigit()]
     if not tess_digits:
@@ -436,6 +437,10 @@ def _fuse(
                 out.append(tess_digits[k])
                 fused.append(min(tess_conf, 0.7))
             k += 1
+        if possible_date("".join(out)) is False and possible_date(reread):
+            # Tesseract's digits make a day no calendar has ("۳۱/۰۲/۲۰۲۴" in Homa, where
+            # the re-read, unsure of its "۲", had "۲۱/۰۲/۲۰۲۴"): the re-read stands.
+            return reread, min(confs) * 0.9
         return "".join(out), min(fused) * 0.9
     if tess_conf >= 0.85 and (not any(ch in "٬٫/,." for ch in reread) or (
             min(confs) <= _TOUCHING and len(re_digits) < len(tess_digits))):
