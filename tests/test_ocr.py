@@ -493,6 +493,19 @@ def test_tesseracts_digits_do_not_make_a_possible_date_impossible() -> None:
         == "1403/02/31"
 
 
+@pytest.mark.parametrize(("text", "confidence", "maybe"), [
+    ("ع۰۱/۰۲/۲۰۲", 0.93, True),   # the ۴ ending "۰۱/۰۲/۲۰۲۴" read as ع, surely
+    ("۵ع۱بعع!ب", 0.4, True),      # a doubtful mix of digits and letters
+    ("۵ع۱بعع!ب", 0.9, False),
+    ("4G", 0.93, False),          # a word with a digit is no number
+    ("۱۴۰۳", 0.95, False),        # a sure number is a number already, not a maybe
+])
+def test_a_long_number_with_one_letter_in_it_is_re_read(text: str, confidence: float,
+                                                         maybe: bool) -> None:
+    word = Word(text=text, box=(0, 0, 10, 10), confidence=confidence, line=0, language="ara")
+    assert numbers._maybe_number(word) is maybe
+
+
 def test_a_line_read_as_garbage_is_read_again_on_its_own() -> None:
     """On generated receipts the page read turned "مبلغ: ۴۷۳٬۰۰۰ ریال" into one word "۱"
     of confidence 0; its band read alone gives the line. Here the page read's line is

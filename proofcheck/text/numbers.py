@@ -111,19 +111,27 @@ def _grown_boxes(words: list[Word], gray: Image.Image, scale: float,
     return boxes
 
 
-def _is_numberish(text: str) -> bool:
+def _digits_and_others(text: str) -> tuple[int, int]:
+    """How many digits, and how many characters neither digit nor number punctuation."""
     # Tesseract ends some right-to-left numbers with a right-to-left mark.
     text = strip_bidi(text)
     digits = sum(ch in _ANY_DIGITS for ch in text)
-    other = sum(ch not in _ANY_DIGITS and ch not in _NUMBER_PUNCT for ch in text)
+    return digits, sum(ch not in _ANY_DIGITS and ch not in _NUMBER_PUNCT for ch in text)
+
+
+def _is_numberish(text: str) -> bool:
+    digits, other = _digits_and_others(text)
     return digits >= 1 and other == 0
 
 
 def _maybe_number(word: Word) -> bool:
     """A doubtful word with a digit in it: long Persian numbers are often read as a mix
-    of digits and letters ("۵ع۱بعع!ب" for "۵۴۱۶۴۴۶۶"). Re-read, kept only if every
-    glyph then matches a digit template well."""
-    return word.confidence < 0.8 and any(ch in _ANY_DIGITS for ch in word.text)
+    of digits and letters ("۵ع۱بعع!ب" for "۵۴۱۶۴۴۶۶"); or a long number with one letter
+    in it, however sure Tesseract was: that letter is often a digit ("ع۰۱/۰۲/۲۰۲" for
+    "۰۱/۰۲/۲۰۲۴" in DejaVu Sans, the ۴ read as ع). Re-read, kept only if every glyph then
+    matches a digit template well."""
+    digits, other = _digits_and_others(word.text)
+    return bool(digits) and (word.confidence < 0.8 or (digits >= 4 and other == 1))
 
 
 # The page's digit classifier and the re-read look at the same boxes (a number of one
