@@ -331,7 +331,7 @@ def test_same_transaction_id_on_two_receipts() -> None:
 
 
 @pytest.mark.parametrize("label", ["رقم العملية", "رقم العمليت", "رقم العملیع", "رقم العملی",
-                                   "«قم العملیة", "قم العملية"])
+                                   "رقم العملیهة", "«قم العملیة", "قم العملية"])
 def test_arabic_id_label_with_its_first_or_final_letter_misread(label: str) -> None:
     """The Arabic model often misreads or drops the final "ة" of "رقم العملية", and now
     and then its first letter."""
@@ -369,3 +369,9 @@ def test_a_stray_mark_read_as_letters_between_an_id_label_and_its_number() -> No
 ])
 def test_a_date_shaped_number_is_a_possible_day_or_not(text: str, possible: bool | None) -> None:
     assert possible_date(text) is possible
+
+
+@pytest.mark.parametrize("text", ['تم تحويل 7,081.02"ريال سعودي', "تم تحويل 7,081.02 » ريال سعودي"])
+def test_a_quote_mark_read_between_an_amount_and_its_currency(text: str) -> None:
+    amount = _one(extract_fields_from_text(text, "ara"), "amount")
+    assert (amount.value, amount.currency) == ("7081.02", "SAR")

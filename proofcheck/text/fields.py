@@ -123,9 +123,9 @@ _DOTLESS = {ch: "[" + group + "]" for group in _DOT_GROUPS for ch in group}
 def _labels(*items: str) -> str:
     """Alternation of normalised labels, longest first so that the longest wins.
 
-    A final "ة" may come out as any letter or none: the Arabic model reads "رقم العملية"
-    as "رقم العمليت", "...ع", "...ف" or "رقم العملی" (5 of 50 generated Arabic receipts
-    lost their id so). So may the first letter of an Arabic-script label of two or more
+    A final "ة" may come out as any letter, two letters or none: the Arabic model reads
+    "رقم العملية" as "رقم العمليت", "...ع", "...ف", "رقم العملی" (5 of 50 generated Arabic
+    receipts lost their id so) or "رقم العملیهة". So may the first letter of an Arabic-script label of two or more
     words ("«قم العملية" on a receipt in Homa): the words after it carry the label."""
     patterns = {}
     for item in items:
@@ -137,7 +137,7 @@ def _labels(*items: str) -> str:
         if sum(ch in _DOTLESS for ch in norm) >= 3:
             body = "".join(_DOTLESS.get(ch, ch) for ch in body)
         patterns[norm] = (r"\S?" if loose_start else "") + body + (
-            r"[^\W\d_]?" if loose_end else "")
+            r"[^\W\d_]{0,2}" if loose_end else "")
     return "|".join(patterns[n] for n in sorted(patterns, key=len, reverse=True))
 
 
@@ -269,8 +269,10 @@ _NUM = r"\d+(?:(?:[,.'’]\d+)|(?: \d{3}(?!\d)))*"
 _AMOUNT_AFTER_RE = re.compile(
     rf"(?<![\w.,])(?P<cur>{_CUR_ALT})\.?\s?(?P<num>{_NUM})(?![\d])", re.IGNORECASE
 )
+# OCR puts a quote mark into the gap between an amount and its currency now and then
+# ('7,081.02"ربال سعودي' in Nazli Bold): no text of a receipt has one there.
 _AMOUNT_BEFORE_RE = re.compile(
-    rf"(?<![\d.,])(?P<num>{_NUM})\s?(?P<cur>{_CUR_ALT})(?![A-Za-z])", re.IGNORECASE
+    rf"(?<![\d.,])(?P<num>{_NUM})\s?[\"“”«»]?\s?(?P<cur>{_CUR_ALT})(?![A-Za-z])", re.IGNORECASE
 )
 _BARE_NUM_RE = re.compile(rf"(?<![\d.,])(?P<num>{_NUM})(?![\d])")
 
