@@ -626,6 +626,27 @@ def test_two_fonts_of_one_digit_on_a_page_both_keep_it() -> None:
     assert [page.classify(mask, h)[0] for mask, h in seen] == ["1", "1"]
 
 
+def test_tesseracts_digits_are_laid_on_the_glyphs_with_its_separators_read_as_digits() -> None:
+    """Tesseract's Persian model writes "۴۳۰٬۴۰۰" as "۴۳۰۳۴۰۰": its reads of the glyphs
+    still count for the page's digit shapes, the one it made of the ٬ skipped."""
+
+    face = ImageFont.truetype(str(FONTS / "dejavu/DejaVuSans-Bold.ttf"), 42,
+                              layout_engine=ImageFont.Layout.RAQM)
+    img = Image.new("L", (900, 120), 255)
+    draw = ImageDraw.Draw(img)
+    draw.text((60, 30), "۴۳۰٬۴۰۰", font=face, fill=0)
+    x1, y1, x2, y2 = draw.textbbox((60, 30), "۴۳۰٬۴۰۰", font=face)
+    found = numbers._number_glyphs(img, 1.0, (x1, y1, x2 - x1, y2 - y1))
+    assert found is not None
+    labelled = found[0]
+    digits = [c for kind, c in labelled if kind == "d"]
+    assert [kind for kind, _ in labelled].count("٬") == 1 and len(digits) == 6
+    assert numbers._read_per_glyph(labelled, digits, list("4303400")) == list("430400")
+    assert numbers._read_per_glyph(labelled, digits, list("430400")) == list("430400")
+    # Digits that cannot be laid on the glyphs count for nothing.
+    assert numbers._read_per_glyph(labelled, digits, list("43034000")) is None
+
+
 def test_a_status_bar_digit_takes_no_label_from_the_apps_digits(homa_unseen) -> None:
     """The status bar's DejaVu "8" and a Homa "8" in an amount are two shapes of one
     height: had the status bar counted, elimination would have given the Homa 8 another

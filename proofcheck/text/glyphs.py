@@ -408,12 +408,13 @@ class PageDigits:
     ۲ has two prongs on top like a ۷ and came out ۷ in 48 of 54 wrong digits (numbers
     alone, Homa left out of the templates). Three kinds of evidence correct a shape: a
     date's syntax limits its labels (a year starts with 1 or 2, a month with 0 or 1, a
-    day with 0-3); Tesseract's reads of it, wherever its word has as many digits as
-    glyphs, add to its templates' scores; and elimination assigns the labels, surest
-    shape first, each taking its best label that no clearly different shape of its
-    height holds (two such shapes are two digits). A shape only ever moves to a label
-    its templates find nearly as good as their best. (Applied one after the other as
-    hard rules, these had let a day's syntax pick ۳ over the ۲ Tesseract read.)
+    day with 0-3); Tesseract's reads of it, wherever its digits can be laid on the
+    word's glyphs (`numbers._read_per_glyph`), add to its templates' scores; and
+    elimination assigns the labels, surest shape first, each taking its best label that
+    no clearly different shape of its height holds (two such shapes are two digits). A
+    shape only ever moves to a label its templates find nearly as good as their best.
+    (Applied one after the other as hard rules, these had let a day's syntax pick ۳ over
+    the ۲ Tesseract read.)
     """
 
     SAME = 0.9        # one digit of one font: >= 0.96 measured across sizes and JPEG noise

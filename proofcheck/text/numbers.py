@@ -325,12 +325,12 @@ def _page_digits(lines: list[list[Word]], grown: list[list[Box]], gray: Image.Im
             page = pages[latin]
             digits = [c for kind, c in labelled if kind == "d"
                       and (c.h >= 0.6 * band_h or not latin)]  # a Latin zero is full height
-            read = [ch for ch in to_ascii_digits(w.text) if ch.isdigit()]
-            aligned = len(read) == len(digits)
+            read = _read_per_glyph(labelled, digits,
+                                   [ch for ch in to_ascii_digits(w.text) if ch.isdigit()])
             shapes: dict[int, int] = {}  # id of a glyph -> its shape
             for k, c in enumerate(digits):
                 if c.h >= 0.6 * band_h:
-                    shape = page.observe(c.mask, band_h, read[k] if aligned else "",
+                    shape = page.observe(c.mask, band_h, read[k] if read else "",
                                          w.confidence)
                     if shape is not None:
                         shapes[id(c)] = shape
@@ -338,6 +338,29 @@ def _page_digits(lines: list[list[Word]], grown: list[list[Box]], gray: Image.Im
     for page in pages.values():
         page.resolve()
     return pages
+
+
+def _read_per_glyph(labelled: list[tuple[str, Comp]], digits: list[Comp],
+                    read: list[str]) -> list[str] | None:
+    """Tesseract's digit for each of `digits`, the number's digit glyphs, or None where
+    its digits cannot be laid on them: one per glyph, or one per glyph and mark when it
+    read more digits than there are glyphs by as many as there are marks between them
+    (the Persian model has no ٬ and reads it as a digit: "۴۳۰۳۴۰۰" for "۴۳۰٬۴۰۰")."""
+    if len(read) == len(digits):
+        return read
+    marks = sum(kind not in ("d", "*") for kind, _ in labelled)
+    if not marks or len(read) != len(digits) + marks or any(k == "*" for k, _ in labelled):
+        return None
+    wanted = {id(c) for c in digits}
+    out: list[str] = []
+    position = 0
+    for kind, c in labelled:
+        if id(c) in wanted:
+            out.append(read[position])
+        elif kind == "d":
+            continue  # a speck `digits` left out: Tesseract read no digit there
+        position += 1
+    return out
 
 
 def _date_syntax(page: PageDigits, labelled: list[tuple[str, Comp]],
