@@ -132,7 +132,7 @@ def _key_regions(sig: Signatures) -> list[tuple[float, float, float, float]]:
     regions = [(0.0, 0.0, float(sig.width), float(sig.height)),
                (float(bx), float(by), float(bw), float(bh)),
                (float(bx), float(by), float(bw), float(bh))]
-    for fx, fy, fw, fh in WINDOWS:
+    for fx, fy, fw, fh in WINDOWS[:len(sig.window_hashes)]:  # older records have fewer
         regions.append((bx + fx * bw, by + fy * bh, fw * bw, fh * bh))
     return regions
 
