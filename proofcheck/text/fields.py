@@ -125,8 +125,9 @@ def _labels(*items: str) -> str:
 
     A final "ة" may come out as any letter, two letters or none: the Arabic model reads
     "رقم العملية" as "رقم العمليت", "...ع", "...ف", "رقم العملی" (5 of 50 generated Arabic
-    receipts lost their id so) or "رقم العملیهة". So may the first letter of an Arabic-script label of two or more
-    words ("«قم العملية" on a receipt in Homa): the words after it carry the label."""
+    receipts lost their id so) or "رقم العملیهة". So may the first letter of an
+    Arabic-script label of two or more words ("«قم العملية" on a receipt in Homa): the
+    words after it carry the label."""
     patterns = {}
     for item in items:
         norm = normalize_text(item).lower()
