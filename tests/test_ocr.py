@@ -497,7 +497,7 @@ def test_tesseracts_digits_do_not_make_a_possible_date_impossible() -> None:
     ("ع۰۱/۰۲/۲۰۲", 0.93, True),   # the ۴ ending "۰۱/۰۲/۲۰۲۴" read as ع, surely
     ("۵ع۱بعع!ب", 0.4, True),      # a doubtful mix of digits and letters
     ("۵ع۱بعع!ب", 0.9, False),
-    ("4G", 0.93, False),          # a word with a digit is no number
+    ("4G", 0.93, False),          # one digit and a letter: a word, not a number
     ("۱۴۰۳", 0.95, False),        # a sure number is a number already, not a maybe
 ])
 def test_a_long_number_with_one_letter_in_it_is_re_read(text: str, confidence: float,
