@@ -375,3 +375,10 @@ def test_a_date_shaped_number_is_a_possible_day_or_not(text: str, possible: bool
 def test_a_quote_mark_read_between_an_amount_and_its_currency(text: str) -> None:
     amount = _one(extract_fields_from_text(text, "ara"), "amount")
     assert (amount.value, amount.currency) == ("7081.02", "SAR")
+
+
+@pytest.mark.parametrize(("text", "currency"), [("مبلغ ۸٬۷۰۰٬۰۰۰ تجمان واریز شد", "IRT"),
+                                                ("مبلغ ۸٬۷۰۰٬۰۰۰ ربال واریز شد", "IRR")])
+def test_currency_words_the_persian_model_misreads(text: str, currency: str) -> None:
+    amount = _one(extract_fields_from_text(text, "fas"), "amount")
+    assert (amount.value, amount.currency) == ("8700000", currency)
