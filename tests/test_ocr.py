@@ -647,6 +647,27 @@ def test_tesseracts_digits_are_laid_on_the_glyphs_with_its_separators_read_as_di
     assert numbers._read_per_glyph(labelled, digits, list("43034000")) is None
 
 
+def test_a_numbers_box_is_cut_back_from_the_sure_words_it_reaches_over() -> None:
+    """Nazli "تم تحویل ۱۷٬۵۰۱ درهم": Tesseract boxed "۱۷۵۰۱" from 780 to 990 px, over
+    "تحویل" (883-952) and "تم" (965-995), whose letters the re-read took for "۵۶۶"."""
+
+    def word(text: str, x0: int, x1: int, confidence: float) -> Word:
+        return Word(text=text, box=(x0, 368, x1 - x0, 43), confidence=confidence, line=0,
+                    language="ara")
+
+    line = [word("تم", 965, 995, 0.93), word("تحویل", 883, 952, 0.82),
+            word("۱۷۵۰۱", 780, 990, 0.62), word("درهم", 704, 765, 0.93)]
+    boxes = numbers._clipped_boxes(line, [2])
+    assert boxes[2][0] == 780 and boxes[2][0] + boxes[2][2] == 883
+    assert boxes[:2] + boxes[3:] == [w.box for w in line[:2] + line[3:]]
+    # An unsure neighbour does not cut; nor one that would leave a sliver of the box.
+    line[1] = word("تحویل", 883, 952, 0.5)
+    line[0] = word("تم", 800, 995, 0.5)
+    assert numbers._clipped_boxes(line, [2])[2] == line[2].box
+    line[0] = word("تم", 810, 995, 0.93)
+    assert numbers._clipped_boxes(line, [2])[2] == line[2].box
+
+
 def test_a_status_bar_digit_takes_no_label_from_the_apps_digits(homa_unseen) -> None:
     """The status bar's DejaVu "8" and a Homa "8" in an amount are two shapes of one
     height: had the status bar counted, elimination would have given the Homa 8 another

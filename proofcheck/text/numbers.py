@@ -50,15 +50,17 @@ _CLAIM_MARGIN = 0.25
 # own font, so their digits say nothing about the shapes of the app's digits.
 _PHONE_ASPECT = 1.6
 _STATUS_BAND = 0.05
+# A word Tesseract is this sure of is no part of a number whose box reaches over it.
+_SURE_WORD = 0.8
 
 
 def _grown_boxes(words: list[Word], gray: Image.Image, scale: float,
                  height: float) -> list[Box]:
     """Each word's box, number words' grown over unclaimed print along the line."""
-    boxes = [w.box for w in words]
     grow = [i for i, w in enumerate(words) if _is_numberish(w.text) or _maybe_number(w)]
     if not grow:
-        return boxes
+        return [w.box for w in words]
+    boxes = _clipped_boxes(words, grow)
     top = max(0, round(min(w.box[1] for w in words) * scale))
     bottom = min(gray.height, round(max(w.box[1] + w.box[3] for w in words) * scale))
     if bottom - top < 2:
@@ -82,8 +84,8 @@ def _grown_boxes(words: list[Word], gray: Image.Image, scale: float,
     claimed = np.cumsum(claimed)[:-1]
     gap = max(2, round(_GROW_GAP * height * scale))
     for i in grow:
-        x0 = max(0, round(words[i].box[0] * scale))
-        x1 = min(gray.width, round((words[i].box[0] + words[i].box[2]) * scale))
+        x0 = max(0, round(boxes[i][0] * scale))
+        x1 = min(gray.width, round((boxes[i][0] + boxes[i][2]) * scale))
         by_others = claimed.copy()
         by_others[spans[i][0]:spans[i][1]] -= 1
         free: list[bool] = (by_others == 0).tolist()
@@ -101,8 +103,8 @@ def _grown_boxes(words: list[Word], gray: Image.Image, scale: float,
         if (left, right) == (x0, x1):
             continue
         # As tall as the print found: the box of "۰۰۰" can be the dots' height.
-        y0 = round(words[i].box[1] * scale)
-        y1 = round((words[i].box[1] + words[i].box[3]) * scale)
+        y0 = round(boxes[i][1] * scale)
+        y1 = round((boxes[i][1] + boxes[i][3]) * scale)
         rows = np.flatnonzero(ink[:, left:right].any(axis=1))
         if rows.size:
             y0, y1 = min(y0, top + int(rows[0])), max(y1, top + int(rows[-1]) + 1)
@@ -117,6 +119,32 @@ def _digits_and_others(text: str) -> tuple[int, int]:
     text = strip_bidi(text)
     digits = sum(ch in _ANY_DIGITS for ch in text)
     return digits, sum(ch not in _ANY_DIGITS and ch not in _NUMBER_PUNCT for ch in text)
+
+
+def _clipped_boxes(words: list[Word], numbers: list[int]) -> list[Box]:
+    """Each word's box, those of `numbers` cut back where they reach over a word
+    Tesseract is sure of: the box of "۱۷۵۰۱" had spanned "تحویل" and "تم" beside it
+    (Nazli), and their letters were re-read as the digits "۵۶۶" (the cut left it half
+    its width). A box the cut would leave narrower than 0.3 of itself stays as it was:
+    the sure word's box is then the likelier to be wrong."""
+    boxes = [w.box for w in words]
+    for i in numbers:
+        x, y, w, h = boxes[i]
+        left, right = x, x + w
+        centre = x + w / 2
+        for j, other in enumerate(words):
+            if j in numbers or other.confidence < _SURE_WORD:
+                continue
+            ox0, ox1 = other.box[0], other.box[0] + other.box[2]
+            if ox1 <= left or ox0 >= right:
+                continue
+            if ox0 + other.box[2] / 2 >= centre:
+                right = min(right, ox0)
+            else:
+                left = max(left, ox1)
+        if right - left >= 0.3 * w:
+            boxes[i] = (left, y, right - left, h)
+    return boxes
 
 
 def _is_numberish(text: str) -> bool:
