@@ -590,6 +590,25 @@ def test_tesseract_reading_a_shape_alike_across_the_page_decides_it(homa_unseen)
     assert page.classify(glyphs[1].mask, band_h)[0] == "5"
 
 
+def test_a_shape_tesseract_reads_as_its_label_across_the_page_is_sure(homa_unseen) -> None:
+    """The templates give Homa's ۴ its label, unsurely; three words where Tesseract read
+    that shape as ۴ make it sure, enough to stand against Tesseract's reading of one
+    more word. Reads that disagree among themselves leave it as unsure as it was."""
+
+    glyphs, band_h = _glyphs("۴", homa_unseen)
+    mask = glyphs[0].mask
+    templates = gl.digit_templates(False)
+    label, alone = templates.classify(mask)
+    assert label == "4" and alone < gl.PageDigits.SUPPORTED_CONF
+    for reads, sure in ((("4", "4", "4"), True), (("4", "4", "4", "3", "3"), False)):
+        page = gl.PageDigits(templates)
+        for read in reads:
+            page.observe(mask, band_h, read, 0.9)
+        page.resolve()
+        assert page.classify(mask, band_h) == ("4", gl.PageDigits.SUPPORTED_CONF if sure
+                                               else alone)
+
+
 def test_a_dates_syntax_beats_templates_and_tesseract(homa_unseen) -> None:
     """Tesseract's (here, made-up) misreading "۷۷/۰۳/۷۰۷۴" and the templates both say ۷;
     a day and a year cannot start with 7."""
