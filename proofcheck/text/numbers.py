@@ -13,6 +13,8 @@ right-to-left line. Split from `ocr` on 2026-12-02, when that module had grown p
 
 from __future__ import annotations
 
+import itertools
+import math
 import re
 
 import numpy as np
@@ -26,6 +28,7 @@ from .glyphs import (
     PERSIAN_DIGITS,
     STROKE_STEP,
     Comp,
+    DigitTemplates,
     PageDigits,
     classify_marks,
     digit_templates,
@@ -52,6 +55,8 @@ _PHONE_ASPECT = 1.6
 _STATUS_BAND = 0.05
 # A word Tesseract is this sure of is no part of a number whose box reaches over it.
 _SURE_WORD = 0.8
+# More ways than this of choosing which marks Tesseract read as digits: none is tried.
+_MAX_MARK_CHOICES = 20
 
 
 def _grown_boxes(words: list[Word], gray: Image.Image, scale: float,
@@ -354,7 +359,8 @@ def _page_digits(lines: list[list[Word]], grown: list[list[Box]], gray: Image.Im
             digits = [c for kind, c in labelled if kind == "d"
                       and (c.h >= 0.6 * band_h or not latin)]  # a Latin zero is full height
             read = _read_per_glyph(labelled, digits,
-                                   [ch for ch in to_ascii_digits(w.text) if ch.isdigit()])
+                                   [ch for ch in to_ascii_digits(w.text) if ch.isdigit()],
+                                   page.templates)
             shapes: dict[int, int] = {}  # id of a glyph -> its shape
             for k, c in enumerate(digits):
                 if c.h >= 0.6 * band_h:
@@ -369,26 +375,38 @@ def _page_digits(lines: list[list[Word]], grown: list[list[Box]], gray: Image.Im
 
 
 def _read_per_glyph(labelled: list[tuple[str, Comp]], digits: list[Comp],
-                    read: list[str]) -> list[str] | None:
+                    read: list[str], templates: DigitTemplates) -> list[str] | None:
     """Tesseract's digit for each of `digits`, the number's digit glyphs, or None where
-    its digits cannot be laid on them: one per glyph, or one per glyph and mark when it
-    read more digits than there are glyphs by as many as there are marks between them
-    (the Persian model has no ٬ and reads it as a digit: "۴۳۰۳۴۰۰" for "۴۳۰٬۴۰۰")."""
-    if len(read) == len(digits):
+    its digits cannot be laid on them: one per glyph, or one per glyph and per mark it
+    read as a digit (the Persian model has no ٬ and reads it as a digit: "۴۳۰۳۴۰۰" for
+    "۴۳۰٬۴۰۰"). Where it read only some of the marks so ("۴۳۰۷۰۲۰۰۰" for "۴۳٬۰۷۰٬۰۰۰"),
+    the marks are those whose choice lays its digits on the glyphs most like the
+    templates' labels of them, when one choice is best."""
+    extra = len(read) - len(digits)
+    if extra == 0:
         return read
-    marks = sum(kind not in ("d", "*") for kind, _ in labelled)
-    if not marks or len(read) != len(digits) + marks or any(k == "*" for k, _ in labelled):
+    marks = [k for k, (kind, _) in enumerate(labelled) if kind not in ("d", "*")]
+    if extra < 0 or extra > len(marks) or any(k == "*" for k, _ in labelled) \
+            or math.comb(len(marks), extra) > _MAX_MARK_CHOICES:
         return None
     wanted = {id(c) for c in digits}
-    out: list[str] = []
-    position = 0
-    for kind, c in labelled:
-        if id(c) in wanted:
-            out.append(read[position])
-        elif kind == "d":
-            continue  # a speck `digits` left out: Tesseract read no digit there
-        position += 1
-    return out
+    laid: list[list[str]] = []
+    for as_digits in itertools.combinations(marks, extra):
+        out: list[str] = []
+        position = 0
+        for k, (kind, c) in enumerate(labelled):
+            if id(c) in wanted:
+                out.append(read[position])
+            elif kind == "d" or k not in as_digits:
+                continue  # a speck `digits` left out, or a mark Tesseract did not read
+            position += 1
+        laid.append(out)
+    if len(laid) == 1:
+        return laid[0]
+    labels = [templates.classify(c.mask)[0] for c in digits]
+    agree = sorted(((sum(a == b for a, b in zip(out, labels, strict=True)), n)
+                    for n, out in enumerate(laid)), reverse=True)
+    return laid[agree[0][1]] if agree[0][0] > agree[1][0] else None
 
 
 def _date_syntax(page: PageDigits, labelled: list[tuple[str, Comp]],
