@@ -548,16 +548,22 @@ def homa_unseen():
         gl.set_template_exclusions(())
 
 
-def _glyphs(text: str, face: ImageFont.FreeTypeFont):
-    """The digit glyphs of `text` drawn alone, left to right, and their height."""
-
+def _drawn_number(text: str, face: ImageFont.FreeTypeFont):
+    """The labelled glyphs of `text` drawn alone (`numbers._number_glyphs`), and their
+    height."""
     img = Image.new("L", (900, 120), 255)
     draw = ImageDraw.Draw(img)
     draw.text((60, 30), text, font=face, fill=0)
     x1, y1, x2, y2 = draw.textbbox((60, 30), text, font=face)
     found = numbers._number_glyphs(img, 1.0, (x1, y1, x2 - x1, y2 - y1))
     assert found is not None
-    labelled, band_h = found
+    return found
+
+
+def _glyphs(text: str, face: ImageFont.FreeTypeFont):
+    """The digit glyphs of `text` drawn alone, left to right, and their height."""
+
+    labelled, band_h = _drawn_number(text, face)
     # The glyphs the templates classify: not separators, not the small Persian zero.
     return [c for kind, c in labelled if kind == "d" and c.h >= 0.6 * band_h], band_h
 
@@ -645,20 +651,19 @@ def test_two_fonts_of_one_digit_on_a_page_both_keep_it() -> None:
     assert [page.classify(mask, h)[0] for mask, h in seen] == ["1", "1"]
 
 
+def _dejavu_bold_number(text: str) -> tuple[list, list]:
+    """The labelled glyphs of `text` drawn in DejaVu Sans Bold, and its digit glyphs."""
+    face = ImageFont.truetype(str(FONTS / "dejavu/DejaVuSans-Bold.ttf"), 42,
+                              layout_engine=ImageFont.Layout.RAQM)
+    labelled = _drawn_number(text, face)[0]
+    return labelled, [c for kind, c in labelled if kind == "d"]
+
+
 def test_tesseracts_digits_are_laid_on_the_glyphs_with_its_separators_read_as_digits() -> None:
     """Tesseract's Persian model writes "۴۳۰٬۴۰۰" as "۴۳۰۳۴۰۰": its reads of the glyphs
     still count for the page's digit shapes, the one it made of the ٬ skipped."""
 
-    face = ImageFont.truetype(str(FONTS / "dejavu/DejaVuSans-Bold.ttf"), 42,
-                              layout_engine=ImageFont.Layout.RAQM)
-    img = Image.new("L", (900, 120), 255)
-    draw = ImageDraw.Draw(img)
-    draw.text((60, 30), "۴۳۰٬۴۰۰", font=face, fill=0)
-    x1, y1, x2, y2 = draw.textbbox((60, 30), "۴۳۰٬۴۰۰", font=face)
-    found = numbers._number_glyphs(img, 1.0, (x1, y1, x2 - x1, y2 - y1))
-    assert found is not None
-    labelled = found[0]
-    digits = [c for kind, c in labelled if kind == "d"]
+    labelled, digits = _dejavu_bold_number("۴۳۰٬۴۰۰")
     assert [kind for kind, _ in labelled].count("٬") == 1 and len(digits) == 6
     templates = gl.digit_templates(False)
     assert numbers._read_per_glyph(labelled, digits, list("4303400"), templates) \
@@ -675,16 +680,7 @@ def test_where_tesseract_read_one_of_two_separators_as_a_digit_the_templates_say
     glyphs with the second mark taken for a digit, Tesseract's digits agree with the
     templates on every glyph but at most one; with the first, on few."""
 
-    face = ImageFont.truetype(str(FONTS / "dejavu/DejaVuSans-Bold.ttf"), 42,
-                              layout_engine=ImageFont.Layout.RAQM)
-    img = Image.new("L", (900, 120), 255)
-    draw = ImageDraw.Draw(img)
-    draw.text((60, 30), "۴۳٬۰۷۰٬۰۰۰", font=face, fill=0)
-    x1, y1, x2, y2 = draw.textbbox((60, 30), "۴۳٬۰۷۰٬۰۰۰", font=face)
-    found = numbers._number_glyphs(img, 1.0, (x1, y1, x2 - x1, y2 - y1))
-    assert found is not None
-    labelled = found[0]
-    digits = [c for kind, c in labelled if kind == "d"]
+    labelled, digits = _dejavu_bold_number("۴۳٬۰۷۰٬۰۰۰")
     assert [kind for kind, _ in labelled].count("٬") == 2 and len(digits) == 8
     templates = gl.digit_templates(False)
     assert numbers._read_per_glyph(labelled, digits, list("430702000"), templates) \
