@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import jdatetime
 
 from .normalize import guess_language, normalize_text
+from .statusbar import in_status_bar
 
 if TYPE_CHECKING:
     from .ocr import OcrResult
@@ -686,12 +687,11 @@ def extract_fields(ocr: OcrResult) -> list[Field]:
         for i, ln in enumerate(ocr.lines)
     ]
     fields = _extract(lines, language)
-    if ocr.lines and ocr.width and ocr.height:
-        top = ocr.lines[0].box[1]
-        if top < max(0.04 * ocr.height, 0.08 * ocr.width):
-            for f in fields:
-                if f.line == 0 and f.type in ("time", "date"):
-                    f.role = "status_bar"
+    if ocr.lines and ocr.width and ocr.height \
+            and in_status_bar(ocr.lines[0].box[1], ocr.width, ocr.height):
+        for f in fields:
+            if f.line == 0 and f.type in ("time", "date"):
+                f.role = "status_bar"
     return fields
 
 

@@ -35,6 +35,7 @@ from .glyphs import (
     glyph_components,
 )
 from .normalize import strip_bidi, to_ascii_digits
+from .statusbar import in_status_bar
 from .words import Box, Word, union
 
 _ANY_DIGITS = set(PERSIAN_DIGITS + ARABIC_DIGITS + "0123456789")
@@ -48,11 +49,6 @@ _NUMBER_PUNCT = set("/-:.,٬٫،'")
 _GROW_GAP = 0.5
 # Other words' boxes are widened by this share of the line's height before growing.
 _CLAIM_MARGIN = 0.25
-# A page at least this tall for its width is a phone screenshot, whose top band (this
-# share of its height) is the status bar: the system draws its clock and battery in its
-# own font, so their digits say nothing about the shapes of the app's digits.
-_PHONE_ASPECT = 1.6
-_STATUS_BAND = 0.05
 # A word Tesseract is this sure of is no part of a number whose box reaches over it.
 _SURE_WORD = 0.8
 # More ways than this of choosing which marks Tesseract read as digits: none is tried.
@@ -341,12 +337,14 @@ def _page_digits(lines: list[list[Word]], grown: list[list[Box]], gray: Image.Im
     it is re-read; a phone screenshot's status bar left out."""
     pages = {latin: PageDigits(digit_templates(latin)) for latin in (False, True)}
     width, height = gray.width / scale, gray.height / scale
-    status_bottom = _STATUS_BAND * height if height >= _PHONE_ASPECT * width else 0.0
-    for words, boxes in zip(lines, grown, strict=True):
-        for w, box in zip(words, boxes, strict=True):
+    # A page whose print all lies in the status bar's band is a strip with no bar.
+    in_bar = [[in_status_bar(box[1], width, height) for box in boxes] for boxes in grown]
+    has_bar = not all(all(row) for row in in_bar)
+    for words, boxes, bar in zip(lines, grown, in_bar, strict=True):
+        for w, box, in_the_bar in zip(words, boxes, bar, strict=True):
             if not (_is_numberish(w.text) or _maybe_number(w)):
                 continue
-            if box[1] + box[3] <= status_bottom:
+            if has_bar and in_the_bar:
                 # Another font: a status bar "8" of 17 px had taken the label 8 from the
                 # Homa 8 of an amount (elimination: two different shapes, two digits).
                 continue

@@ -23,6 +23,14 @@ NETWORKS = frozenset({"LTE", "LTE+", "5G", "5G+", "5GE", "4G", "4G+", "3G", "H",
 UPSCALE = 3
 
 
+def in_status_bar(top: float, width: float, height: float) -> bool:
+    """Whether print whose top is `top` px down a `width` x `height` page sits in a
+    phone's status bar: the system draws it, in its own font, so its clock is no date
+    of the proof (`fields`) and its digits say nothing of the app's digit shapes
+    (`numbers`). A crop that kept the bar is short, hence the share of the width."""
+    return top < max(0.04 * height, 0.08 * width)
+
+
 def parse_status_text(text: str) -> dict[str, Any]:
     """Clock ("HH:MM" as shown, 12-hour clocks keep their AM/PM), battery percent,
     network type and carrier name from the bar's text."""
