@@ -11,7 +11,9 @@ of one passes for a crop of the other. Here the pair is looked at where text is 
    by FFT) against the other within +-12 samples;
 3. a displacement field linear in position (the coarse alignment's residual scale,
    shear and rotation) is fitted to the confident block matches, trimming outliers;
-4. a block agrees when it matches at the field's prediction (+-1 sample).
+4. a block agrees when it matches at the field's prediction (+-1 sample);
+5. along the disagreeing blocks, sample row by sample row: how much the pair differs
+   and where each has print, which tells one changed line from several (`BlockCheck`).
 
 A real copy agrees almost everywhere; its disagreeing blocks, if any, bunch where it
 was edited. A same-template pair disagrees wherever its content differs: names,
@@ -48,6 +50,11 @@ AGREE_NCC = 0.8
 # A match is distinct when nothing more than two samples away comes this close to it.
 PEAK_MARGIN = 0.1
 MIN_BLOCKS = 6
+# A sample row differs when its mean absolute grey difference exceeds this; differing
+# rows closer than LINE_GAP samples belong to one line. A 1080 px screenshot is sampled
+# every 4 px: a receipt's lines of text are 8-10 samples tall and 10-14 apart.
+LINE_DIFFERENCE = 10.0
+LINE_GAP = 3
 # Images under ~540 px wide are sampled pixel for pixel, where JPEG's 8x8 blocking and
 # resampling are as large as their small print: a blur of at least a pixel compares
 # content, not compression.
@@ -72,10 +79,37 @@ class BlockCheck:
     disagreeing: np.ndarray  # bool, rows x cols of the block grid
     judged: np.ndarray  # bool, the same grid: which blocks were judged
     box: tuple[float, float, float, float]  # the query's region the grid covers (x, y, w, h)
+    # Per sample row of the grid, over the disagreeing blocks (the other taken at each
+    # block's predicted shift): the largest mean absolute grey difference along the row,
+    # and the query's and the other's largest contrast (std) along it.
+    row_difference: np.ndarray
+    row_contrast: np.ndarray  # 2 x sample rows: the query's, then the other's
 
     @property
     def disagree_count(self) -> int:
         return int(self.disagreeing.sum())
+
+    def changed_lines(self, row: int, nrows: int) -> int:
+        """Separate horizontal bands that differ in block rows [row, row + nrows): the
+        lines of text an edit of that span changed. A band is 2+ sample rows above
+        LINE_DIFFERENCE; bands closer than LINE_GAP rows are one."""
+        changed = self.row_difference[row * BLOCK:(row + nrows) * BLOCK] > LINE_DIFFERENCE
+        edges = np.flatnonzero(np.diff(np.concatenate(([0], changed.astype(np.int8), [0]))))
+        bands: list[list[int]] = []
+        for start, stop in zip(edges[::2], edges[1::2], strict=True):
+            if bands and start - bands[-1][1] < LINE_GAP:
+                bands[-1][1] = stop
+            else:
+                bands.append([int(start), int(stop)])
+        return sum(1 for start, stop in bands if stop - start >= 2)
+
+    def same_line_layout(self, row: int, nrows: int) -> float:
+        """Correlation of where the query and the other have print, row by row, in block
+        rows [row, row + nrows): near 1 when both hold lines at the same heights."""
+        q, o = self.row_contrast[:, row * BLOCK:(row + nrows) * BLOCK]
+        if q.std() < 1e-6 or o.std() < 1e-6:
+            return 0.0
+        return float(np.corrcoef(q, o)[0, 1])
 
     def cell_box(self, col: int, row: int, ncols: int, nrows: int) -> tuple[int, int, int, int]:
         """A span of grid cells as a box in query pixels."""
@@ -211,7 +245,8 @@ def check_blocks(query: Image.Image, other: Image.Image,
     pool = (best_ncc >= FIT_NCC) & _distinct_peak(ncc, best // shifts, best % shifts)
     use = pool
     disagreeing = np.zeros((rows, cols), dtype=bool)
-    agree = _agree_at(ncc, np.full((n, 2), float(SEARCH)))  # the coarse alignment itself
+    predicted = np.full((n, 2), float(SEARCH))  # the coarse alignment itself
+    agree = _agree_at(ncc, predicted)
     if use.sum() >= 4:
         for _ in range(5):
             coef = np.linalg.lstsq(design[use], disp[use], rcond=None)[0]
@@ -225,8 +260,30 @@ def check_blocks(query: Image.Image, other: Image.Image,
         # too few distinct blocks misled it and the coarse alignment was right.
         if on_field.sum() >= agree.sum():
             agree = on_field
+            predicted = np.clip(design @ coef + SEARCH, 0, 2 * SEARCH)  # window indices
     disagreeing[r_idx[~agree], c_idx[~agree]] = True
-    return BlockCheck(n, disagreeing, judged, _grid_box(box, step, rows, cols))
+    difference, contrast = _row_profiles(qb[r_idx, c_idx], o, top[r_idx], left[c_idx],
+                                         np.rint(predicted).astype(int), ~agree, r_idx, rows)
+    return BlockCheck(n, disagreeing, judged, _grid_box(box, step, rows, cols), difference,
+                      contrast)
+
+
+def _row_profiles(blocks: np.ndarray, o: np.ndarray, top: np.ndarray, left: np.ndarray,
+                  shift: np.ndarray, which: np.ndarray, block_row: np.ndarray,
+                  rows: int) -> tuple[np.ndarray, np.ndarray]:
+    """`BlockCheck.row_difference` and `row_contrast` over the blocks `which`, each
+    compared with the other's samples at its shift (window indices)."""
+    difference = np.zeros(rows * BLOCK)
+    contrast = np.zeros((2, rows * BLOCK))
+    for k in np.flatnonzero(which):
+        y, x = top[k] + shift[k, 0], left[k] + shift[k, 1]
+        theirs = o[y:y + BLOCK, x:x + BLOCK]
+        band = slice(block_row[k] * BLOCK, (block_row[k] + 1) * BLOCK)
+        difference[band] = np.maximum(difference[band],
+                                      np.abs(blocks[k] - theirs).mean(axis=1))
+        contrast[0, band] = np.maximum(contrast[0, band], blocks[k].std(axis=1))
+        contrast[1, band] = np.maximum(contrast[1, band], theirs.std(axis=1))
+    return difference, contrast
 
 
 def _distinct_peak(ncc: np.ndarray, peak_y: np.ndarray, peak_x: np.ndarray) -> np.ndarray:

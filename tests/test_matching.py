@@ -486,3 +486,48 @@ def test_a_record_made_before_the_small_windows_still_compares() -> None:
     copy = sig(img.crop((0, 0, W, int(H * 0.8))))
     verdict = compare(copy, old)
     assert verdict is not None and verdict.relation in DUPLICATE_RELATIONS
+
+
+def _scenario_receipt(seed: int, template_seed: int = 3) -> tuple[object, object, object]:
+    """A receipt as `proofcheck synth` renders one: its values drawn from `seed`, its
+    bank's template and status bar fixed."""
+    import datetime as dt
+
+    from proofcheck.scoring import render
+
+    rng = random.Random(seed)
+    template = render.receipt_templates(random.Random(template_seed), 1)[0]
+    bar = render.status_bar(random.Random(template_seed), dt.datetime(2026, 3, 1, 9, 41))
+    values = render.Receipt(
+        lang="fas", amount=rng.randrange(10_000, 90_000_000), currency="تومان",
+        payer=rng.choice(("علی رضایی", "مریم احمدی", "حسین محمدی")),
+        payee=rng.choice(("زهرا کریمی", "رضا حسینی", "سارا نوری")),
+        when=dt.datetime(2026, 1, 1, 8) + dt.timedelta(minutes=rng.randrange(90 * 24 * 60)),
+        txid=str(rng.randrange(10**11, 10**12)), title="انتقال کارت به کارت",
+        id_label="کد رهگیری")
+    return values, template, bar
+
+
+def test_another_receipt_of_the_template_is_not_an_edit_but_one_changed_field_is() -> None:
+    """Two receipts of one template differ in every value: lines at the same heights in
+    one column, which is one compact region. Before `_other_entries`, such pairs of
+    the seed-11 scenario were called `edited`; a receipt whose amount alone was
+    repainted still is."""
+    from dataclasses import replace as with_values
+
+    from proofcheck.scoring import render
+
+    first_values, template, bar = _scenario_receipt(1)
+    first = render.render_receipt(first_values, template, bar)  # type: ignore[arg-type]
+    for seed in (2, 3, 4):
+        values, _t, _b = _scenario_receipt(seed)
+        other = render.render_receipt(values, template, bar)  # type: ignore[arg-type]
+        verdict = compare_images(dec(other.image, "JPEG", quality=85), dec(first.image))
+        assert verdict is None or verdict.relation not in DUPLICATE_RELATIONS, (seed, verdict)
+    new_amount = first_values.amount * 3 + 123_456  # type: ignore[attr-defined]
+    changed = render.render_receipt(with_values(first_values, amount=new_amount),  # type: ignore[type-var]
+                                    template, bar)  # type: ignore[arg-type]
+    edited = render.repaint(first, changed, "amount", random.Random(5))
+    verdict = compare_images(dec(edited, "JPEG", quality=85), dec(first.image))
+    assert verdict is not None and verdict.relation == "edited", verdict
+    assert overlaps(verdict.changed_box, first.boxes["amount"]), verdict.changed_box
