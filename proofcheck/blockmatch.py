@@ -84,6 +84,9 @@ class BlockCheck:
     # and the query's and the other's largest contrast (std) along it.
     row_difference: np.ndarray
     row_contrast: np.ndarray  # 2 x sample rows: the query's, then the other's
+    # Both images sampled pixel for pixel: the same size, the alignment the identity.
+    # Such a pair has no resampling noise, so every disagreeing block is a change.
+    unresampled: bool
 
     @property
     def disagree_count(self) -> int:
@@ -265,7 +268,19 @@ def check_blocks(query: Image.Image, other: Image.Image,
     difference, contrast = _row_profiles(qb[r_idx, c_idx], o, top[r_idx], left[c_idx],
                                          np.rint(predicted).astype(int), ~agree, r_idx, rows)
     return BlockCheck(n, disagreeing, judged, _grid_box(box, step, rows, cols), difference,
-                      contrast)
+                      contrast, _unresampled(query, other, box, al))
+
+
+def _unresampled(query: Image.Image, other: Image.Image, box: tuple[float, float, float, float],
+                 al: Aligned) -> bool:
+    """`BlockCheck.unresampled`: the alignment maps the region's corners within half a
+    pixel of themselves in an image of the same size, unmirrored."""
+    if query.size != other.size or al.flip:
+        return False
+    xs = np.array([box[0], box[0] + box[2], box[0], box[0] + box[2]])
+    ys = np.array([box[1], box[1], box[1] + box[3], box[1] + box[3]])
+    ox, oy = al.to_other(xs, ys)
+    return bool(max(np.abs(ox - xs).max(), np.abs(oy - ys).max()) <= 0.5)
 
 
 def _row_profiles(blocks: np.ndarray, o: np.ndarray, top: np.ndarray, left: np.ndarray,
