@@ -114,6 +114,17 @@ class BlockCheck:
             return 0.0
         return float(np.corrcoef(q, o)[0, 1])
 
+    def inside(self, box: tuple[int, int, int, int]) -> tuple[int, int]:
+        """Judged blocks whose centre lies in `box` (query pixels), and how many of
+        them disagree."""
+        x, y, w, h = box
+        gx, gy, gw, gh = self.box
+        rows, cols = self.judged.shape
+        cx = gx + (np.arange(cols) + 0.5) * gw / cols
+        cy = gy + (np.arange(rows) + 0.5) * gh / rows
+        within = ((cy >= y) & (cy < y + h))[:, None] & ((cx >= x) & (cx < x + w))[None, :]
+        return int((self.judged & within).sum()), int((self.disagreeing & within).sum())
+
     def cell_box(self, col: int, row: int, ncols: int, nrows: int) -> tuple[int, int, int, int]:
         """A span of grid cells as a box in query pixels."""
         x, y, w, h = self.box

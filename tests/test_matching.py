@@ -558,3 +558,19 @@ def test_one_repainted_field_is_an_edit_and_a_recompressed_copy_is_not(seed: int
         assert overlaps(verdict.changed_box, base.boxes[key]), (key, verdict.changed_box)
     copy = compare_images(dec(base.image, "JPEG", quality=70), dec(base.image))
     assert copy is not None and copy.relation == "resized", copy
+
+
+@pytest.mark.parametrize("seed", [1, 2, 5])
+def test_a_recompressed_small_dialog_is_not_called_edited(seed: int) -> None:
+    """On a 300 px dialog the grids' cells are a few pixels, where JPEG's blocking is
+    as large as the labels: the grids called a q50 copy `edited`, a column of cells
+    boxed. The blocks inside that box agree, which refutes it."""
+    img = _small_dialog(seed)
+    copy = compare_images(dec(img, "JPEG", quality=50), dec(img))
+    assert copy is not None and copy.relation == "resized", copy
+    edited = img.copy()
+    ImageDraw.Draw(edited).rectangle((120, 70, 200, 130), fill=(236, 236, 236))
+    ImageDraw.Draw(edited).text((125, 85), "9999", fill=(0, 0, 0), font=_font(22))
+    verdict = compare_images(dec(edited, "JPEG", quality=50), dec(img))
+    assert verdict is not None and verdict.relation == "edited", verdict
+    assert overlaps(verdict.changed_box, (120, 70, 200, 130)), verdict.changed_box
