@@ -186,11 +186,21 @@ def diff_heatmap(services: Services, check_id: str, other_id: str) -> bytes | No
     from proofcheck import matching
 
     with services.db.session() as session:
-        paired = session.scalar(select(Match.id).where(Match.check_id == check_id,
-                                                       Match.other_check_id == other_id))
-    if paired is None:
-        return None
+        paired = session.scalar(select(Match).where(Match.check_id == check_id,
+                                                    Match.other_check_id == other_id))
+        if paired is None:
+            return None
+        details = paired.details or {}
+        box = details.get("changed_box")
+        changed = None
+        if isinstance(box, list) and len(box) == 4:
+            x, y, w, h = (int(v) for v in box)
+            changed = (x, y, w, h)
+        # The box the check reported, not the pixel grids' own guess: the blocks may have
+        # found an edit the grids missed, or refuted one they saw.
+        verdict = matching.PairVerdict(paired.relation, int(paired.distance), changed,
+                                       float(details.get("similarity") or 0.0))
     query, other = _decoded(services, check_id), _decoded(services, other_id)
     if query is None or other is None:
         return None
-    return matching.diff_heatmap_png(query[1], other[1])
+    return matching.diff_heatmap_png(query[1], other[1], verdict)

@@ -143,3 +143,43 @@ def test_rotated_copy_is_found_and_another_receipt_of_the_bank_is_not(client, au
     duplicates = ("exact", "resized", "cropped", "edited")
     for m in client.get(f"/api/v1/checks/{other}", headers=auth).get_json()["matches"]:
         assert m["relation"] not in duplicates, m
+
+
+def test_a_repainted_name_is_an_edit_and_its_diff_boxes_it(client, auth, services):
+    """A receipt posted at its own size with only its payer's first name repainted: the
+    blocks see the one or two blocks it changed (the pixel grids do not), and the diff
+    image draws the box the check reported."""
+    import datetime as dt
+    import random
+    from dataclasses import replace
+
+    from proofcheck.scoring import render
+
+    template = render.receipt_templates(random.Random(3), 1)[0]
+    bar = render.status_bar(random.Random(3), dt.datetime(2026, 3, 1, 9, 41))
+    values = render.Receipt(lang="fas", amount=4_050_000, currency="تومان",
+                            payer="حسین محمدی", payee="زهرا کریمی",
+                            when=dt.datetime(2026, 2, 27, 14, 5), txid="821444089926",
+                            title="انتقال کارت به کارت", id_label="کد رهگیری")
+    base = render.render_receipt(values, template, bar)
+    edited = render.repaint(base, render.render_receipt(replace(values, payer="امیر محمدی"),
+                                                        template, bar),
+                            "payer", random.Random(1))
+    first = post_check(client, auth, render.encode_png(base.image), name="r.png",
+                       account="instagram:@shop", posted_at="2026-03-01T10:00:00Z")
+    first_id = first.get_json()["checks"][0]["id"]
+    copy = post_check(client, auth, render.encode_jpeg(edited, 85), name="r2.jpg",
+                      account="instagram:@other", posted_at="2026-03-05T10:00:00Z")
+    copy_id = copy.get_json()["checks"][0]["id"]
+    run_worker(services)
+
+    result = client.get(f"/api/v1/checks/{copy_id}", headers=auth).get_json()
+    [match] = [m for m in result["matches"] if m["check_id"] == first_id]
+    assert match["relation"] == "edited" and match["earlier"] is True, match
+    x, y, w, h = match["changed_box"]
+    ax0, ay0, ax1, ay1 = base.boxes["payer"]
+    assert x < ax1 and ax0 < x + w and y < ay1 and ay0 < y + h, (match["changed_box"], base.boxes)
+    diff = Image.open(io.BytesIO(client.get(match["diff_url"], headers=auth).data)).convert("RGB")
+    scale = diff.width / edited.width
+    edge = diff.getpixel((round((x + w / 2) * scale), round(y * scale)))
+    assert edge == (0, 90, 255), edge  # the reported box, drawn on the query
