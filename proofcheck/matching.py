@@ -7,8 +7,9 @@ that alignment refines it, and a cell-by-cell comparison of the aligned images d
 - nothing differs: `resized` (whole images match) or `cropped` (one is a part of the
   other, or the other with a border, caption bar or another phone's chrome);
 - differences confined to one compact region: `edited`, with that region's box;
-- differences spread over the image although the layout lines up: `template` (same
-  app or bank, other content) — never a duplicate;
+- differences spread over the image although the layout lines up, or several lines
+  changed at the same heights in one column (another receipt's values): `template`
+  (same app or bank, other content) — never a duplicate;
 - otherwise `similar` when the hashes are still close, or no match.
 
 Alignment: the matched key pair gives a first guess; an FFT cross-correlation of the
@@ -631,9 +632,12 @@ def compare_images(
                              other_sig.canon_box, found[1].alignment, verdict.changed_box)
         if check is not None:
             judged = _judge_blocks(verdict, check)
-            if judged.is_duplicate:
+            if judged.is_duplicate and verdict.changed_box is not None:
+                # The grids saw an edit, so its box was left out: judge it too.
                 return _grid_edit_confirmed(judged, query, other, query_sig, other_sig,
                                             found[1])
+            if judged.is_duplicate:
+                return judged
             verdict = judged  # spread disagreement: another template, or a wrong alignment
         undecided = check is None
     aligned = features.align(query.image, other.image)
