@@ -694,6 +694,7 @@ def _grid_edit_confirmed(v: PairVerdict, query: DecodedImage, other: DecodedImag
 # transforms of bench/duplicates.py, 15 resampled copies had 1-2 stray blocks, the
 # same-size ones (JPEG, WebP, grayscale) none. There a repainted amount, payer or date,
 # one or two blocks, is an edit: bench/template_pairs.py 35/75 -> 65/75 called edited.
+# A brightened copy's clipped highlights disagree in 2-3 scattered blocks of a chat.
 BLOCK_NOISE = 2
 BLOCK_NOISE_SHARE = 0.02
 # An edit changes a minority of what is on the screen: beyond this share of the
@@ -712,12 +713,14 @@ def _judge_blocks(v: PairVerdict, check: BlockCheck) -> PairVerdict:
     are spread over the image or most of its content: the same layout with other
     content, a `template` pair, whatever the grids said.
     """
-    # Next to an edit the grids already boxed, a stray block is its fringe, not another.
-    exact = check.unresampled and v.changed_box is None
+    regions = _components(check.disagreeing, 1, merge=1)
+    # In a pair sampled pixel for pixel a few disagreeing blocks together are an edit;
+    # scattered, they are the clipping of a brightened copy. Next to an edit the grids
+    # already boxed, a stray block is its fringe, not another.
+    exact = check.unresampled and v.changed_box is None and len(regions) == 1
     noise = 0 if exact else max(BLOCK_NOISE, BLOCK_NOISE_SHARE * check.blocks)
     if check.disagree_count <= noise:
         return v
-    regions = _components(check.disagreeing, 1, merge=1)
     if len(regions) == 1 and check.disagree_count <= EDIT_MAX_DISAGREE * check.blocks:
         col, row, ncols, nrows, _cells = regions[0]
         box = _union(check.cell_box(col, row, ncols, nrows), v.changed_box)

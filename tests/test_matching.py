@@ -574,3 +574,17 @@ def test_a_recompressed_small_dialog_is_not_called_edited(seed: int) -> None:
     verdict = compare_images(dec(edited, "JPEG", quality=50), dec(img))
     assert verdict is not None and verdict.relation == "edited", verdict
     assert overlaps(verdict.changed_box, (120, 70, 200, 130)), verdict.changed_box
+
+
+def test_a_brightened_chat_whose_highlights_clip_in_scattered_blocks_is_a_copy() -> None:
+    """Brightened by 30%, a chat's light bubbles clip, and two or three scattered blocks
+    disagree. In a pair sampled pixel for pixel one compact group of disagreeing blocks
+    is an edit; scattered ones stay noise, as in any other copy."""
+    from PIL import ImageEnhance
+
+    from bench.build_dataset import render_chat
+
+    img = render_chat(4, "greenapp")
+    bright = ImageEnhance.Brightness(img).enhance(1.3)
+    verdict = compare_images(dec(bright), dec(img))
+    assert verdict is not None and verdict.relation in ("resized", "edited"), verdict
