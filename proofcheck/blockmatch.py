@@ -47,6 +47,15 @@ MIN_BLOCK_STD = 8.0
 # 0.6): other digits of the same font and length, blurred, correlate at 0.6-0.8.
 FIT_NCC = 0.7
 AGREE_NCC = 0.8
+# A pair sampled pixel for pixel and equally exposed (`BlockCheck.unresampled`) has no
+# resampling blur to forgive: there a block agrees only at 0.9. A date with one or two
+# of its digits repainted correlates at 0.8-0.9. bench/template_pairs.py one-field
+# repaints called edited 65 -> 73 of 75 (0.93: 75); over 60 images x 7 same-size
+# transforms of bench/duplicates.py, one WebP copy more called edited (a colormap
+# dialog, 4 blocks), JPEG q30/q70 and grayscale copies unchanged. Brightened copies
+# differ in mean grey by more than EXPOSURE_TOLERANCE and keep the usual threshold.
+EXACT_AGREE_NCC = 0.9
+EXPOSURE_TOLERANCE = 4.0
 # A match is distinct when nothing more than two samples away comes this close to it.
 PEAK_MARGIN = 0.1
 MIN_BLOCKS = 6
@@ -84,8 +93,9 @@ class BlockCheck:
     # and the query's and the other's largest contrast (std) along it.
     row_difference: np.ndarray
     row_contrast: np.ndarray  # 2 x sample rows: the query's, then the other's
-    # Both images sampled pixel for pixel: the same size, the alignment the identity.
-    # Such a pair has no resampling noise, so every disagreeing block is a change.
+    # Both images sampled pixel for pixel (the same size, the alignment the identity) and
+    # equally exposed: no resampling noise, so blocks agree at EXACT_AGREE_NCC and a
+    # compact group of disagreeing blocks is a change however small.
     unresampled: bool
 
     @property
@@ -260,7 +270,9 @@ def check_blocks(query: Image.Image, other: Image.Image,
     use = pool
     disagreeing = np.zeros((rows, cols), dtype=bool)
     predicted = np.full((n, 2), float(SEARCH))  # the coarse alignment itself
-    agree = _agree_at(ncc, predicted)
+    exact = _unresampled(query, other, box, al) and _same_exposure(q[inner], o[inner])
+    threshold = EXACT_AGREE_NCC if exact else AGREE_NCC
+    agree = _agree_at(ncc, predicted, threshold)
     if use.sum() >= 4:
         for _ in range(5):
             coef = np.linalg.lstsq(design[use], disp[use], rcond=None)[0]
@@ -269,7 +281,7 @@ def check_blocks(query: Image.Image, other: Image.Image,
             if kept.sum() < 4 or (kept == use).all():
                 break
             use = kept
-        on_field = _agree_at(ncc, design @ coef + SEARCH)
+        on_field = _agree_at(ncc, design @ coef + SEARCH, threshold)
         # Of the two hypotheses, the one that explains more blocks: the field, unless
         # too few distinct blocks misled it and the coarse alignment was right.
         if on_field.sum() >= agree.sum():
@@ -279,7 +291,7 @@ def check_blocks(query: Image.Image, other: Image.Image,
     difference, contrast = _row_profiles(qb[r_idx, c_idx], o, top[r_idx], left[c_idx],
                                          np.rint(predicted).astype(int), ~agree, r_idx, rows)
     return BlockCheck(n, disagreeing, judged, _grid_box(box, step, rows, cols), difference,
-                      contrast, _unresampled(query, other, box, al))
+                      contrast, exact)
 
 
 def _unresampled(query: Image.Image, other: Image.Image, box: tuple[float, float, float, float],
@@ -292,6 +304,12 @@ def _unresampled(query: Image.Image, other: Image.Image, box: tuple[float, float
     ys = np.array([box[1], box[1], box[1] + box[3], box[1] + box[3]])
     ox, oy = al.to_other(xs, ys)
     return bool(max(np.abs(ox - xs).max(), np.abs(oy - ys).max()) <= 0.5)
+
+
+def _same_exposure(q: np.ndarray, o: np.ndarray) -> bool:
+    """The two sample grids are equally bright on average: no brightness or contrast
+    change, whose clipped highlights decorrelate blocks without an edit."""
+    return bool(abs(float(q.mean()) - float(o.mean())) <= EXPOSURE_TOLERANCE)
 
 
 def _row_profiles(blocks: np.ndarray, o: np.ndarray, top: np.ndarray, left: np.ndarray,
@@ -323,13 +341,13 @@ def _distinct_peak(ncc: np.ndarray, peak_y: np.ndarray, peak_x: np.ndarray) -> n
     return ncc.reshape(len(ncc), -1).max(axis=1) - runner_up >= PEAK_MARGIN
 
 
-def _agree_at(ncc: np.ndarray, predicted: np.ndarray) -> np.ndarray:
+def _agree_at(ncc: np.ndarray, predicted: np.ndarray, threshold: float) -> np.ndarray:
     """Per block: it matches within a sample of `predicted` (shift-axis indices)."""
     grid = np.arange(ncc.shape[1])
     near_y = np.abs(grid[None, :] - predicted[:, :1]) <= 1.01
     near_x = np.abs(grid[None, :] - predicted[:, 1:]) <= 1.01
     near = near_y[:, :, None] & near_x[:, None, :]
-    return np.where(near, ncc, -1.0).reshape(len(ncc), -1).max(axis=1) >= AGREE_NCC
+    return np.where(near, ncc, -1.0).reshape(len(ncc), -1).max(axis=1) >= threshold
 
 
 def _grid_box(box: tuple[float, float, float, float], step: float, rows: int,

@@ -576,3 +576,22 @@ def test_a_brightened_chat_whose_highlights_clip_in_scattered_blocks_is_a_copy()
     bright = ImageEnhance.Brightness(img).enhance(1.3)
     verdict = compare_images(dec(bright), dec(img))
     assert verdict is not None and verdict.relation == "resized", verdict
+
+
+def test_a_date_one_day_later_is_an_edit_and_a_brightened_copy_is_not() -> None:
+    """One digit of a date repainted: its block still correlates at 0.8-0.9 with the
+    original's. In a pair sampled pixel for pixel and equally exposed a block must agree
+    at 0.9; a brightened copy (clipped highlights) keeps the usual 0.8."""
+    from PIL import ImageEnhance
+
+    values, template, bar = _scenario_receipt(5)  # 1404/11/13 -> 1404/11/14
+    base = render.render_receipt(values, template, bar)
+    changed = render.render_receipt(replace(values, when=values.when + dt.timedelta(days=1)),
+                                    template, bar)
+    edited = render.repaint(base, changed, "date", random.Random(5))
+    verdict = compare_images(dec(edited, "JPEG", quality=85), dec(base.image))
+    assert verdict is not None and verdict.relation == "edited", verdict
+    assert overlaps(verdict.changed_box, base.boxes["date"]), verdict.changed_box
+    bright = ImageEnhance.Brightness(base.image).enhance(1.3)
+    copy = compare_images(dec(bright), dec(base.image))
+    assert copy is not None and copy.relation == "resized", copy
