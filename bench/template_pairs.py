@@ -44,9 +44,9 @@ LANGS = ("fas", "ara", "swa", "pol", "eng")
 FIELDS = ("amount", "payer", "date")
 
 
-def receipt_values(rng: random.Random, lang: str, payee: str) -> R.Receipt:
+def receipt_values(rng: random.Random, lang: str, payee: str, title: str,
+                   id_label: str) -> R.Receipt:
     currency, unit = rng.choice(R.CURRENCY[lang])
-    labels = R.LABELS[lang]
     if lang in ("swa", "eng", "pol"):
         txid = "".join(rng.choice("ABCDEFGHJKLMNPQRSTUVWXYZ0123456789") for _ in range(10))
     else:
@@ -55,7 +55,7 @@ def receipt_values(rng: random.Random, lang: str, payee: str) -> R.Receipt:
         lang=lang, amount=rng.randint(13, 480) * unit * rng.randint(1, 4), currency=currency,
         payer=f"{rng.choice(R.FIRST[lang])} {rng.choice(R.SURNAMES[lang])}", payee=payee,
         when=dt.datetime(2026, 1, 1, 8) + dt.timedelta(minutes=rng.randrange(300 * 24 * 60)),
-        txid=txid, title=rng.choice(labels["title"]), id_label=rng.choice(labels["id"]))
+        txid=txid, title=title, id_label=id_label)
 
 
 def with_field_changed(rng: random.Random, r: R.Receipt, key: str) -> R.Receipt:
@@ -92,7 +92,10 @@ def main(argv: list[str] | None = None) -> None:
         shot = dt.datetime(2026, 3, 1, 8) + dt.timedelta(minutes=rng.randrange(600))
         bar = R.status_bar(rng, shot)
         payee = f"{rng.choice(R.FIRST[lang])} {rng.choice(R.SURNAMES[lang])}"
-        values = [receipt_values(rng, lang, payee) for _ in range(args.per_template)]
+        # One bank app: its title and labels never change, only the values.
+        title, id_label = rng.choice(R.LABELS[lang]["title"]), rng.choice(R.LABELS[lang]["id"])
+        values = [receipt_values(rng, lang, payee, str(title), str(id_label))
+                  for _ in range(args.per_template)]
         rendered = [R.render_receipt(v, template, bar) for v in values]
         decoded = [as_forwarded(rng, r.image) for r in rendered]
         for i, query in enumerate(decoded):
