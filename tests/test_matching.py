@@ -595,3 +595,29 @@ def test_a_date_one_day_later_is_an_edit_and_a_brightened_copy_is_not() -> None:
     bright = ImageEnhance.Brightness(base.image).enhance(1.3)
     copy = compare_images(dec(bright), dec(base.image))
     assert copy is not None and copy.relation == "resized", copy
+
+
+def test_receipts_whose_values_the_grids_box_as_one_edit_are_a_template() -> None:
+    """A two-column bank screen with a fixed title: the pixel grids box the values'
+    column as one edit, and the block check left that box out, so its template rule
+    never saw it. The blocks inside a grid-boxed edit are judged by that rule too."""
+    template = render.ReceiptTemplate(
+        name="bank6", header=(141, 98, 157), background=(246, 249, 243), ink=(45, 48, 10),
+        font_index=6, size=32, header_h=193, spacing=62, two_column=True, card=False)
+    bar = render.status_bar(random.Random(6), dt.datetime(2026, 3, 1, 9, 41))
+    receipts = []
+    for seed in range(3):
+        rng = random.Random(seed)
+        values = render.Receipt(
+            lang="ara", amount=rng.randrange(1_000, 90_000) * 10, currency="درهم",
+            payer=rng.choice(("محمد العتيبي", "خالد المنصوري", "سارة عبدالله")),
+            payee="يوسف الحربي",
+            when=dt.datetime(2026, 1, 1, 8) + dt.timedelta(minutes=rng.randrange(90 * 24 * 60)),
+            txid=str(rng.randrange(10**11, 10**12)), title="إيصال تحويل", id_label="رقم العملية")
+        receipts.append(render.render_receipt(values, template, bar).image)
+    for i, query in enumerate(receipts):
+        for j, other in enumerate(receipts):
+            if i != j:
+                verdict = compare_images(dec(query, "JPEG", quality=85), dec(other))
+                duplicate = verdict is not None and verdict.relation in DUPLICATE_RELATIONS
+                assert not duplicate, (i, j, verdict)
