@@ -22,7 +22,7 @@ amounts, messages, spread over the image. The caller turns that into a relation.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 import cv2
@@ -124,16 +124,30 @@ class BlockCheck:
             return 0.0
         return float(np.corrcoef(q, o)[0, 1])
 
-    def inside(self, box: tuple[int, int, int, int]) -> tuple[int, int]:
-        """Judged blocks whose centre lies in `box` (query pixels), and how many of
-        them disagree."""
+    def _within(self, box: tuple[int, int, int, int]) -> np.ndarray:
+        """Grid cells whose centre lies in `box` (query pixels)."""
         x, y, w, h = box
         gx, gy, gw, gh = self.box
         rows, cols = self.judged.shape
         cx = gx + (np.arange(cols) + 0.5) * gw / cols
         cy = gy + (np.arange(rows) + 0.5) * gh / rows
-        within = ((cy >= y) & (cy < y + h))[:, None] & ((cx >= x) & (cx < x + w))[None, :]
+        return ((cy >= y) & (cy < y + h))[:, None] & ((cx >= x) & (cx < x + w))[None, :]
+
+    def inside(self, box: tuple[int, int, int, int]) -> tuple[int, int]:
+        """Judged blocks whose centre lies in `box` (query pixels), and how many of
+        them disagree."""
+        within = self._within(box)
         return int((self.judged & within).sum()), int((self.disagreeing & within).sum())
+
+    def ignoring(self, box: tuple[int, int, int, int]) -> BlockCheck | None:
+        """This check with the blocks in `box`, a region already known to differ (an
+        edit the grids boxed), left unjudged; None when too few blocks remain."""
+        outside = ~self._within(box)
+        judged = self.judged & outside
+        if int(judged.sum()) < MIN_BLOCKS:
+            return None
+        return replace(self, blocks=int(judged.sum()), judged=judged,
+                       disagreeing=self.disagreeing & outside)
 
     def cell_box(self, col: int, row: int, ncols: int, nrows: int) -> tuple[int, int, int, int]:
         """A span of grid cells as a box in query pixels."""
@@ -211,10 +225,9 @@ def _box_sums(values: np.ndarray, size: int) -> np.ndarray:
 
 def check_blocks(query: Image.Image, other: Image.Image,
                  box: tuple[float, float, float, float],
-                 other_box: tuple[float, float, float, float], al: Aligned,
-                 ignore: tuple[int, int, int, int] | None = None) -> BlockCheck | None:
-    """Block agreement of a pair of images under a coarse alignment.
-    `ignore` is a box (query pixels) already known to differ: an edit. None when the
+                 other_box: tuple[float, float, float, float], al: Aligned
+                 ) -> BlockCheck | None:
+    """Block agreement of a pair of images under a coarse alignment. None when the
     region has too few textured blocks to judge (a flat image, a tiny overlap)."""
     q, o, q_in, o_in, step = _views(query, other, box, other_box, al)
     rows = (q.shape[0] - 2 * SEARCH) // BLOCK
@@ -232,11 +245,6 @@ def check_blocks(query: Image.Image, other: Image.Image,
     # Blocks on the rim of the overlap straddle a frame's edge (a border, another
     # phone's bezel, the cut of a crop) by a few pixels: they differ without any edit.
     judged = (q_std >= MIN_BLOCK_STD) & ndimage.binary_erosion(inside, border_value=0)
-    if ignore is not None:
-        x, y, w, h = ignore
-        cx = box[0] + (np.arange(cols) + 0.5) * BLOCK * step
-        cy = box[1] + (np.arange(rows) + 0.5) * BLOCK * step
-        judged &= ~(((cy >= y) & (cy < y + h))[:, None] & ((cx >= x) & (cx < x + w))[None, :])
     n = int(judged.sum())
     if n < MIN_BLOCKS:
         return None

@@ -628,14 +628,15 @@ def compare_images(
     verdict = found[0] if found else None
     undecided = False  # a duplicate on the grids that the blocks could not judge
     if found is not None and verdict is not None and verdict.is_duplicate and found[1]:
-        check = check_blocks(query.image, other.image, query_sig.canon_box,
-                             other_sig.canon_box, found[1].alignment, verdict.changed_box)
+        full = check_blocks(query.image, other.image, query_sig.canon_box,
+                            other_sig.canon_box, found[1].alignment)
+        # An edit the grids boxed is known to differ: the rest is judged without it.
+        check = full.ignoring(verdict.changed_box) \
+            if full is not None and verdict.changed_box is not None else full
         if check is not None:
             judged = _judge_blocks(verdict, check)
-            if judged.is_duplicate and verdict.changed_box is not None:
-                # The grids saw an edit, so its box was left out: judge it too.
-                return _grid_edit_confirmed(judged, query, other, query_sig, other_sig,
-                                            found[1])
+            if judged.is_duplicate and full is not None and verdict.changed_box is not None:
+                return _grid_edit_confirmed(judged, full, found[1])
             if judged.is_duplicate:
                 return judged
             verdict = judged  # spread disagreement: another template, or a wrong alignment
@@ -671,17 +672,12 @@ def compare_images(
 EDIT_REFUTING_BLOCKS = 2
 
 
-def _grid_edit_confirmed(v: PairVerdict, query: DecodedImage, other: DecodedImage,
-                         query_sig: Signatures, other_sig: Signatures,
-                         c: _Comparison) -> PairVerdict:
-    """`v`, an edit the grids boxed, judged on the blocks inside its box too: all of
-    them agreeing make it the copy, unedited; other entries of the layout
-    (`_other_entries`, a receipt's values boxed as one edit) make it a template."""
+def _grid_edit_confirmed(v: PairVerdict, check: BlockCheck, c: _Comparison) -> PairVerdict:
+    """`v`, an edit the grids boxed, judged on the blocks inside its box too (`check`
+    holds them all): all of them agreeing make it the copy, unedited; other entries of
+    the layout (`_other_entries`, a receipt's values boxed as one edit) make it a
+    template."""
     if v.relation != "edited" or v.changed_box is None:
-        return v
-    check = check_blocks(query.image, other.image, query_sig.canon_box,
-                         other_sig.canon_box, c.alignment)
-    if check is None:
         return v
     judged, disagreeing = check.inside(v.changed_box)
     if judged < EDIT_REFUTING_BLOCKS:
