@@ -49,7 +49,8 @@ _NUMBER_PUNCT = set("/-:.,٬٫،'")
 _GROW_GAP = 0.5
 # Other words' boxes are widened by this share of the line's height before growing.
 _CLAIM_MARGIN = 0.25
-# A word Tesseract is this sure of is no part of a number whose box reaches over it.
+# A word Tesseract is this sure of is no part of a number whose box reaches over it;
+# below it, a word with a digit in it may be a misread number (`_maybe_number`).
 _SURE_WORD = 0.8
 # More ways than this of choosing which marks Tesseract read as digits: none is tried.
 _MAX_MARK_CHOICES = 20
@@ -160,7 +161,7 @@ def _maybe_number(word: Word) -> bool:
     "۰۱/۰۲/۲۰۲۴" in DejaVu Sans, the ۴ read as ع). Re-read, kept only if every glyph then
     matches a digit template well."""
     digits, other = _digits_and_others(word.text)
-    return bool(digits) and (word.confidence < 0.8 or (digits >= 4 and other == 1))
+    return bool(digits) and (word.confidence < _SURE_WORD or (digits >= 4 and other == 1))
 
 
 # The page's digit classifier and the re-read look at the same boxes (a number of one
