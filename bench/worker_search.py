@@ -1,14 +1,18 @@
-"""CPU time of one near-duplicate search on the worker's path, against the samplers the
-verification used before 2026-12-02 (scipy's map_coordinates for blocks, numpy fancy
-indexing for grids), run in the same process on the same queries.
+"""CPU time of one near-duplicate search on the worker's path, against an earlier way of
+doing part of it, run in the same process on the same queries:
+
+- `--compare png` (the default): candidates' PNGs decoded by Pillow, as before
+  2026-12-03, against libspng (`imaging._png_pixels`);
+- `--compare samplers`: the samplers the verification used before 2026-12-02 (scipy's
+  map_coordinates for blocks, numpy fancy indexing for grids) against OpenCV's remap.
 
     .venv/bin/python bench/worker_search.py --indexed 80 --queries 20 --rounds 3
 
 Checks the load benchmark's screenshots (`bench.api.screenshot`, 1080x2340 PNGs of one
 app layout) into a fresh SQLite folder, OCR off, then searches for `--queries` further
 screenshots as the worker does (`processing.near_duplicates_of`: the index, the views,
-each of the 8 candidates decoded from storage and verified on pixels). The two sampler
-sets alternate round by round; the matches found must be the same. Prints figures;
+each of the 8 candidates decoded from storage and verified on pixels). The two ways
+alternate round by round; the matches found must be the same. Prints figures;
 asserts nothing.
 """
 
@@ -31,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.api import screenshot  # noqa: E402
 from bench.worker_memory import run_checks  # noqa: E402
-from proofcheck import blockmatch, matching, processing  # noqa: E402
+from proofcheck import blockmatch, imaging, matching, processing  # noqa: E402
 from proofcheck.config import load_settings  # noqa: E402
 from proofcheck.hashing import file_signatures  # noqa: E402
 from proofcheck.imaging import decode  # noqa: E402
@@ -67,11 +71,40 @@ def numpy_grid_sample(grid: matching._Grid, xs: np.ndarray,
     return (top * (1 - fv) + bottom * fv).astype(np.float32), valid
 
 
+Way = Callable[[], Callable[[], None]]  # switches a way on; returns what switches it off
+
+
+def png_decoders() -> dict[str, Way]:
+    def pillow() -> Callable[[], None]:
+        fast = imaging._png_pixels
+        imaging._png_pixels = lambda data: None
+
+        def restore() -> None:
+            imaging._png_pixels = fast
+        return restore
+
+    return {"before (Pillow decodes PNG)": pillow, "now (libspng)": lambda: lambda: None}
+
+
+def samplers() -> dict[str, Way]:
+    def old() -> Callable[[], None]:
+        current = (blockmatch._sample, matching._sample)
+        blockmatch._sample, matching._sample = scipy_block_sample, numpy_grid_sample
+
+        def restore() -> None:
+            blockmatch._sample, matching._sample = current
+        return restore
+
+    return {"before (scipy map_coordinates, numpy indexing)": old,
+            "now (OpenCV remap)": lambda: lambda: None}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--indexed", type=int, default=80, help="checks indexed before searching")
     ap.add_argument("--queries", type=int, default=20)
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--compare", choices=("png", "samplers"), default="png")
     args = ap.parse_args()
     logging.disable(logging.WARNING)
     folder = Path(tempfile.mkdtemp(prefix="pc-search-"))
@@ -86,26 +119,21 @@ def main() -> None:
         decoded = decode(data, services.settings.max_pixels)
         queries.append((file_signatures(data, services.settings.max_pixels, decoded), decoded))
 
-    current = (blockmatch._sample, matching._sample)
-    samplers: dict[str, tuple[Callable[..., object], Callable[..., object]]] = {
-        "before (scipy map_coordinates, numpy indexing)": (scipy_block_sample,
-                                                           numpy_grid_sample),
-        "now (OpenCV remap)": current,
-    }
-    times: dict[str, list[float]] = {name: [] for name in samplers}
+    ways = png_decoders() if args.compare == "png" else samplers()
+    times: dict[str, list[float]] = {name: [] for name in ways}
     found: dict[str, list[list[tuple[str, str]]]] = {}
     for _ in range(args.rounds):
-        for name, (block_sample, grid_sample) in samplers.items():
-            blockmatch._sample, matching._sample = block_sample, grid_sample
+        for name, use in ways.items():
+            restore = use()
             started = time.process_time()
             results = [processing.near_duplicates_of(services, set(), sig, dec)
                        for sig, dec in queries]
             times[name].append((time.process_time() - started) / len(queries) * 1000)
+            restore()
             found[name] = [[(s.check_id, v.relation) for s, v in r] for r in results]
-    blockmatch._sample, matching._sample = current
     print(f"# near-duplicate search, {args.queries} queries against {args.indexed} indexed "
           f"checks of one app layout, CPU ms per search, {args.rounds} alternating rounds")
-    print("| samplers | per round | median |\n|---|---|---|")
+    print(f"| {args.compare} | per round | median |\n|---|---|---|")
     for name, values in times.items():
         print(f"| {name} | {' / '.join(f'{v:.0f}' for v in values)} | "
               f"{statistics.median(values):.0f} |")

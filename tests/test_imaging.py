@@ -1,11 +1,14 @@
 from __future__ import annotations
 
 import io
+import struct
+import zlib
 
+import numpy as np
 import pytest
 from PIL import Image
 
-from proofcheck.imaging import ImageError, decode
+from proofcheck.imaging import ImageError, _png_pixels, decode
 from tests.conftest import image_bytes, png_with_size
 
 LIMIT = 50_000_000
@@ -80,3 +83,71 @@ def test_tiff_and_bmp_are_not_accepted():
         with pytest.raises(ImageError) as info:
             decode(out.getvalue(), LIMIT)
         assert info.value.code == "unsupported_format"
+
+
+def _adam7_png(pixels: np.ndarray) -> bytes:
+    """An interlaced 8-bit RGB PNG; Pillow writes no interlaced files."""
+    height, width, _ = pixels.shape
+    passes = ((0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4),
+              (1, 0, 2, 2), (0, 1, 1, 2))
+    raw = b""
+    for x0, y0, dx, dy in passes:
+        sub = pixels[y0::dy, x0::dx]
+        if sub.size:
+            raw += b"".join(b"\0" + row.tobytes() for row in sub)
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return (struct.pack(">I", len(body)) + kind + body
+                + struct.pack(">I", zlib.crc32(kind + body)))
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 1)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(raw))
+            + chunk(b"IEND", b""))
+
+
+def _png_variants() -> dict[str, tuple[bytes, bool]]:
+    """PNG files of each kind, and whether libspng (not Pillow) should decode them."""
+    rng = np.random.default_rng(3)
+    noise = rng.integers(0, 256, (37, 53, 4), dtype=np.uint8)
+
+    def save(img: Image.Image, **options: object) -> bytes:
+        out = io.BytesIO()
+        img.save(out, "PNG", **options)
+        return out.getvalue()
+
+    rgba = Image.fromarray(noise)
+    palette = Image.fromarray(noise[..., :3]).quantize(40)
+    return {
+        "rgb": (save(rgba.convert("RGB")), True),
+        "rgba": (save(rgba), True),
+        "grey": (save(rgba.convert("L")), True),
+        "palette": (save(palette), True),
+        "palette_transparent": (save(palette, transparency=5), True),
+        "rgb_transparent": (save(rgba.convert("RGB"), transparency=(1, 2, 3)), True),
+        "interlaced": (_adam7_png(noise[..., :3]), True),
+        "grey_alpha": (save(rgba.convert("LA")), False),
+        "grey_16bit": (save(Image.fromarray(noise[..., 0].astype(np.uint16) * 257)), False),
+        "bilevel": (save(rgba.convert("1")), False),
+        "palette_4bit": (save(Image.fromarray(noise[..., :3]).quantize(12), bits=4), False),
+    }
+
+
+@pytest.mark.parametrize("kind", list(_png_variants()))
+def test_png_pixels_are_pillows_whichever_decoder_reads_them(kind):
+    data, fast = _png_variants()[kind]
+    decoded = decode(data, LIMIT)
+    with Image.open(io.BytesIO(data)) as img:
+        expected = np.asarray(img.convert("RGB"))
+    assert decoded.image.mode == "RGB"
+    assert np.array_equal(np.asarray(decoded.image), expected)
+    assert (_png_pixels(data) is not None) == fast
+
+
+def test_a_damaged_png_is_refused_by_either_decoder():
+    data = bytearray(image_bytes("PNG", size=(120, 90)))
+    start = data.index(b"IDAT") + 4
+    data[start : start + 40] = bytes(40)  # a broken zlib stream, CRC left as it was
+    assert _png_pixels(bytes(data)) is None
+    with pytest.raises(ImageError) as info:
+        decode(bytes(data), LIMIT)
+    assert info.value.code == "truncated_image"
