@@ -27,11 +27,13 @@ from typing import Protocol
 
 import cv2
 import numpy as np
+import scipy.fft
 from numpy.lib.stride_tricks import sliding_window_view
 from PIL import Image
 from scipy import ndimage
 
 from proofcheck import memo
+from proofcheck.imaging import grey as grey_levels
 
 # Samples across the query's canonical region (a 1080 px wide screenshot: 4 px each).
 WIDTH = 270
@@ -168,7 +170,7 @@ def _low_passed(image: Image.Image, step: float) -> tuple[np.ndarray, int]:
 
 @memo.by_identity(4)
 def _blurred(image: Image.Image, factor: int, sigma: float) -> np.ndarray:
-    grey = image.convert("L")
+    grey = grey_levels(image)
     if factor > 1:
         grey = grey.reduce(factor)
     pixels = np.asarray(grey, dtype=np.float32)
@@ -253,8 +255,8 @@ def check_blocks(query: Image.Image, other: Image.Image,
     a = (a - a.mean(axis=(1, 2), keepdims=True)) / q_std[r_idx, c_idx][:, None, None]
     win = sliding_window_view(o, (span, span))[top[r_idx], left[c_idx]]
     # Cross-correlation of each block with its window at every shift, by FFT.
-    fa = np.fft.rfft2(a, s=(span, span))
-    corr = np.fft.irfft2(np.fft.rfft2(win) * np.conj(fa), s=(span, span))
+    fa = scipy.fft.rfft2(a, s=(span, span))
+    corr = scipy.fft.irfft2(scipy.fft.rfft2(win) * np.conj(fa), s=(span, span))
     shifts = 2 * SEARCH + 1
     corr = corr[:, :shifts, :shifts]  # [k, dy + SEARCH, dx + SEARCH]
     sums = _box_sums(o, BLOCK)

@@ -18,6 +18,7 @@ import numpy as np
 from PIL import Image
 
 from proofcheck import memo
+from proofcheck.imaging import grey
 
 # Longest side the keypoints are found at: phone text is still crisp, ORB stays ~10 ms.
 SIDE = 720
@@ -64,14 +65,14 @@ class _Keypoints:
 # (and its mirrored view's).
 @memo.by_identity(3)
 def _keypoints(image: Image.Image) -> _Keypoints | None:
-    grey = np.asarray(image.convert("L"))
-    scale = min(1.0, SIDE / max(grey.shape))
+    pixels = np.asarray(grey(image))
+    scale = min(1.0, SIDE / max(pixels.shape))
     if scale < 1.0:
-        size = (max(1, round(grey.shape[1] * scale)), max(1, round(grey.shape[0] * scale)))
-        grey = cv2.resize(grey, size, interpolation=cv2.INTER_AREA)
+        size = (max(1, round(pixels.shape[1] * scale)), max(1, round(pixels.shape[0] * scale)))
+        pixels = cv2.resize(pixels, size, interpolation=cv2.INTER_AREA)
     for threshold in FAST_THRESHOLDS:
         orb = cv2.ORB.create(nfeatures=KEYPOINTS, fastThreshold=threshold)
-        found, descriptors = orb.detectAndCompute(grey, None)
+        found, descriptors = orb.detectAndCompute(pixels, None)
         if descriptors is not None and len(found) >= ENOUGH_KEYPOINTS:
             break
     if descriptors is None or len(found) < MIN_INLIERS:

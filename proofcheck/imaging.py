@@ -16,6 +16,8 @@ from dataclasses import dataclass
 import pyspng
 from PIL import Image, ImageFile, UnidentifiedImageError
 
+from proofcheck import memo
+
 # Formats a phone or a browser produces for screenshots and photos. Everything else
 # (TIFF, BMP, ICO, PSD, EPS...) is refused: more parsers mean more attack surface and
 # no proof is ever posted in them.
@@ -121,6 +123,14 @@ def _png_pixels(data: bytes) -> Image.Image | None:
     except RuntimeError:
         return None
     return Image.fromarray(pixels)
+
+
+# A search's stages (keypoints, blocks, pixel grids) each read an image's grey levels,
+# the query's once per candidate: convert it once.
+@memo.by_identity(4)
+def grey(image: Image.Image) -> Image.Image:
+    """`image` in grey levels (itself when it is grey already)."""
+    return image if image.mode == "L" else image.convert("L")
 
 
 # Given the stored width and height, the smallest size a caller needs the pixels at.

@@ -35,13 +35,14 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 
 import numpy as np
+import scipy.fft
 from PIL import Image, ImageDraw
 from scipy import ndimage
 
 from proofcheck import features, memo
 from proofcheck.blockmatch import BlockCheck, bilinear, check_blocks
 from proofcheck.hashing import WINDOWS, Signatures, compute_signatures
-from proofcheck.imaging import DecodedImage
+from proofcheck.imaging import DecodedImage, grey
 from proofcheck.index import HammingIndex, popcount64
 from proofcheck.views import QueryViews, View, mirror_box, query_views
 
@@ -354,7 +355,7 @@ def _register(q: _Grid, o: _Grid, al: _Alignment) -> _Comparison | None:
     rows, cols = q.pixels.shape
     cell_x, cell_y = q.box[2] / cols, q.box[3] / rows
     qz = q.pixels - q.pixels.mean()
-    fq = np.fft.rfft2
+    fq = scipy.fft.rfft2
     best: _Comparison | None = None
     # Scales only, no rotations: -6/-3/+3/+6 degrees made registration a third of a
     # search's CPU, and on the worker's path tilted copies are aligned on keypoints
@@ -376,8 +377,8 @@ def _register(q: _Grid, o: _Grid, al: _Alignment) -> _Comparison | None:
             continue
         oz = np.where(valid, vals - vals[valid].mean(), 0.0)
         shape = (rows + oh, cols + ow)
-        corr = np.fft.irfft2(fq(qz, shape) * np.conj(fq(oz, shape)), shape)
-        overlap = np.fft.irfft2(
+        corr = scipy.fft.irfft2(fq(qz, shape) * np.conj(fq(oz, shape)), shape)
+        overlap = scipy.fft.irfft2(
             fq(np.ones_like(qz), shape) * np.conj(fq(valid.astype(np.float32), shape)), shape
         )
         min_cells = MIN_COVERAGE * min(rows * cols, int(valid.sum()))
@@ -555,7 +556,7 @@ def _pixel_grid(decoded: DecodedImage, sig: Signatures, cells: int) -> _Grid:
     bx, by, bw, bh = sig.canon_box
     cols = max(8, round((cells * bw / bh) ** 0.5))
     rows = max(8, cells // cols)
-    region = decoded.image.convert("L").resize(
+    region = grey(decoded.image).resize(
         (cols, rows), Image.Resampling.BOX, box=(bx, by, bx + bw, by + bh)
     )
     return _Grid(_smooth(np.asarray(region)), (float(bx), float(by), float(bw), float(bh)))
