@@ -218,11 +218,17 @@ def _views(query: Image.Image, other: Image.Image, box: tuple[float, float, floa
     return q, o, q_in, o_in, step
 
 
-def _box_sums(values: np.ndarray, size: int) -> np.ndarray:
-    """Sum of every size x size window, indexed by its top-left corner."""
-    ii = np.zeros((values.shape[0] + 1, values.shape[1] + 1))
-    ii[1:, 1:] = values.cumsum(0).cumsum(1)
-    return ii[size:, size:] - ii[:-size, size:] - ii[size:, :-size] + ii[:-size, :-size]
+def _box_sums(values: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Sums of the values and of their squares over every size x size window, indexed
+    by its top-left corner. OpenCV's integral images: 5x faster than numpy's cumsum
+    twice, the same to 1e-12 relative."""
+    sums, squares = cv2.integral2(np.ascontiguousarray(values, dtype=np.float64),
+                                  sdepth=cv2.CV_64F, sqdepth=cv2.CV_64F)
+
+    def windows(ii: np.ndarray) -> np.ndarray:
+        return ii[size:, size:] - ii[:-size, size:] - ii[size:, :-size] + ii[:-size, :-size]
+
+    return windows(sums), windows(squares)
 
 
 def check_blocks(query: Image.Image, other: Image.Image,
@@ -259,8 +265,7 @@ def check_blocks(query: Image.Image, other: Image.Image,
     corr = scipy.fft.irfft2(scipy.fft.rfft2(win) * np.conj(fa), s=(span, span))
     shifts = 2 * SEARCH + 1
     corr = corr[:, :shifts, :shifts]  # [k, dy + SEARCH, dx + SEARCH]
-    sums = _box_sums(o, BLOCK)
-    squares = _box_sums(o * o, BLOCK)
+    sums, squares = _box_sums(o, BLOCK)
     ys = top[r_idx][:, None, None] + np.arange(shifts)[None, :, None]
     xs = left[c_idx][:, None, None] + np.arange(shifts)[None, None, :]
     area = BLOCK * BLOCK
