@@ -1025,3 +1025,23 @@ def test_a_number_with_a_right_to_left_mark_or_digits_of_two_scripts_is_still_a_
     tess = "995202758000"
     assert numbers._fuse("956202758000", confs, tess, 0.77)[0] == "955202758000"
     assert numbers._fuse("956202758000", confs, tess, numbers._GARBLED)[0] == "956202758000"
+
+
+@pytest.mark.parametrize("font", ["dejavu/DejaVuSans.ttf", "dejavu/DejaVuSans-Bold.ttf",
+                                  "noto/NotoSans-Regular.ttf", "noto/NotoSerif-Regular.ttf"])
+def test_a_t_is_a_bar_with_arms_and_a_nine_is_no_bar(font: str) -> None:
+    """Read alone, the "T" of "T2Q75TTN" came out "I", and `_bar_shape` agreed: its arms
+    reach equally both ways, as an "I"'s serifs do, only further. A Noto Serif "9" read
+    as "I" has full-height columns two strokes apart (bowl and stem): no bar at all."""
+    if not (FONTS / font).exists():
+        pytest.skip(f"{font} not installed")
+    face = ImageFont.truetype(str(FONTS / font), 42)
+    for scale in (1.0, 0.7):
+        shapes = {}
+        for ch in "T9M":
+            img = Image.new("RGB", (200, 100), "white")
+            ImageDraw.Draw(img).text((60, 20), ch, font=face, fill="black")
+            pixels = np.asarray(jpeg(img, 70, scale).convert("L"))
+            glyph = max(gl.components(pixels < gl.otsu(pixels)), key=lambda c: c.h)
+            shapes[ch] = codes._bar_shape(glyph.mask)
+        assert shapes == {"T": "T", "9": None, "M": None}, (font, scale, shapes)

@@ -47,17 +47,23 @@ _CONFUSABLE = {
 
 
 def _bar_shape(mask: np.ndarray) -> str | None:
-    """"1", "I" or "L" from where a vertical bar's strokes reach, or None if unsure.
+    """"1", "I", "L" or "T" from where a vertical bar's strokes reach, or None if unsure.
 
     Measured on DejaVu Sans (Bold), Noto Sans (Bold) and Noto Serif after JPEG and a 70%
     downscale, in units of the glyph's height: a "1" has a flag reaching 0.21-0.29 left
     of the stem at the top and nothing right of it; an "I" reaches equally both ways (0,
     or 0.09-0.16 serifs); an "L" has a foot 0.37-0.52 to the right. On nine fonts not
     used to set these (bench/RESULTS.md) the rule was wrong 6 times in 54 and unsure 7,
-    the templates of other fonts it replaces wrong 12 times."""
+    the templates of other fonts it replaces wrong 12 times.
+
+    A "T" is a bar too, its top reaching 0.25 or more both ways and its foot no further
+    than a serif: read alone, "T2Q75TTN" came out "T2Q75TIN", and the "I" stood. No bar
+    at all is a glyph whose full-height columns are two strokes apart (the bowl and
+    stem of a Noto Serif "9", an "M"): that "9", read alone as "I", reached 0 both ways
+    from the "stem" spanning it."""
     h = mask.shape[0]
     stem = np.nonzero(mask.sum(axis=0) >= 0.6 * h)[0]
-    if stem.size == 0:
+    if stem.size == 0 or int(stem[-1] - stem[0]) + 1 != stem.size:
         return None
     left_edge, right_edge = int(stem.min()), int(stem.max()) + 1
 
@@ -71,9 +77,18 @@ def _bar_shape(mask: np.ndarray) -> str | None:
         return "L"
     if top_left >= 0.15 and top_right <= 0.03:
         return "1"
-    if abs(top_left - top_right) <= 0.05:
+    if min(top_left, top_right) >= _T_ARM and abs(top_left - top_right) <= 0.1 and \
+            max(foot_left, foot_right) <= _SERIF:
+        return "T"
+    if abs(top_left - top_right) <= 0.05 and max(top_left, top_right) <= _SERIF:
         return "I"
     return None
+
+
+# How far, in units of a glyph's height, an "I"'s serifs reach beyond its stem at most
+# (0.09-0.16 measured), and a "T"'s arms at least.
+_SERIF = 0.2
+_T_ARM = 0.25
 
 
 def _is_code(token: str, in_id_place: bool = False) -> bool:
