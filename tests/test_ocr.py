@@ -1045,3 +1045,50 @@ def test_a_t_is_a_bar_with_arms_and_a_nine_is_no_bar(font: str) -> None:
             glyph = max(gl.components(pixels < gl.otsu(pixels)), key=lambda c: c.h)
             shapes[ch] = codes._bar_shape(glyph.mask)
         assert shapes == {"T": "T", "9": None, "M": None}, (font, scale, shapes)
+
+
+def recheck_read_as(line: str, page_read: str, alone: list[str], font: Path,
+                    held_out: str, tracking: dict[int, int] | None = None) -> list[str]:
+    """`line` drawn in `font` (left out of the templates), its code's page read replaced
+    by `page_read` and its reads alone by `alone`, as Tesseract had them on generated
+    ids; then re-checked: the line's words. `tracking` draws character i that many
+    pixels closer to the one before it (letters JPEG joined)."""
+    from proofcheck.text import ocr as engine
+
+    if not font.exists():
+        pytest.skip(f"{font} not installed")
+    face = ImageFont.truetype(str(font), 42)
+    img = Image.new("RGB", (1080, 300), "white")
+    draw = ImageDraw.Draw(img)
+    x = 80.0
+    for i, ch in enumerate(line):
+        x -= (tracking or {}).get(i, 0)
+        draw.text((x, 120), ch, font=face, fill=(20, 20, 20))
+        x += draw.textlength(ch, font=face)
+    gl.set_template_exclusions((held_out,))
+    try:
+        gray, scale = engine._prepare(img)
+        lines = engine._read(gray, scale, "eng")
+        (words,) = lines
+        word = words[0] if page_read.startswith(line[:3]) else words[-1]
+        word.text = page_read + word.text[len(word.text.rstrip(".,:;")):]
+        reads = iter(alone * 2)
+        codes.recheck_codes([words], gray, scale, lambda crop, f: next(reads))
+        return [w.text for w in words]
+    finally:
+        gl.set_template_exclusions(())
+
+
+@pytest.mark.parametrize(("truth", "alone", "font", "family"), [
+    ("S6RN9ADMEA4A", "S6RNIADMEAZA", "noto/NotoSans-Regular.ttf", "NotoSans-"),
+    ("XIT9M9RFH", "XITIMORFH", "noto/NotoSerif-Regular.ttf", "NotoSerif"),
+    ("B8OH6VOH", "BSOH6VOH", "dejavu/DejaVuSans-Bold.ttf", "DejaVu"),
+])
+def test_where_the_reads_of_a_code_disagree_its_glyph_decides(truth: str, alone: str,
+                                                              font: str, family: str) -> None:
+    """The page read had these ids right; both reads alone agreed on a wrong "Z" for the
+    "4" (no look-alike of it, so never checked), an "I" for a "9", an "S" for an "8", and
+    outvoted it. Where the reads disagree, the templates, when sure, choose among what
+    each read and its look-alikes."""
+    words = recheck_read_as(f"Ref: {truth}", truth, [alone], FONTS / font, family)
+    assert words[-1] == truth

@@ -118,6 +118,17 @@ _SLASH_CORR = -0.75
 CODE_READ_SCALES = (1.0, 2.0)
 
 
+def _rivals(code: str, reads: list[str]) -> list[set[str]]:
+    """For each character of `code`, the other code characters that reads as long as it
+    have there: where the page read and the reads alone disagree, the glyph decides."""
+    same = [r.upper() for r in reads if len(r) == len(code)]
+    return [{r[i] for r in same if r[i] in CODE_ALPHABET} - {ch} for i, ch in enumerate(code)]
+
+
+# Characters that are a vertical bar, which `_bar_shape` tells apart.
+_BAR_CHARS = "I1LT"
+
+
 def _majority(core: str, others: list[str], length: int) -> str:
     """Character by character, the majority among the reads `length` characters long
     (the code's glyphs, or its known length); the page read `core` wins ties, and stands
@@ -280,6 +291,20 @@ def _by_templates(templates: DigitTemplates, glyph: Comp, allowed: str, read: st
     return best if conf >= sure else read
 
 
+def _among_reads(templates: DigitTemplates, glyph: Comp, read: set[str]) -> str | None:
+    """Where the reads of a code disagree (`read`: what each read there), the templates'
+    choice among those characters and their look-alikes when they are sure, else None
+    (the majority's character is decided as usual). Read alone, "S6RN9ADMEA4A" (Noto
+    Sans) came out "S6RNIADMEAZA" twice, and the "Z" outvoted the page read's "4",
+    which no look-alike group put against it. Bars among bars are for `_bar_shape`,
+    "0" against "O" for `_zero_or_o`."""
+    if read <= set("O0") or read <= set(_BAR_CHARS):
+        return None
+    allowed = "".join(sorted(set().union(*(_CONFUSABLE.get(c, c) for c in read))))
+    best, conf = templates.classify(glyph.mask, allowed=allowed)
+    return best if conf >= _TEMPLATE_SURE else None
+
+
 def recheck_codes(lines: list[list[Word]], gray: Image.Image, scale: float,
                   read_code: Callable[[Image.Image, float], str]) -> None:
     """Second opinion on code-like words (ids).
@@ -294,7 +319,7 @@ def recheck_codes(lines: list[list[Word]], gray: Image.Image, scale: float,
     """
     for k, words in enumerate(lines):
         for j, w in enumerate(words):
-            core = w.text.rstrip(".,:;")
+            core = page = w.text.rstrip(".,:;")
             # A "J" is often read as ")", "]" or "}", a "7" as "/": one such mark is a
             # glyph of the code, which the reads alone (limited to A-Z0-9) and the
             # templates decide.
@@ -331,11 +356,14 @@ def recheck_codes(lines: list[list[Word]], gray: Image.Image, scale: float,
             if len(per_char) != len(core):
                 continue  # no one-to-one look at each character
             chars = list(core)
+            rivals = _rivals(core, [page, *alone])
             for i, (ch, comp) in enumerate(zip(core, per_char, strict=True)):
                 if comp is None:
                     continue  # one of two joined glyphs
                 if ch not in CODE_ALPHABET:
                     chars[i] = templates.classify(comp.mask, allowed=CODE_ALPHABET)[0]
+                elif rivals[i] and (sure := _among_reads(templates, comp, {ch, *rivals[i]})):
+                    chars[i] = sure
                 elif ch in "O0":
                     # A 9 read as "O" (the page read's language model): a bowl, not a
                     # ring, or the templates say so; "O" or "0" is for `_zero_or_o`.
@@ -344,7 +372,7 @@ def recheck_codes(lines: list[list[Word]], gray: Image.Image, scale: float,
                         chars[i] = _by_templates(templates, comp, "96", "9")
                     elif _by_templates(templates, comp, "O09", ch) == "9":
                         chars[i] = "9"
-                elif ch in "I1L":
+                elif ch in "I1L" or (rivals[i] and ch in _BAR_CHARS):
                     # Unsure strokes may not be a bar at all: the "9" of "Z9OLT8E56B",
                     # read as "I" alone, has none.
                     chars[i] = _bar_shape(comp.mask) or _by_templates(templates, comp,
