@@ -1092,3 +1092,43 @@ def test_where_the_reads_of_a_code_disagree_its_glyph_decides(truth: str, alone:
     each read and its look-alikes."""
     words = recheck_read_as(f"Ref: {truth}", truth, [alone], FONTS / font, family)
     assert words[-1] == truth
+
+
+def test_a_letter_read_as_a_hyphen_is_a_glyph_but_a_hyphen_stays() -> None:
+    """Tesseract read the "Z" of "CZKMDD29US" (Noto Sans) as "-" at confidence 0.15, and a
+    code with a hyphen was no code to recheck. As tall as the code's letters, the mark is
+    one of its glyphs; a real hyphen, short, is not, and stays."""
+    font = FONTS / "noto/NotoSans-Regular.ttf"
+    line = "Transaction ID: CZKMDD29US"
+    words = recheck_read_as(line, "C-KMDD29US", ["CZKMDD29US"], font, "NotoSans-")
+    assert words[-1] == "CZKMDD29US"
+    words = recheck_read_as("Transaction ID: CZK-DD29US", "CZK-DD29US", ["CZKDD29US"],
+                            font, "NotoSans-")
+    assert words[-1] == "CZK-DD29US"
+
+
+def test_a_code_tesseract_split_in_two_is_rechecked_whole() -> None:
+    """"OSL3B7DLXZOFLM" (DejaVu Sans, dark chat) came out "OSL3B /DLXZOFLM": the "7" read
+    as "/" and a word space, neither half a code to recheck. Printed with no space
+    between them, the two are one code again; a real space keeps two words apart."""
+    from proofcheck.text import ocr as engine
+
+    face = ImageFont.truetype(str(LATIN_FONT), 42)
+    img = Image.new("RGB", (1080, 400), "white")
+    draw = ImageDraw.Draw(img)
+    draw.text((80, 100), "Nr transakcji: OSL3B7DLXZOFLM", font=face, fill=(20, 20, 20))
+    draw.text((80, 250), "Nr transakcji: OSL3B 7DLXZOFLM", font=face, fill=(20, 20, 20))
+    gray, scale = engine._prepare(img)
+    lines = engine._read(gray, scale, "eng")
+    assert len(lines) == 2
+    for ln, left in zip(lines, ("OSL3B7", "OSL3B "), strict=True):
+        code = ln[-1]  # as Tesseract split the first: at the "7", read "/"
+        x, y, bw, bh = code.box
+        cut = round(draw.textlength(left, font=face) - draw.textlength("OSL3B", font=face)
+                    if left.endswith(" ") else draw.textlength("OSL3B", font=face))
+        head = Word("OSL3B", (x, y, round(draw.textlength("OSL3B", font=face)), bh),
+                    code.confidence, 0)
+        ln[-1:] = [head, Word("/DLXZOFLM", (x + cut, y, bw - cut, bh), code.confidence, 0)]
+    codes.recheck_codes(lines, gray, scale, engine._read_code)
+    assert [w.text for w in lines[0]][-1] == "OSL3B7DLXZOFLM"
+    assert [w.text for w in lines[1]][-2] == "OSL3B"  # the second, as its own word

@@ -12,8 +12,10 @@ numbers are re-read, because this is a step of its own with its own measurements
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -28,6 +30,7 @@ from .glyphs import (
     glyph_components,
     roundness,
 )
+from .words import union
 
 if TYPE_CHECKING:
     from .words import Box, Word
@@ -291,6 +294,65 @@ def _by_templates(templates: DigitTemplates, glyph: Comp, allowed: str, read: st
     return best if conf >= sure else read
 
 
+def _is_code_with_mark(core: str, id_place: bool) -> bool:
+    """`_is_code`, allowing one mark a code's glyph is often read as: a "J" as ")", "]"
+    or "}", a "7" as "/", a "Z" as "-" ("C-KMDD29US", Noto Sans, confidence 0.15). The
+    reads alone (limited to A-Z0-9) and the templates decide it; a real "/" or "-" (a
+    slash's lean, a hyphen too short to be a glyph) stays."""
+    marks = [i for i, ch in enumerate(core) if ch in _STRAY_MARKS or ch == "-"]
+    return len(marks) <= 1 and _is_code(core.replace(core[marks[0]], "", 1)
+                                        if marks else core, id_place)
+
+
+def _join_split_codes(words: list[Word], gray: Image.Image, scale: float) -> None:
+    """Join, in place, two words of a line that are one code Tesseract split: their
+    glyphs run on as closely as a word's letters (`_code_glyphs`), and together they
+    are code-like. The "7" of "OSL3B7DLXZOFLM" (DejaVu Sans) was read as "/" and a word
+    boundary: "OSL3B /DLXZOFLM", neither half a code to recheck; "GIJTZI10P00F" came
+    out "GIJTZI1 OPOOF"."""
+    j = 0
+    while j < len(words) - 1:
+        a, b = words[j], words[j + 1]
+        joined = a.text + b.text.rstrip(".,:;")
+        before = " ".join(v.text for v in words[:j])
+        if (a.text[-1:].isalnum() or a.text[-1:] in _STRAY_MARKS + "-") and \
+                _is_code_with_mark(joined, in_id_place(before, "")) and \
+                _glyphs_run_on(gray, scale, a.box, b.box):
+            words[j] = replace(a, text=a.text + b.text, box=union([a.box, b.box]),
+                               confidence=min(a.confidence, b.confidence))
+            del words[j + 1]
+            continue
+        j += 1
+
+
+# The widest gap between a split code's two halves that is no word space, in units of the
+# line's height: letters are 0.05-0.23 apart ("B" to "7" in DejaVu Sans the widest seen),
+# a space 0.3 or more ("QA Imethibitishwa" in Noto Sans Bold).
+_SPLIT_GAP = 0.26
+
+
+def _glyphs_run_on(gray: Image.Image, scale: float, box: Box, nxt: Box) -> bool:
+    """Whether the print of the word in `box` runs on into the next word's box `nxt`
+    (boxes in input coordinates) as a word's letters do, with no space between them."""
+    x, y, bw, bh = (round(v * scale) for v in box)
+    x2 = round((nxt[0] + nxt[2]) * scale)
+    pad = max(2, round(0.2 * bh))
+    left, top = max(0, x - pad), max(0, y - pad)
+    band = np.asarray(gray.crop((left, top, min(gray.width, x2 + pad),
+                                 min(gray.height, y + bh + pad))))
+    if band.size == 0:
+        return False
+    comps = glyph_components(band)
+    if not comps:
+        return False
+    tallest = max(c.h for c in comps)
+    ends = sorted((c.x1, c.x2) for c in comps if c.h >= 0.5 * tallest)
+    # The gap where the first word ends: print no further apart than letters.
+    end = x + bw - left
+    gaps = sorted((abs(a2 - end), b1 - a2) for (_, a2), (b1, _) in itertools.pairwise(ends))
+    return bool(gaps) and gaps[0][0] <= 0.5 * bh and gaps[0][1] <= _SPLIT_GAP * bh
+
+
 def _among_reads(templates: DigitTemplates, glyph: Comp, read: set[str]) -> str | None:
     """Where the reads of a code disagree (`read`: what each read there), the templates'
     choice among those characters and their look-alikes when they are sure, else None
@@ -318,19 +380,15 @@ def recheck_codes(lines: list[list[Word]], gray: Image.Image, scale: float,
     templates decide the rest, and last its shape tells "0" from "O" (`_zero_or_o`).
     """
     for k, words in enumerate(lines):
+        _join_split_codes(words, gray, scale)
         for j, w in enumerate(words):
             core = page = w.text.rstrip(".,:;")
-            # A "J" is often read as ")", "]" or "}", a "7" as "/": one such mark is a
-            # glyph of the code, which the reads alone (limited to A-Z0-9) and the
-            # templates decide.
-            marks = [i for i, ch in enumerate(core) if ch in _STRAY_MARKS]
             # A narrow chat bubble wraps after an M-Pesa code: "Confirmed" on the next line.
             after = words[j + 1].text if j + 1 < len(words) else \
                 next((ln[0].text for ln in lines[k + 1:k + 2] if ln), "")
             id_place = in_id_place(" ".join(v.text for v in words[:j]), after)
             length = MPESA_CODE_LENGTH if in_mpesa_place(after) else None
-            if len(marks) > 1 or not _is_code(core.replace(core[marks[0]], "", 1)
-                                                if marks else core, id_place):
+            if not _is_code_with_mark(core, id_place):
                 continue
             suffix = w.text[len(core):]
             x, y, bw, bh = (round(v * scale) for v in w.box)
@@ -340,6 +398,8 @@ def recheck_codes(lines: list[list[Word]], gray: Image.Image, scale: float,
             crop, glyphs, whole = found
             if any(g.corr <= _SLASH_CORR for g in glyphs):
                 continue  # a real "/" inside the id ("FT2304/KE0045"): as read
+            if "-" in core and len(glyphs) < len(core):
+                continue  # a real hyphen, too short to be a glyph: as read
             alone = [read_code(crop, f) for f in CODE_READ_SCALES]
             templates = code_templates()
             per_char = _per_character(glyphs, [core, *alone], length, templates)
