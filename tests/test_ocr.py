@@ -1132,3 +1132,12 @@ def test_a_code_tesseract_split_in_two_is_rechecked_whole() -> None:
     codes.recheck_codes(lines, gray, scale, engine._read_code)
     assert [w.text for w in lines[0]][-1] == "OSL3B7DLXZOFLM"
     assert [w.text for w in lines[1]][-2] == "OSL3B"  # the second, as its own word
+
+
+def test_a_code_short_of_its_mpesa_length_by_a_joined_pair_is_fitted_to_it() -> None:
+    """"VWIPU18POQ" (Noto Serif, 70%): "VW" joined into one glyph, and all three reads
+    gave "VWIPU18P0OQ". An M-Pesa code has ten characters, and its glyphs, the joined
+    pair counted as two, say which of the eleven is one too many."""
+    words = recheck_read_as("VWIPU18POQ Imethibitishwa.", "VWIPU18P0OQ", ["VWIPU18PO0Q"],
+                            FONTS / "noto/NotoSerif-Regular.ttf", "NotoSerif", {1: 4})
+    assert words[0] == "VWIPU18POQ"
