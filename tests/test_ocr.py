@@ -1025,3 +1025,119 @@ def test_a_number_with_a_right_to_left_mark_or_digits_of_two_scripts_is_still_a_
     tess = "995202758000"
     assert numbers._fuse("956202758000", confs, tess, 0.77)[0] == "955202758000"
     assert numbers._fuse("956202758000", confs, tess, numbers._GARBLED)[0] == "956202758000"
+
+
+@pytest.mark.parametrize("font", ["dejavu/DejaVuSans.ttf", "dejavu/DejaVuSans-Bold.ttf",
+                                  "noto/NotoSans-Regular.ttf", "noto/NotoSerif-Regular.ttf"])
+def test_a_t_is_a_bar_with_arms_and_a_nine_is_no_bar(font: str) -> None:
+    """Read alone, the "T" of "T2Q75TTN" came out "I", and `_bar_shape` agreed: its arms
+    reach equally both ways, as an "I"'s serifs do, only further. A Noto Serif "9" read
+    as "I" has full-height columns two strokes apart (bowl and stem): no bar at all."""
+    if not (FONTS / font).exists():
+        pytest.skip(f"{font} not installed")
+    face = ImageFont.truetype(str(FONTS / font), 42)
+    for scale in (1.0, 0.7):
+        shapes = {}
+        for ch in "T9M":
+            img = Image.new("RGB", (200, 100), "white")
+            ImageDraw.Draw(img).text((60, 20), ch, font=face, fill="black")
+            pixels = np.asarray(jpeg(img, 70, scale).convert("L"))
+            glyph = max(gl.components(pixels < gl.otsu(pixels)), key=lambda c: c.h)
+            shapes[ch] = codes._bar_shape(glyph.mask)
+        assert shapes == {"T": "T", "9": None, "M": None}, (font, scale, shapes)
+
+
+def recheck_read_as(line: str, page_read: str, alone: list[str], font: Path,
+                    held_out: str, tracking: dict[int, int] | None = None) -> list[str]:
+    """`line` drawn in `font` (left out of the templates), its code's page read replaced
+    by `page_read` and its reads alone by `alone`, as Tesseract had them on generated
+    ids; then re-checked: the line's words. `tracking` draws character i that many
+    pixels closer to the one before it (letters JPEG joined)."""
+    from proofcheck.text import ocr as engine
+
+    if not font.exists():
+        pytest.skip(f"{font} not installed")
+    face = ImageFont.truetype(str(font), 42)
+    img = Image.new("RGB", (1080, 300), "white")
+    draw = ImageDraw.Draw(img)
+    x = 80.0
+    for i, ch in enumerate(line):
+        x -= (tracking or {}).get(i, 0)
+        draw.text((x, 120), ch, font=face, fill=(20, 20, 20))
+        x += draw.textlength(ch, font=face)
+    gl.set_template_exclusions((held_out,))
+    try:
+        gray, scale = engine._prepare(img)
+        lines = engine._read(gray, scale, "eng")
+        (words,) = lines
+        word = words[0] if page_read.startswith(line[:3]) else words[-1]
+        word.text = page_read + word.text[len(word.text.rstrip(".,:;")):]
+        reads = iter(alone * 2)
+        codes.recheck_codes([words], gray, scale, lambda crop, f: next(reads))
+        return [w.text for w in words]
+    finally:
+        gl.set_template_exclusions(())
+
+
+@pytest.mark.parametrize(("truth", "alone", "font", "family"), [
+    ("S6RN9ADMEA4A", "S6RNIADMEAZA", "noto/NotoSans-Regular.ttf", "NotoSans-"),
+    ("XIT9M9RFH", "XITIMORFH", "noto/NotoSerif-Regular.ttf", "NotoSerif"),
+    ("B8OH6VOH", "BSOH6VOH", "dejavu/DejaVuSans-Bold.ttf", "DejaVu"),
+])
+def test_where_the_reads_of_a_code_disagree_its_glyph_decides(truth: str, alone: str,
+                                                              font: str, family: str) -> None:
+    """The page read had these ids right; both reads alone agreed on a wrong "Z" for the
+    "4" (no look-alike of it, so never checked), an "I" for a "9", an "S" for an "8", and
+    outvoted it. Where the reads disagree, the templates, when sure, choose among what
+    each read and its look-alikes."""
+    words = recheck_read_as(f"Ref: {truth}", truth, [alone], FONTS / font, family)
+    assert words[-1] == truth
+
+
+def test_a_letter_read_as_a_hyphen_is_a_glyph_but_a_hyphen_stays() -> None:
+    """Tesseract read the "Z" of "CZKMDD29US" (Noto Sans) as "-" at confidence 0.15, and a
+    code with a hyphen was no code to recheck. As tall as the code's letters, the mark is
+    one of its glyphs; a real hyphen, short, is not, and stays."""
+    font = FONTS / "noto/NotoSans-Regular.ttf"
+    line = "Transaction ID: CZKMDD29US"
+    words = recheck_read_as(line, "C-KMDD29US", ["CZKMDD29US"], font, "NotoSans-")
+    assert words[-1] == "CZKMDD29US"
+    words = recheck_read_as("Transaction ID: CZK-DD29US", "CZK-DD29US", ["CZKDD29US"],
+                            font, "NotoSans-")
+    assert words[-1] == "CZK-DD29US"
+
+
+def test_a_code_tesseract_split_in_two_is_rechecked_whole() -> None:
+    """"OSL3B7DLXZOFLM" (DejaVu Sans, dark chat) came out "OSL3B /DLXZOFLM": the "7" read
+    as "/" and a word space, neither half a code to recheck. Printed with no space
+    between them, the two are one code again; a real space keeps two words apart."""
+    from proofcheck.text import ocr as engine
+
+    face = ImageFont.truetype(str(LATIN_FONT), 42)
+    img = Image.new("RGB", (1080, 400), "white")
+    draw = ImageDraw.Draw(img)
+    draw.text((80, 100), "Nr transakcji: OSL3B7DLXZOFLM", font=face, fill=(20, 20, 20))
+    draw.text((80, 250), "Nr transakcji: OSL3B 7DLXZOFLM", font=face, fill=(20, 20, 20))
+    gray, scale = engine._prepare(img)
+    lines = engine._read(gray, scale, "eng")
+    assert len(lines) == 2
+    for ln, left in zip(lines, ("OSL3B7", "OSL3B "), strict=True):
+        code = ln[-1]  # as Tesseract split the first: at the "7", read "/"
+        x, y, bw, bh = code.box
+        cut = round(draw.textlength(left, font=face) - draw.textlength("OSL3B", font=face)
+                    if left.endswith(" ") else draw.textlength("OSL3B", font=face))
+        head = Word("OSL3B", (x, y, round(draw.textlength("OSL3B", font=face)), bh),
+                    code.confidence, 0)
+        ln[-1:] = [head, Word("/DLXZOFLM", (x + cut, y, bw - cut, bh), code.confidence, 0)]
+    codes.recheck_codes(lines, gray, scale, engine._read_code)
+    assert [w.text for w in lines[0]][-1] == "OSL3B7DLXZOFLM"
+    assert [w.text for w in lines[1]][-2] == "OSL3B"  # the second, as its own word
+
+
+def test_a_code_short_of_its_mpesa_length_by_a_joined_pair_is_fitted_to_it() -> None:
+    """"VWIPU18POQ" (Noto Serif, 70%): "VW" joined into one glyph, and all three reads
+    gave "VWIPU18P0OQ". An M-Pesa code has ten characters, and its glyphs, the joined
+    pair counted as two, say which of the eleven is one too many."""
+    words = recheck_read_as("VWIPU18POQ Imethibitishwa.", "VWIPU18P0OQ", ["VWIPU18PO0Q"],
+                            FONTS / "noto/NotoSerif-Regular.ttf", "NotoSerif", {1: 4})
+    assert words[0] == "VWIPU18POQ"

@@ -12,8 +12,10 @@ numbers are re-read, because this is a step of its own with its own measurements
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -28,6 +30,7 @@ from .glyphs import (
     glyph_components,
     roundness,
 )
+from .words import union
 
 if TYPE_CHECKING:
     from .words import Box, Word
@@ -47,17 +50,23 @@ _CONFUSABLE = {
 
 
 def _bar_shape(mask: np.ndarray) -> str | None:
-    """"1", "I" or "L" from where a vertical bar's strokes reach, or None if unsure.
+    """"1", "I", "L" or "T" from where a vertical bar's strokes reach, or None if unsure.
 
     Measured on DejaVu Sans (Bold), Noto Sans (Bold) and Noto Serif after JPEG and a 70%
     downscale, in units of the glyph's height: a "1" has a flag reaching 0.21-0.29 left
     of the stem at the top and nothing right of it; an "I" reaches equally both ways (0,
     or 0.09-0.16 serifs); an "L" has a foot 0.37-0.52 to the right. On nine fonts not
     used to set these (bench/RESULTS.md) the rule was wrong 6 times in 54 and unsure 7,
-    the templates of other fonts it replaces wrong 12 times."""
+    the templates of other fonts it replaces wrong 12 times.
+
+    A "T" is a bar too, its top reaching 0.25 or more both ways and its foot no further
+    than a serif: read alone, "T2Q75TTN" came out "T2Q75TIN", and the "I" stood. No bar
+    at all is a glyph whose full-height columns are two strokes apart (the bowl and
+    stem of a Noto Serif "9", an "M"): that "9", read alone as "I", reached 0 both ways
+    from the "stem" spanning it."""
     h = mask.shape[0]
     stem = np.nonzero(mask.sum(axis=0) >= 0.6 * h)[0]
-    if stem.size == 0:
+    if stem.size == 0 or int(stem[-1] - stem[0]) + 1 != stem.size:
         return None
     left_edge, right_edge = int(stem.min()), int(stem.max()) + 1
 
@@ -71,9 +80,18 @@ def _bar_shape(mask: np.ndarray) -> str | None:
         return "L"
     if top_left >= 0.15 and top_right <= 0.03:
         return "1"
-    if abs(top_left - top_right) <= 0.05:
+    if min(top_left, top_right) >= _T_ARM and abs(top_left - top_right) <= 0.1 and \
+            max(foot_left, foot_right) <= _SERIF:
+        return "T"
+    if abs(top_left - top_right) <= 0.05 and max(top_left, top_right) <= _SERIF:
         return "I"
     return None
+
+
+# How far, in units of a glyph's height, an "I"'s serifs reach beyond its stem at most
+# (0.09-0.16 measured), and a "T"'s arms at least.
+_SERIF = 0.2
+_T_ARM = 0.25
 
 
 def _is_code(token: str, in_id_place: bool = False) -> bool:
@@ -101,6 +119,17 @@ _SLASH_CORR = -0.75
 # English and Polish receipts and chats (bench/signals.py): ids 0.80 / 0.67 -> 0.90 /
 # 0.80 with sizes 1 and 2; adding 1.5 changed nothing; page mode 7 instead of 8 was worse.
 CODE_READ_SCALES = (1.0, 2.0)
+
+
+def _rivals(code: str, reads: list[str]) -> list[set[str]]:
+    """For each character of `code`, the other code characters that reads as long as it
+    have there: where the page read and the reads alone disagree, the glyph decides."""
+    same = [r.upper() for r in reads if len(r) == len(code)]
+    return [{r[i] for r in same if r[i] in CODE_ALPHABET} - {ch} for i, ch in enumerate(code)]
+
+
+# Characters that are a vertical bar, which `_bar_shape` tells apart.
+_BAR_CHARS = "I1LT"
 
 
 def _majority(core: str, others: list[str], length: int) -> str:
@@ -211,22 +240,24 @@ def _code_glyphs(gray: Image.Image, box: Box) -> tuple[Image.Image, list[Comp], 
     return Image.fromarray(wide[:, x1:x2]), glyphs, whole
 
 
-def _align_to_glyphs(code: str, glyphs: list[Comp], templates: DigitTemplates) -> str:
+def _align_to_glyphs(code: str, glyphs: list[Comp | None], templates: DigitTemplates) -> str:
     """A code read with one character too many or too few, made as long as its glyphs:
     of the reads that drop one character (or add the templates' best guess for one
     glyph), the one whose characters the templates find likest their glyphs. Every read
     of "SB2XKUM8KZ" alone and on the page gave "SB2XKUMS8KZ", of "K28JQWO5QX"
-    "K28JQWO5QxX": the glyph count knows better."""
-    scores = [templates.scores(templates.vector(g.mask)) for g in glyphs]
+    "K28JQWO5QxX": the glyph count knows better. A None among `glyphs` is one of two
+    characters JPEG joined (`_per_character`), which no character fits better than
+    another."""
+    scores = [{} if g is None else templates.scores(templates.vector(g.mask)) for g in glyphs]
     code = code.upper()
     if len(code) == len(glyphs) + 1:
         reads = [code[:j] + code[j + 1:] for j in range(len(code))]
     else:
         reads = [code[:j] + max(scores[j], key=scores[j].__getitem__) + code[j:]
-                 for j in range(len(glyphs))]
+                 for j in range(len(glyphs)) if scores[j]]
 
     def fit(read: str) -> float:
-        return sum(sc.get(ch, -1.0) for sc, ch in zip(scores, read, strict=True))
+        return sum(sc.get(ch, -1.0) for sc, ch in zip(scores, read, strict=True) if sc)
 
     return max(reads, key=fit)
 
@@ -265,6 +296,79 @@ def _by_templates(templates: DigitTemplates, glyph: Comp, allowed: str, read: st
     return best if conf >= sure else read
 
 
+def _is_code_with_mark(core: str, id_place: bool) -> bool:
+    """`_is_code`, allowing one mark a code's glyph is often read as: a "J" as ")", "]"
+    or "}", a "7" as "/", a "Z" as "-" ("C-KMDD29US", Noto Sans, confidence 0.15). The
+    reads alone (limited to A-Z0-9) and the templates decide it; a real "/" or "-" (a
+    slash's lean, a hyphen too short to be a glyph) stays."""
+    marks = [i for i, ch in enumerate(core) if ch in _STRAY_MARKS or ch == "-"]
+    return len(marks) <= 1 and _is_code(core.replace(core[marks[0]], "", 1)
+                                        if marks else core, id_place)
+
+
+def _join_split_codes(words: list[Word], gray: Image.Image, scale: float) -> None:
+    """Join, in place, two words of a line that are one code Tesseract split: their
+    glyphs run on as closely as a word's letters (`_code_glyphs`), and together they
+    are code-like. The "7" of "OSL3B7DLXZOFLM" (DejaVu Sans) was read as "/" and a word
+    boundary: "OSL3B /DLXZOFLM", neither half a code to recheck; "GIJTZI10P00F" came
+    out "GIJTZI1 OPOOF"."""
+    j = 0
+    while j < len(words) - 1:
+        a, b = words[j], words[j + 1]
+        joined = a.text + b.text.rstrip(".,:;")
+        before = " ".join(v.text for v in words[:j])
+        if (a.text[-1:].isalnum() or a.text[-1:] in _STRAY_MARKS + "-") and \
+                _is_code_with_mark(joined, in_id_place(before, "")) and \
+                _glyphs_run_on(gray, scale, a.box, b.box):
+            words[j] = replace(a, text=a.text + b.text, box=union([a.box, b.box]),
+                               confidence=min(a.confidence, b.confidence))
+            del words[j + 1]
+            continue
+        j += 1
+
+
+# The widest gap between a split code's two halves that is no word space, in units of the
+# line's height: letters are 0.05-0.23 apart ("B" to "7" in DejaVu Sans the widest seen),
+# a space 0.3 or more ("QA Imethibitishwa" in Noto Sans Bold).
+_SPLIT_GAP = 0.26
+
+
+def _glyphs_run_on(gray: Image.Image, scale: float, box: Box, nxt: Box) -> bool:
+    """Whether the print of the word in `box` runs on into the next word's box `nxt`
+    (boxes in input coordinates) as a word's letters do, with no space between them."""
+    x, y, bw, bh = (round(v * scale) for v in box)
+    x2 = round((nxt[0] + nxt[2]) * scale)
+    pad = max(2, round(0.2 * bh))
+    left, top = max(0, x - pad), max(0, y - pad)
+    band = np.asarray(gray.crop((left, top, min(gray.width, x2 + pad),
+                                 min(gray.height, y + bh + pad))))
+    if band.size == 0:
+        return False
+    comps = glyph_components(band)
+    if not comps:
+        return False
+    tallest = max(c.h for c in comps)
+    ends = sorted((c.x1, c.x2) for c in comps if c.h >= 0.5 * tallest)
+    # The gap where the first word ends: print no further apart than letters.
+    end = x + bw - left
+    gaps = sorted((abs(a2 - end), b1 - a2) for (_, a2), (b1, _) in itertools.pairwise(ends))
+    return bool(gaps) and gaps[0][0] <= 0.5 * bh and gaps[0][1] <= _SPLIT_GAP * bh
+
+
+def _among_reads(templates: DigitTemplates, glyph: Comp, read: set[str]) -> str | None:
+    """Where the reads of a code disagree (`read`: what each read there), the templates'
+    choice among those characters and their look-alikes when they are sure, else None
+    (the majority's character is decided as usual). Read alone, "S6RN9ADMEA4A" (Noto
+    Sans) came out "S6RNIADMEAZA" twice, and the "Z" outvoted the page read's "4",
+    which no look-alike group put against it. Bars among bars are for `_bar_shape`,
+    "0" against "O" for `_zero_or_o`."""
+    if read <= set("O0") or read <= set(_BAR_CHARS):
+        return None
+    allowed = "".join(sorted(set().union(*(_CONFUSABLE.get(c, c) for c in read))))
+    best, conf = templates.classify(glyph.mask, allowed=allowed)
+    return best if conf >= _TEMPLATE_SURE else None
+
+
 def recheck_codes(lines: list[list[Word]], gray: Image.Image, scale: float,
                   read_code: Callable[[Image.Image, float], str]) -> None:
     """Second opinion on code-like words (ids).
@@ -278,19 +382,15 @@ def recheck_codes(lines: list[list[Word]], gray: Image.Image, scale: float,
     templates decide the rest, and last its shape tells "0" from "O" (`_zero_or_o`).
     """
     for k, words in enumerate(lines):
+        _join_split_codes(words, gray, scale)
         for j, w in enumerate(words):
-            core = w.text.rstrip(".,:;")
-            # A "J" is often read as ")", "]" or "}", a "7" as "/": one such mark is a
-            # glyph of the code, which the reads alone (limited to A-Z0-9) and the
-            # templates decide.
-            marks = [i for i, ch in enumerate(core) if ch in _STRAY_MARKS]
+            core = page = w.text.rstrip(".,:;")
             # A narrow chat bubble wraps after an M-Pesa code: "Confirmed" on the next line.
             after = words[j + 1].text if j + 1 < len(words) else \
                 next((ln[0].text for ln in lines[k + 1:k + 2] if ln), "")
             id_place = in_id_place(" ".join(v.text for v in words[:j]), after)
             length = MPESA_CODE_LENGTH if in_mpesa_place(after) else None
-            if len(marks) > 1 or not _is_code(core.replace(core[marks[0]], "", 1)
-                                                if marks else core, id_place):
+            if not _is_code_with_mark(core, id_place):
                 continue
             suffix = w.text[len(core):]
             x, y, bw, bh = (round(v * scale) for v in w.box)
@@ -300,6 +400,8 @@ def recheck_codes(lines: list[list[Word]], gray: Image.Image, scale: float,
             crop, glyphs, whole = found
             if any(g.corr <= _SLASH_CORR for g in glyphs):
                 continue  # a real "/" inside the id ("FT2304/KE0045"): as read
+            if "-" in core and len(glyphs) < len(core):
+                continue  # a real hyphen, too short to be a glyph: as read
             alone = [read_code(crop, f) for f in CODE_READ_SCALES]
             templates = code_templates()
             per_char = _per_character(glyphs, [core, *alone], length, templates)
@@ -307,20 +409,29 @@ def recheck_codes(lines: list[list[Word]], gray: Image.Image, scale: float,
             # The glyph count overrules the reads only when the glyphs span the word's
             # box (a last glyph lost at the crop's edge made "NWQJS68XH9" nine glyphs)
             # and the code's known length does not say otherwise.
-            if whole and abs(len(core) - len(per_char)) == 1 and \
-                    len(core) != length and all(g is not None for g in per_char):
-                core = _align_to_glyphs(core, [g for g in per_char if g is not None], templates)
+            # Glyphs JPEG joined count as two characters by their width, a guess that
+            # stands against the reads only when the code's known length agrees ("VW"
+            # of "VWIPU18POQ", read "VWIPU18P0OQ" by all three reads): in Noto Serif
+            # "AAF" of "SGCTAAF1HOM" was one glyph, taken for two, and "ADWVT0UN1XT"
+            # had two joined pairs, one taken for a letter.
+            guessed = any(g is None for g in per_char)
+            if whole and abs(len(core) - len(per_char)) == 1 and len(core) != length and \
+                    (not guessed or len(per_char) == length):
+                core = _align_to_glyphs(core, per_char, templates)
             w.text = core + suffix
             if len(per_char) != len(core) and len(glyphs) == len(core):
                 per_char = list(glyphs)  # a wide capital after all, not two joined
             if len(per_char) != len(core):
                 continue  # no one-to-one look at each character
             chars = list(core)
+            rivals = _rivals(core, [page, *alone])
             for i, (ch, comp) in enumerate(zip(core, per_char, strict=True)):
                 if comp is None:
                     continue  # one of two joined glyphs
                 if ch not in CODE_ALPHABET:
                     chars[i] = templates.classify(comp.mask, allowed=CODE_ALPHABET)[0]
+                elif rivals[i] and (sure := _among_reads(templates, comp, {ch, *rivals[i]})):
+                    chars[i] = sure
                 elif ch in "O0":
                     # A 9 read as "O" (the page read's language model): a bowl, not a
                     # ring, or the templates say so; "O" or "0" is for `_zero_or_o`.
@@ -329,7 +440,7 @@ def recheck_codes(lines: list[list[Word]], gray: Image.Image, scale: float,
                         chars[i] = _by_templates(templates, comp, "96", "9")
                     elif _by_templates(templates, comp, "O09", ch) == "9":
                         chars[i] = "9"
-                elif ch in "I1L":
+                elif ch in "I1L" or (rivals[i] and ch in _BAR_CHARS):
                     # Unsure strokes may not be a bar at all: the "9" of "Z9OLT8E56B",
                     # read as "I" alone, has none.
                     chars[i] = _bar_shape(comp.mask) or _by_templates(templates, comp,
