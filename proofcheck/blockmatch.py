@@ -33,7 +33,7 @@ from PIL import Image
 from scipy import ndimage
 
 from proofcheck import memo
-from proofcheck.imaging import grey as grey_levels
+from proofcheck.imaging import grey
 
 # Samples across the query's canonical region (a 1080 px wide screenshot: 4 px each).
 WIDTH = 270
@@ -170,10 +170,10 @@ def _low_passed(image: Image.Image, step: float) -> tuple[np.ndarray, int]:
 
 @memo.by_identity(4)
 def _blurred(image: Image.Image, factor: int, sigma: float) -> np.ndarray:
-    grey = grey_levels(image)
+    reduced = grey(image)
     if factor > 1:
-        grey = grey.reduce(factor)
-    pixels = np.asarray(grey, dtype=np.float32)
+        reduced = reduced.reduce(factor)
+    pixels = np.asarray(reduced, dtype=np.float32)
     # OpenCV's separable blur: the same result as scipy's to 1e-4 grey levels, 8x faster.
     return cv2.GaussianBlur(pixels, (0, 0), sigma, borderType=cv2.BORDER_REFLECT)
 

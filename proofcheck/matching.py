@@ -785,7 +785,7 @@ def diff_heatmap_png(query: DecodedImage, other: DecodedImage,
                      verdict: PairVerdict | None = None) -> bytes:
     """PNG: the query dimmed, with the aligned difference in red and the changed box."""
     found = _pixel_verdict(query, other)
-    base = query.image.convert("L").convert("RGB")
+    base = grey(query.image).convert("RGB")
     scale = min(1.0, 1200 / max(base.size))
     base = base.resize((max(1, round(base.width * scale)), max(1, round(base.height * scale))))
     canvas = Image.blend(base, Image.new("RGB", base.size, (255, 255, 255)), 0.5)
