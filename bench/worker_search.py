@@ -4,7 +4,10 @@ doing part of it, run in the same process on the same queries:
 - `--compare png` (the default): candidates' PNGs decoded by Pillow, as before
   2026-12-03, against libspng (`imaging._png_pixels`);
 - `--compare samplers`: the samplers the verification used before 2026-12-02 (scipy's
-  map_coordinates for blocks, numpy fancy indexing for grids) against OpenCV's remap.
+  map_coordinates for blocks, numpy fancy indexing for grids) against OpenCV's remap;
+- `--compare cache`: every candidate decoded from storage, as before 2026-12-03,
+  against the worker's cache of candidates' grey pixels (`proofcheck/pixelcache.py`,
+  emptied at the start of each round, so each round starts cold).
 
     .venv/bin/python bench/worker_search.py --indexed 80 --queries 20 --rounds 3
 
@@ -39,6 +42,7 @@ from proofcheck import blockmatch, imaging, matching, processing  # noqa: E402
 from proofcheck.config import load_settings  # noqa: E402
 from proofcheck.hashing import file_signatures  # noqa: E402
 from proofcheck.imaging import decode  # noqa: E402
+from proofcheck.pixelcache import PixelCache  # noqa: E402
 from proofcheck.services import Services  # noqa: E402
 from workers import tasks  # noqa: E402
 
@@ -99,12 +103,30 @@ def samplers() -> dict[str, Way]:
             "now (OpenCV remap)": lambda: lambda: None}
 
 
+def pixel_caches(services: Services) -> dict[str, Way]:
+    budget = services.settings.pixel_cache_bytes
+
+    def using(cache_bytes: int) -> Way:
+        def use() -> Callable[[], None]:
+            cache = services.candidate_pixels = PixelCache(cache_bytes)
+
+            def report() -> None:
+                if cache_bytes:
+                    print(f"cache of {cache_bytes >> 20} MB: {cache.hits} hits, "
+                          f"{cache.misses} misses, {cache.bytes_held >> 20} MB held")
+            return report
+        return use
+
+    return {"before (every candidate decoded)": using(0),
+            f"now ({budget >> 20} MB of grey pixels kept)": using(budget)}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--indexed", type=int, default=80, help="checks indexed before searching")
     ap.add_argument("--queries", type=int, default=20)
     ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--compare", choices=("png", "samplers"), default="png")
+    ap.add_argument("--compare", choices=("png", "samplers", "cache"), default="png")
     args = ap.parse_args()
     logging.disable(logging.WARNING)
     folder = Path(tempfile.mkdtemp(prefix="pc-search-"))
@@ -119,7 +141,8 @@ def main() -> None:
         decoded = decode(data, services.settings.max_pixels)
         queries.append((file_signatures(data, services.settings.max_pixels, decoded), decoded))
 
-    ways = png_decoders() if args.compare == "png" else samplers()
+    ways = {"png": png_decoders, "samplers": samplers,
+            "cache": lambda: pixel_caches(services)}[args.compare]()
     times: dict[str, list[float]] = {name: [] for name in ways}
     found: dict[str, list[list[tuple[str, str]]]] = {}
     for _ in range(args.rounds):

@@ -29,6 +29,9 @@ class Settings:
     max_upload_bytes: int = 20 * 1024 * 1024  # per file
     max_files_per_request: int = 50
     max_pixels: int = 50_000_000
+    # Grey pixels of recent near-duplicate candidates a process keeps between searches
+    # (proofcheck/pixelcache.py); 0 decodes every candidate from storage.
+    pixel_cache_bytes: int = 64 * 1024 * 1024
     max_caption_chars: int = 5_000
     # Verdict thresholds on the fabrication score (API.md: verdict from thresholds).
     review_threshold: float = 0.5
@@ -114,6 +117,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         max_upload_bytes=int(float(_env(env, "PROOFCHECK_MAX_UPLOAD_MB", "20")) * 1024 * 1024),
         max_files_per_request=int(_env(env, "PROOFCHECK_MAX_FILES", "50")),
         max_pixels=int(float(_env(env, "PROOFCHECK_MAX_MEGAPIXELS", "50")) * 1_000_000),
+        pixel_cache_bytes=int(float(_env(env, "PROOFCHECK_PIXEL_CACHE_MB", "64")) * 1024 * 1024),
         review_threshold=float(_env(env, "PROOFCHECK_REVIEW_THRESHOLD", "0.5")),
         fabricated_threshold=float(_env(env, "PROOFCHECK_FABRICATED_THRESHOLD", "0.8")),
         job_timeout_s=int(_env(env, "PROOFCHECK_JOB_TIMEOUT", "300")),

@@ -46,15 +46,17 @@ def sightings_of(services: Services, sha256: str) -> list[pipeline.Sighting]:
     return _sightings(services, Check.sha256 == sha256)
 
 
-def decoded_check_image(services: Services, check_id: str) -> DecodedImage | None:
-    """The stored original of a check, decoded; None when it is gone or unreadable (a
+def candidate_pixels(services: Services, check_id: str) -> DecodedImage | None:
+    """The stored original of a check in grey levels, as verification reads it, from
+    this process's cache or decoded; None when it is gone or unreadable (a
     near-duplicate verdict then rests on the signatures alone)."""
     with services.db.session() as session:
         sha256 = session.scalar(select(Check.sha256).where(Check.id == check_id))
     if sha256 is None:
         return None
     try:
-        return decode(services.blobs.get(sha256), services.settings.max_pixels)
+        return services.candidate_pixels.get(
+            sha256, lambda: decode(services.blobs.get(sha256), services.settings.max_pixels))
     except (BlobNotFound, ImageError) as exc:
         log.warning("near-duplicate check %s: original not usable (%s)", check_id, exc)
         return None
@@ -68,7 +70,7 @@ def near_duplicates_of(services: Services, exclude: Collection[str], signature: 
     is given."""
     found = services.neardup.search(
         services.db, signature, limit=limit, exclude=exclude, query_image=decoded,
-        load_image=lambda other: decoded_check_image(services, other))
+        load_image=lambda other: candidate_pixels(services, other))
     if not found:
         return []
     by_id = {s.check_id: s for s in _sightings(services, Check.id.in_([c for c, _ in found]))}

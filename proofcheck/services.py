@@ -18,6 +18,7 @@ from proofcheck.config import Settings
 from proofcheck.db import Database, migrate
 from proofcheck.neardup import NearDuplicateIndex
 from proofcheck.pipeline import Thresholds
+from proofcheck.pixelcache import PixelCache
 from proofcheck.storage import BlobStore
 
 
@@ -58,6 +59,11 @@ class Services:
     def neardup(self) -> NearDuplicateIndex:
         """This process's near-duplicate index (loaded on first use, then caught up)."""
         return NearDuplicateIndex()
+
+    @cached_property
+    def candidate_pixels(self) -> PixelCache:
+        """Decoded near-duplicate candidates this process keeps between searches."""
+        return PixelCache(self.settings.pixel_cache_bytes)
 
     @property
     def thresholds(self) -> Thresholds:
