@@ -61,9 +61,10 @@ class _Keypoints:
     descriptors: np.ndarray
 
 
-# The query of a search is compared with many candidates in a row: keep its keypoints
-# (and its mirrored view's).
-@memo.by_identity(3)
+# The query of a search is compared with many candidates in a row, and a candidate kept
+# in the worker's pixel cache comes back in later searches: keep an image's keypoints
+# (some 40 KB) while the image is kept.
+@memo.per_object
 def _keypoints(image: Image.Image) -> _Keypoints | None:
     pixels = np.asarray(grey(image))
     scale = min(1.0, SIDE / max(pixels.shape))

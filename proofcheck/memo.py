@@ -7,11 +7,17 @@ Images and signatures hold numpy arrays and are not hashable, and hashing megaby
 of pixels would cost more than it saves, so entries are found by the identity of the
 arguments. Each entry keeps its arguments alive, so an id cannot be reused by another
 object while the entry exists.
+
+What is derived from one image alone (its keypoints) is worth keeping as long as the
+image itself is kept: a candidate's decoded pixels stay in the worker's cache
+(`pixelcache`) across searches. `per_object` ties such results to the life of their
+first argument instead of to a count of recent calls.
 """
 
 from __future__ import annotations
 
 import threading
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from functools import wraps
@@ -52,6 +58,35 @@ def by_identity(size: int) -> Callable[[Callable[P, R]], Callable[P, R]]:
         return remembered
 
     return decorate
+
+
+def per_object(function: Callable[[Any], R]) -> Callable[[Any], R]:
+    """Decorator for a function of one object: its result is remembered while the object
+    lives (found by identity, dropped when the object is collected). The object must
+    accept weak references, and the result must not refer back to it, or the object
+    would never be collected."""
+    results: dict[int, R] = {}
+    lock = threading.Lock()
+
+    def forget(key: int) -> None:
+        with lock:
+            results.pop(key, None)
+
+    @wraps(function)
+    def remembered(owner: Any) -> R:
+        key = id(owner)
+        with lock:
+            if key in results:
+                return results[key]
+        result = function(owner)
+        with lock:
+            if key not in results:
+                # Runs as the owner is collected, before its id can be given to another.
+                weakref.finalize(owner, forget, key)
+            results[key] = result
+        return result
+
+    return remembered
 
 
 def _plain(value: object) -> bool:

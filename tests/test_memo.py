@@ -3,6 +3,9 @@ objects that merely look alike."""
 
 from __future__ import annotations
 
+import gc
+import weakref
+
 import numpy as np
 import pytest
 
@@ -60,3 +63,26 @@ def test_keyword_arguments_are_refused() -> None:
     total, _calls = counting(2)
     with pytest.raises(TypeError, match="positional"):
         total(np.zeros(1), scale=1.0)
+
+
+def test_per_object_results_live_exactly_as_long_as_their_object() -> None:
+    calls: list[int] = []
+
+    @memo.per_object
+    def doubled(values: np.ndarray) -> np.ndarray:
+        calls.append(len(values))
+        return values * 2
+
+    kept, other = np.arange(3.0), np.arange(3.0)
+    first = doubled(kept)
+    assert doubled(kept) is first and len(calls) == 1
+    assert doubled(other) is not first and len(calls) == 2  # equal is not the same
+    for _ in range(50):  # no count of recent calls pushes it out
+        doubled(np.zeros(2))
+    assert doubled(kept) is first and len(calls) == 52
+
+    owner, result = weakref.ref(kept), weakref.ref(first)
+    del kept, first
+    gc.collect()
+    assert owner() is None  # the memo does not keep its object alive
+    assert result() is None  # and lets go of the result with it
