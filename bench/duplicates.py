@@ -17,8 +17,9 @@ read there.
   nearest kept as the worker does, `compare` on them (the query as uploaded);
   a pair's score is the verdict's score when the relation is a duplicate
   (resized/cropped/edited), else 0.
-- engine+px: what the worker does: `verify_candidates` with the decoded images, i.e.
-  every candidate compared with the query's view nearest it and checked on pixels:
+- engine+px: what the worker does: `verify_candidates` with the decoded images of the
+  RANK_POOL nearest, of which PIXEL_CHECKS are chosen (the nearest by keys, then by
+  keypoint inliers), each compared with the query's view nearest it and checked on pixels:
   duplicates confirmed (grids, then blocks where small print is legible), the others
   given a second look aligned on keypoints.
 - phash: imagehash pHash-64, score = 64 - Hamming distance.
@@ -48,6 +49,7 @@ from proofcheck.imaging import decode
 from proofcheck.index import HammingIndex, brute_force_search, popcount64
 from proofcheck.matching import (
     DUPLICATE_RELATIONS,
+    RANK_POOL,
     SEARCH_RADIUS,
     compare,
     verify_candidates,
@@ -275,7 +277,7 @@ def main() -> None:
             # and verifies the MAX_CANDIDATES nearest candidates; so does this.
             views = query_views(qsig, qdec)
             keys, key_views = views.search_keys()
-            cands = index.search_many(keys, SEARCH_RADIUS, MAX_CANDIDATES, key_views)
+            cands = index.search_many(keys, SEARCH_RADIUS, RANK_POOL, key_views)
             eng = np.zeros(n)
             eng_px = np.zeros(n)
             # The worker's full path: verify_candidates with the images (duplicates
@@ -283,11 +285,16 @@ def main() -> None:
             confirmed = dict(verify_candidates(
                 views, [(item, ref_sigs[item]) for item, _d in cands],
                 ref_decoded.__getitem__))
-            for item, _d in cands:
-                v = compare(qsig, ref_sigs[item])
+            for position, (item, _d) in enumerate(cands):
+                # Without pixels the worker verifies only the MAX_CANDIDATES nearest; with
+                # them it reads the pool and drops those not chosen for pixel checks.
+                v = compare(qsig, ref_sigs[item]) if position < MAX_CANDIDATES else None
                 vp = confirmed.get(item)
                 for verdict, rels, hard in ((v, relations, hard_relations),
                                             (vp, relations_px, hard_relations_px)):
+                    if verdict is None and item != qi and (
+                            rels is relations_px or position >= MAX_CANDIDATES):
+                        continue  # a stranger not verified, or verified to nothing
                     rel = verdict.relation if verdict else "none"
                     if item == qi:
                         rels[tname][rel] = rels[tname].get(rel, 0) + 1
@@ -303,8 +310,9 @@ def main() -> None:
             n_candidates += len(cands)
             own = [d for c, d in cands if c == qi]
             key_dist[tname].append(own[0] if own else 99)
-            if not own:
-                relations[tname]["not found"] = relations[tname].get("not found", 0) + 1
+            for rels, among in ((relations, cands[:MAX_CANDIDATES]), (relations_px, cands)):
+                if all(c != qi for c, _ in among):
+                    rels[tname]["not found"] = rels[tname].get("not found", 0) + 1
             ph = 64.0 - popcount64(ref_ph ^ np.uint64(phash64(qimg))).astype(np.float64)
             pq = 256.0 - np.unpackbits(ref_pdq ^ pdq256(qimg)[None, :], axis=1).sum(axis=1)
             neg_mask = np.ones(n, dtype=bool)
@@ -353,8 +361,7 @@ def main() -> None:
         print("| transform | " + " | ".join(rel_names) + " |")
         print("|" + "---|" * (len(rel_names) + 1))
         for t in transforms:
-            nf = relations[t].get("not found", 0)
-            row = [str(rels[t].get(r, 0) if r != "not found" else nf) for r in rel_names]
+            row = [str(rels[t].get(r, 0)) for r in rel_names]
             print(f"| {t} | " + " | ".join(row) + " |")
     radii = (4, 8, 10, 12, 14, 16)
     print("\n### Candidate stage: share of copies whose best key pair is within radius r")

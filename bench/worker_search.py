@@ -7,7 +7,9 @@ doing part of it, run in the same process on the same queries:
   map_coordinates for blocks, numpy fancy indexing for grids) against OpenCV's remap;
 - `--compare cache`: every candidate decoded from storage, as before 2026-12-03,
   against the worker's cache of candidates' grey pixels (`proofcheck/pixelcache.py`,
-  emptied at the start of each round, so each round starts cold).
+  emptied at the start of each round, so each round starts cold);
+- `--compare pool`: the PIXEL_CHECKS nearest by keys checked on pixels, as before
+  2026-12-03, against a pool of RANK_POOL read and ranked by keypoint inliers.
 
     .venv/bin/python bench/worker_search.py --indexed 80 --queries 20 --rounds 3
 
@@ -38,7 +40,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.api import screenshot  # noqa: E402
 from bench.worker_memory import run_checks  # noqa: E402
-from proofcheck import blockmatch, imaging, matching, processing  # noqa: E402
+from proofcheck import blockmatch, imaging, matching, neardup, processing  # noqa: E402
 from proofcheck.config import load_settings  # noqa: E402
 from proofcheck.hashing import file_signatures  # noqa: E402
 from proofcheck.imaging import decode  # noqa: E402
@@ -121,13 +123,28 @@ def pixel_caches(services: Services) -> dict[str, Way]:
             f"now ({budget >> 20} MB of grey pixels kept)": using(budget)}
 
 
+def candidate_pools() -> dict[str, Way]:
+    def nearest_only() -> Callable[[], None]:
+        pool = matching.RANK_POOL
+        matching.RANK_POOL = neardup.RANK_POOL = matching.PIXEL_CHECKS
+
+        def restore() -> None:
+            matching.RANK_POOL = neardup.RANK_POOL = pool
+        return restore
+
+    return {"before (the nearest by keys)": nearest_only,
+            f"now (a pool of {matching.RANK_POOL} ranked by inliers)": lambda: lambda: None}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--indexed", type=int, default=80, help="checks indexed before searching")
     ap.add_argument("--queries", type=int, default=20)
     ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--compare", choices=("png", "samplers", "cache"), default="png")
+    ap.add_argument("--compare", choices=("png", "samplers", "cache", "pool"), default="png")
+    ap.add_argument("--verbose", action="store_true", help="print the matches that differ")
     args = ap.parse_args()
+    verbose = args.verbose
     logging.disable(logging.WARNING)
     folder = Path(tempfile.mkdtemp(prefix="pc-search-"))
     services = Services(load_settings({"PROOFCHECK_DATA_DIR": str(folder),
@@ -142,7 +159,7 @@ def main() -> None:
         queries.append((file_signatures(data, services.settings.max_pixels, decoded), decoded))
 
     ways = {"png": png_decoders, "samplers": samplers,
-            "cache": lambda: pixel_caches(services)}[args.compare]()
+            "cache": lambda: pixel_caches(services), "pool": candidate_pools}[args.compare]()
     times: dict[str, list[float]] = {name: [] for name in ways}
     found: dict[str, list[list[tuple[str, str]]]] = {}
     for _ in range(args.rounds):
@@ -161,8 +178,17 @@ def main() -> None:
         print(f"| {name} | {' / '.join(f'{v:.0f}' for v in values)} | "
               f"{statistics.median(values):.0f} |")
     before, now = (statistics.median(v) for v in times.values())
-    print(f"ratio now / before: {now / before:.2f}; "
-          f"same matches: {len(set(map(str, found.values()))) == 1}")
+    first, last = found.values()
+    differ = sum(a != b for a, b in zip(first, last, strict=True))
+    duplicates = ("exact", "resized", "cropped", "edited")
+    dup_differ = sum([m for m in a if m[1] in duplicates] != [m for m in b if m[1] in duplicates]
+                     for a, b in zip(first, last, strict=True))
+    if verbose:
+        for k, (a, b) in enumerate(zip(first, last, strict=True)):
+            if a != b:
+                print(f"query {k}: {a}\n      -> {b}")
+    print(f"ratio now / before: {now / before:.2f}; queries whose matches differ: {differ} "
+          f"(duplicates: {dup_differ}) of {len(first)}")
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ from proofcheck.db import Database, Hash
 from proofcheck.hashing import SIGNATURE_VERSION, Signatures, index_keys
 from proofcheck.imaging import DecodedImage
 from proofcheck.index import HammingIndex
-from proofcheck.matching import SEARCH_RADIUS, PairVerdict, verify_candidates
+from proofcheck.matching import RANK_POOL, SEARCH_RADIUS, PairVerdict, verify_candidates
 from proofcheck.views import query_views
 
 log = logging.getLogger(__name__)
@@ -29,8 +29,10 @@ log = logging.getLogger(__name__)
 ALGORITHM = f"sig-v{SIGNATURE_VERSION}"
 CATCH_UP_OVERLAP = 1000  # rows below the highest seen id re-read on each catch-up
 CACHE_SIZE = 20_000
-# Candidates verified per search, nearest first. Verification costs tens of ms per pair,
-# and screenshots of one app bring many near candidates that are only `template`.
+# Candidates verified per search on signatures alone (no pixels at hand), nearest first;
+# with pixels, `matching.RANK_POOL` are read and `matching.PIXEL_CHECKS` of them verified.
+# Verification costs tens of ms per pair, and screenshots of one app bring many near
+# candidates that are only `template`.
 MAX_CANDIDATES = 8
 
 
@@ -116,21 +118,21 @@ class NearDuplicateIndex:
         self.catch_up(db)
         views = query_views(signature, query_image)
         keys, key_views = views.search_keys()
+        on_pixels = query_image is not None and load_image is not None
+        wanted = RANK_POOL if on_pixels else MAX_CANDIDATES
         with self._lock:
             candidates = self.index.search_many(keys, SEARCH_RADIUS,
-                                                MAX_CANDIDATES + min(len(exclude), 1000),
-                                                key_views)
+                                                wanted + min(len(exclude), 1000), key_views)
         checks: list[str] = []
         signatures: list[tuple[int, Signatures]] = []
         for item, _distance in candidates:
             check_id = self._check_of_row[self._row_of_item[item]]
-            if check_id in exclude or check_id in checks or len(checks) == MAX_CANDIDATES:
+            if check_id in exclude or check_id in checks or len(checks) == wanted:
                 continue
             signatures.append((len(checks), self._signature(db, self._row_of_item[item])))
             checks.append(check_id)
         def load_candidate(position: int) -> DecodedImage | None:
             return load_image(checks[position]) if load_image is not None else None
 
-        found = verify_candidates(views, signatures,
-                                  load_candidate if load_image is not None else None)
+        found = verify_candidates(views, signatures, load_candidate if on_pixels else None)
         return [(checks[position], verdict) for position, verdict in found[:limit]]

@@ -12,7 +12,7 @@ import pytest
 from PIL import Image, ImageDraw, ImageFont
 from scipy import ndimage
 
-from proofcheck import features
+from proofcheck import features, matching
 from proofcheck.blockmatch import check_blocks
 from proofcheck.hashing import Signatures, compute_signatures, index_keys
 from proofcheck.imaging import DecodedImage, decode
@@ -621,3 +621,31 @@ def test_receipts_whose_values_the_grids_box_as_one_edit_are_a_template() -> Non
                 verdict = compare_images(dec(query, "JPEG", quality=85), dec(other))
                 duplicate = verdict is not None and verdict.relation in DUPLICATE_RELATIONS
                 assert not duplicate, (i, j, verdict)
+
+
+def test_an_original_ranked_behind_its_banks_receipts_is_still_checked() -> None:
+    """Keys see layout: a crop of one receipt can be as near to the bank's other
+    receipts as to its original, and the index may rank it behind a dozen of them. The
+    pool past the nearest KEY_FIRST is ordered by keypoint inliers, where the original's
+    own values count, so it is checked on pixels and found; the strangers chosen with it
+    stay what they are, and the pool members not chosen get no verdict at all."""
+    stored_images = {i: receipt(80 + i) for i in range(14)}
+    decoded, stored, _index = indexed(stored_images)
+    crop = stored_images[0].crop((40, 560, W - 40, 1950))
+    q = dec(crop, "JPEG", quality=85)
+    # The original where the key ranking put such copies on bench/duplicates.py: 12th.
+    order = [*range(1, 12), 0, 12, 13]
+    assert len(order) <= matching.RANK_POOL and order.index(0) >= matching.PIXEL_CHECKS
+    candidates = [(i, stored[i]) for i in order]
+    loaded: list[int] = []
+
+    def load(item: int) -> DecodedImage:
+        loaded.append(item)
+        return decoded[item]
+
+    found = dict(matching.verify_candidates(query_views(compute_signatures(q), q),
+                                            candidates, load))
+    assert sorted(loaded) == sorted(order)  # the whole pool was read
+    assert found[0].relation == "cropped", found
+    assert len(found) <= matching.PIXEL_CHECKS
+    assert all(not v.is_duplicate for i, v in found.items() if i != 0), found
