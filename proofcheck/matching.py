@@ -849,14 +849,15 @@ def verify_candidates(
     described above are confirmed on pixels and the others of the pool dropped;
     candidates beyond the pool, or whose image is gone, rest on the signatures."""
     views = query if isinstance(query, QueryViews) else QueryViews(View(query, None))
-    images: dict[int, DecodedImage] = {}
+    on_pixels = views.upright.image is not None and load_image is not None
+    images: dict[int, DecodedImage | None] = {}
     if views.upright.image is not None and load_image is not None:
         images = _pixel_candidates(views.upright.image, candidates[:RANK_POOL], load_image)
     out: list[tuple[int, PairVerdict]] = []
     for position, (item_id, other_sig) in enumerate(candidates):
-        other = images.get(item_id)
-        if other is None and position < RANK_POOL and images:
+        if on_pixels and position < RANK_POOL and item_id not in images:
             continue  # a pool member not chosen for the pixel checks
+        other = images.get(item_id)
         view = views.view_for(other_sig)
         verdict = _judge(view, other_sig, other)
         if view.mirrored and (verdict is None or not verdict.is_duplicate):
@@ -869,17 +870,20 @@ def verify_candidates(
 
 def _pixel_candidates(query: DecodedImage, pool: list[tuple[int, Signatures]],
                       load_image: Callable[[int], DecodedImage | None]
-                      ) -> dict[int, DecodedImage]:
+                      ) -> dict[int, DecodedImage | None]:
     """The candidates of `pool` (nearest by keys first) that get the pixel checks, with
-    their images: the KEY_FIRST nearest, then the most inliers. Images are let go as
-    soon as they fall out of the running, so no more than PIXEL_CHECKS + 1 are held."""
-    chosen: list[tuple[int, DecodedImage]] = []
+    their images: the KEY_FIRST nearest, then the most inliers; None for those whose
+    image is gone, which are judged on signatures as before. Images are let go as soon
+    as they fall out of the running, so no more than PIXEL_CHECKS + 1 are held."""
+    chosen: list[tuple[int, DecodedImage | None]] = []
     running: list[tuple[int, int, int, DecodedImage]] = []  # -inliers, position, item
     for position, (item, _sig) in enumerate(pool):
         image = load_image(item)
         if image is None:
+            chosen.append((item, None))
             continue
-        if len(chosen) < KEY_FIRST or len(pool) <= PIXEL_CHECKS:
+        if sum(1 for _item, kept in chosen if kept is not None) < KEY_FIRST \
+                or len(pool) <= PIXEL_CHECKS:
             chosen.append((item, image))
             continue
         inliers = features.inlier_count(query.image, image.image)
