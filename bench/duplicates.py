@@ -274,7 +274,7 @@ def main() -> None:
             t1 = _clock()
             qsig = compute_signatures(qdec)
             # The worker searches the query's views (as uploaded, mirrored, straightened)
-            # and verifies the MAX_CANDIDATES nearest candidates; so does this.
+            # and reads the RANK_POOL nearest candidates for verification; so does this.
             views = query_views(qsig, qdec)
             keys, key_views = views.search_keys()
             cands = index.search_many(keys, SEARCH_RADIUS, RANK_POOL, key_views)

@@ -144,7 +144,6 @@ def main() -> None:
     ap.add_argument("--compare", choices=("png", "samplers", "cache", "pool"), default="png")
     ap.add_argument("--verbose", action="store_true", help="print the matches that differ")
     args = ap.parse_args()
-    verbose = args.verbose
     logging.disable(logging.WARNING)
     folder = Path(tempfile.mkdtemp(prefix="pc-search-"))
     services = Services(load_settings({"PROOFCHECK_DATA_DIR": str(folder),
@@ -180,10 +179,10 @@ def main() -> None:
     before, now = (statistics.median(v) for v in times.values())
     first, last = found.values()
     differ = sum(a != b for a, b in zip(first, last, strict=True))
-    duplicates = ("exact", "resized", "cropped", "edited")
-    dup_differ = sum([m for m in a if m[1] in duplicates] != [m for m in b if m[1] in duplicates]
+    dup_differ = sum([m for m in a if m[1] in matching.DUPLICATE_RELATIONS]
+                     != [m for m in b if m[1] in matching.DUPLICATE_RELATIONS]
                      for a, b in zip(first, last, strict=True))
-    if verbose:
+    if args.verbose:
         for k, (a, b) in enumerate(zip(first, last, strict=True)):
             if a != b:
                 print(f"query {k}: {a}\n      -> {b}")
