@@ -329,7 +329,7 @@ def main() -> None:
     print(f"\n## Quality: {nq} queries x {n} originals; "
           f"{sum(len(x) for x in neg_scores['engine'])} ordinary negative pairs, "
           f"{sum(len(x) for x in hard_neg['engine'])} hard negatives (same app/bank)")
-    print(f"engine candidates per query (radius {SEARCH_RADIUS}): {n_candidates / nq:.1f}; "
+    print(f"engine candidates read per query (radius {SEARCH_RADIUS}): {n_candidates / nq:.1f}; "
           f"engine time per query (signatures + search + verify): "
           f"{1000 * t_engine / nq:.1f} ms")
     for fmr in (1e-3, 1e-4):

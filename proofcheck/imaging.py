@@ -125,12 +125,19 @@ def _png_pixels(data: bytes) -> Image.Image | None:
     return Image.fromarray(pixels)
 
 
+def to_grey(image: Image.Image) -> Image.Image:
+    """`image` in grey levels (itself when it is grey already), not remembered: for an
+    image converted once and then let go (a candidate entering the pixel cache)."""
+    return image if image.mode == "L" else image.convert("L")
+
+
 # A search's stages (keypoints, blocks, pixel grids) each read an image's grey levels,
-# the query's once per candidate: convert it once.
+# the query's once per candidate: convert it once. The memo keeps its last arguments
+# alive, which is why a converted-once image goes through `to_grey` instead.
 @memo.by_identity(4)
 def grey(image: Image.Image) -> Image.Image:
-    """`image` in grey levels (itself when it is grey already)."""
-    return image if image.mode == "L" else image.convert("L")
+    """`to_grey`, remembered for the last few images."""
+    return to_grey(image)
 
 
 # Given the stored width and height, the smallest size a caller needs the pixels at.

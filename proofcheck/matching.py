@@ -849,15 +849,14 @@ def verify_candidates(
     described above are confirmed on pixels and the others of the pool dropped;
     candidates beyond the pool, or whose image is gone, rest on the signatures."""
     views = query if isinstance(query, QueryViews) else QueryViews(View(query, None))
-    on_pixels = views.upright.image is not None and load_image is not None
-    images: dict[int, DecodedImage | None] = {}
+    images = None
     if views.upright.image is not None and load_image is not None:
         images = _pixel_candidates(views.upright.image, candidates[:RANK_POOL], load_image)
     out: list[tuple[int, PairVerdict]] = []
     for position, (item_id, other_sig) in enumerate(candidates):
-        if on_pixels and position < RANK_POOL and item_id not in images:
+        if images is not None and position < RANK_POOL and item_id not in images:
             continue  # a pool member not chosen for the pixel checks
-        other = images.get(item_id)
+        other = images.get(item_id) if images is not None else None
         view = views.view_for(other_sig)
         verdict = _judge(view, other_sig, other)
         if view.mirrored and (verdict is None or not verdict.is_duplicate):
@@ -876,15 +875,13 @@ def _pixel_candidates(query: DecodedImage, pool: list[tuple[int, Signatures]],
     image is gone, which are judged on signatures as before. Images are let go as soon
     as they fall out of the running, so no more than PIXEL_CHECKS + 1 are held."""
     chosen: list[tuple[int, DecodedImage | None]] = []
+    by_keys = len(pool) if len(pool) <= PIXEL_CHECKS else KEY_FIRST  # small pools: all
     running: list[tuple[int, int, int, DecodedImage]] = []  # -inliers, position, item
     for position, (item, _sig) in enumerate(pool):
         image = load_image(item)
-        if image is None:
-            chosen.append((item, None))
-            continue
-        if sum(1 for _item, kept in chosen if kept is not None) < KEY_FIRST \
-                or len(pool) <= PIXEL_CHECKS:
+        if image is None or by_keys > 0:
             chosen.append((item, image))
+            by_keys -= image is not None
             continue
         inliers = features.inlier_count(query.image, image.image)
         running.append((-inliers, position, item, image))

@@ -18,7 +18,7 @@ from dataclasses import replace
 
 from cachetools import LRUCache
 
-from proofcheck.imaging import DecodedImage, grey
+from proofcheck.imaging import DecodedImage, to_grey
 
 
 def _size(decoded: DecodedImage) -> int:
@@ -46,7 +46,8 @@ class PixelCache:
                 return found
             self.misses += 1
         decoded = decode()
-        kept = replace(decoded, image=grey(decoded.image))
+        # Not `imaging.grey`: its memo would keep the RGB decode (7.5 MB) alive.
+        kept = replace(decoded, image=to_grey(decoded.image))
         if 0 < _size(kept) <= self.budget_bytes:
             with self._lock:
                 self._entries[sha256] = kept
