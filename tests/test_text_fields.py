@@ -382,3 +382,12 @@ def test_a_quote_mark_read_between_an_amount_and_its_currency(text: str) -> None
 def test_currency_words_the_persian_model_misreads(text: str, currency: str) -> None:
     amount = _one(extract_fields_from_text(text, "fas"), "amount")
     assert (amount.value, amount.currency) == ("8700000", currency)
+
+
+@pytest.mark.parametrize("text", ["تم تحويل 61٬430.27 جنبه", "تم تحويل 61٬430.27 حنیه",
+                                  "تم تحويل 61٬430.27 جنيه"])
+def test_a_currency_word_with_its_dots_misread(text: str) -> None:
+    # "جنبه": the Arabic model's reading of "جنيه" in Nazli Bold (bench/signals.py seed
+    # 20261212); a word of three dotted letters is matched on its undotted shape.
+    amount = _one(extract_fields_from_text(text, "ara"), "amount")
+    assert (amount.value, amount.currency) == ("61430.27", "EGP")

@@ -244,9 +244,29 @@ _CURRENCY_WORDS: list[tuple[str, str]] = [
     ("zł", "PLN"), ("zl", "PLN"), ("zt", "PLN"), ("PLN", "PLN"),
     ("USD", "USD"), ("US$", "USD"), ("$", "USD"), ("EUR", "EUR"), ("€", "EUR"),
 ]
-_CUR_MAP = {normalize_text(k).lower(): v for k, v in _CURRENCY_WORDS}
+
+
+def _dotless_key(text: str) -> str:
+    """`text` with each dotted letter replaced by the first of its `_DOT_GROUPS`."""
+    return "".join(_DOTLESS_KEY.get(ch, ch) for ch in text)
+
+
+def _currency_pattern(word: str) -> str:
+    """A currency word as a pattern; like a label, one with three or more dotted letters
+    matches whatever dots OCR gave them ("جنبه" for "جنیه" in Nazli Bold)."""
+    body = re.escape(word)
+    if sum(ch in _DOTLESS for ch in word) >= 3:
+        body = "".join(_DOTLESS.get(ch, ch) for ch in body)
+    return body
+
+
+_DOTLESS_KEY = {ch: group[0] for group in _DOT_GROUPS for ch in group}
+_CUR_WORDS = {normalize_text(k).lower(): v for k, v in _CURRENCY_WORDS}
+# Looked up by dotless key so that what `_currency_pattern` let through is found; the
+# words that share a key ("ریال", "ربال") name one currency.
+_CUR_MAP = {_dotless_key(k): v for k, v in _CUR_WORDS.items()}
 _CUR_ALT = "|".join(
-    re.escape(k) for k in sorted(_CUR_MAP, key=len, reverse=True)
+    _currency_pattern(k) for k in sorted(_CUR_WORDS, key=len, reverse=True)
 )
 # Words that stand next to numbers on proof: the labels and currencies above, and date
 # and time labels. However unsure Tesseract was of one, it is no piece of the number
@@ -584,7 +604,7 @@ def _amount_role(text: str) -> str:
 
 
 def _currency(token: str, language: str, context: str) -> str:
-    code = _CUR_MAP.get(normalize_text(token).lower(), "")
+    code = _CUR_MAP.get(_dotless_key(normalize_text(token).lower()), "")
     if code == "IRR" and (language == "ara" or "سعود" in context):
         return "SAR"
     return code
