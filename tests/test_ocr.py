@@ -464,6 +464,16 @@ def test_a_reread_that_lost_a_digit_to_touching_glyphs_yields_to_a_sure_tesserac
     assert numbers._fuse("51٬847.95", [0.9] * 7, "51814795", 0.92)[0] == "51٬847.95"
 
 
+def test_tesseract_digits_that_date_a_proof_a_century_back_do_not_stand() -> None:
+    """Nazli at 70%: the re-read's "۴" of "۱۴۰۲/۰۹/۲۲" was unsure, and Tesseract's "۳"
+    made it 22 Azar 1302, a day of 1923 (bench/signals.py, seeds 20261123 and
+    20261212). Where Tesseract's digits make a possible proof date, they still win."""
+
+    confs = [0.9, 0.5, 0.9, 0.9, 0.9, 0.9, 0.9, 0.9]
+    assert numbers._fuse("1402/09/22", confs, "13020922", 0.9)[0] == "1402/09/22"
+    assert numbers._fuse("1302/09/22", confs, "14020922", 0.9)[0] == "1402/09/22"
+
+
 def test_an_unsure_tesseract_gives_the_digits_of_a_touching_glyph_where_its_digits_fit() -> None:
     """DejaVu Sans Bold joined the "۳۴" of "۳۴٬۳۳۰٬۰۰۰" into one glyph, re-read "۶";
     Tesseract read "۳۴۳۲۰۰۰۰" without separators. Its pair fills the touching glyph;

@@ -363,6 +363,10 @@ def test_a_stray_mark_read_as_letters_between_an_id_label_and_its_number() -> No
     ("1403/02/31", True),       # Solar Hijri: the first six months have 31 days
     ("1403/12/31", False),      # ... Esfand has 29 or 30
     ("30/12/1445", True),       # lunar Hijri, which jdatetime does not cover
+    ("1302/09/22", False),      # a day of 1923: no proof is dated so ("۱۳" read for "۱۴")
+    ("1479/12/29", True),
+    ("22/11/1922", False),
+    ("15/04/1340", False),      # 1961 as a Solar Hijri year, 1921 as a lunar one
     ("2024-02-30", False),
     ("1234567", None),
     ("12:45", None),

@@ -418,10 +418,15 @@ def parse_date(y: int, m: int, d: int, *, solar: bool) -> dt.date | None:
         return None
 
 
+# The years a proof can be dated in: from 1970 (Solar Hijri 1349, lunar Hijri 1390) to
+# 2100. A "۱۳۰۲" read for "۱۴۰۲" names a day of 1923, which no receipt or chat has.
+_PROOF_YEARS = {"gregorian": (1970, 2100), "solar": (1349, 1479), "lunar": (1390, 1520)}
+
+
 def possible_date(text: str) -> bool | None:
     """Whether `text`, a number in ASCII digits shaped as a date (year first, or day
     and month first in either order), names a day of the Gregorian, Solar Hijri or
-    lunar Hijri calendar; None when it is not shaped as a date."""
+    lunar Hijri calendar in `_PROOF_YEARS`; None when it is not shaped as a date."""
     ymd, dmy = _DATE_YMD_RE.fullmatch(text), _DATE_DMY_RE.fullmatch(text)
     if ymd:
         options = [(int(ymd.group(1)), int(ymd.group(2)), int(ymd.group(3)))]
@@ -430,11 +435,16 @@ def possible_date(text: str) -> bool | None:
         options = [(y, b, a), (y, a, b)]
     else:
         return None
+    def within(year: int, calendar: str) -> bool:
+        first, last = _PROOF_YEARS[calendar]
+        return first <= year <= last
+
     for y, m, d in options:
-        if 1900 <= y <= 2100 and parse_date(y, m, d, solar=False):
+        if within(y, "gregorian") and parse_date(y, m, d, solar=False):
             return True
-        if 1300 <= y <= 1499 and (parse_date(y, m, d, solar=True)
-                                  or (1 <= m <= 12 and 1 <= d <= 30)):  # lunar Hijri
+        if within(y, "solar") and parse_date(y, m, d, solar=True):
+            return True
+        if within(y, "lunar") and 1 <= m <= 12 and 1 <= d <= 30:  # jdatetime has no lunar
             return True
     return False
 

@@ -515,7 +515,8 @@ def _fuse(
             k += 1
         if possible_date("".join(out)) is False and possible_date(reread):
             # Tesseract's digits make a day no calendar has ("۳۱/۰۲/۲۰۲۴" in Homa, where
-            # the re-read, unsure of its "۲", had "۲۱/۰۲/۲۰۲۴"): the re-read stands.
+            # the re-read, unsure of its "۲", had "۲۱/۰۲/۲۰۲۴"), or one no proof is dated
+            # ("۱۳۰۲/۰۹/۲۲", 1923, for "۱۴۰۲/۰۹/۲۲" in Nazli): the re-read stands.
             return reread, min(confs) * 0.9
         return "".join(out), min(fused) * 0.9
     if tess_conf >= 0.85 and (not any(ch in "٬٫/,." for ch in reread) or (
