@@ -411,7 +411,7 @@ class PageDigits:
     day with 0-3); Tesseract's reads of it, wherever its digits can be laid on the
     word's glyphs (`numbers._read_per_glyph`), add to its templates' scores; and
     elimination assigns the labels, surest shape first, each taking its best label that
-    no clearly different shape of its height holds (two such shapes are two digits). A
+    no distinct shape of its height holds (two such shapes are two digits, `_distinct`). A
     shape only ever moves to a label its templates find nearly as good as their best.
     (Applied one after the other as hard rules, these had let a day's syntax pick ۳ over
     the ۲ Tesseract read.)
@@ -510,10 +510,18 @@ class PageDigits:
         for i in sorted(range(len(self.vectors)), key=margin, reverse=True):
             taken = {self.labels[j] for j in done
                      if self._same_height(self.heights[i], self.heights[j])
-                     and float(self.vectors[i] @ self.vectors[j]) < self.DISTINCT}
+                     and self._distinct(i, j)}
             ranked = sorted(candidates[i], key=candidates[i].__getitem__, reverse=True)
             self.labels[i] = next((lab for lab in ranked if lab not in taken), ranked[0])
             done.append(i)
+
+    def _distinct(self, i: int, j: int) -> bool:
+        """Whether shapes `i` and `j` are two digits, not two cuts of one: clearly
+        different bitmaps, or not one shape and nearest to different templates. Nazli's
+        ۲ and ۳ are 0.80-0.92 alike; Tesseract read the ۳ as ۲ across a receipt, its
+        votes moved the ۳ to ۲, and every ۳ of the amount and id came out ۲."""
+        sim = float(self.vectors[i] @ self.vectors[j])
+        return sim < self.DISTINCT or (sim < self.SAME and self.firsts[i] != self.firsts[j])
 
     def classify(self, mask: np.ndarray, band_h: float) -> tuple[str, float]:
         """(label, confidence) of a glyph `band_h` tall: its shape's, once `resolve` moved
