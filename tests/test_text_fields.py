@@ -395,3 +395,25 @@ def test_a_currency_word_with_its_dots_misread(text: str) -> None:
     # 20261212); a word of three dotted letters is matched on its undotted shape.
     amount = _one(extract_fields_from_text(text, "ara"), "amount")
     assert (amount.value, amount.currency) == ("61430.27", "EGP")
+
+
+@pytest.mark.parametrize(("text", "language", "value"), [
+    ("شماره مرمع: ۹۸۹۲۲۸۰۴۱۴۳۶", "fas", "989228041436"),  # ج read as م (Homa)
+    ("Transacti0n ID: AB12345678", "eng", "AB12345678"),
+    ("Nr transakcjl: 12345678", "pol", "12345678"),
+    ("Namba ya muamaia: QK71HX2BC4", "swa", "QK71HX2BC4"),
+])
+def test_an_id_label_misread_by_one_letter_still_labels_its_id(
+        text: str, language: str, value: str) -> None:
+    found = _one(extract_fields_from_text(text, language), "transaction_id")
+    assert found.value == value
+    assert found.confidence < 1.0  # a label known only roughly
+
+
+@pytest.mark.parametrize(("text", "language"), [
+    ("کد مرمع: ۹۸۹۲۲۸۰۴۱۴۳۶", "fas"),      # too short a label to guess at
+    ("شماره کارت: ۹۸۹۲۲۸۰۴۱۴۳۶", "fas"),    # another label, not a misread one
+    ("Transaction cost: 12345678", "eng"),  # a fee, two letters from "Transaction code"
+])
+def test_words_two_letters_from_an_id_label_label_nothing(text: str, language: str) -> None:
+    assert not [f for f in extract_fields_from_text(text, language) if f.type == "transaction_id"]

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import jdatetime
+from rapidfuzz.distance import Levenshtein
 
 from .normalize import guess_language, normalize_text
 from .statusbar import in_status_bar
@@ -169,6 +170,14 @@ _MPESA_RE = re.compile(rf"(?<![A-Za-z0-9]){_MPESA_CODE}\.?\s*{_MPESA_CONFIRMED}"
 _MPESA_ALONE_RE = re.compile(rf"\s*{_MPESA_CODE}\.?\s*$", re.IGNORECASE)
 _MPESA_NEXT_RE = re.compile(rf"\s*{_MPESA_CONFIRMED}", re.IGNORECASE)
 _ID_LABEL_END_RE = re.compile(_ID_LABEL_RE.pattern + "$", re.IGNORECASE)
+# Labels long enough to be known with one letter misread, beyond the dots `_labels`
+# forgives: the Persian model's "شماره مرمع" for "شماره مرجع" lost a Homa id. Shorter
+# labels ("کد مرجع", "Ref No") have too many words one letter away.
+_FUZZY_ID_LABELS = sorted({normalize_text(item).lower().rstrip(".") for item in _ID_LABEL_ITEMS
+                           if len(normalize_text(item)) >= 8})
+# Words, then a colon (or what OCR makes of one), then the value. A digit may stand
+# for a letter inside the words ("Transacti0n ID").
+_LABEL_BEFORE_COLON_RE = re.compile(r"(?P<label>[^\W\d_][^:;؛#]*?)\s*[:;؛#]\s*")
 
 
 def in_id_place(before: str, after: str) -> bool:
@@ -504,34 +513,49 @@ def _extract_ids(line: _Line, nxt: _Line | None, ctx: _Ctx) -> None:
     if alone and nxt is not None and _MPESA_NEXT_RE.match(nxt.text) \
             and ctx.free(line, alone.start(1), alone.end(1)):
         ctx.add(line, "transaction_id", alone.group(1).upper(), alone.start(1), alone.end(1), 1.0)
-    for m in _ID_LABEL_RE.finditer(line.text):
-        vm = _ID_VALUE_RE.match(line.text, m.end())
-        target, factor = line, 1.0
-        if vm is None and (noise := _ID_NOISE_RE.match(line.text, m.end())):
-            vm = _ID_VALUE_RE.match(line.text, noise.end())
-            factor = 0.8
-        if vm is None and nxt is not None and m.end() >= len(line.text.rstrip()):
-            vm = _ID_VALUE_RE.match(nxt.text)
-            target, factor = nxt, 0.9
-        if vm is None:
-            continue
-        start, end = vm.start(), vm.end()
-        # Stop before a word without digits that is not upper-case: the sentence goes on.
-        chunks = []
-        pos = start
-        for tok in target.text[start:end].split(" "):
-            # The id is the run of code-like tokens (digits or capitals); a plain word
-            # ends it, and a plain word first means the label was just a word.
-            if not (any(c.isdigit() for c in tok) or tok.isupper()):
-                break
-            chunks.append(tok)
-            pos += len(tok) + 1
-        end = start + len(" ".join(chunks))
-        value = "".join(chunks).upper()
-        if len(value) < 4 or not any(c.isdigit() for c in value):
-            continue
-        if ctx.free(target, start, end):
-            ctx.add(target, "transaction_id", value, start, end, factor)
+    label_ends = [(m.end(), 1.0) for m in _ID_LABEL_RE.finditer(line.text)]
+    if not label_ends:
+        label_ends = [(m.end(), 0.8) for m in _LABEL_BEFORE_COLON_RE.finditer(line.text)
+                      if _near_id_label(m.group("label"))]
+    for label_end, label_factor in label_ends:
+        _extract_labelled_id(line, nxt, ctx, label_end, label_factor)
+
+
+def _near_id_label(text: str) -> bool:
+    """Whether the last words of `text` are one of `_FUZZY_ID_LABELS` with at most one
+    letter added, dropped or changed."""
+    words = text.lower().split()
+    return any(Levenshtein.distance(" ".join(words[-len(label.split()):]), label,
+                                    score_cutoff=1) <= 1
+               for label in _FUZZY_ID_LABELS)
+
+
+def _extract_labelled_id(line: _Line, nxt: _Line | None, ctx: _Ctx, label_end: int,
+                         label_factor: float) -> None:
+    """The id after an id label that ends at `label_end` of `line` (or on the next line,
+    when the label ends this one)."""
+    vm = _ID_VALUE_RE.match(line.text, label_end)
+    target, factor = line, label_factor
+    if vm is None and (noise := _ID_NOISE_RE.match(line.text, label_end)):
+        vm = _ID_VALUE_RE.match(line.text, noise.end())
+        factor = 0.8 * label_factor
+    if vm is None and nxt is not None and label_end >= len(line.text.rstrip()):
+        vm = _ID_VALUE_RE.match(nxt.text)
+        target, factor = nxt, 0.9 * label_factor
+    if vm is None:
+        return
+    start, end = vm.start(), vm.end()
+    # The id is the run of code-like tokens (digits or capitals); a plain word ends it
+    # (the sentence goes on), and a plain word first means the label was just a word.
+    chunks = []
+    for tok in target.text[start:end].split(" "):
+        if not (any(c.isdigit() for c in tok) or tok.isupper()):
+            break
+        chunks.append(tok)
+    end = start + len(" ".join(chunks))
+    value = "".join(chunks).upper()
+    if len(value) >= 4 and any(c.isdigit() for c in value) and ctx.free(target, start, end):
+        ctx.add(target, "transaction_id", value, start, end, factor)
 
 
 def _extract_cards(line: _Line, ctx: _Ctx) -> None:
