@@ -665,6 +665,29 @@ def test_a_dates_syntax_beats_templates_and_tesseract(homa_unseen) -> None:
     assert to_ascii_digits(line[0].text) == "22/03/2024", line[0].text
 
 
+def test_a_number_tesseract_read_in_two_scripts_is_reread_in_the_glyphs_script() -> None:
+    """The Arabic model read "٦٦٬٩٦٩" in DejaVu Sans as "171۹7٩", mostly Latin digits:
+    Latin templates re-read it as 11,919. Both scripts are tried; the glyphs fit the
+    Arabic-Indic templates better."""
+    from proofcheck.text import ocr as engine
+
+    face = ImageFont.truetype(str(FONTS / "dejavu/DejaVuSans.ttf"), 42,
+                              layout_engine=ImageFont.Layout.RAQM)
+    gl.set_template_exclusions(("DejaVu",))
+    try:
+        text = "٦٦٬٩٦٩"
+        img = Image.new("L", (900, 120), 255)
+        draw = ImageDraw.Draw(img)
+        draw.text((60, 30), text, font=face, fill=0)
+        x1, y1, x2, y2 = draw.textbbox((60, 30), text, font=face)
+        line = [engine.Word(text="171۹7٩", box=(x1, y1, x2 - x1, y2 - y1), confidence=0.6,
+                            line=0, language="ara")]
+        numbers.reread_numbers([line], img, 1.0)
+        assert to_ascii_digits(line[0].text).replace("٬", ",") == "66,969", line[0].text
+    finally:
+        gl.set_template_exclusions(())
+
+
 def test_two_fonts_of_one_digit_on_a_page_both_keep_it() -> None:
     """A status bar's "1" and a receipt's "1" are different shapes of one digit: neither
     may give the label up to the other."""

@@ -450,11 +450,16 @@ def _reread_cluster(
     box = union([boxes[i] for i in cl])
     source = "".join(words[i].text for i in cl)
     style = _digit_style(source)
-    latin = style == "0123456789"
-    res = _reread_number(gray, scale, box, latin=latin, page=pages[latin])
-    if res is None or not res[0]:
+    reads = []
+    for latin in (False, True) if _mixed_scripts(source) else (style == "0123456789",):
+        res = _reread_number(gray, scale, box, latin=latin, page=pages[latin])
+        if res is not None and res[0]:
+            reads.append((float(np.mean(res[1])), latin, res))
+    if not reads:
         return None
-    reread, digit_confs = res
+    _mean, latin, (reread, digit_confs) = max(reads, key=lambda r: r[0])
+    if latin != (style == "0123456789"):
+        style = "0123456789" if latin else _arabic_script_style(source)
     conf = min(digit_confs)
     pure = all(_is_numberish(words[i].text) for i in cl)
     if not pure and (conf < 0.5 or not any(ch.isdigit() for ch in reread)):
@@ -469,12 +474,23 @@ def _reread_cluster(
 
 def _tesseract_trust(text: str, confidence: float) -> float:
     """What Tesseract's reading of a number is worth against the re-read: its word
-    confidence, unless the number mixes Persian and Arabic-Indic digits. Then it read
-    one glyph twice, once in each script ("٩۹۵۲۰۲..." for "۹۵۶۲۰۲..."), and its
-    digits are out of step with the glyphs."""
-    if any(ch in PERSIAN_DIGITS for ch in text) and any(ch in ARABIC_DIGITS for ch in text):
+    confidence, unless the number mixes digits of two scripts. Then it read one glyph
+    twice, once in each script ("٩۹۵۲۰۲..." for "۹۵۶۲۰۲..."), or took glyphs for
+    look-alikes of another script ("171۹7٩" for "٦٦٬٩٦٩"), and its digits are out of
+    step with the glyphs."""
+    persian = any(ch in PERSIAN_DIGITS for ch in text)
+    if (persian and any(ch in ARABIC_DIGITS for ch in text)) or _mixed_scripts(text):
         return min(confidence, _GARBLED)
     return confidence
+
+
+def _mixed_scripts(text: str) -> bool:
+    """Whether a number holds both Latin and Arabic-script digits. Its script is then
+    the glyphs' to say: the Arabic model read "٦٦٬٩٦٩" in DejaVu Sans as "171۹7٩",
+    mostly Latin, and Latin templates made it 11,919 (bench/signals.py seed 20261213:
+    three Arabic amounts lost so)."""
+    latin = any(ch.isascii() and ch.isdigit() for ch in text)
+    return latin and any(ch in PERSIAN_DIGITS or ch in ARABIC_DIGITS for ch in text)
 
 
 def _fuse(
@@ -605,9 +621,15 @@ def _per_char(reread: str, confs: list[float]) -> list[float]:
 
 def _digit_style(text: str) -> str:
     """The digit alphabet a word mostly uses, so re-read numbers keep their script."""
+    arabic_script = sum(ch in PERSIAN_DIGITS or ch in ARABIC_DIGITS for ch in text)
+    latin = sum(ch.isascii() and ch.isdigit() for ch in text)
+    if latin > arabic_script:
+        return "0123456789"
+    return _arabic_script_style(text)
+
+
+def _arabic_script_style(text: str) -> str:
+    """Arabic-Indic or Persian digits, whichever `text` has more of."""
     persian = sum(ch in PERSIAN_DIGITS for ch in text)
     arabic = sum(ch in ARABIC_DIGITS for ch in text)
-    latin = sum(ch.isascii() and ch.isdigit() for ch in text)
-    if latin > persian + arabic:
-        return "0123456789"
     return ARABIC_DIGITS if arabic > persian else PERSIAN_DIGITS
