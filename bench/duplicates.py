@@ -218,6 +218,9 @@ def main() -> None:
     ap.add_argument("--show-false", action="store_true",
                     help="print every pair of different originals the worker's path "
                          "called a duplicate")
+    ap.add_argument("--show-missed", action="store_true",
+                    help="print every copy the worker's path did not call a duplicate "
+                         "of its original, with what it called it")
     args = ap.parse_args()
 
     if args.scale_only:
@@ -307,6 +310,12 @@ def main() -> None:
                     if args.show_false and item != qi:
                         print(f"    false {tname}: {names[qi]} ~ {names[item]}: {vp}")
             t_engine += _clock() - t1
+            if args.show_missed and eng_px[qi] == 0:
+                own_verdict = confirmed.get(qi)
+                said = (own_verdict.relation if own_verdict else
+                        "no verdict (not chosen, or none found)" if any(c == qi for c, _ in cands)
+                        else "not in pool")
+                print(f"    missed {tname}: {names[qi]}: {said}")
             n_candidates += len(cands)
             own = [d for c, d in cands if c == qi]
             key_dist[tname].append(own[0] if own else 99)
