@@ -120,6 +120,20 @@ def _make_line(words: Iterable[tuple[str, Box | None, float]], index: int) -> _L
 # holds ن and ی too, whose middle forms are the same tooth ("حسیتی" for "حسینی").
 _DOT_GROUPS = ("بپتثنی", "جچحخ", "دذ", "رزژ", "سش", "صض", "طظ", "عغ", "فق", "کگ")
 _DOTLESS = {ch: "[" + group + "]" for group in _DOT_GROUPS for ch in group}
+_DOTLESS_KEY = {ch: group[0] for group in _DOT_GROUPS for ch in group}
+
+
+def _dotless_key(text: str) -> str:
+    """`text` with each dotted letter replaced by the first of its `_DOT_GROUPS`."""
+    return "".join(_DOTLESS_KEY.get(ch, ch) for ch in text)
+
+
+def _forgiving_dots(word: str, pattern: str) -> str:
+    """`pattern`, the regex of `word`, matching any dots on its letters when `word` has
+    three or more dotted letters (fewer would let too many other words through)."""
+    if sum(ch in _DOTLESS for ch in word) < 3:
+        return pattern
+    return "".join(_DOTLESS.get(ch, ch) for ch in pattern)
 
 
 def _labels(*items: str) -> str:
@@ -136,9 +150,8 @@ def _labels(*items: str) -> str:
         loose_end = item.endswith("ة")
         loose_start = " " in norm and "\u0600" <= norm[0] <= "\u06ff"
         stem = norm[:-1] if loose_end else norm
-        body = re.escape(stem[1:] if loose_start else stem).replace(r"\ ", r"\s*")
-        if sum(ch in _DOTLESS for ch in norm) >= 3:
-            body = "".join(_DOTLESS.get(ch, ch) for ch in body)
+        body = _forgiving_dots(norm, re.escape(stem[1:] if loose_start else stem)
+                               .replace(r"\ ", r"\s*"))
         patterns[norm] = (r"\S?" if loose_start else "") + body + (
             r"[^\W\d_]{0,2}" if loose_end else "")
     return "|".join(patterns[n] for n in sorted(patterns, key=len, reverse=True))
@@ -254,28 +267,13 @@ _CURRENCY_WORDS: list[tuple[str, str]] = [
     ("USD", "USD"), ("US$", "USD"), ("$", "USD"), ("EUR", "EUR"), ("€", "EUR"),
 ]
 
-
-def _dotless_key(text: str) -> str:
-    """`text` with each dotted letter replaced by the first of its `_DOT_GROUPS`."""
-    return "".join(_DOTLESS_KEY.get(ch, ch) for ch in text)
-
-
-def _currency_pattern(word: str) -> str:
-    """A currency word as a pattern; like a label, one with three or more dotted letters
-    matches whatever dots OCR gave them ("جنبه" for "جنیه" in Nazli Bold)."""
-    body = re.escape(word)
-    if sum(ch in _DOTLESS for ch in word) >= 3:
-        body = "".join(_DOTLESS.get(ch, ch) for ch in body)
-    return body
-
-
-_DOTLESS_KEY = {ch: group[0] for group in _DOT_GROUPS for ch in group}
 _CUR_WORDS = {normalize_text(k).lower(): v for k, v in _CURRENCY_WORDS}
-# Looked up by dotless key so that what `_currency_pattern` let through is found; the
-# words that share a key ("ریال", "ربال") name one currency.
+# Like labels, currency words match whatever dots OCR gave them ("جنبه" for "جنیه" in
+# Nazli Bold), and are looked up by dotless key so that what the pattern let through
+# is found; the words that share a key ("ریال", "ربال") name one currency.
 _CUR_MAP = {_dotless_key(k): v for k, v in _CUR_WORDS.items()}
 _CUR_ALT = "|".join(
-    _currency_pattern(k) for k in sorted(_CUR_WORDS, key=len, reverse=True)
+    _forgiving_dots(k, re.escape(k)) for k in sorted(_CUR_WORDS, key=len, reverse=True)
 )
 # Words that stand next to numbers on proof: the labels and currencies above, and date
 # and time labels. However unsure Tesseract was of one, it is no piece of the number
@@ -444,18 +442,19 @@ def possible_date(text: str) -> bool | None:
         options = [(y, b, a), (y, a, b)]
     else:
         return None
-    def within(year: int, calendar: str) -> bool:
-        first, last = _PROOF_YEARS[calendar]
-        return first <= year <= last
-
     for y, m, d in options:
-        if within(y, "gregorian") and parse_date(y, m, d, solar=False):
+        if _in_proof_years(y, "gregorian") and parse_date(y, m, d, solar=False):
             return True
-        if within(y, "solar") and parse_date(y, m, d, solar=True):
+        if _in_proof_years(y, "solar") and parse_date(y, m, d, solar=True):
             return True
-        if within(y, "lunar") and 1 <= m <= 12 and 1 <= d <= 30:  # jdatetime has no lunar
+        if _in_proof_years(y, "lunar") and 1 <= m <= 12 and 1 <= d <= 30:  # not in jdatetime
             return True
     return False
+
+
+def _in_proof_years(year: int, calendar: str) -> bool:
+    first, last = _PROOF_YEARS[calendar]
+    return first <= year <= last
 
 
 def _is_solar_year(year: int, language: str) -> bool:

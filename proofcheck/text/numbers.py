@@ -478,17 +478,16 @@ def _tesseract_trust(text: str, confidence: float) -> float:
     twice, once in each script ("٩۹۵۲۰۲..." for "۹۵۶۲۰۲..."), or took glyphs for
     look-alikes of another script ("171۹7٩" for "٦٦٬٩٦٩"), and its digits are out of
     step with the glyphs."""
-    persian = any(ch in PERSIAN_DIGITS for ch in text)
-    if (persian and any(ch in ARABIC_DIGITS for ch in text)) or _mixed_scripts(text):
-        return min(confidence, _GARBLED)
-    return confidence
+    scripts = sum(any(ch in digits for ch in text)
+                  for digits in (PERSIAN_DIGITS, ARABIC_DIGITS, "0123456789"))
+    return min(confidence, _GARBLED) if scripts > 1 else confidence
 
 
 def _mixed_scripts(text: str) -> bool:
     """Whether a number holds both Latin and Arabic-script digits. Its script is then
     the glyphs' to say: the Arabic model read "٦٦٬٩٦٩" in DejaVu Sans as "171۹7٩",
     mostly Latin, and Latin templates made it 11,919 (bench/signals.py seed 20261213:
-    three Arabic amounts lost so)."""
+    four Arabic amounts lost so)."""
     latin = any(ch.isascii() and ch.isdigit() for ch in text)
     return latin and any(ch in PERSIAN_DIGITS or ch in ARABIC_DIGITS for ch in text)
 
