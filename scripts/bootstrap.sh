@@ -8,7 +8,7 @@ VENV="$ROOT/.venv"
 # The Arabic-script fonts beyond farsiweb and Noto only feed the digit templates that
 # re-read Persian and Arabic numbers (more shapes of each digit: bench/RESULTS.md).
 OCR_PACKAGES="tesseract-ocr-eng tesseract-ocr-fas tesseract-ocr-ara tesseract-ocr-pol
-  tesseract-ocr-swa tesseract-ocr-osd fonts-farsiweb fonts-noto-core fonts-dejavu-core
+  tesseract-ocr-swa fonts-farsiweb fonts-noto-core fonts-dejavu-core
   fonts-hosny-amiri fonts-sil-lateef fonts-sil-scheherazade fonts-kacst fonts-arabeyes
   fonts-freefarsi fonts-hosny-thabit fonts-lemonada fonts-sil-harmattan fonts-unikurdweb
   fonts-sil-alkalami"
