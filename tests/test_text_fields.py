@@ -417,3 +417,23 @@ def test_an_id_label_misread_by_one_letter_still_labels_its_id(
 ])
 def test_words_two_letters_from_an_id_label_label_nothing(text: str, language: str) -> None:
     assert not [f for f in extract_fields_from_text(text, language) if f.type == "transaction_id"]
+
+
+@pytest.mark.parametrize(("text", "language", "time"), [
+    ("تاریخ ۱۴۰۲/۰۹/۲۲ ساعت ۰۱٬۵۷", "fas", "01:57"),  # the colon read as ٬
+    ("ساعت: ۰۵؛۴۴", "fas", "05:44"),
+    ("Time: 10.45", "eng", "10:45"),
+])
+def test_a_time_after_its_label_with_its_colon_misread(text: str, language: str,
+                                                       time: str) -> None:
+    found = _one(extract_fields_from_text(text, language), "time")
+    assert (found.value, found.confidence) == (time, 0.8)
+
+
+@pytest.mark.parametrize(("text", "language"), [
+    ("ساعت ۲۵٬۱۰", "fas"),      # no 25th hour
+    ("Saa 12,500", "swa"),      # a number, not a time
+    ("Kwota: 12,50 zł", "pol"),  # no time label
+])
+def test_numbers_that_are_no_time_stay_so(text: str, language: str) -> None:
+    assert not [f for f in extract_fields_from_text(text, language) if f.type == "time"]
