@@ -415,7 +415,7 @@ def test_an_id_label_misread_by_one_letter_still_labels_its_id(
     ("شماره کارت: ۹۸۹۲۲۸۰۴۱۴۳۶", "fas"),    # another label, not a misread one
     ("Transaction cost: 12345678", "eng"),  # a fee, two letters from "Transaction code"
 ])
-def test_words_two_letters_from_an_id_label_label_nothing(text: str, language: str) -> None:
+def test_short_labels_and_other_words_label_no_id(text: str, language: str) -> None:
     assert not [f for f in extract_fields_from_text(text, language) if f.type == "transaction_id"]
 
 
