@@ -82,12 +82,6 @@ def _keypoints(image: Image.Image) -> _Keypoints | None:
     return _Keypoints(points, descriptors)
 
 
-def inlier_count(query: Image.Image, other: Image.Image) -> int:
-    """Keypoints of `other` that RANSAC maps onto `query` (0 when none align)."""
-    found = align(query, other)
-    return found.inliers if found is not None else 0
-
-
 def align(query: Image.Image, other: Image.Image) -> FeatureAlignment | None:
     """The similarity transform that best maps `other` onto `query`, or None when too
     few keypoints agree on one."""

@@ -617,12 +617,14 @@ def _pixel_verdict(
 def compare_images(
     query: DecodedImage, other: DecodedImage,
     query_sig: Signatures | None = None, other_sig: Signatures | None = None,
+    keypoints: features.FeatureAlignment | None = None,
 ) -> PairVerdict | None:
     """Like `compare`, confirmed on pixels: on grids 8x finer than the signatures', then
     block by block where small print is legible. When the grids' alignment finds no
     copy, or one the blocks refute, the pair is aligned again on keypoints
     (`features`) and judged block by block there: that is what finds rotated and
-    tightly cropped copies. Pass the signatures if already computed."""
+    tightly cropped copies. Pass the signatures, and the pair's keypoint alignment
+    (`features.align`), if already found."""
     query_sig = query_sig or compute_signatures(query)
     other_sig = other_sig or compute_signatures(other)
     found = _pixel_verdict(query, other, query_sig, other_sig)
@@ -642,7 +644,7 @@ def compare_images(
                 return judged
             verdict = judged  # spread disagreement: another template, or a wrong alignment
         undecided = check is None
-    aligned = features.align(query.image, other.image)
+    aligned = keypoints or features.align(query.image, other.image)
     check = None
     if aligned is not None:
         check = check_blocks(query.image, other.image, query_sig.canon_box,
@@ -850,17 +852,20 @@ def verify_candidates(
     candidates beyond the pool, or whose image is gone, rest on the signatures."""
     views = query if isinstance(query, QueryViews) else QueryViews(View(query, None))
     images = None
+    alignments: dict[int, features.FeatureAlignment] = {}  # found while choosing
     if views.upright.image is not None and load_image is not None:
-        images = _pixel_candidates(views.upright.image, candidates[:RANK_POOL], load_image)
+        images, alignments = _pixel_candidates(views.upright.image, candidates[:RANK_POOL],
+                                               load_image)
     out: list[tuple[int, PairVerdict]] = []
     for position, (item_id, other_sig) in enumerate(candidates):
         if images is not None and position < RANK_POOL and item_id not in images:
             continue  # a pool member not chosen for the pixel checks
         other = images.get(item_id) if images is not None else None
+        known = alignments.get(item_id)  # to the upright query only
         view = views.view_for(other_sig)
-        verdict = _judge(view, other_sig, other)
+        verdict = _judge(view, other_sig, other, known if view is views.upright else None)
         if view.mirrored and (verdict is None or not verdict.is_duplicate):
-            verdict = _judge(views.upright, other_sig, other) or verdict
+            verdict = _judge(views.upright, other_sig, other, known) or verdict
         if verdict is not None:
             out.append((item_id, verdict))
     out.sort(key=lambda iv: _rank(iv[1]))
@@ -869,33 +874,43 @@ def verify_candidates(
 
 def _pixel_candidates(query: DecodedImage, pool: list[tuple[int, Signatures]],
                       load_image: Callable[[int], DecodedImage | None]
-                      ) -> dict[int, DecodedImage | None]:
+                      ) -> tuple[dict[int, DecodedImage | None],
+                                 dict[int, features.FeatureAlignment]]:
     """The candidates of `pool` (nearest by keys first) that get the pixel checks, with
     their images: the KEY_FIRST nearest, then the most inliers; None for those whose
-    image is gone, which are judged on signatures as before. Images are let go as soon
-    as they fall out of the running, so no more than PIXEL_CHECKS + 1 are held."""
+    image is gone, which are judged on signatures as before. Also the keypoint
+    alignments found for the inlier counts, which the checks would otherwise find
+    again. Images are let go as soon as they fall out of the running, so no more than
+    PIXEL_CHECKS + 1 are held."""
     chosen: list[tuple[int, DecodedImage | None]] = []
     by_keys = len(pool) if len(pool) <= PIXEL_CHECKS else KEY_FIRST  # small pools: all
     running: list[tuple[int, int, int, DecodedImage]] = []  # -inliers, position, item
+    alignments: dict[int, features.FeatureAlignment] = {}
     for position, (item, _sig) in enumerate(pool):
         image = load_image(item)
         if image is None or by_keys > 0:
             chosen.append((item, image))
             by_keys -= image is not None
             continue
-        inliers = features.inlier_count(query.image, image.image)
-        running.append((-inliers, position, item, image))
+        aligned = features.align(query.image, image.image)
+        if aligned is not None:
+            alignments[item] = aligned
+        running.append((-aligned.inliers if aligned else 0, position, item, image))
         running.sort(key=lambda entry: entry[:2])  # ties: nearer by keys first
         del running[PIXEL_CHECKS - KEY_FIRST:]
-    return dict(chosen + [(item, image) for _rank, _position, item, image in running])
+    kept = {item: image for _rank, _position, item, image in running}
+    return {**dict(chosen), **kept}, {item: alignments[item] for item in kept
+                                      if item in alignments}
 
 
-def _judge(view: View, other_sig: Signatures, other: DecodedImage | None) -> PairVerdict | None:
+def _judge(view: View, other_sig: Signatures, other: DecodedImage | None,
+           keypoints: features.FeatureAlignment | None = None) -> PairVerdict | None:
     """One candidate against one view of the query: on signatures, then on pixels when
-    both images are at hand; boxes in the upright query's coordinates."""
+    both images are at hand (`keypoints`: the pair's keypoint alignment, if found);
+    boxes in the upright query's coordinates."""
     verdict = compare(view.signature, other_sig)
     if view.image is not None and other is not None:
-        confirmed = compare_images(view.image, other, view.signature, other_sig)
+        confirmed = compare_images(view.image, other, view.signature, other_sig, keypoints)
         if confirmed is None and verdict is not None and verdict.is_duplicate:
             # The thumbnails' duplicate finds no support in the pixels.
             confirmed = PairVerdict("similar", verdict.distance, None,

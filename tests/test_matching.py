@@ -651,3 +651,25 @@ def test_an_original_ranked_behind_its_banks_receipts_is_still_checked() -> None
     assert found[0].relation == "cropped", found
     assert len(found) <= matching.PIXEL_CHECKS + 1
     assert all(not v.is_duplicate for i, v in found.items() if i not in (0, gone)), found
+
+
+def test_a_pair_aligned_on_keypoints_to_choose_it_is_not_aligned_again(monkeypatch) -> None:
+    """Choosing the pool's candidates by inliers aligns each on keypoints; the checks
+    of those chosen take that alignment instead of finding it a second time."""
+    stored_images = {i: receipt(80 + i) for i in range(12)}
+    decoded, stored, _index = indexed(stored_images)
+    q = dec(stored_images[0].crop((40, 560, W - 40, 1950)), "JPEG", quality=85)
+    aligned_pairs: list[tuple[int, int]] = []
+    align = features.align
+
+    def counted(query: Image.Image, other: Image.Image) -> features.FeatureAlignment | None:
+        aligned_pairs.append((id(query), id(other)))
+        return align(query, other)
+
+    monkeypatch.setattr(features, "align", counted)
+    candidates = [(i, stored[i]) for i in [*range(1, 12), 0]]
+    found = dict(matching.verify_candidates(query_views(compute_signatures(q), q),
+                                            candidates, decoded.__getitem__))
+    assert found[0].relation == "cropped", found
+    assert len(aligned_pairs) > matching.PIXEL_CHECKS - matching.KEY_FIRST
+    assert len(set(aligned_pairs)) == len(aligned_pairs)  # no pair aligned twice

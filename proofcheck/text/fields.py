@@ -278,9 +278,9 @@ _CUR_ALT = "|".join(
 # Words that stand next to numbers on proof: the labels and currencies above, and date
 # and time labels. However unsure Tesseract was of one, it is no piece of the number
 # beside it (`is_field_word`).
+_TIME_LABEL_ITEMS = ("ساعت", "الوقت", "Time", "Godzina", "Saa")
 _DATE_LABEL_ITEMS = (
-    "تاریخ", "ساعت", "التاريخ", "بتاريخ", "الوقت", "Date", "Time", "Data", "Godzina",
-    "Tarehe", "Saa",
+    "تاریخ", "التاريخ", "بتاريخ", "Date", "Data", "Tarehe", *_TIME_LABEL_ITEMS,
 )
 _FIELD_WORD_RE = re.compile(
     "(?:" + _labels(*{word for item in (*_ID_LABEL_ITEMS, *_AMOUNT_LABEL_ITEMS,
@@ -348,7 +348,7 @@ _TIME_RE = re.compile(
 # digits as "٬" or "؛" ("ساعت ۰۱٬۵۷": 7 of the 50 Persian pages of bench/signals.py
 # seed 20261212 lost their time so).
 _LABELLED_TIME_RE = re.compile(
-    rf"(?<![\w])(?:{_labels('ساعت', 'الوقت', 'Time', 'Godzina', 'Saa')})\s*[:;]?\s*"
+    rf"(?<![\w])(?:{_labels(*_TIME_LABEL_ITEMS)})\s*[:;]?\s*"
     r"(?P<h>[01]?\d|2[0-3])\s?[,.;]\s?(?P<m>[0-5]\d)(?![\d,.:])",
     re.IGNORECASE,
 )

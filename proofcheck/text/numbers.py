@@ -38,7 +38,8 @@ from .normalize import strip_bidi, to_ascii_digits
 from .statusbar import in_status_bar
 from .words import Box, Word, union
 
-_ANY_DIGITS = set(PERSIAN_DIGITS + ARABIC_DIGITS + "0123456789")
+_LATIN_DIGITS = "0123456789"
+_ANY_DIGITS = set(PERSIAN_DIGITS + ARABIC_DIGITS + _LATIN_DIGITS)
 _NUMBER_PUNCT = set("/-:.,٬٫،'")
 
 
@@ -353,7 +354,7 @@ def _page_digits(lines: list[list[Word]], grown: list[list[Box]], gray: Image.Im
             if glyphs is None:
                 continue
             labelled, band_h = glyphs
-            latin = _digit_style(w.text) == "0123456789"
+            latin = _digit_style(w.text) == _LATIN_DIGITS
             page = pages[latin]
             digits = [c for kind, c in labelled if kind == "d"
                       and (c.h >= 0.6 * band_h or not latin)]  # a Latin zero is full height
@@ -449,17 +450,16 @@ def _reread_cluster(
     `boxes` are the words' boxes grown over unclaimed print (`_grown_boxes`)."""
     box = union([boxes[i] for i in cl])
     source = "".join(words[i].text for i in cl)
-    style = _digit_style(source)
+    counts = _digit_counts(source)
     reads = []
-    for latin in (False, True) if _mixed_scripts(source) else (style == "0123456789",):
+    for latin in (False, True) if _mixed_scripts(counts) else (_is_latin(counts),):
         res = _reread_number(gray, scale, box, latin=latin, page=pages[latin])
         if res is not None and res[0]:
             reads.append((float(np.mean(res[1])), latin, res))
     if not reads:
         return None
     _mean, latin, (reread, digit_confs) = max(reads, key=lambda r: r[0])
-    if latin != (style == "0123456789"):
-        style = "0123456789" if latin else _arabic_script_style(source)
+    style = _LATIN_DIGITS if latin else _arabic_script_style(counts)
     conf = min(digit_confs)
     pure = all(_is_numberish(words[i].text) for i in cl)
     if not pure and (conf < 0.5 or not any(ch.isdigit() for ch in reread)):
@@ -469,7 +469,7 @@ def _reread_cluster(
     fused, conf = _fuse(reread, digit_confs, tess_digits if pure else "", tess_conf)
     if fused is None:
         return None  # a confident, clean Tesseract reading the re-read contradicts
-    return fused.translate(str.maketrans("0123456789", style)), box, conf
+    return fused.translate(str.maketrans(_LATIN_DIGITS, style)), box, conf
 
 
 def _tesseract_trust(text: str, confidence: float) -> float:
@@ -478,18 +478,16 @@ def _tesseract_trust(text: str, confidence: float) -> float:
     twice, once in each script ("٩۹۵۲۰۲..." for "۹۵۶۲۰۲..."), or took glyphs for
     look-alikes of another script ("171۹7٩" for "٦٦٬٩٦٩"), and its digits are out of
     step with the glyphs."""
-    scripts = sum(any(ch in digits for ch in text)
-                  for digits in (PERSIAN_DIGITS, ARABIC_DIGITS, "0123456789"))
+    scripts = sum(n > 0 for n in _digit_counts(text).values())
     return min(confidence, _GARBLED) if scripts > 1 else confidence
 
 
-def _mixed_scripts(text: str) -> bool:
-    """Whether a number holds both Latin and Arabic-script digits. Its script is then
-    the glyphs' to say: the Arabic model read "٦٦٬٩٦٩" in DejaVu Sans as "171۹7٩",
-    mostly Latin, and Latin templates made it 11,919 (bench/signals.py seed 20261213:
-    four Arabic amounts lost so)."""
-    latin = any(ch.isascii() and ch.isdigit() for ch in text)
-    return latin and any(ch in PERSIAN_DIGITS or ch in ARABIC_DIGITS for ch in text)
+def _mixed_scripts(counts: dict[str, int]) -> bool:
+    """Whether a number holds both Latin and Arabic-script digits (`_digit_counts`). Its
+    script is then the glyphs' to say: the Arabic model read "٦٦٬٩٦٩" in DejaVu Sans as
+    "171۹7٩", mostly Latin, and Latin templates made it 11,919 (bench/signals.py seed
+    20261213: four Arabic amounts lost so)."""
+    return counts[_LATIN_DIGITS] > 0 and counts[PERSIAN_DIGITS] + counts[ARABIC_DIGITS] > 0
 
 
 def _fuse(
@@ -618,17 +616,22 @@ def _per_char(reread: str, confs: list[float]) -> list[float]:
     return [next(digit_confs) if ch.isdigit() else 1.0 for ch in reread]
 
 
+def _digit_counts(text: str) -> dict[str, int]:
+    """How many digits `text` has of each alphabet (Latin, Persian, Arabic-Indic)."""
+    return {digits: sum(ch in digits for ch in text)
+            for digits in (_LATIN_DIGITS, PERSIAN_DIGITS, ARABIC_DIGITS)}
+
+
+def _is_latin(counts: dict[str, int]) -> bool:
+    return counts[_LATIN_DIGITS] > counts[PERSIAN_DIGITS] + counts[ARABIC_DIGITS]
+
+
+def _arabic_script_style(counts: dict[str, int]) -> str:
+    """Arabic-Indic or Persian digits, whichever there are more of."""
+    return ARABIC_DIGITS if counts[ARABIC_DIGITS] > counts[PERSIAN_DIGITS] else PERSIAN_DIGITS
+
+
 def _digit_style(text: str) -> str:
     """The digit alphabet a word mostly uses, so re-read numbers keep their script."""
-    arabic_script = sum(ch in PERSIAN_DIGITS or ch in ARABIC_DIGITS for ch in text)
-    latin = sum(ch.isascii() and ch.isdigit() for ch in text)
-    if latin > arabic_script:
-        return "0123456789"
-    return _arabic_script_style(text)
-
-
-def _arabic_script_style(text: str) -> str:
-    """Arabic-Indic or Persian digits, whichever `text` has more of."""
-    persian = sum(ch in PERSIAN_DIGITS for ch in text)
-    arabic = sum(ch in ARABIC_DIGITS for ch in text)
-    return ARABIC_DIGITS if arabic > persian else PERSIAN_DIGITS
+    counts = _digit_counts(text)
+    return _LATIN_DIGITS if _is_latin(counts) else _arabic_script_style(counts)
