@@ -7,13 +7,14 @@ decides their characters, Tesseract's reading being one voice among others there
 
 from __future__ import annotations
 
+import io
 import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageDraw, ImageFont
 from scipy import ndimage
 
 from proofcheck import memo
@@ -248,8 +249,6 @@ class DigitTemplates:
 
     def __init__(self, glyphs: dict[str, str], fonts: tuple[str, ...],
                  prong_weight: float = 0.0) -> None:
-        from PIL import ImageDraw, ImageFont
-
         self.prong_weight = prong_weight
 
         vectors: list[np.ndarray] = []
@@ -287,6 +286,13 @@ class DigitTemplates:
                     for mask in variants:
                         vectors.append(self.vector(mask))
                         labels.append(label)
+            for size, factor, quality in _DEGRADED_RENDERS:
+                font = ImageFont.truetype(str(path), size)
+                for ch, label in drawn.items():
+                    degraded = _degraded_glyph(font, ch, factor, quality)
+                    if degraded is not None:
+                        vectors.append(self.vector(degraded))
+                        labels.append(label)
         self.matrix = np.stack(vectors) if vectors else np.zeros((0, _GLYPH * _GLYPH + 1))
         self.labels = labels
         # The rows grouped by label, for each label's best row in one reduction: a
@@ -307,8 +313,8 @@ class DigitTemplates:
         return np.concatenate([glyph_vector(mask), self.prong_weight * top_prongs(mask)])
 
     # The same glyph's vector is scored when the page observes it, when the page or the
-    # re-read classifies it, and when Tesseract's reads are laid on it: a 4,600-row
-    # product, 7 MB of templates streamed each time.
+    # re-read classifies it, and when Tesseract's reads are laid on it: a 5,800-row
+    # product, 9 MB of templates streamed each time.
     @memo.by_identity(512)
     def scores(self, vec: np.ndarray) -> dict[str, float]:
         """Each label's best similarity to a glyph vector (from `vector`); callers must
@@ -336,6 +342,34 @@ class DigitTemplates:
         margin = top - runner
         conf = max(0.0, min(1.0, 0.5 + 4.0 * margin)) * max(0.0, min(1.0, (top - 0.3) / 0.5))
         return ranked[0], conf
+
+
+# Glyphs as re-posted screenshots carry them: rendered, shrunk, JPEG-compressed and cut
+# by Otsu's threshold like the page (size in px, downscale factor, JPEG quality).
+_DEGRADED_RENDERS: tuple[tuple[int, float, int], ...] = ((40, 0.7, 70), (30, 1.0, 65))
+
+
+def degraded_print(font: ImageFont.FreeTypeFont, text: str, factor: float,
+                   quality: int) -> np.ndarray:
+    """`text` printed dark on light, scaled by `factor` and saved as a JPEG of
+    `quality`: the grey crop a re-posted screenshot gives of it."""
+    left, top, right, bottom = (int(v) for v in font.getbbox(text))
+    pad = 10
+    img = Image.new("L", (right - left + 2 * pad, bottom - top + 2 * pad), 255)
+    ImageDraw.Draw(img).text((pad - left, pad - top), text, font=font, fill=0)
+    if factor != 1.0:
+        img = img.resize((max(1, round(img.width * factor)), max(1, round(img.height * factor))),
+                         Image.Resampling.BILINEAR)
+    buf = io.BytesIO()
+    img.save(buf, "JPEG", quality=quality)
+    return np.asarray(Image.open(buf).convert("L"))
+
+
+def _degraded_glyph(font: ImageFont.FreeTypeFont, ch: str, factor: float,
+                    quality: int) -> np.ndarray | None:
+    """The mask of `ch` cut from a degraded print, None when nothing is cut."""
+    comps = glyph_components(degraded_print(font, ch, factor, quality))
+    return max(comps, key=lambda c: c.w * c.h).mask if comps else None
 
 
 _templates: dict[str, DigitTemplates] = {}

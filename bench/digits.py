@@ -1,0 +1,165 @@
+"""Digit glyph benchmark: the templates' classifier alone, on fonts it has not seen.
+
+Renders numbers (4-8 digits) in every installed template font at the sizes proof text
+comes in, degrades them like a re-posted screenshot (half downscaled to 70%, JPEG
+quality 60-90), cuts them into glyphs the way the OCR does (`glyph_components`) and
+classifies each glyph with templates built without that font's family
+(leave-one-family-out). Prints per script and per font the share of glyphs and of
+whole numbers right, the glyph confusions, and how long the templates take to build.
+Only glyphs that segment into as many components as digits are scored (the rest are
+counted apart): this measures the classifier, not the cutting.
+
+    .venv/bin/python bench/digits.py                       # 40 numbers a font
+    .venv/bin/python bench/digits.py --per-font 20 --seed 2 --scripts persian
+
+With `--baseline`, each script is first run with the templates as they were before
+2026-12-03 (clean renders only, no degraded ones), in the same process, on the same numbers.
+
+Prints figures; asserts nothing. `bench/signals.py` measures the whole reading.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import random
+import re
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+from PIL import ImageFont
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from proofcheck.text import glyphs
+from proofcheck.text.glyphs import (
+    ARABIC_DIGITS,
+    FONT_ROOTS,
+    LATIN_TEMPLATE_FONTS,
+    PERSIAN_DIGITS,
+    TEMPLATE_FONTS,
+    degraded_print,
+    glyph_components,
+    set_template_exclusions,
+)
+
+SCRIPTS = {
+    "persian": (PERSIAN_DIGITS, TEMPLATE_FONTS, False),
+    "arabic": (ARABIC_DIGITS, TEMPLATE_FONTS, False),
+    "latin": ("0123456789", LATIN_TEMPLATE_FONTS, True),
+}
+
+
+def family(rel: str) -> str:
+    """The substring of a font's path naming its family: its cuts (bold, mono, "b")
+    are left out of the templates with it, and DejaVu counts as one family."""
+    if rel.startswith("dejavu/"):
+        return "dejavu/"
+    stem = Path(rel).stem
+    return re.sub(r"(-?(Regular|Bold|Mono|Condensed))+$|b$", "", stem)
+
+
+def _path(rel: str) -> Path | None:
+    return next((Path(r) / rel for r in FONT_ROOTS if (Path(r) / rel).exists()), None)
+
+
+def _draws_all(font: ImageFont.FreeTypeFont, chars: str) -> bool:
+    missing = bytes(font.getmask("\U0010fffd"))
+    return all(bytes(font.getmask(ch)) != missing for ch in chars)
+
+
+@contextlib.contextmanager
+def baseline_templates() -> Iterator[None]:
+    """The templates before 2026-12-03: no degraded renders."""
+    saved = glyphs._DEGRADED_RENDERS
+    glyphs._DEGRADED_RENDERS = ()
+    glyphs._templates.clear()
+    try:
+        yield
+    finally:
+        glyphs._DEGRADED_RENDERS = saved
+        glyphs._templates.clear()
+
+
+def run_script(name: str, per_font: int, seed: int, only: tuple[str, ...], title: str) -> None:
+    digits, fonts, latin = SCRIPTS[name]
+    alphabet = digits if latin else digits[1:]  # the Persian zero is told by size, not shape
+    rng = random.Random(seed)
+    glyphs_right = glyphs_total = numbers_right = numbers_total = unsegmented = 0
+    confusions: Counter[tuple[str, str]] = Counter()
+    build_times: list[float] = []
+    rows: list[str] = []
+    for rel in fonts:
+        path = _path(rel)
+        if only and not any(x in rel for x in only):
+            continue
+        if path is None or not _draws_all(ImageFont.truetype(str(path), 36), alphabet):
+            continue
+        set_template_exclusions((family(rel),))
+        t0 = time.process_time()
+        templates = glyphs.digit_templates(latin)
+        built = time.process_time() - t0
+        if built > 0.01:  # not a family whose templates an earlier cut already built
+            build_times.append(built)
+        f_right = f_total = f_numbers = f_count = 0
+        for _ in range(per_font):
+            text = "".join(rng.choice(alphabet) for _ in range(rng.randint(4, 8)))
+            font = ImageFont.truetype(str(path), rng.choice((38, 42, 46)))
+            factor = 0.7 if rng.random() < 0.5 else 1.0
+            comps = glyph_components(degraded_print(font, text, factor, rng.randint(60, 90)))
+            if len(comps) != len(text):
+                unsegmented += 1
+                continue
+            labels = [templates.classify(c.mask)[0] for c in comps]
+            truth = [str(alphabet.index(ch) + (0 if latin else 1)) for ch in text]
+            right = sum(a == b for a, b in zip(labels, truth, strict=True))
+            confusions.update((t, lab) for t, lab in zip(truth, labels, strict=True) if t != lab)
+            f_right += right
+            f_total += len(truth)
+            f_numbers += right == len(truth)
+            f_count += 1
+        glyphs_right += f_right
+        glyphs_total += f_total
+        numbers_right += f_numbers
+        numbers_total += f_count
+        if f_count:
+            rows.append(f"| {rel} | {f_right / f_total:.3f} | {f_numbers / f_count:.3f} "
+                        f"| {f_count} |")
+    set_template_exclusions(())
+    print(f"\n## {name} digits, leave-one-family-out, seed {seed}: {title}")
+    print("| font | glyphs right | numbers right | numbers |")
+    print("|---|---|---|---|")
+    print("\n".join(rows))
+    print(f"| **all** | **{glyphs_right / max(1, glyphs_total):.3f}** | "
+          f"**{numbers_right / max(1, numbers_total):.3f}** | {numbers_total} |")
+    print(f"numbers not cut into one component a digit (not scored): {unsegmented}")
+    print("commonest confusions (truth -> read): "
+          + ", ".join(f"{t}->{r} x{n}" for (t, r), n in confusions.most_common(8)))
+    if build_times:
+        print(f"templates built in {np.median(build_times):.2f} s CPU "
+              f"(median of {len(build_times)} builds)")
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--per-font", type=int, default=40)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--scripts", default=",".join(SCRIPTS))
+    ap.add_argument("--fonts", default="", help="only fonts whose path contains one of these")
+    ap.add_argument("--baseline", action="store_true",
+                    help="run the templates before 2026-12-03 first, for comparison")
+    args = ap.parse_args(argv)
+    only = tuple(filter(None, args.fonts.split(",")))
+    for name in args.scripts.split(","):
+        if args.baseline:
+            with baseline_templates():
+                run_script(name, args.per_font, args.seed, only, "baseline templates")
+        run_script(name, args.per_font, args.seed, only, "templates as built")
+
+
+if __name__ == "__main__":
+    main()
