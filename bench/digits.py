@@ -13,7 +13,8 @@ counted apart): this measures the classifier, not the cutting.
     .venv/bin/python bench/digits.py --per-font 20 --seed 2 --scripts persian
 
 With `--baseline`, each script is first run with the templates as they were before
-2026-12-03 (clean renders only, no degraded ones), in the same process, on the same numbers.
+2026-12-03 (clean renders of the Debian fonts only: no degraded renders, no fetched web
+fonts), in the same process, on the same numbers.
 
 Prints figures; asserts nothing. `bench/signals.py` measures the whole reading.
 """
@@ -35,7 +36,7 @@ from PIL import ImageFont
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from proofcheck.text import glyphs
+from proofcheck.text import glyphs, webfonts
 from proofcheck.text.glyphs import (
     ARABIC_DIGITS,
     FONT_ROOTS,
@@ -74,14 +75,16 @@ def _draws_all(font: ImageFont.FreeTypeFont, chars: str) -> bool:
 
 @contextlib.contextmanager
 def baseline_templates() -> Iterator[None]:
-    """The templates before 2026-12-03: no degraded renders."""
-    saved = glyphs._DEGRADED_RENDERS
+    """The templates before 2026-12-03: no degraded renders, no fetched web fonts."""
+    saved = glyphs._DEGRADED_RENDERS, glyphs.TEMPLATE_FONTS
+    web = set(webfonts.template_names())
     glyphs._DEGRADED_RENDERS = ()
+    glyphs.TEMPLATE_FONTS = tuple(f for f in glyphs.TEMPLATE_FONTS if f not in web)
     glyphs._templates.clear()
     try:
         yield
     finally:
-        glyphs._DEGRADED_RENDERS = saved
+        glyphs._DEGRADED_RENDERS, glyphs.TEMPLATE_FONTS = saved
         glyphs._templates.clear()
 
 

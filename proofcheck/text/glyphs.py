@@ -18,6 +18,7 @@ from PIL import Image, ImageDraw, ImageFont
 from scipy import ndimage
 
 from proofcheck import memo
+from proofcheck.text import webfonts
 
 PERSIAN_DIGITS = "۰۱۲۳۴۵۶۷۸۹"
 ARABIC_DIGITS = "٠١٢٣٤٥٦٧٨٩"
@@ -152,9 +153,11 @@ TEMPLATE_FONTS = (
     "opentype/lemonada/Lemonada-Regular.otf", "opentype/lemonada/Lemonada-Bold.otf",
     "truetype/harmattan/Harmattan-Regular.ttf", "truetype/harmattan/Harmattan-Bold.ttf",
     "truetype/unikurdweb/Unikuweb.ttf", "truetype/alkalami/Alkalami-Regular.ttf",
+    *webfonts.template_names(),
 )
 _NO_SUCH_GLYPH = "\U0010fffd"  # a private-use code point no font draws
-FONT_ROOTS = ("/usr/share/fonts/truetype", "/usr/local/share/fonts", "/usr/share/fonts")
+FONT_ROOTS = ("/usr/share/fonts/truetype", "/usr/local/share/fonts", "/usr/share/fonts",
+              str(webfonts.font_root()))
 _GLYPH = 20
 
 
