@@ -243,6 +243,28 @@ def test_a_lost_decimal_mark_is_read_from_a_last_group_of_five() -> None:
     assert parse_amount("1,2345") == ("12345", 0.2)  # four digits: no such reading
 
 
+@pytest.mark.parametrize(("text", "lang", "value", "currency"), [
+    ("تم تحويل ۵۳٬۰۰۹/۴۷ ريال سعودي", "ara", "53009.47", "SAR"),
+    ("المبلغ: ۳۰٬۱۴۰/۴۳ درهم", "ara", "30140.43", "AED"),
+    ("مبلغ ۱٬۲۵۰٬۰۰۰/۵ ریال", "fas", "1250000.5", "IRR"),
+])
+def test_a_decimal_mark_drawn_as_a_slash_after_thousands_groups(text: str, lang: str,
+                                                                 value: str,
+                                                                 currency: str) -> None:
+    """Vazirmatn and Samim draw ٫ as a slash, and OCR reads "/": after thousands groups
+    it is the decimal mark (it took the whole amount to "47")."""
+    amount = _one(extract_fields_from_text(text, lang), "amount")
+    assert (amount.value, amount.currency, amount.confidence) == (value, currency, 1.0)
+
+
+def test_a_slash_without_thousands_groups_is_no_decimal_mark() -> None:
+    fields = extract_fields_from_text("تاریخ: ۱۴۰۲/۰۵/۱۲\nمبلغ ۱۲/۵۰ ریال", "fas")
+    assert _one(fields, "date").value == "2023-08-03"
+    assert _one(fields, "amount").value == "50"
+    assert parse_amount("12/50") is None
+    assert parse_amount("53,009/47") == ("53009.47", 1.0)
+
+
 def test_unexplainable_grouping_gets_low_confidence_not_a_guess() -> None:
     value, factor = parse_amount("1,25,00")  # type: ignore[misc]
     assert factor < 0.5

@@ -296,8 +296,11 @@ def is_field_word(text: str) -> bool:
     return bool(_FIELD_WORD_RE.fullmatch(normalize_text(text).strip().lower()))
 
 
-# A number: digit groups joined by , . ' or a single space before exactly 3 digits.
-_NUM = r"\d+(?:(?:[,.'’]\d+)|(?: \d{3}(?!\d)))*"
+# A number: digit groups joined by , . ' or a single space before exactly 3 digits. Or
+# thousands groups and a fraction after "/": Persian fonts (Vazirmatn, Samim) draw the
+# decimal mark ٫ as a slash and OCR reads it "/" ("۵۳٬۰۰۹/۴۷"); grouped, it is no date.
+_SLASH_DECIMAL = r"\d{1,3}(?:,\d{3})+/\d{1,2}"
+_NUM = rf"(?:{_SLASH_DECIMAL}(?![\d/])|\d+(?:(?:[,.'’]\d+)|(?: \d{{3}}(?!\d)))*)"
 _AMOUNT_AFTER_RE = re.compile(
     rf"(?<![\w.,])(?P<cur>{_CUR_ALT})\.?\s?(?P<num>{_NUM})(?![\d])", re.IGNORECASE
 )
@@ -377,7 +380,9 @@ def parse_amount(num: str) -> tuple[str, float] | None:
     confidence, never a "corrected" number.
     """
     num = num.strip().replace("’", "'")
-    parts = re.split(r"([,.' ])", num)
+    if "/" in num and not re.fullmatch(_SLASH_DECIMAL, num):
+        return None
+    parts = re.split(r"([,.' /])", num)
     groups = parts[0::2]
     seps = parts[1::2]
     if not all(g.isdigit() for g in groups):
@@ -389,7 +394,7 @@ def parse_amount(num: str) -> tuple[str, float] | None:
         # Thousands groups have three digits, so a last group of one or two is the
         # fraction whatever the mark looks like: after a downscale "," and "." are
         # often indistinguishable ("40.717.85").
-        is_decimal = len(groups[-1]) in (1, 2) and last in ",."
+        is_decimal = len(groups[-1]) in (1, 2) and last in ",./"
         if is_decimal and len(seps) > 1 and seps[-2] == last:
             factor *= 0.8
         if is_decimal:
