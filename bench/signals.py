@@ -25,6 +25,7 @@ os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 import argparse
 import io
 import random
+import re
 import statistics
 import sys
 import time
@@ -36,6 +37,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from proofcheck.text import webfonts
 from proofcheck.text.fields import extract_fields, primary
 from proofcheck.text.glyphs import set_template_exclusions
 from proofcheck.text.ocr import read_text, warm_up
@@ -43,6 +45,8 @@ from proofcheck.text.ocr import read_text, warm_up
 FONT_DIR = Path("/usr/share/fonts/truetype")
 ARABIC_FONTS = ("farsiweb/nazli.ttf", "farsiweb/nazlib.ttf", "farsiweb/homa.ttf",
                 "dejavu/DejaVuSans.ttf", "dejavu/DejaVuSans-Bold.ttf")
+# What Iranian apps print in (fetched at set-up): absolute paths, which FONT_DIR / path keeps.
+WEB_FONTS = tuple(str(webfonts.font_root() / name) for name in webfonts.template_names())
 LATIN_FONTS = ("dejavu/DejaVuSans.ttf", "dejavu/DejaVuSans-Bold.ttf", "noto/NotoSans-Regular.ttf",
                "noto/NotoSans-Bold.ttf", "noto/NotoSerif-Regular.ttf")
 LANGS = ("fas", "ara", "swa", "pol", "eng")
@@ -80,7 +84,7 @@ def font_family(rel: str) -> str:
         if fam in name:
             names = {"dejavu": "DejaVu", "notosans-": "NotoSans-", "notoserif": "NotoSerif"}
             return names.get(fam, fam)
-    return name
+    return re.sub(r"(-(Regular|Bold))+$", "", Path(rel).stem)  # "Sahel-Bold" -> "Sahel"
 
 
 def _font(rel: str, size: int) -> ImageFont.FreeTypeFont:
@@ -248,14 +252,15 @@ def _wrap(text: str, font: ImageFont.FreeTypeFont, width: int, rtl: bool) -> lis
     return lines
 
 
-def render(rng: random.Random, lang: str, kind: str) -> Sample:
+def render(rng: random.Random, lang: str, kind: str,
+           arabic_fonts: tuple[str, ...] = ARABIC_FONTS) -> Sample:
     lines, truth = CONTENT[lang](rng, kind)
     rtl = lang in ("fas", "ara")
     dark = kind == "chat" and rng.random() < 0.4
     bg, fg = ((18, 18, 18), (235, 235, 235)) if dark else ((255, 255, 255), (20, 20, 20))
     img = Image.new("RGB", (W, H), bg)
     draw = ImageDraw.Draw(img)
-    fonts = ARABIC_FONTS if rtl else LATIN_FONTS
+    fonts = arabic_fonts if rtl else LATIN_FONTS
     font_rel = rng.choice(fonts)
     font = _font(font_rel, rng.choice((38, 42, 46)))
     small = _font("dejavu/DejaVuSans.ttf", 34)
@@ -319,6 +324,9 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--seed", type=int, default=20261123)
     ap.add_argument("--langs", default=",".join(LANGS))
     ap.add_argument("--show-failures", action="store_true")
+    ap.add_argument("--web-fonts", action="store_true",
+                    help="print Persian and Arabic pages in the fetched Persian web fonts "
+                         "(proofcheck.text.webfonts), held out like the others")
     ap.add_argument("--in-template-fonts", action="store_true",
                     help="let the digit templates include the font being read (optimistic)")
     args = ap.parse_args(argv)
@@ -335,7 +343,7 @@ def main(argv: list[str] | None = None) -> None:
         cpus: list[float] = []
         for i in range(args.per_lang):
             kind = "receipt" if i % 2 == 0 else "chat"
-            sample = render(rng, lang, kind)
+            sample = render(rng, lang, kind, WEB_FONTS if args.web_fonts else ARABIC_FONTS)
             img, note = degrade(rng, sample.image)
             # Held-out fonts: the digit templates never include the family being read.
             set_template_exclusions(() if args.in_template_fonts else (font_family(sample.font),))
