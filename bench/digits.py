@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import random
-import re
 import sys
 import time
 from collections import Counter
@@ -35,15 +34,19 @@ import numpy as np
 from PIL import ImageFont
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from signals import font_family
 
 from proofcheck.text import glyphs, webfonts
 from proofcheck.text.glyphs import (
     ARABIC_DIGITS,
-    FONT_ROOTS,
     LATIN_TEMPLATE_FONTS,
     PERSIAN_DIGITS,
     TEMPLATE_FONTS,
     degraded_print,
+    drawable,
+    font_path,
     glyph_components,
     set_template_exclusions,
 )
@@ -53,24 +56,6 @@ SCRIPTS = {
     "arabic": (ARABIC_DIGITS, TEMPLATE_FONTS, False),
     "latin": ("0123456789", LATIN_TEMPLATE_FONTS, True),
 }
-
-
-def family(rel: str) -> str:
-    """The substring of a font's path naming its family: its cuts (bold, mono, "b")
-    are left out of the templates with it, and DejaVu counts as one family."""
-    if rel.startswith("dejavu/"):
-        return "dejavu/"
-    stem = Path(rel).stem
-    return re.sub(r"(-?(Regular|Bold|Mono|Condensed))+$|b$", "", stem)
-
-
-def _path(rel: str) -> Path | None:
-    return next((Path(r) / rel for r in FONT_ROOTS if (Path(r) / rel).exists()), None)
-
-
-def _draws_all(font: ImageFont.FreeTypeFont, chars: str) -> bool:
-    missing = bytes(font.getmask("\U0010fffd"))
-    return all(bytes(font.getmask(ch)) != missing for ch in chars)
 
 
 @contextlib.contextmanager
@@ -97,12 +82,12 @@ def run_script(name: str, per_font: int, seed: int, only: tuple[str, ...], title
     build_times: list[float] = []
     rows: list[str] = []
     for rel in fonts:
-        path = _path(rel)
+        path = font_path(rel)
         if only and not any(x in rel for x in only):
             continue
-        if path is None or not _draws_all(ImageFont.truetype(str(path), 36), alphabet):
+        if path is None or drawable(path, alphabet) != alphabet:
             continue
-        set_template_exclusions((family(rel),))
+        set_template_exclusions((font_family(rel),))
         t0 = time.process_time()
         templates = glyphs.digit_templates(latin)
         built = time.process_time() - t0

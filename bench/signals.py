@@ -84,7 +84,7 @@ def font_family(rel: str) -> str:
         if fam in name:
             names = {"dejavu": "DejaVu", "notosans-": "NotoSans-", "notoserif": "NotoSerif"}
             return names.get(fam, fam)
-    return re.sub(r"(-(Regular|Bold))+$", "", Path(rel).stem)  # "Sahel-Bold" -> "Sahel"
+    return re.sub(r"(-(Regular|Bold|Mono))+$", "", Path(rel).stem)  # "Sahel-Bold" -> "Sahel"
 
 
 def _font(rel: str, size: int) -> ImageFont.FreeTypeFont:

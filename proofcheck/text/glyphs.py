@@ -161,6 +161,19 @@ FONT_ROOTS = ("/usr/share/fonts/truetype", "/usr/local/share/fonts", "/usr/share
 _GLYPH = 20
 
 
+def font_path(rel: str) -> Path | None:
+    """A template font's file: `rel` under the first font root that has it."""
+    return next((Path(r) / rel for r in FONT_ROOTS if (Path(r) / rel).exists()), None)
+
+
+def drawable(path: Path, chars: str) -> str:
+    """The characters of `chars` the font at `path` has: for a code point it lacks it
+    draws what it draws for any (a box, or nothing)."""
+    probe = ImageFont.truetype(str(path), 36)
+    missing = bytes(probe.getmask(_NO_SUCH_GLYPH))
+    return "".join(ch for ch in chars if bytes(probe.getmask(ch)) != missing)
+
+
 def glyph_vector(mask: np.ndarray) -> np.ndarray:
     """A glyph as a unit vector: its bitmap centred in a square, scaled to 20x20."""
     h, w = mask.shape
@@ -257,16 +270,13 @@ class DigitTemplates:
         vectors: list[np.ndarray] = []
         labels: list[str] = []
         for rel in fonts:
-            path = next((Path(r) / rel for r in FONT_ROOTS if (Path(r) / rel).exists()), None)
+            path = font_path(rel)
             if path is None:
                 continue
-            # Only what the font has: for a code point it lacks it draws what it draws
-            # for any (a box, or nothing). Kacst and Arabeyes have no Persian digits,
-            # Unikurd only some.
-            probe = ImageFont.truetype(str(path), 36)
-            missing = bytes(probe.getmask(_NO_SUCH_GLYPH))
-            drawn = {ch: label for ch, label in glyphs.items()
-                     if bytes(probe.getmask(ch)) != missing}
+            # Only what the font has: Kacst and Arabeyes have no Persian digits, Unikurd
+            # only some.
+            has = drawable(path, "".join(glyphs))
+            drawn = {ch: label for ch, label in glyphs.items() if ch in has}
             # Small sizes too: after a 70% downscale and JPEG a digit is ~20 px high
             # and loses the detail that tells ۲ from ۳.
             for size in (18, 24, 36, 56):
