@@ -685,6 +685,25 @@ def test_templates_know_digits_as_a_reposted_screenshot_leaves_them() -> None:
         gl.set_template_exclusions(())
 
 
+def test_a_word_that_swallowed_the_date_before_it_gets_its_line_read_again() -> None:
+    """In Gandom, Tesseract's page read gave "ساعت" a box over the date before it too and
+    the date was lost ("تاریخ ۶ ساعت ۰۵:۰۹"); the line's band read alone has it."""
+
+    path = webfonts.font_root() / webfonts.SUBDIR / "Gandom.ttf"
+    if not path.exists():
+        pytest.skip("the set-up's web fonts are not installed (no network then?)")
+    font = ImageFont.truetype(str(path), 42, layout_engine=ImageFont.Layout.RAQM)
+    img = Image.new("RGB", (1080, 700), (255, 255, 255))
+    draw = ImageDraw.Draw(img)
+    for y, text in ((100, "سلام وقت بخیر"), (240, "مبلغ ۳۱۹٬۵۰۰ ریال واریز شد"),
+                    (380, "تاریخ ۱۴۰۱/۱۲/۰۶ ساعت ۰۵:۰۹"), (520, "ممنون از خرید شما")):
+        draw.rounded_rectangle((200, y - 30, 1020, y + 70), radius=30, fill=(220, 248, 198))
+        draw.text((990, y), text, font=font, fill=(20, 20, 20), anchor="ra", direction="rtl")
+    ocr = read_text(img)
+    assert "۱۴۰۱/۱۲/۰۶" in ocr.text
+    assert [f.value for f in extract_fields(ocr) if f.type == "date"] == ["2023-02-25"]
+
+
 def test_a_dates_syntax_beats_templates_and_tesseract(homa_unseen) -> None:
     """Tesseract's (here, made-up) misreading "۷۷/۰۳/۷۰۷۴" and the templates both say ۷;
     a day and a year cannot start with 7."""
