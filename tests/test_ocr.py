@@ -704,6 +704,25 @@ def test_a_word_that_swallowed_the_date_before_it_gets_its_line_read_again() -> 
     assert [f.value for f in extract_fields(ocr) if f.type == "date"] == ["2023-02-25"]
 
 
+def test_a_line_tesseract_reads_nothing_of_at_its_size_is_read_at_twice_it() -> None:
+    """A Parastoo Bold receipt at JPEG q62: the page read lost its amount line, and the
+    line's band alone gave no word as a block, as sparse text or binarised; at twice the
+    size it reads, and the glyph re-read makes the amount whole."""
+
+    path = webfonts.font_root() / webfonts.SUBDIR / "Parastoo-Bold.ttf"
+    if not path.exists():
+        pytest.skip("the set-up's web fonts are not installed (no network then?)")
+    font = ImageFont.truetype(str(path), 38, layout_engine=ImageFont.Layout.RAQM)
+    img = Image.new("RGB", (1080, 700), (255, 255, 255))
+    draw = ImageDraw.Draw(img)
+    draw.rectangle((40, 160, 1040, 700), fill=(245, 247, 250))
+    for y, text in ((220, "تم التحويل بنجاح"), (307, "المبلغ: ٨٠٬٩٧٨ ريال سعودي"),
+                    (394, "التاريخ: ١٦/٠٦/٢٠٢٤")):
+        draw.text((980, y), text, font=font, fill=(20, 20, 20), anchor="ra", direction="rtl")
+    amounts = fields_of(read_text(jpeg(img, 62)), "amount")
+    assert [(f.value, f.currency) for f in amounts] == [("80978", "SAR")]
+
+
 def test_a_dates_syntax_beats_templates_and_tesseract(homa_unseen) -> None:
     """Tesseract's (here, made-up) misreading "۷۷/۰۳/۷۰۷۴" and the templates both say ۷;
     a day and a year cannot start with 7."""
