@@ -685,14 +685,19 @@ def test_templates_know_digits_as_a_reposted_screenshot_leaves_them() -> None:
         gl.set_template_exclusions(())
 
 
+def _web_font(name: str, size: int) -> ImageFont.FreeTypeFont:
+    """One of the set-up's fetched web fonts (`webfonts`); the test skips without it."""
+    path = webfonts.font_root() / webfonts.SUBDIR / name
+    if not path.exists():
+        pytest.skip("the set-up's web fonts are not installed (no network then?)")
+    return ImageFont.truetype(str(path), size, layout_engine=ImageFont.Layout.RAQM)
+
+
 def test_a_word_that_swallowed_the_date_before_it_gets_its_line_read_again() -> None:
     """In Gandom, Tesseract's page read gave "ساعت" a box over the date before it too and
     the date was lost ("تاریخ ۶ ساعت ۰۵:۰۹"); the line's band read alone has it."""
 
-    path = webfonts.font_root() / webfonts.SUBDIR / "Gandom.ttf"
-    if not path.exists():
-        pytest.skip("the set-up's web fonts are not installed (no network then?)")
-    font = ImageFont.truetype(str(path), 42, layout_engine=ImageFont.Layout.RAQM)
+    font = _web_font("Gandom.ttf", 42)
     img = Image.new("RGB", (1080, 700), (255, 255, 255))
     draw = ImageDraw.Draw(img)
     for y, text in ((100, "سلام وقت بخیر"), (240, "مبلغ ۳۱۹٬۵۰۰ ریال واریز شد"),
@@ -701,7 +706,7 @@ def test_a_word_that_swallowed_the_date_before_it_gets_its_line_read_again() -> 
         draw.text((990, y), text, font=font, fill=(20, 20, 20), anchor="ra", direction="rtl")
     ocr = read_text(img)
     assert "۱۴۰۱/۱۲/۰۶" in ocr.text
-    assert [f.value for f in extract_fields(ocr) if f.type == "date"] == ["2023-02-25"]
+    assert [f.value for f in fields_of(ocr, "date")] == ["2023-02-25"]
 
 
 def test_a_line_tesseract_reads_nothing_of_at_its_size_is_read_at_twice_it() -> None:
@@ -709,10 +714,7 @@ def test_a_line_tesseract_reads_nothing_of_at_its_size_is_read_at_twice_it() -> 
     line's band alone gave no word as a block, as sparse text or binarised; at twice the
     size it reads, and the glyph re-read makes the amount whole."""
 
-    path = webfonts.font_root() / webfonts.SUBDIR / "Parastoo-Bold.ttf"
-    if not path.exists():
-        pytest.skip("the set-up's web fonts are not installed (no network then?)")
-    font = ImageFont.truetype(str(path), 38, layout_engine=ImageFont.Layout.RAQM)
+    font = _web_font("Parastoo-Bold.ttf", 38)
     img = Image.new("RGB", (1080, 700), (255, 255, 255))
     draw = ImageDraw.Draw(img)
     draw.rectangle((40, 160, 1040, 700), fill=(245, 247, 250))
