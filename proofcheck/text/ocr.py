@@ -330,7 +330,7 @@ def _read_band(band: Image.Image, scale: float, lang: str) -> list[Word]:
     vanished into the bubble (a dark-theme amount line read as nothing in every mode),
     while the band's Otsu threshold separates the text from both; sparse text read half
     of a small number in a bubble that one block read whole. A Parastoo Bold amount line
-    gave no word at all the first three ways and all four at twice the size.
+    gave no word at all the first three ways, and its four words at twice the size.
     """
     pixels = np.asarray(band)
     best: list[Word] = []
