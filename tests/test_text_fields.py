@@ -265,6 +265,22 @@ def test_a_slash_without_thousands_groups_is_no_decimal_mark() -> None:
     assert parse_amount("53,009/47") == ("53009.47", 1.0)
 
 
+@pytest.mark.parametrize(("text", "value"), [
+    ("بتاريخ 04/022024", "2024-02-04"),   # Sahel Bold: the second slash lost
+    ("بتاريخ 0207/2023", "2023-07-02"),   # Samim Bold: the first one
+    ("التاريخ: ١٦/٠٦٢٠٢٤", "2024-06-16"),
+])
+def test_a_labelled_date_that_lost_one_separator(text: str, value: str) -> None:
+    date = _one(extract_fields_from_text(text, "ara"), "date")
+    assert (date.value, date.confidence) == (value, 0.8)
+
+
+@pytest.mark.parametrize("text", ["تم تحويل 04/022024", "الوقت 12/122024", "Date 1234/5678",
+                                  "Date 31/132024"])
+def test_a_date_short_of_a_separator_needs_its_label_and_a_real_day(text: str) -> None:
+    assert not [f for f in extract_fields_from_text(text) if f.type == "date"]
+
+
 def test_unexplainable_grouping_gets_low_confidence_not_a_guess() -> None:
     value, factor = parse_amount("1,25,00")  # type: ignore[misc]
     assert factor < 0.5

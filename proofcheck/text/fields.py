@@ -317,6 +317,14 @@ _DATE_YMD_RE = re.compile(
 _DATE_DMY_RE = re.compile(
     r"(?<![\d/.\-])(\d{1,2})\s?([/.\-])\s?(\d{1,2})\s?\2\s?(\d{4}|\d{2})(?![\d/\-])"
 )
+# A labelled day-month-year with one of its two separators lost ("بتاریخ 04/022024",
+# "0207/2023": Sahel and Samim Bold chats): the label says it is a date.
+_LABELLED_DATE_RE = re.compile(
+    rf"(?<![\w])(?:{_labels(*(i for i in _DATE_LABEL_ITEMS if i not in _TIME_LABEL_ITEMS))})"
+    r"\s*:?\s*(?:(?P<d1>\d{1,2})[/.\-](?P<m1>\d{2})|(?P<d2>\d{2})(?P<m2>\d{2})[/.\-])"
+    r"(?P<y>\d{4})(?![\d/.\-])",
+    re.IGNORECASE,
+)
 _MONTHS: dict[str, tuple[int, str]] = {}
 for _cal, _names in (
     ("g", ("january", "february", "march", "april", "may", "june", "july", "august",
@@ -613,6 +621,16 @@ def _extract_dates(line: _Line, ctx: _Ctx) -> None:
     for start, end, date, solar in sorted(found):
         if ctx.free(line, start, end):
             ctx.add(line, "date", date.isoformat(), start, end, 1.0,
+                    role="solar_hijri" if solar else None)
+    for m in _LABELLED_DATE_RE.finditer(text):
+        a, b = int(m.group("d1") or m.group("d2")), int(m.group("m1") or m.group("m2"))
+        y = int(m.group("y"))
+        solar = _is_solar_year(y, ctx.language)
+        d, mo = (a, b) if b <= 12 else (b, a)
+        date = parse_date(y, mo, d, solar=solar)
+        start = m.start("d1") if m.group("d1") else m.start("d2")
+        if date and possible_date(f"{d}/{mo}/{y}") and ctx.free(line, start, m.end("y")):
+            ctx.add(line, "date", date.isoformat(), start, m.end("y"), 0.8,
                     role="solar_hijri" if solar else None)
 
 
