@@ -276,9 +276,10 @@ def test_a_labelled_date_that_lost_one_separator(text: str, value: str) -> None:
 
 
 @pytest.mark.parametrize("text", ["تم تحويل 04/022024", "الوقت 12/122024", "Date 1234/5678",
-                                  "Date 31/132024"])
+                                  "Date 31/132024", "بتاريخ 04/021445"])
 def test_a_date_short_of_a_separator_needs_its_label_and_a_real_day(text: str) -> None:
-    assert not [f for f in extract_fields_from_text(text) if f.type == "date"]
+    # 1445 on an Arabic page is a lunar Hijri year, which is not converted: no date.
+    assert not [f for f in extract_fields_from_text(text, "ara") if f.type == "date"]
 
 
 def test_unexplainable_grouping_gets_low_confidence_not_a_guess() -> None:

@@ -588,9 +588,17 @@ def _extract_cards(line: _Line, ctx: _Ctx) -> None:
         ctx.add(line, "card", value, m.start(), m.end(), 1.0 if masked or len(value) == 19 else 0.9)
 
 
+def _dmy_date(a: int, b: int, y: int, language: str) -> tuple[dt.date, bool] | None:
+    """(date, whether Solar Hijri) of a day and month in either order and a year."""
+    solar = _is_solar_year(y, language)
+    d, mo = (a, b) if b <= 12 else (b, a)
+    date = parse_date(y, mo, d, solar=solar)
+    return (date, solar) if date and (solar or 1900 <= y <= 2100) else None
+
+
 def _extract_dates(line: _Line, ctx: _Ctx) -> None:
     text = line.text
-    found: list[tuple[int, int, dt.date, bool]] = []
+    found: list[tuple[int, int, dt.date, bool, float]] = []  # ..., solar, confidence
     for m in _DATE_YMD_RE.finditer(text):
         y, mo, d = int(m.group(1)), int(m.group(2)), int(m.group(3))
         solar = _is_solar_year(y, ctx.language)
@@ -598,39 +606,33 @@ def _extract_dates(line: _Line, ctx: _Ctx) -> None:
             continue
         date = parse_date(y, mo, d, solar=solar)
         if date:
-            found.append((m.start(), m.end(), date, solar))
+            found.append((m.start(), m.end(), date, solar, 1.0))
     for m in _DATE_DMY_RE.finditer(text):
         if len(m.group(4)) == 2 and m.group(2) == "-":
             continue  # "1-9-36" is more often OCR noise than a date; M-Pesa writes 1/9/26
-        a, b, y = int(m.group(1)), int(m.group(3)), _year(m.group(4))
-        solar = _is_solar_year(y, ctx.language)
-        d, mo = (a, b) if b <= 12 else (b, a)
-        date = parse_date(y, mo, d, solar=solar)
-        if date and (solar or 1900 <= y <= 2100):
-            found.append((m.start(), m.end(), date, solar))
+        dated = _dmy_date(int(m.group(1)), int(m.group(3)), _year(m.group(4)), ctx.language)
+        if dated:
+            found.append((m.start(), m.end(), *dated, 1.0))
+    for m in _LABELLED_DATE_RE.finditer(text):
+        y = int(m.group("y"))
+        dated = _dmy_date(int(m.group("d1") or m.group("d2")),
+                          int(m.group("m1") or m.group("m2")), y, ctx.language)
+        if dated and _in_proof_years(y, "solar" if dated[1] else "gregorian"):
+            found.append((m.start("d1") if m.group("d1") else m.start("d2"), m.end("y"),
+                          *dated, 0.8))
     for m in _DATE_DMONY_RE.finditer(text):
         month, cal = _MONTHS[m.group(2).lower()]
         date = parse_date(int(m.group(3)), month, int(m.group(1)), solar=cal == "j")
         if date:
-            found.append((m.start(), m.end(), date, cal == "j"))
+            found.append((m.start(), m.end(), date, cal == "j", 1.0))
     for m in _DATE_MONDY_RE.finditer(text):
         month, cal = _MONTHS[m.group(1).lower()]
         date = parse_date(int(m.group(3)), month, int(m.group(2)), solar=cal == "j")
         if date:
-            found.append((m.start(), m.end(), date, cal == "j"))
-    for start, end, date, solar in sorted(found):
+            found.append((m.start(), m.end(), date, cal == "j", 1.0))
+    for start, end, date, solar, confidence in sorted(found):
         if ctx.free(line, start, end):
-            ctx.add(line, "date", date.isoformat(), start, end, 1.0,
-                    role="solar_hijri" if solar else None)
-    for m in _LABELLED_DATE_RE.finditer(text):
-        a, b = int(m.group("d1") or m.group("d2")), int(m.group("m1") or m.group("m2"))
-        y = int(m.group("y"))
-        solar = _is_solar_year(y, ctx.language)
-        d, mo = (a, b) if b <= 12 else (b, a)
-        date = parse_date(y, mo, d, solar=solar)
-        start = m.start("d1") if m.group("d1") else m.start("d2")
-        if date and possible_date(f"{d}/{mo}/{y}") and ctx.free(line, start, m.end("y")):
-            ctx.add(line, "date", date.isoformat(), start, m.end("y"), 0.8,
+            ctx.add(line, "date", date.isoformat(), start, end, confidence,
                     role="solar_hijri" if solar else None)
 
 
