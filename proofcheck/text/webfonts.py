@@ -76,8 +76,7 @@ def template_names() -> tuple[str, ...]:
 
 
 def _tarball(font: WebFont, registry: str, timeout: float) -> bytes:
-    name = font.package.rsplit("/", 1)[-1]
-    url = f"{registry}/{font.package}/-/{name}-{font.version}.tgz"
+    url = f"{registry}/{font.package}/-/{font.package}-{font.version}.tgz"
     try:
         with urllib.request.urlopen(url, timeout=timeout) as response:
             data: bytes = response.read()
