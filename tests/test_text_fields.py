@@ -438,6 +438,7 @@ def test_a_currency_word_with_its_dots_misread(text: str) -> None:
 
 @pytest.mark.parametrize(("text", "language", "value"), [
     ("شماره مرمع: ۹۸۹۲۲۸۰۴۱۴۳۶", "fas", "989228041436"),  # ج read as م (Homa)
+    ("شماره بیخیری: ۷۰۱۳۶۰۰۰۰۱۰۴", "fas", "701360000104"),  # گ read خ, پ lost its dots
     ("Transacti0n ID: AB12345678", "eng", "AB12345678"),
     ("Nr transakcjl: 12345678", "pol", "12345678"),
     ("Namba ya muamaia: QK71HX2BC4", "swa", "QK71HX2BC4"),
@@ -453,6 +454,8 @@ def test_an_id_label_misread_by_one_letter_still_labels_its_id(
     ("کد مرمع: ۹۸۹۲۲۸۰۴۱۴۳۶", "fas"),      # too short a label to guess at
     ("شماره کارت: ۹۸۹۲۲۸۰۴۱۴۳۶", "fas"),    # another label, not a misread one
     ("Transaction cost: 12345678", "eng"),  # a fee, two letters from "Transaction code"
+    ("شماره شبا: ۱۲۰۱۷۰۰۰۰۰۰۰۱۲۳۴۵۶۷۸۹", "fas"),  # an IBAN, not "شماره سند"
+    ("رقم الجوال: 0912345678", "ara"),       # a phone, not "رقم الحوالة"
 ])
 def test_short_labels_and_other_words_label_no_id(text: str, language: str) -> None:
     assert not [f for f in extract_fields_from_text(text, language) if f.type == "transaction_id"]

@@ -171,8 +171,13 @@ _ID_LABEL_ITEMS = (
     "Muamala", "Kitambulisho cha muamala",
 )
 _ID_LABELS = _labels(*_ID_LABEL_ITEMS)
+# Labels of other numbers that an id label's forgiving pattern reaches: "رقم الجوال" (a
+# mobile number) is "رقم الحوالة" with one letter's dots moved and its "ة" dropped.
+_NOT_ID_LABELS = "|".join(re.escape(normalize_text(item)).replace(r"\ ", r"\s*")
+                          for item in ("رقم الجوال",))
 # "؛", the Arabic semicolon, is what the Persian model often makes of a colon.
-_ID_LABEL_RE = re.compile(rf"(?<![\w])(?:{_ID_LABELS})(?![\w])\s*[:;؛#.\-]?\s*", re.IGNORECASE)
+_ID_LABEL_RE = re.compile(rf"(?<![\w])(?!(?:{_NOT_ID_LABELS})(?![\w]))(?:{_ID_LABELS})(?![\w])"
+                          rf"\s*[:;؛#.\-]?\s*", re.IGNORECASE)
 # An M-Pesa confirmation starts with its 10-character code.
 # Kenyan codes start with a letter, Tanzanian ones may start with a digit.
 MPESA_CODE_LENGTH = 10
@@ -543,11 +548,18 @@ def _extract_ids(line: _Line, nxt: _Line | None, ctx: _Ctx) -> None:
 
 def _near_id_label(text: str) -> bool:
     """Whether the last words of `text` are one of `_FUZZY_ID_LABELS` with at most one
-    letter added, dropped or changed."""
+    letter added, dropped or changed; or, as long as the label, with one letter changed
+    and another one's dots ("شماره بیخیری" for "شماره پیگیری", DejaVu Sans). Not two
+    changes otherwise: "شماره شبا" (an IBAN) is two letters and a dot from "شماره سند",
+    "رقم الجوال" (a phone) a letter and a dot from "رقم الحوالة", one letter longer."""
     words = text.lower().split()
-    return any(Levenshtein.distance(" ".join(words[-len(label.split()):]), label,
-                                    score_cutoff=1) <= 1
-               for label in _FUZZY_ID_LABELS)
+    for label in _FUZZY_ID_LABELS:
+        tail = " ".join(words[-len(label.split()):])
+        changes = Levenshtein.distance(tail, label, score_cutoff=2)
+        if changes <= 1 or (changes == 2 and len(tail) == len(label) and Levenshtein.distance(
+                _dotless_key(tail), _dotless_key(label), score_cutoff=1) <= 1):
+            return True
+    return False
 
 
 def _extract_labelled_id(line: _Line, nxt: _Line | None, ctx: _Ctx, label_end: int,
