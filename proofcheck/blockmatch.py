@@ -58,6 +58,10 @@ AGREE_NCC = 0.8
 # differ in mean grey by more than EXPOSURE_TOLERANCE and keep the usual threshold.
 EXACT_AGREE_NCC = 0.9
 EXPOSURE_TOLERANCE = 4.0
+# Exposure differing, a sample within CLIPPED of white or black is clipped, and one
+# grid clips more than the other when this much more of it is (`_clipped_alike`).
+CLIPPED = 4.0
+MORE_CLIPPED = 0.05
 # A match is distinct when nothing more than two samples away comes this close to it.
 PEAK_MARGIN = 0.1
 MIN_BLOCKS = 6
@@ -246,6 +250,9 @@ def check_blocks(query: Image.Image, other: Image.Image,
     top = np.arange(rows) * BLOCK  # window top-left in the padded grid
     left = np.arange(cols) * BLOCK
     inner = (slice(SEARCH, SEARCH + rows * BLOCK), slice(SEARCH, SEARCH + cols * BLOCK))
+    same_exposure = _same_exposure(q[inner], o[inner])
+    if not same_exposure:
+        q, o = _clipped_alike(q, o, q_in & o_in)
     qb = q[inner].reshape(rows, BLOCK, cols, BLOCK).transpose(0, 2, 1, 3)
     q_std = qb.std(axis=(2, 3))
     inside = q_in[inner].reshape(rows, BLOCK, cols, BLOCK).all(axis=(1, 3))
@@ -285,7 +292,7 @@ def check_blocks(query: Image.Image, other: Image.Image,
     use = pool
     disagreeing = np.zeros((rows, cols), dtype=bool)
     predicted = np.full((n, 2), float(SEARCH))  # the coarse alignment itself
-    exact = _unresampled(query, other, box, al) and _same_exposure(q[inner], o[inner])
+    exact = _unresampled(query, other, box, al) and same_exposure
     threshold = EXACT_AGREE_NCC if exact else AGREE_NCC
     agree = _agree_at(ncc, predicted, threshold)
     if use.sum() >= 4:
@@ -325,6 +332,42 @@ def _same_exposure(q: np.ndarray, o: np.ndarray) -> bool:
     """The two sample grids are equally bright on average: no brightness or contrast
     change, whose clipped highlights decorrelate blocks without an edit."""
     return bool(abs(float(q.mean()) - float(o.mean())) <= EXPOSURE_TOLERANCE)
+
+
+def _clipped_alike(q: np.ndarray, o: np.ndarray,
+                   both: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The two sample grids with the same highlights and shadows clipped. A brightened
+    copy's light greys all went to white, its bubbles' edges and faint timestamps with
+    them, while the original still has them; correlation is blind to a change of
+    brightness, not to clipping. Where one grid has clearly more samples at white (or
+    black) than the other, the other is clipped at its grey level of the same rank: no
+    alignment is needed, and the grey levels in between are left as they are (a
+    sticker changes them, and is no change of exposure)."""
+    if int(both.sum()) < BLOCK * BLOCK:  # an alignment that leaves no overlap
+        return q, o
+    qv, ov = q[both], o[both]
+    for high in (True, False):
+        q_share, o_share = _share_clipped(qv, high), _share_clipped(ov, high)
+        if abs(q_share - o_share) < MORE_CLIPPED:
+            continue
+        if q_share > o_share:
+            o = _clipped_at_rank(o, ov, q_share, high)
+        else:
+            q = _clipped_at_rank(q, qv, o_share, high)
+    return q, o
+
+
+def _share_clipped(values: np.ndarray, high: bool) -> float:
+    """The share of `values` at white (`high`) or at black."""
+    return float(np.mean(values >= 255 - CLIPPED if high else values <= CLIPPED))
+
+
+def _clipped_at_rank(grid: np.ndarray, values: np.ndarray, share: float,
+                     high: bool) -> np.ndarray:
+    """`grid` clipped at the grey level beyond which `share` of its `values` lie."""
+    if high:
+        return np.minimum(grid, np.percentile(values, 100.0 * (1.0 - share)))
+    return np.maximum(grid, np.percentile(values, 100.0 * share))
 
 
 def _row_profiles(blocks: np.ndarray, o: np.ndarray, top: np.ndarray, left: np.ndarray,

@@ -578,6 +578,40 @@ def test_a_brightened_chat_whose_highlights_clip_in_scattered_blocks_is_a_copy()
     assert verdict is not None and verdict.relation == "resized", verdict
 
 
+@pytest.mark.parametrize(("seed", "style"), [(1013, "blueapp"), (1028, "blueapp"),
+                                           (1027, "greenapp")])
+def test_a_brightened_chat_whose_light_background_went_white_is_a_copy(
+        seed: int, style: str) -> None:
+    """Brightened by 30%, a chat's light background and bubbles all clip to white: the
+    bubbles' edges vanish, and the blocks holding an edge, a timestamp or a line of
+    print on a bubble no longer correlate with the original's, 3-8 of them over the
+    page. Matched rank for rank to the copy's clipped grey levels, the original's
+    blocks agree again (bench/duplicates.py's chats 13, 27 and 28 were missed)."""
+    from PIL import ImageEnhance
+
+    from bench.build_dataset import render_chat
+
+    img = render_chat(seed, style)
+    bright = ImageEnhance.Brightness(img).enhance(1.3)
+    for query, other in ((bright, img), (img, bright)):
+        verdict = compare_images(dec(query), dec(other))
+        assert verdict is not None and verdict.relation == "resized", verdict
+
+
+def test_blocks_of_a_pair_whose_alignment_leaves_no_overlap_are_not_judged() -> None:
+    """A keypoint alignment can map the query's region wholly outside the other image;
+    with the exposures differing, matching their grey levels over no overlap crashed."""
+    from PIL import ImageEnhance
+
+    from bench.build_dataset import render_chat
+
+    img = render_chat(1013, "blueapp")
+    bright = ImageEnhance.Brightness(img).enhance(1.3)
+    away = features.FeatureAlignment(sx=1.0, rot=0.0, tx=-5000.0, ty=0.0, inliers=50)
+    box = (0, 0, img.width, img.height)
+    assert check_blocks(bright, img, box, box, away) is None
+
+
 def test_a_date_one_day_later_is_an_edit_and_a_brightened_copy_is_not() -> None:
     """One digit of a date repainted: its block still correlates at 0.8-0.9 with the
     original's. In a pair sampled pixel for pixel and equally exposed a block must agree
