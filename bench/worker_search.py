@@ -9,7 +9,10 @@ doing part of it, run in the same process on the same queries:
   against the worker's cache of candidates' grey pixels (`proofcheck/pixelcache.py`,
   emptied at the start of each round, so each round starts cold);
 - `--compare pool`: the PIXEL_CHECKS nearest by keys checked on pixels, as before
-  2026-12-03, against a pool of RANK_POOL read and ranked by keypoint inliers.
+  2026-12-03, against a pool of RANK_POOL read and ranked by keypoint inliers;
+- `--compare blur`: the block check's low-pass with the reduction factor it had
+  before 2026-12-03's ninth session (a 1080 px screenshot blurred at full size)
+  against the nearest factor to half the sampling step (reduced by 2 first).
 
     .venv/bin/python bench/worker_search.py --indexed 80 --queries 20 --rounds 3
 
@@ -33,6 +36,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 from scipy import ndimage
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -136,12 +140,33 @@ def candidate_pools() -> dict[str, Way]:
             f"now (a pool of {matching.RANK_POOL} ranked by inliers)": lambda: lambda: None}
 
 
+def full_size_low_pass(image: Image.Image, step: float) -> tuple[np.ndarray, int]:
+    """`blockmatch._low_passed` before 2026-12-03's ninth session."""
+    factor = max(1, int(step // 2))
+    sigma = round(max(blockmatch.MIN_SIGMA, 0.5 * step) / factor, 2)
+    return blockmatch._blurred(image, factor, sigma), factor
+
+
+def low_passes() -> dict[str, Way]:
+    def old() -> Callable[[], None]:
+        current = blockmatch._low_passed
+        blockmatch._low_passed = full_size_low_pass
+
+        def restore() -> None:
+            blockmatch._low_passed = current
+        return restore
+
+    return {"before (blurred at full size)": old,
+            "now (reduced by 2, then blurred)": lambda: lambda: None}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--indexed", type=int, default=80, help="checks indexed before searching")
     ap.add_argument("--queries", type=int, default=20)
     ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--compare", choices=("png", "samplers", "cache", "pool"), default="png")
+    ap.add_argument("--compare", choices=("png", "samplers", "cache", "pool", "blur"),
+                    default="png")
     ap.add_argument("--verbose", action="store_true", help="print the matches that differ")
     args = ap.parse_args()
     logging.disable(logging.WARNING)
@@ -158,7 +183,8 @@ def main() -> None:
         queries.append((file_signatures(data, services.settings.max_pixels, decoded), decoded))
 
     ways = {"png": png_decoders, "samplers": samplers,
-            "cache": lambda: pixel_caches(services), "pool": candidate_pools}[args.compare]()
+            "cache": lambda: pixel_caches(services), "pool": candidate_pools,
+            "blur": low_passes}[args.compare]()
     times: dict[str, list[float]] = {name: [] for name in ways}
     found: dict[str, list[list[tuple[str, str]]]] = {}
     for _ in range(args.rounds):
