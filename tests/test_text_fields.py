@@ -78,6 +78,14 @@ def test_impossible_solar_date_is_not_reported() -> None:
     assert not [f for f in extract_fields_from_text("تاریخ: ۱۴۰۳/۱۳/۴۰") if f.type == "date"]
 
 
+def test_a_date_no_proof_can_carry_is_reported_with_less_confidence() -> None:
+    # Homa's ۴ read ۳ (bench/signals.py seed 20261214): "۱۴۰۲" became "۱۳۰۲", 1923.
+    misread = _one(extract_fields_from_text("تاریخ: ۱۳۰۲/۱۰/۰۲"), "date")
+    assert misread.value == "1923-12-24" and misread.confidence <= 0.5
+    printed = _one(extract_fields_from_text("تاریخ: ۱۴۰۲/۱۰/۰۲"), "date")
+    assert printed.value == "2023-12-23" and printed.confidence == 1.0
+
+
 def test_mpesa_english_confirmation() -> None:
     text = (
         "SKL4ABC12D Confirmed. Ksh1,500.00 sent to JOHN DOE 0712345678 on 12/3/24 at "

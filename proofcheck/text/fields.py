@@ -454,6 +454,10 @@ def parse_date(y: int, m: int, d: int, *, solar: bool) -> dt.date | None:
 # The years a proof can be dated in: from 1970 (Solar Hijri 1349, lunar Hijri 1390) to
 # 2100. A "۱۳۰۲" read for "۱۴۰۲" names a day of 1923, which no receipt or chat has.
 _PROOF_YEARS = {"gregorian": (1970, 2100), "solar": (1349, 1479), "lunar": (1390, 1520)}
+# A date outside those years is more likely a misread digit than what was printed: it
+# is still reported, at this share of its confidence, so that a page's other date wins
+# where there is one (Homa's ۴ read ۳ turns "۱۴۰۲" into "۱۳۰۲" across a receipt).
+IMPROBABLE_YEAR = 0.5
 
 
 def possible_date(text: str) -> bool | None:
@@ -643,6 +647,8 @@ def _extract_dates(line: _Line, ctx: _Ctx) -> None:
         if date:
             found.append((m.start(), m.end(), date, cal == "j", 1.0))
     for start, end, date, solar, confidence in sorted(found):
+        if not _in_proof_years(date.year, "gregorian"):
+            confidence *= IMPROBABLE_YEAR  # reported as printed, trusted less
         if ctx.free(line, start, end):
             ctx.add(line, "date", date.isoformat(), start, end, confidence,
                     role="solar_hijri" if solar else None)
