@@ -553,9 +553,9 @@ def _extract_ids(line: _Line, nxt: _Line | None, ctx: _Ctx) -> None:
 def _near_id_label(text: str) -> bool:
     """Whether the last words of `text` are one of `_FUZZY_ID_LABELS` with at most one
     letter added, dropped or changed; or, as long as the label, with one letter changed
-    and another one's dots ("شماره بیخیری" for "شماره پیگیری", DejaVu Sans). Not two
-    changes otherwise: "شماره شبا" (an IBAN) is two letters and a dot from "شماره سند",
-    "رقم الجوال" (a phone) a letter and a dot from "رقم الحوالة", one letter longer."""
+    and another one's dots ("شماره بیخیری" for "شماره پیگیری", DejaVu Sans). Not more:
+    "شماره شبا" (an IBAN) is a letter and two letters' dots from "شماره سند", and
+    "رقم الجوال" (a phone) a letter's dots and a letter short of "رقم الحواله"."""
     words = text.lower().split()
     for label in _FUZZY_ID_LABELS:
         tail = " ".join(words[-len(label.split()):])
