@@ -612,6 +612,39 @@ def test_blocks_of_a_pair_whose_alignment_leaves_no_overlap_are_not_judged() -> 
     assert check_blocks(bright, img, box, box, away) is None
 
 
+def _faint_watermark(word: str, angle: float) -> Image.Image:
+    """A dark grey picture with one word 10 grey levels darker, tilted: no block of it
+    reaches the contrast blocks are usually judged at."""
+    img = Image.new("L", (750, 500), 52)
+    layer = Image.new("L", (750, 500), 0)
+    ImageDraw.Draw(layer).text((120, 170), word, fill=255, font=_font(150))
+    img.paste(42, mask=layer.rotate(angle, resample=Image.Resampling.BILINEAR))
+    return img.convert("RGB")
+
+
+def test_a_faint_watermark_is_checked_on_its_faint_blocks() -> None:
+    """A recompressed, cropped copy of a faint picture is a copy, another word faint on
+    the same grey is not: of a faint picture, blocks of low contrast are judged. Only
+    those whose match stands out, though: faint smooth waves correlate with themselves
+    shifted at many places, and would make any two such pictures agree."""
+    img = _faint_watermark("draft", 15)
+    crop = img.crop((40, 30, 710, 470))
+    for query in (dec(img, "JPEG", quality=70), dec(crop, "JPEG", quality=70)):
+        verdict = compare_images(query, dec(img))
+        assert verdict is not None and verdict.is_duplicate, verdict
+    other = compare_images(dec(_faint_watermark("proof", 15), "JPEG", quality=70), dec(img))
+    assert other is None or not other.is_duplicate, other
+    y, x = np.mgrid[0:500, 0:750].astype(np.float32)
+
+    def waves(phase: float) -> Image.Image:
+        grey = 55 + 14 * np.sin(x / 40 + phase) * np.cos(y / 55)
+        return Image.fromarray(grey.astype(np.uint8)).convert("RGB")
+
+    same_place = features.FeatureAlignment(sx=1.0, rot=0.0, tx=0.0, ty=0.0, inliers=50)
+    box = (0, 0, 750, 500)
+    assert check_blocks(waves(0.7), waves(0.0), box, box, same_place) is None
+
+
 def test_a_date_one_day_later_is_an_edit_and_a_brightened_copy_is_not() -> None:
     """One digit of a date repainted: its block still correlates at 0.8-0.9 with the
     original's. In a pair sampled pixel for pixel and equally exposed a block must agree
