@@ -9,9 +9,10 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw, ImageEnhance, ImageFont
 from scipy import ndimage
 
+from bench.build_dataset import render_chat
 from proofcheck import features, matching
 from proofcheck.blockmatch import check_blocks
 from proofcheck.hashing import Signatures, compute_signatures, index_keys
@@ -568,10 +569,6 @@ def test_a_brightened_chat_whose_highlights_clip_in_scattered_blocks_is_a_copy()
     """Brightened by 30%, a chat's light bubbles clip, and two or three scattered blocks
     disagree. In a pair sampled pixel for pixel one compact group of disagreeing blocks
     is an edit; scattered ones stay noise, as in any other copy."""
-    from PIL import ImageEnhance
-
-    from bench.build_dataset import render_chat
-
     img = render_chat(4, "greenapp")
     bright = ImageEnhance.Brightness(img).enhance(1.3)
     verdict = compare_images(dec(bright), dec(img))
@@ -585,12 +582,9 @@ def test_a_brightened_chat_whose_light_background_went_white_is_a_copy(
     """Brightened by 30%, a chat's light background and bubbles all clip to white: the
     bubbles' edges vanish, and the blocks holding an edge, a timestamp or a line of
     print on a bubble no longer correlate with the original's, 3-8 of them over the
-    page. Matched rank for rank to the copy's clipped grey levels, the original's
-    blocks agree again (bench/duplicates.py's chats 13, 27 and 28 were missed)."""
-    from PIL import ImageEnhance
-
-    from bench.build_dataset import render_chat
-
+    page. Clipped where the copy clipped (at its grey level of the same rank), the
+    original's blocks agree again (bench/duplicates.py's chats 13, 27 and 28 were
+    missed)."""
     img = render_chat(seed, style)
     bright = ImageEnhance.Brightness(img).enhance(1.3)
     for query, other in ((bright, img), (img, bright)):
@@ -601,10 +595,6 @@ def test_a_brightened_chat_whose_light_background_went_white_is_a_copy(
 def test_blocks_of_a_pair_whose_alignment_leaves_no_overlap_are_not_judged() -> None:
     """A keypoint alignment can map the query's region wholly outside the other image;
     with the exposures differing, matching their grey levels over no overlap crashed."""
-    from PIL import ImageEnhance
-
-    from bench.build_dataset import render_chat
-
     img = render_chat(1013, "blueapp")
     bright = ImageEnhance.Brightness(img).enhance(1.3)
     away = features.FeatureAlignment(sx=1.0, rot=0.0, tx=-5000.0, ty=0.0, inliers=50)
@@ -649,8 +639,6 @@ def test_a_date_one_day_later_is_an_edit_and_a_brightened_copy_is_not() -> None:
     """One digit of a date repainted: its block still correlates at 0.8-0.9 with the
     original's. In a pair sampled pixel for pixel and equally exposed a block must agree
     at 0.9; a brightened copy (clipped highlights) keeps the usual 0.8."""
-    from PIL import ImageEnhance
-
     values, template, bar = _scenario_receipt(5)  # 1404/11/13 -> 1404/11/14
     base = render.render_receipt(values, template, bar)
     changed = render.render_receipt(replace(values, when=values.when + dt.timedelta(days=1)),
