@@ -292,7 +292,8 @@ def check_blocks(query: Image.Image, other: Image.Image,
     ncc = np.where(std > 1.0, corr / (area * np.maximum(std, 1e-6)), -1.0)
     if faint:
         # Of a faint picture's blocks only those whose best match stands out say
-        # anything: a smooth gradient correlates with any other gradient.
+        # anything: smooth shading matches itself shifted, and other shading, at
+        # many places.
         peak = ncc.reshape(n, -1).argmax(axis=1)
         standing_out = _distinct_peak(ncc, peak // shifts, peak % shifts)
         if int(standing_out.sum()) < MIN_BLOCKS:
