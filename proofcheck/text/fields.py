@@ -604,25 +604,29 @@ def _extract_cards(line: _Line, ctx: _Ctx) -> None:
         ctx.add(line, "card", value, m.start(), m.end(), 1.0 if masked or len(value) == 19 else 0.9)
 
 
-def _dmy_date(a: int, b: int, y: int, language: str) -> tuple[dt.date, bool] | None:
-    """(date, whether Solar Hijri) of a day and month in either order and a year."""
+def _ymd_date(y: int, mo: int, d: int, language: str) -> tuple[dt.date, bool] | None:
+    """(date, whether Solar Hijri) of a year, month and day: a Solar Hijri year on a
+    Persian page, else a Gregorian one from 1900 to 2100."""
     solar = _is_solar_year(y, language)
-    d, mo = (a, b) if b <= 12 else (b, a)
+    if not solar and not 1900 <= y <= 2100:
+        return None
     date = parse_date(y, mo, d, solar=solar)
-    return (date, solar) if date and (solar or 1900 <= y <= 2100) else None
+    return (date, solar) if date else None
+
+
+def _dmy_date(a: int, b: int, y: int, language: str) -> tuple[dt.date, bool] | None:
+    """`_ymd_date` of a day and month in either order and a year."""
+    d, mo = (a, b) if b <= 12 else (b, a)
+    return _ymd_date(y, mo, d, language)
 
 
 def _extract_dates(line: _Line, ctx: _Ctx) -> None:
     text = line.text
     found: list[tuple[int, int, dt.date, bool, float]] = []  # ..., solar, confidence
     for m in _DATE_YMD_RE.finditer(text):
-        y, mo, d = int(m.group(1)), int(m.group(2)), int(m.group(3))
-        solar = _is_solar_year(y, ctx.language)
-        if not solar and not 1900 <= y <= 2100:
-            continue
-        date = parse_date(y, mo, d, solar=solar)
-        if date:
-            found.append((m.start(), m.end(), date, solar, 1.0))
+        dated = _ymd_date(int(m.group(1)), int(m.group(2)), int(m.group(3)), ctx.language)
+        if dated:
+            found.append((m.start(), m.end(), *dated, 1.0))
     for m in _DATE_DMY_RE.finditer(text):
         if len(m.group(4)) == 2 and m.group(2) == "-":
             continue  # "1-9-36" is more often OCR noise than a date; M-Pesa writes 1/9/26
