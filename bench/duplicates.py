@@ -24,6 +24,10 @@ read there.
   given a second look aligned on keypoints.
 - phash: imagehash pHash-64, score = 64 - Hamming distance.
 - pdq: PDQ 256-bit (pdqhash), score = 256 - Hamming distance.
+
+With --reverse the roles swap: each transform's copies are indexed, as if they had been
+checked first, and the originals are the queries (a tilted copy posted before the
+straight original, a cropped one before the whole).
 """
 
 from __future__ import annotations
@@ -44,7 +48,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from build_dataset import DATA, font, repaint_amount
 
-from proofcheck.hashing import compute_signatures, file_signatures, index_keys
+from proofcheck.hashing import Signatures, compute_signatures, file_signatures, index_keys
 from proofcheck.imaging import decode
 from proofcheck.index import HammingIndex, brute_force_search, popcount64
 from proofcheck.matching import (
@@ -55,7 +59,7 @@ from proofcheck.matching import (
     verify_candidates,
 )
 from proofcheck.neardup import MAX_CANDIDATES
-from proofcheck.views import query_views
+from proofcheck.views import query_views, with_straightened
 
 METHODS = ("engine", "engine+px", "phash", "pdq")
 Transform = Callable[[Image.Image, random.Random, str], Image.Image]
@@ -204,6 +208,14 @@ def threshold_at(neg_scores: np.ndarray, fmr: float) -> float:
     return float(np.nextafter(ordered[allowed], np.inf))
 
 
+def _index_of(sigs: list[Signatures]) -> HammingIndex:
+    index = HammingIndex()
+    for i, sig in enumerate(sigs):
+        for k in index_keys(sig):
+            index.add(i, k)
+    return index
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--limit", type=int, default=0, help="use at most N originals (0 = all)")
@@ -218,6 +230,9 @@ def main() -> None:
     ap.add_argument("--show-false", action="store_true",
                     help="print every pair of different originals the worker's path "
                          "called a duplicate")
+    ap.add_argument("--reverse", action="store_true",
+                    help="index each transform's copies and query with the originals: "
+                         "the copy was checked first")
     ap.add_argument("--show-missed", action="store_true",
                     help="print every copy the worker's path did not call a duplicate "
                          "of its original, with what it called it")
@@ -248,13 +263,13 @@ def main() -> None:
     ref_sigs = [file_signatures(b, 10**9) for b in orig_bytes]
     t_ref = _clock() - t0
     ref_decoded = [decode(b, 10**9) for b in orig_bytes]
+    # As the worker stores them: with their straightened keys when tilted (not timed:
+    # the worker's search looks for a tilt anyway).
+    ref_sigs = [with_straightened(s, d) for s, d in zip(ref_sigs, ref_decoded, strict=True)]
     ref_ph = np.array([phash64(im) for im in originals], dtype=np.uint64)
     ref_pdq = np.stack([pdq256(im) for im in originals])
 
-    index = HammingIndex()
-    for i, sig in enumerate(ref_sigs):
-        for k in index_keys(sig):
-            index.add(i, k)
+    index = _index_of(ref_sigs)
 
     n = len(paths)
     pos_scores: dict[str, dict[str, list[float]]] = {m: {t: [] for t in transforms}
@@ -271,27 +286,42 @@ def main() -> None:
     styles = [style_of(nm) for nm in names]
     for ti, (tname, fn) in enumerate(transforms.items()):
         t_start = _clock()
-        for qi, im in enumerate(originals):
-            qimg = fn(im, random.Random(args.seed * 1000 + ti * 7919 + qi), names[qi])
-            qdec = decode(_png_bytes(qimg), 10**9)
+        copies = [fn(im, random.Random(args.seed * 1000 + ti * 7919 + qi), names[qi])
+                  for qi, im in enumerate(originals)]
+        if args.reverse:
+            # The copies were checked first: they are what the index holds, stored as
+            # the worker stores an upload, and each original is the query.
+            stored = [_png_bytes(c) for c in copies]
+            stored_decoded = [decode(b, 10**9) for b in stored]
+            stored_sigs = [with_straightened(file_signatures(b, 10**9), d)
+                           for b, d in zip(stored, stored_decoded, strict=True)]
+            stored_index = _index_of(stored_sigs)
+            stored_ph = np.array([phash64(c) for c in copies], dtype=np.uint64)
+            stored_pdq = np.stack([pdq256(c) for c in copies])
+        else:
+            stored_sigs, stored_decoded, stored_index = ref_sigs, ref_decoded, index
+            stored_ph, stored_pdq = ref_ph, ref_pdq
+        for qi, copy in enumerate(copies):
+            qimg = originals[qi] if args.reverse else copy
+            qdec = ref_decoded[qi] if args.reverse else decode(_png_bytes(qimg), 10**9)
             t1 = _clock()
-            qsig = compute_signatures(qdec)
+            qsig = ref_sigs[qi] if args.reverse else compute_signatures(qdec)
             # The worker searches the query's views (as uploaded, mirrored, straightened)
             # and reads the RANK_POOL nearest candidates for verification; so does this.
             views = query_views(qsig, qdec)
             keys, key_views = views.search_keys()
-            cands = index.search_many(keys, SEARCH_RADIUS, RANK_POOL, key_views)
+            cands = stored_index.search_many(keys, SEARCH_RADIUS, RANK_POOL, key_views)
             eng = np.zeros(n)
             eng_px = np.zeros(n)
             # The worker's full path: verify_candidates with the images (duplicates
             # confirmed on pixels, a second look on keypoints for the others).
             confirmed = dict(verify_candidates(
-                views, [(item, ref_sigs[item]) for item, _d in cands],
-                ref_decoded.__getitem__))
+                views, [(item, stored_sigs[item]) for item, _d in cands],
+                stored_decoded.__getitem__))
             for position, (item, _d) in enumerate(cands):
                 # Without pixels the worker verifies only the MAX_CANDIDATES nearest; with
                 # them it reads the pool and drops those not chosen for pixel checks.
-                v = compare(qsig, ref_sigs[item]) if position < MAX_CANDIDATES else None
+                v = compare(qsig, stored_sigs[item]) if position < MAX_CANDIDATES else None
                 vp = confirmed.get(item)
                 for verdict, rels, hard in ((v, relations, hard_relations),
                                             (vp, relations_px, hard_relations_px)):
@@ -322,8 +352,8 @@ def main() -> None:
             for rels, among in ((relations, cands[:MAX_CANDIDATES]), (relations_px, cands)):
                 if all(c != qi for c, _ in among):
                     rels[tname]["not found"] = rels[tname].get("not found", 0) + 1
-            ph = 64.0 - popcount64(ref_ph ^ np.uint64(phash64(qimg))).astype(np.float64)
-            pq = 256.0 - np.unpackbits(ref_pdq ^ pdq256(qimg)[None, :], axis=1).sum(axis=1)
+            ph = 64.0 - popcount64(stored_ph ^ np.uint64(phash64(qimg))).astype(np.float64)
+            pq = 256.0 - np.unpackbits(stored_pdq ^ pdq256(qimg)[None, :], axis=1).sum(axis=1)
             neg_mask = np.ones(n, dtype=bool)
             neg_mask[qi] = False
             hard_mask = np.array([s is not None and s == styles[qi] for s in styles]) & neg_mask

@@ -15,6 +15,9 @@ need, in about 1.4 KB:
   window survives a sticker elsewhere.
 - `thumb`: a small grayscale thumbnail of the canonical region (<= 1024 cells), used
   to verify a candidate cell by cell once the matching keys have aligned the pair.
+- `straightened_hashes`: for an image with a clear tilt, the keys of its straightened
+  view (`views.with_straightened`), indexed with its own, so that a straight copy
+  checked later finds it; empty without a tilt, None when nobody looked.
 
 Every hash is computed from one reduced working image (integer `reduce` of the decoded
 pixels, then grayscale), so the cost is nearly independent of the upload's size.
@@ -96,8 +99,13 @@ class Signatures:
     thumb_width: int
     thumb_height: int
     thumb: bytes  # thumb_height rows of thumb_width uint8 grey levels
+    # Global, canonical, flip and window keys of the straightened view, in that order.
+    straightened_hashes: tuple[int, ...] | None = None
 
     _HEADER = struct.Struct("<BHHHHHHBBB")  # version, w, h, box, thumb w/h, n windows
+    # After the thumbnail, when someone looked for a tilt: how many straightened keys.
+    # Records without it (older ones, or never looked) stay valid as they are.
+    _TRAILER = struct.Struct("<H")
 
     def to_bytes(self) -> bytes:
         head = self._HEADER.pack(
@@ -108,7 +116,11 @@ class Signatures:
             [self.global_hash, self.canon_hash, self.flip_hash, *self.window_hashes],
             dtype="<u8",
         )
-        return head + hashes.tobytes() + self.thumb
+        record = head + hashes.tobytes() + self.thumb
+        if self.straightened_hashes is None:
+            return record
+        turned = np.array(self.straightened_hashes, dtype="<u8")
+        return record + self._TRAILER.pack(len(turned)) + turned.tobytes()
 
     @classmethod
     def from_bytes(cls, data: bytes) -> Signatures:
@@ -120,14 +132,23 @@ class Signatures:
             raise ValueError(f"signature version {version}, expected {SIGNATURE_VERSION}")
         nhash = 3 + nwin
         end = head.size + 8 * nhash
-        if len(data) != end + tw * th:
+        thumb_end = end + tw * th
+        straightened: tuple[int, ...] | None = None
+        if len(data) >= thumb_end + cls._TRAILER.size:
+            (count,) = cls._TRAILER.unpack_from(data, thumb_end)
+            if len(data) != thumb_end + cls._TRAILER.size + 8 * count:
+                raise ValueError("signature record has the wrong length")
+            straightened = tuple(int(v) for v in np.frombuffer(
+                data, dtype="<u8", count=count, offset=thumb_end + cls._TRAILER.size))
+        elif len(data) != thumb_end:
             raise ValueError("signature record has the wrong length")
         hashes = [int(v) for v in np.frombuffer(data, dtype="<u8", count=nhash, offset=head.size)]
         return cls(
             width=w, height=h, canon_box=(bx, by, bw, bh),
             global_hash=hashes[0], canon_hash=hashes[1], flip_hash=hashes[2],
             window_hashes=tuple(hashes[3:]),
-            thumb_width=tw, thumb_height=th, thumb=bytes(data[end:]),
+            thumb_width=tw, thumb_height=th, thumb=bytes(data[end:thumb_end]),
+            straightened_hashes=straightened,
         )
 
     def thumb_array(self) -> np.ndarray:
@@ -332,10 +353,16 @@ def file_signatures(data: bytes, max_pixels: int,
     return compute_signatures(decoded)
 
 
-def index_keys(sig: Signatures) -> list[int]:
-    """The 64-bit keys to put into the Hamming index for this image, without repeats."""
+def own_keys(sig: Signatures) -> list[int]:
+    """The image's keys as it is (not straightened), without repeats."""
     keys = [sig.global_hash, sig.canon_hash, sig.flip_hash, *sig.window_hashes]
     return list(dict.fromkeys(keys))
+
+
+def index_keys(sig: Signatures) -> list[int]:
+    """The 64-bit keys to put into the Hamming index for this image, without repeats:
+    its own and its straightened view's."""
+    return list(dict.fromkeys([*own_keys(sig), *(sig.straightened_hashes or ())]))
 
 
 def hamming(a: int, b: int) -> int:

@@ -20,6 +20,7 @@ from proofcheck.matching import PairVerdict
 from proofcheck.storage import sha256_hex
 from proofcheck.text import text_signals
 from proofcheck.text.statusbar import read_status_bar
+from proofcheck.views import with_straightened
 
 RULES_VERSION = "rules-2026.11.0"
 # The score of an image about which nothing suspicious is known. Not zero: a rule
@@ -378,7 +379,9 @@ def run(
     timings["decode"] = (time.perf_counter() - started) * 1000
 
     started = stage("hashing")
-    signatures = file_signatures(data, max_pixels, decoded)
+    # With the straightened view's keys: stored, they let a straight copy checked later
+    # find this image if it is tilted; here, they are the query's straightened view.
+    signatures = with_straightened(file_signatures(data, max_pixels, decoded), decoded)
     timings["hash"] = (time.perf_counter() - started) * 1000
 
     started = stage("matching")

@@ -14,8 +14,10 @@ original ranks behind other receipts of its bank that share its blank margins, a
   line up best at another angle), its keys de-rotated; only searched: the upright
   view verifies what it finds, on keypoints, which do not mind rotation.
 
-Only queries get views. A stored tilted image found by a straight query is not
-covered (its keys would have to be stored straightened too).
+The straightened keys travel in the image's `Signatures` (`with_straightened`) and are
+stored and indexed with it, so a tilted image checked first is found by its straight
+original checked later. The mirrored view needs no such thing: a mirror is its own
+inverse, so the later image's mirrored view finds the earlier flipped one.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from proofcheck.hashing import Signatures, compute_signatures, index_keys
+from proofcheck.hashing import Signatures, compute_signatures, own_keys
 from proofcheck.imaging import DecodedImage
 from proofcheck.index import popcount64
 
@@ -58,17 +60,16 @@ class QueryViews:
 
     upright: View
     mirrored: View | None = None
-    straightened: Signatures | None = None
 
     def search_keys(self) -> tuple[list[int], list[int]]:
         """Every view's index keys and the view each belongs to, for one search
         (`HammingIndex.search_many`): an item near any view is found."""
+        upright = self.upright.signature
+        per_view = (own_keys(upright), own_keys(self.mirrored.signature) if self.mirrored
+                    else [], list(dict.fromkeys(upright.straightened_hashes or ())))
         keys: list[int] = []
         views: list[int] = []
-        signatures = (self.upright.signature,
-                      self.mirrored.signature if self.mirrored else None, self.straightened)
-        for number, sig in enumerate(s for s in signatures if s is not None):
-            view_keys = index_keys(sig)
+        for number, view_keys in enumerate(k for k in per_view if k):
             keys += view_keys
             views += [number] * len(view_keys)
         return keys, views
@@ -79,38 +80,52 @@ class QueryViews:
         the upright one, which also verifies tilted copies (on keypoints)."""
         if self.mirrored is None:
             return self.upright
-        upright = min(_nearness(sig, other) for sig in (self.upright.signature,
-                                                         self.straightened) if sig)
-        if _nearness(self.mirrored.signature, other) < upright:
+        theirs = np.concatenate([_all_keys(other), _straightened_keys(other)])
+        upright = min(_nearness(mine, theirs) for mine in (
+            _all_keys(self.upright.signature), _straightened_keys(self.upright.signature))
+            if len(mine))
+        if _nearness(_all_keys(self.mirrored.signature), theirs) < upright:
             return self.mirrored
         return self.upright
 
 
+# Without the flip keys: they would make the upright view as near a flipped copy as
+# the mirrored view is.
 def _all_keys(sig: Signatures) -> np.ndarray:
-    # Without the flip key: it would make the upright view as near a flipped copy as
-    # the mirrored view is.
     return np.array([sig.global_hash, sig.canon_hash, *sig.window_hashes], dtype=np.uint64)
 
 
-def _nearness(query: Signatures, other: Signatures) -> int:
-    """Sum over the query's keys of the distance to the other's nearest key."""
-    dist = popcount64(_all_keys(query)[:, None] ^ _all_keys(other)[None, :])
-    return int(dist.min(axis=1).sum())
+def _straightened_keys(sig: Signatures) -> np.ndarray:
+    turned = sig.straightened_hashes or ()
+    return np.array([*turned[:2], *turned[3:]], dtype=np.uint64)
+
+
+def _nearness(mine: np.ndarray, theirs: np.ndarray) -> int:
+    """Sum over `mine` of the distance to the nearest of `theirs`."""
+    return int(popcount64(mine[:, None] ^ theirs[None, :]).min(axis=1).sum())
 
 
 def query_views(signature: Signatures, decoded: DecodedImage | None) -> QueryViews:
     """The views of a query (only the upright one without its pixels)."""
-    upright = View(signature, decoded)
     if decoded is None:
-        return QueryViews(upright)
+        return QueryViews(View(signature, None))
     mirror = _transformed(decoded, decoded.image.transpose(Image.Transpose.FLIP_LEFT_RIGHT))
     mirrored = View(compute_signatures(mirror), mirror, mirrored=True)
+    return QueryViews(View(with_straightened(signature, decoded), decoded), mirrored)
+
+
+def with_straightened(signature: Signatures, decoded: DecodedImage) -> Signatures:
+    """`signature` with the keys of `decoded` straightened when it has a clear tilt
+    (none when it has not); as it was when they are there already."""
+    if signature.straightened_hashes is not None:
+        return signature
     angle = skew_degrees(decoded.image)
-    straightened = None
-    if angle:
-        turned = decoded.image.rotate(-angle, resample=Image.Resampling.BILINEAR)
-        straightened = compute_signatures(_transformed(decoded, turned))
-    return QueryViews(upright, mirrored, straightened)
+    if not angle:
+        return replace(signature, straightened_hashes=())
+    turned = decoded.image.rotate(-angle, resample=Image.Resampling.BILINEAR)
+    sig = compute_signatures(_transformed(decoded, turned))
+    return replace(signature, straightened_hashes=(
+        sig.global_hash, sig.canon_hash, sig.flip_hash, *sig.window_hashes))
 
 
 def _transformed(decoded: DecodedImage, image: Image.Image) -> DecodedImage:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont, ImageOps
@@ -49,9 +50,26 @@ def test_round_trip_and_size() -> None:
     assert len(keys) == len(set(keys)) and all(0 <= k < 2**64 for k in keys)
 
 
+def test_straightened_keys_travel_in_the_record_and_are_indexed() -> None:
+    """A tilted image's straightened keys follow its thumbnail; a record without them
+    (older, or nobody looked for a tilt) reads as before, and "looked, no tilt" stays
+    apart from "never looked"."""
+    sig = compute_signatures(_decoded(_photo(4)))
+    turned = (1, 2, 3, *range(10, 53))
+    for straightened in (None, (), turned):
+        with_them = replace(sig, straightened_hashes=straightened)
+        assert Signatures.from_bytes(with_them.to_bytes()) == with_them
+    assert len(replace(sig, straightened_hashes=turned).to_bytes()) <= 2048
+    assert set(turned) <= set(index_keys(replace(sig, straightened_hashes=turned)))
+    assert set(index_keys(sig)).isdisjoint(turned)
+
+
 def test_from_bytes_refuses_damaged_records() -> None:
-    data = compute_signatures(_decoded(_photo(2))).to_bytes()
-    for bad in (data[:10], data[:-1], data + b"x", bytes([99]) + data[1:]):
+    sig = compute_signatures(_decoded(_photo(2)))
+    data = sig.to_bytes()
+    turned = replace(sig, straightened_hashes=(7, 8, 9)).to_bytes()
+    for bad in (data[:10], data[:-1], data + b"x", bytes([99]) + data[1:], turned[:-1],
+                turned + b"\0" * 8, data + b"\x05\x00"):
         try:
             Signatures.from_bytes(bad)
         except ValueError:

@@ -27,7 +27,7 @@ from proofcheck.matching import (
     find_matches,
 )
 from proofcheck.scoring import render
-from proofcheck.views import query_views, skew_degrees
+from proofcheck.views import query_views, skew_degrees, with_straightened
 
 W, H = 1080, 2340
 WORDS = [
@@ -343,6 +343,30 @@ def test_flipped_receipt_is_a_copy_and_its_edit_is_boxed_where_the_query_has_it(
     box = dups[0][1].changed_box
     assert overlaps(box, (width - 460, 1180, width - 60, 1300))
     assert not overlaps(box, (60, 1180, 460, 1300))
+
+
+def test_a_tilted_chat_stored_first_is_its_straight_originals_nearest_candidate() -> None:
+    """The tilted copy was checked first, its straight original later. The copy's own
+    keys are 8 bits from the original's, where a large index holds many strangers; its
+    straightened keys, stored with it, are 0-2 bits away."""
+    originals = {i: chat(80 + i) for i in range(1, 5)}
+    tilted = originals[1].rotate(5, resample=Image.Resampling.BILINEAR, fillcolor="white")
+    decoded = {i: dec(img, "JPEG", quality=85)
+               for i, img in {**originals, 1: tilted}.items()}
+    stored = {i: with_straightened(compute_signatures(d), d) for i, d in decoded.items()}
+    assert stored[1].straightened_hashes and stored[2].straightened_hashes == ()
+    index = HammingIndex()
+    for item_id, signature in stored.items():
+        index.add_many([item_id] * len(index_keys(signature)), index_keys(signature))
+
+    query = dec(originals[1], "JPEG", quality=85)
+    keys, key_views = query_views(compute_signatures(query), query).search_keys()
+    nearest = index.search_many(keys, matching.SEARCH_RADIUS, 4, key_views)
+    assert nearest[0][0] == 1 and nearest[0][1] <= 2, nearest
+    assert all(distance >= 10 for item_id, distance in nearest[1:]), nearest
+    found = find_matches(compute_signatures(query), index, stored.__getitem__, limit=4,
+                         query_image=query, load_image=decoded.__getitem__)
+    assert [(i, v.relation) for i, v in found if v.is_duplicate] == [(1, "cropped")]
 
 
 @pytest.mark.parametrize("degrees", [-6.0, -3.0, 4.0])

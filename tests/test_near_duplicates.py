@@ -145,6 +145,40 @@ def test_rotated_copy_is_found_and_another_receipt_of_the_bank_is_not(client, au
         assert m["relation"] not in duplicates, m
 
 
+def test_a_tilted_copy_checked_first_is_found_by_its_straight_original(client, auth,
+                                                                      services):
+    """The photographed, tilted copy reaches us before the straight original: the
+    worker stores the copy with its straightened keys, and the original's check finds
+    it, posted earlier by the other account."""
+    from sqlalchemy import select
+
+    from proofcheck.db import Hash
+    from proofcheck.hashing import Signatures
+    from tests.test_matching import chat
+
+    def jpeg(image: Image.Image) -> bytes:
+        out = io.BytesIO()
+        image.save(out, "JPEG", quality=85)
+        return out.getvalue()
+
+    original = chat(83)
+    tilted = original.rotate(5, resample=Image.Resampling.BILINEAR, fillcolor="white")
+    first = post_check(client, auth, jpeg(tilted), name="a.jpg", account="instagram:@thief",
+                       posted_at="2026-03-01T10:00:00Z").get_json()["checks"][0]["id"]
+    later = post_check(client, auth, jpeg(original), name="b.jpg",
+                       account="instagram:@owner",
+                       posted_at="2026-03-02T10:00:00Z").get_json()["checks"][0]["id"]
+    run_worker(services)
+
+    with services.db.session() as session:
+        stored = {row.check_id: Signatures.from_bytes(row.value)
+                  for row in session.scalars(select(Hash))}
+    assert stored[first].straightened_hashes and stored[later].straightened_hashes == ()
+    found = client.get(f"/api/v1/checks/{later}", headers=auth).get_json()["matches"]
+    [match] = [m for m in found if m["check_id"] == first]
+    assert match["relation"] in ("cropped", "resized") and match["earlier"] is True
+
+
 def test_a_repainted_name_is_an_edit_and_its_diff_boxes_it(client, auth, services):
     """A receipt posted at its own size with only its payer's first name repainted: the
     blocks see the one or two blocks it changed (the pixel grids do not), and the diff
