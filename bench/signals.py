@@ -41,6 +41,7 @@ from proofcheck.text import webfonts
 from proofcheck.text.fields import extract_fields, primary
 from proofcheck.text.glyphs import set_template_exclusions
 from proofcheck.text.ocr import read_text, warm_up
+from proofcheck.text.postdate import CONFIDENT_DATE
 
 FONT_DIR = Path("/usr/share/fonts/truetype")
 ARABIC_FONTS = ("farsiweb/nazli.ttf", "farsiweb/nazlib.ttf", "farsiweb/homa.ttf",
@@ -337,6 +338,9 @@ def main(argv: list[str] | None = None) -> None:
     all_times: list[float] = []
     all_cpu: list[float] = []
     full_cpu: list[float] = []
+    # The primary date's confidence, by whether its value is right: what the rule on a
+    # proof dated after its post (`proofcheck.text.postdate`) trusts a date from.
+    date_confidence: dict[bool, list[float]] = {True: [], False: []}
     for lang in langs:
         hits = {"amount": 0, "date": 0, "transaction_id": 0, "language": 0}
         times: list[float] = []
@@ -369,6 +373,8 @@ def main(argv: list[str] | None = None) -> None:
             }
             for k, v in ok.items():
                 hits[k] += int(v)
+            if got["date"] is not None:
+                date_confidence[ok["date"]].append(got["date"].confidence)
             if args.show_failures and not all(ok.values()):
                 failed = [k for k, v in ok.items() if not v]
                 print(f"--- {lang} {kind} {note} {Path(sample.font).stem} failed: {failed}")
@@ -395,6 +401,12 @@ def main(argv: list[str] | None = None) -> None:
               f"full-size 1080x2340 only {full:.0f} ms; median wall time "
               f"{statistics.median(all_times) * 1000:.0f} ms "
               f"(load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
+    for right, label in ((True, "right"), (False, "wrong")):
+        confs = date_confidence[right]
+        if confs:
+            print(f"{label} dates: {len(confs)}, confidence median {statistics.median(confs):.2f}, "
+                  f"min {min(confs):.2f}; at or above {CONFIDENT_DATE} (the post-date rule's "
+                  f"floor): {sum(c >= CONFIDENT_DATE for c in confs)}")
 
 
 if __name__ == "__main__":

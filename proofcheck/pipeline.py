@@ -19,6 +19,7 @@ from proofcheck.imaging import DecodedImage, decode
 from proofcheck.matching import PairVerdict
 from proofcheck.storage import sha256_hex
 from proofcheck.text import text_signals
+from proofcheck.text.postdate import dated_after_post
 from proofcheck.text.statusbar import read_status_bar
 from proofcheck.views import with_straightened
 
@@ -400,6 +401,8 @@ def run(
         # ELA compares text boxes with each other; amounts, dates and ids are where
         # edits happen, so their boxes are the ones to look inside.
         boxes = [list(f["box"]) for f in signals["ocr"].get("fields", []) if f.get("box")] or None
+        if "fields" in signals["ocr"]:
+            signals["ocr"]["flags"] = dated_after_post(signals["ocr"]["fields"], item.posted_at)
         timings["ocr"] = (time.perf_counter() - started) * 1000
 
     started = stage("forensics")

@@ -232,6 +232,23 @@ def test_editor_metadata_flags() -> None:
     assert features_of(records, "e2")["editor_severity"] == 0.0
 
 
+def test_a_printed_date_after_the_post_is_a_date_anomaly() -> None:
+    """The OCR's flag (`text.postdate`) counts with the metadata's, and the reason for
+    it quotes the flag, not a photo editor."""
+    from proofcheck.scoring import reasons
+
+    late = {"ocr": {"fields": [], "flags": [
+        {"code": "proof_dated_after_post", "message": "The proof is dated 2026-03-04",
+         "severity": 0.8}]}}
+    records = [rec("d1", signals=late), rec("d2")]
+    f = features_of(records, "d1")
+    assert f["date_anomaly"] == 1.0 and f["editor_severity"] == 0.0
+    assert f["acc_date_anomaly_share"] == 0.5
+    assert features_of(records, "d2")["date_anomaly"] == 0.0
+    said = reasons.message("editor_metadata", records[0], f)
+    assert said.startswith("The proof is dated 2026-03-04")
+
+
 def test_missing_or_odd_signals_give_nan_not_a_crash() -> None:
     odd = {"ocr": {"error": "tesseract missing"}, "exif": "not a dict",
            "screenshot": {"flags": ["nonsense", {"code": "x"}]}}

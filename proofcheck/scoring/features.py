@@ -27,7 +27,9 @@ from proofcheck.text.normalize import to_ascii_digits
 NAN = float("nan")
 DUPLICATE = frozenset({"exact", "resized", "cropped"})
 EDITOR_FLAGS = frozenset({"edited_with_software", "ai_generator_metadata", "photoshop_segments"})
-DATE_FLAGS = frozenset({"modified_after_post", "dated_after_post", "modified_after_capture"})
+# The metadata's dates, and the date printed on the proof (`text.postdate`).
+DATE_FLAGS = frozenset({"modified_after_post", "dated_after_post", "modified_after_capture",
+                        "proof_dated_after_post"})
 PROOF_FIELDS = frozenset({"amount", "date", "transaction_id"})
 BURST_WINDOW = dt.timedelta(minutes=30)
 # Captions are compared with the 50 posts on either side in the account's order: one
@@ -70,7 +72,8 @@ FEATURES: dict[str, str] = {
                                "shared apps and banks are common",
     # -- forensic signals of this image
     "editor_severity": "highest severity of an editor/AI-generator metadata flag (0..1)",
-    "date_anomaly": "1 if the metadata dates contradict the post (edited or dated after it)",
+    "date_anomaly": "1 if the metadata dates or the printed date contradict the post "
+                    "(edited or dated after it)",
     "ela_severity": "highest error-level-analysis flag severity (0..1)",
     "jpeg_severity": "highest JPEG-structure flag severity, e.g. double compression (0..1)",
     "screenshot_severity": "highest screenshot-geometry flag severity (0..1)",
@@ -110,7 +113,8 @@ FEATURES: dict[str, str] = {
                               "post with the next 50)",
     "acc_status_bar_same_share": "share of the account's screenshots whose status bar repeats",
     "acc_editor_share": "share of the account's posts with editor metadata",
-    "acc_date_anomaly_share": "share of the account's posts with contradicting metadata dates",
+    "acc_date_anomaly_share": "share of the account's posts with contradicting metadata or "
+                              "printed dates",
     "acc_template_other_share": "share of the account's posts sharing a template with other "
                                 "accounts",
 }

@@ -11,7 +11,7 @@ import datetime as dt
 import math
 from collections.abc import Mapping
 
-from proofcheck.scoring.features import DUPLICATE, CheckRecord, MatchInfo, flags
+from proofcheck.scoring.features import DATE_FLAGS, DUPLICATE, CheckRecord, MatchInfo, flags
 
 GROUPS: dict[str, tuple[str, ...]] = {
     # An edited copy of another account's earlier post is at least taken from it.
@@ -143,7 +143,9 @@ def message(code: str, rec: CheckRecord, values: Mapping[str, float]) -> str:
         return ("Transfers between relatives, not sales: " + ", ".join(bits) + "."
                 if bits else "The receipts' payers are few and related.")
     if code == "editor_metadata":
-        found = [f for f in flags(rec.signals) if f.get("family") == "exif"]
+        found = sorted((f for f in flags(rec.signals)
+                        if f.get("family") == "exif" or f.get("code") in DATE_FLAGS),
+                       key=lambda f: -float(f.get("severity", 0) or 0))
         if found:
             return str(found[0].get("message") or "The metadata names a photo editor.")
         return (f"{_pct(values.get('acc_editor_share', 0))} of this account's posts were "
