@@ -16,6 +16,10 @@ With `--baseline`, each script is first run with the templates as they were befo
 2026-12-03 (clean renders of the Debian fonts only: no degraded renders, no fetched web
 fonts), in the same process, on the same numbers.
 
+With `--warm-up`, it measures instead what a new worker process pays before its first
+page (`ocr.warm_up`: Tesseract models and every template set), in fresh processes: with
+an empty template cache (`proofcheck.text.templatecache`), then with the cache it left.
+
 Prints figures; asserts nothing. `bench/signals.py` measures the whole reading.
 """
 
@@ -132,6 +136,35 @@ def run_script(name: str, per_font: int, seed: int, only: tuple[str, ...], title
               f"(median of {len(build_times)} builds)")
 
 
+_WARM_UP = """
+import sys, time
+from pathlib import Path
+from proofcheck.text import ocr, templatecache
+templatecache.cache_dir = lambda: Path(sys.argv[1])
+start = time.process_time()
+ocr.warm_up()
+print(time.process_time() - start)
+"""
+
+
+def warm_up_times(rounds: int) -> None:
+    """CPU seconds of `ocr.warm_up` in fresh processes, without and with the cache."""
+    import subprocess
+    import tempfile
+
+    def one(folder: str) -> float:
+        out = subprocess.run([sys.executable, "-c", _WARM_UP, folder], check=True,
+                             capture_output=True, text=True, cwd=Path(__file__).parents[1])
+        return float(out.stdout.strip().splitlines()[-1])
+
+    with tempfile.TemporaryDirectory() as folder:
+        cold = [one(tempfile.mkdtemp(dir=folder)) for _ in range(rounds)]
+        warm = [one(folder + "/warm") for _ in range(rounds + 1)][1:]  # the first fills it
+    print(f"warm_up CPU per new process, median of {rounds}: empty cache "
+          f"{np.median(cold):.2f} s, filled cache {np.median(warm):.2f} s "
+          f"(ratio {np.median(warm) / np.median(cold):.3f})")
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--per-font", type=int, default=40)
@@ -140,7 +173,12 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--fonts", default="", help="only fonts whose path contains one of these")
     ap.add_argument("--baseline", action="store_true",
                     help="run the templates before 2026-12-03 first, for comparison")
+    ap.add_argument("--warm-up", action="store_true",
+                    help="measure a new process's warm-up with and without the template cache")
     args = ap.parse_args(argv)
+    if args.warm_up:
+        warm_up_times(3)
+        return
     only = tuple(filter(None, args.fonts.split(",")))
     for name in args.scripts.split(","):
         if args.baseline:

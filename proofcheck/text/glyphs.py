@@ -18,7 +18,7 @@ from PIL import Image, ImageDraw, ImageFont
 from scipy import ndimage
 
 from proofcheck import memo
-from proofcheck.text import webfonts
+from proofcheck.text import templatecache, webfonts
 
 PERSIAN_DIGITS = "۰۱۲۳۴۵۶۷۸۹"
 ARABIC_DIGITS = "٠١٢٣٤٥٦٧٨٩"
@@ -264,15 +264,36 @@ class DigitTemplates:
     """
 
     def __init__(self, glyphs: dict[str, str], fonts: tuple[str, ...],
-                 prong_weight: float = 0.0) -> None:
+                 prong_weight: float = 0.0, cached: bool = False) -> None:
+        """Templates of `glyphs` (character -> label) in each of `fonts` found; with
+        `cached`, loaded from the disk cache when there (`templatecache`), else rendered
+        and stored there."""
         self.prong_weight = prong_weight
+        paths = [path for path in map(font_path, fonts) if path is not None]
+        name = templatecache.key({"glyphs": sorted(glyphs.items()),
+                                  "prong_weight": prong_weight,
+                                  "degraded": _DEGRADED_RENDERS, "size": _GLYPH},
+                                 paths) if cached else ""
+        found = templatecache.load(name) if cached else None
+        if found is None:
+            found = self._render(glyphs, paths)
+            if cached:
+                templatecache.save(name, *found)
+        self.matrix, labels = found
+        self.labels = labels
+        # The rows grouped by label, for each label's best row in one reduction: a
+        # Python loop over the ~4,600 rows took 0.7 ms a glyph, this 0.3 ms (every digit
+        # glyph of a page is scored).
+        self._names = sorted(set(labels))
+        self._by_label = np.argsort(np.array(labels, dtype=object), kind="stable")
+        self._starts = np.searchsorted(np.array(labels, dtype=object)[self._by_label],
+                                       np.array(self._names, dtype=object))
 
+    def _render(self, glyphs: dict[str, str], paths: list[Path]) -> tuple[np.ndarray, list[str]]:
+        """The template vectors and their labels, rendered from the fonts at `paths`."""
         vectors: list[np.ndarray] = []
         labels: list[str] = []
-        for rel in fonts:
-            path = font_path(rel)
-            if path is None:
-                continue
+        for path in paths:
             # Only what the font has: Kacst and Arabeyes have no Persian digits, Unikurd
             # only some.
             has = drawable(path, "".join(glyphs))
@@ -306,15 +327,9 @@ class DigitTemplates:
                     if degraded is not None:
                         vectors.append(self.vector(degraded))
                         labels.append(label)
-        self.matrix = np.stack(vectors) if vectors else np.zeros((0, _GLYPH * _GLYPH + 1))
-        self.labels = labels
-        # The rows grouped by label, for each label's best row in one reduction: a
-        # Python loop over the ~4,600 rows took 0.7 ms a glyph, this 0.3 ms (every digit
-        # glyph of a page is scored).
-        self._names = sorted(set(labels))
-        self._by_label = np.argsort(np.array(labels, dtype=object), kind="stable")
-        self._starts = np.searchsorted(np.array(labels, dtype=object)[self._by_label],
-                                       np.array(self._names, dtype=object))
+        width = _GLYPH * _GLYPH + 1 + (3 if self.prong_weight else 0)
+        matrix = np.stack(vectors) if vectors else np.zeros((0, width), dtype=np.float32)
+        return matrix, labels
 
     # A page's digit classifier observes each digit, and the re-read then classifies the
     # same glyph (`numbers`): remembered for a few pages' glyphs, not computed twice.
@@ -397,7 +412,7 @@ def code_templates() -> DigitTemplates:
         if key not in _templates:
             fonts = tuple(f for f in LATIN_TEMPLATE_FONTS if not any(x in f for x in excluded))
             glyphs = {ch: ch for ch in "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"}
-            _templates[key] = DigitTemplates(glyphs, fonts)
+            _templates[key] = DigitTemplates(glyphs, fonts, cached=not excluded)
         return _templates[key]
 
 
@@ -413,8 +428,10 @@ def digit_templates(latin: bool) -> DigitTemplates:
             else:
                 glyphs = {PERSIAN_DIGITS[d]: str(d) for d in range(1, 10)}
                 glyphs.update({ARABIC_DIGITS[d]: str(d) for d in range(1, 10)})
+            # Held-out sets (benchmarks) are not cached: one file per family left out.
             _templates[key] = DigitTemplates(glyphs, fonts,
-                                              prong_weight=0.0 if latin else _PRONG_WEIGHT)
+                                              prong_weight=0.0 if latin else _PRONG_WEIGHT,
+                                              cached=not excluded)
         return _templates[key]
 
 

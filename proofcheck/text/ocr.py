@@ -382,7 +382,9 @@ def _flat_text(lines: list[list[Word]]) -> str:
 
 def warm_up() -> None:
     """Load the Tesseract models and build the digit templates now, not on the first
-    check: a worker calls this at start-up (about 1 s), a benchmark before timing."""
+    check: a worker calls this at start-up, a benchmark before timing. About 10 s of CPU
+    the first time in an environment, 0.4 s once the templates are on disk
+    (`templatecache`; `bench/digits.py --warm-up`)."""
     for lang in ("eng", "fas", "pol"):
         _api(lang)
     digit_templates(False)
