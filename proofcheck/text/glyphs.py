@@ -38,6 +38,7 @@ class Comp:
     y2: int
     corr: float
     mask: np.ndarray = field(repr=False, default_factory=lambda: np.zeros((1, 1), dtype=bool))
+    cut: bool = False  # cut from a wider component (touching glyphs), not found whole
 
     @property
     def w(self) -> int:

@@ -189,7 +189,63 @@ def _number_glyphs(
     band_h = float(np.median([c.y2 for c in tall])) - band_top
     if band_h < 6:
         return None
-    return classify_marks(comps, band_top, band_h), band_h
+    return _split_touching(classify_marks(comps, band_top, band_h), band_h), band_h
+
+
+def _split_touching(labelled: list[tuple[str, Comp]],
+                    band_h: float) -> list[tuple[str, Comp]]:
+    """Each digit glyph wider than TOUCHING_WIDTH heights cut into as many digits as
+    the number's other digits say it holds, at the columns of least ink near where they
+    should part. Shrunk and compressed, DejaVu Sans Bold's ٢ and ٣ join their
+    neighbours: "٢٢٢٣" was one glyph, and ids lost digits.
+
+    Digits are as wide as each other in most fonts, ink and spacing together (the
+    pitch, from one digit's centre to the next's): a run of n touching digits is n
+    pitches less one gap wide. Without two single digits side by side to measure the
+    pitch, a digit's ink width stands for it."""
+    single = [(kind == "d" and c.h >= 0.6 * band_h and c.w <= TOUCHING_WIDTH * band_h)
+              for kind, c in labelled]
+    widths = [c.w for (_kind, c), ok in zip(labelled, single, strict=True) if ok]
+    digit_w = float(np.median(widths)) if widths else _DIGIT_WIDTH * band_h
+    pitches = [(b.x1 + b.x2 - a.x1 - a.x2) / 2
+               for (_, a), (_, b), ok_a, ok_b in zip(labelled, labelled[1:], single,
+                                                     single[1:], strict=False)
+               if ok_a and ok_b]
+    pitch = float(np.median(pitches)) if pitches else digit_w
+    out: list[tuple[str, Comp]] = []
+    for kind, c in labelled:
+        parts = (_cut(c, max(2, round((c.w + pitch - digit_w) / pitch)))
+                 if kind == "d" and c.w > TOUCHING_WIDTH * band_h else [])
+        out += [("d", part) for part in parts] if parts else [(kind, c)]
+    return out
+
+
+def _cut(c: Comp, n: int) -> list[Comp]:
+    """`c` cut into `n` glyphs at its columns of least ink within an eighth of a glyph's
+    width of an even split (digits are as wide as each other in most fonts, and the
+    middle of a ٢ has as little ink as its joint with the next); none when a piece
+    would be a sliver, too narrow or too short for a digit."""
+    ink = c.mask.sum(axis=0)
+    step = c.w / n
+    reach = max(1, round(step / 8))
+    cuts = [0]
+    for k in range(1, n):
+        lo, hi = max(cuts[-1] + 1, round(k * step) - reach), min(c.w - 1, round(k * step) + reach)
+        if lo >= hi:
+            return []
+        cuts.append(lo + int(np.argmin(ink[lo:hi + 1])))
+    cuts.append(c.w)
+    parts: list[Comp] = []
+    for a, b in itertools.pairwise(cuts):
+        piece = c.mask[:, a:b]
+        rows, cols = np.nonzero(piece.any(axis=1))[0], np.nonzero(piece.any(axis=0))[0]
+        if not len(rows) or rows[-1] - rows[0] + 1 < 0.6 * c.h or len(cols) < 0.4 * step:
+            return []
+        top, left = int(rows[0]), a + int(cols[0])
+        bottom, right = int(rows[-1]) + 1, a + int(cols[-1]) + 1
+        parts.append(Comp(c.x1 + left, c.y1 + top, c.x1 + right, c.y1 + bottom, 0.0,
+                          c.mask[top:bottom, left:right], cut=True))
+    return parts
 
 
 def _reread_number(
@@ -225,8 +281,10 @@ def _reread_number(
             else:
                 digit, conf = (page.classify(c.mask, band_h) if page is not None
                                else templates.classify(c.mask))
-                if c.w > 1.3 * band_h:
+                if c.w > TOUCHING_WIDTH * band_h:
                     conf = min(conf, _TOUCHING)  # two glyphs touching: one digit is missing
+                elif c.cut:
+                    conf = min(conf, _CUT)
                 out += digit
                 confs.append(conf)
         elif out and out[-1] not in _SEP_CHARS:
@@ -249,8 +307,18 @@ _DATE_FIRSTS: dict[tuple[int, ...], tuple[str, str, str]] = {
 
 
 _SEP_CHARS = "٬٫/-:.,"
+# A digit glyph wider than this many times the digits' height is two or more touching;
+# a digit is about this wide when the number has no other to measure.
+TOUCHING_WIDTH = 1.3
+_DIGIT_WIDTH = 0.8
 # The confidence of a re-read digit that is two glyphs touching, one of them unread.
 _TOUCHING = 0.2
+# At most the confidence of a digit cut from touching glyphs (`_split_touching`): below
+# what a number with other words in it needs (`_reread_cluster`), so letters joined
+# into one blob and cut up ("یخ" of "بتاريخ" beside a date, in Nazli Bold) are not
+# taken for digits; in a number alone, the cut stands where Tesseract read no other
+# count of digits.
+_CUT = 0.45
 # What a Tesseract number with digits of two scripts is worth (`_tesseract_trust`).
 _GARBLED = 0.5
 
