@@ -7,7 +7,7 @@ import datetime as dt
 import random
 
 from proofcheck.text.postdate import CODE, dated_after_post
-from tests.conftest import run_worker
+from tests.conftest import login, make_user, run_worker
 from tests.test_api import post_check
 
 
@@ -85,3 +85,9 @@ def test_a_receipt_dated_after_its_post_is_flagged_on_the_check(client, auth, se
                        headers=auth).get_json()
     assert later["signals"]["ocr"]["flags"] == []
     assert CODE not in [r["code"] for r in later["reasons"]]
+
+    # The check page shows it with the other flags, for a moderator.
+    assert login(client, make_user(services, "vera", "viewer")).status_code == 303
+    page = client.get(f"/checks/{early_check['id']}").get_data(as_text=True)
+    shown = page[page.index(f'data-flag="{CODE}"'):]
+    assert "2026-05-02" in shown[:400] and "2026-04-20" in shown[:400]
