@@ -280,14 +280,14 @@ class DigitTemplates:
             found = self._render(glyphs, paths)
             if cached:
                 templatecache.save(name, *found)
-        self.matrix, labels = found
-        self.labels = labels
+        self.matrix, self.labels = found
         # The rows grouped by label, for each label's best row in one reduction: a
         # Python loop over the ~4,600 rows took 0.7 ms a glyph, this 0.3 ms (every digit
         # glyph of a page is scored).
-        self._names = sorted(set(labels))
-        self._by_label = np.argsort(np.array(labels, dtype=object), kind="stable")
-        self._starts = np.searchsorted(np.array(labels, dtype=object)[self._by_label],
+        labels = np.array(self.labels, dtype=object)
+        self._names = sorted(set(self.labels))
+        self._by_label = np.argsort(labels, kind="stable")
+        self._starts = np.searchsorted(labels[self._by_label],
                                        np.array(self._names, dtype=object))
 
     def _render(self, glyphs: dict[str, str], paths: list[Path]) -> tuple[np.ndarray, list[str]]:
