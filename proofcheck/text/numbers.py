@@ -436,7 +436,7 @@ def _page_digits(lines: list[list[Word]], grown: list[list[Box]], gray: Image.Im
                                          w.confidence)
                     if shape is not None:
                         shapes[id(c)] = shape
-            _date_syntax(page, labelled, shapes)
+            _date_syntax(page, labelled, shapes, band_h)
     for page in pages.values():
         page.resolve()
     return pages
@@ -478,8 +478,14 @@ def _read_per_glyph(labelled: list[tuple[str, Comp]], digits: list[Comp],
 
 
 def _date_syntax(page: PageDigits, labelled: list[tuple[str, Comp]],
-                 shapes: dict[int, int]) -> None:
-    """Tell `page` what a date's digits can be, when one number's glyphs form a date."""
+                 shapes: dict[int, int], band_h: float) -> None:
+    """Tell `page` what a date's digits can be, when one number's glyphs form a date.
+
+    Besides each group's first digit: a four-digit year whose third digit is the Persian
+    zero (a dot, told by its size) is 140x, Solar or lunar Hijri, as 130x (1921-1930,
+    1882-1892) and 190x are before any proof: its second digit is ۴. Homa's ۴, unseen
+    by the templates, is nearest their ۳, and whole Persian pages had read "۱۳۰۲" and
+    every ۴ as ۳."""
     groups: list[list[Comp]] = [[]]
     seps: set[str] = set()
     for kind, c in labelled:
@@ -497,6 +503,9 @@ def _date_syntax(page: PageDigits, labelled: list[tuple[str, Comp]],
         shape = shapes.get(id(group[0]))
         if shape is not None:
             page.allow(shape, allowed)
+    year = groups[0] if len(groups[0]) == 4 else groups[-1]
+    if year[2].h < 0.6 * band_h and (shape := shapes.get(id(year[1]))) is not None:
+        page.allow(shape, "4")
 
 
 def _numeric_runs(words: list[Word], cl: list[int]) -> list[list[int]]:
