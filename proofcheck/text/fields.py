@@ -265,8 +265,7 @@ _CURRENCY_WORDS: list[tuple[str, str]] = [
     # 20261210 lost their currency so); "توسان": م read as س in Nazli (seed 20261203,
     # where the label "مبلغ" was misread too and the amount had nothing else to go by).
     ("تومان", "IRT"), ("تجمان", "IRT"), ("توسان", "IRT"), ("ریال", "IRR"), ("ربال", "IRR"),
-    ("IRR", "IRR"),
-    ("IRT", "IRT"),
+    ("IRR", "IRR"), ("IRT", "IRT"),
     ("KSh", "KES"), ("Kshs", "KES"), ("KES", "KES"),
     ("TSh", "TZS"), ("Tshs", "TZS"), ("TZS", "TZS"),
     # "zt": the English model's reading of "zł", seen before the Polish model is chosen.

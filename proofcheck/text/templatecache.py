@@ -1,9 +1,9 @@
 """Rendered glyph templates kept on disk, so that a process loads them instead of
 rendering them again.
 
-Rendering every template font's digits and letters, clean and degraded, takes about
-8 s of CPU; every worker paid it at start-up, and every test or benchmark process on
-its first page. The file is named by a hash of everything the rendering reads: the
+Rendering every template font's digits and letters, clean and degraded, takes 8-11 s
+of CPU; every worker paid it at start-up, and every test or benchmark process on its
+first page. The file is named by a hash of everything the rendering reads: the
 glyphs, each font file (path, size, modification time), the render parameters, the
 source of `glyphs` itself and the versions of Pillow, FreeType, NumPy and SciPy. So a
 changed input is a miss, never a stale hit. A file that cannot be read is rendered
