@@ -59,6 +59,9 @@ def test_script_counts_and_detection() -> None:
     ("text", "lang"),
     [
         ("شماره پیگیری ۱۲۳ مبلغ ۱۰۰ ریال", "fas"),
+        # No Persian letter, its "ریال" misread: "ال" inside words is no article.
+        ("انتقال کارت به کارت مبلغ: ۴۴۳۸۰٬۰۰۰ ربال تاریخ: ۱۴۰۲/۰۶/۱۹ شماره مرجع: ۹۰۰۵", "fas"),
+        ("السلام عليكم تم تحويل ۶۰٬۲۲۸ درهم بتاريخ ۰۳/۰۱/۲۰۲۳ رقم العملية: ۲۰۷۱", "ara"),
         ("تم التحويل بنجاح رقم العملية ١٢٣ المبلغ", "ara"),
         ("Przelew wykonany. Kwota 12,50 zł, odbiorca Jan", "pol"),
         ("Imethibitishwa. Tsh5,000 imetumwa kwa ASHA tarehe 1/2/24 saa 10:00", "swa"),

@@ -109,9 +109,10 @@ def has_arabic_script(text: str) -> bool:
 
 # ---------------------------------------------------------------- language guess
 
-_ARABIC_WORDS = ("ال", "تم ", "رقم", "العملية", "المبلغ", "التاريخ", "إلى", "درهم", "جنيه",
+_ARABIC_WORDS = ("تم ", "رقم", "العملية", "المبلغ", "التاريخ", "إلى", "درهم", "جنيه",
                  "سعودي", "الحساب", "المرسل", "المستفيد", "تحويل")
 _PERSIAN_LETTERS = set("پچژگ")
+_PERSIAN_WORDS = ("ریال", "تومان", "پیگیری", "رهگیری", "شماره", "کارت", "ساعت", "واریز")
 _POLISH_WORDS = ("zł", "zl ", "zt ", "pln", "przelew", "kwota", "odbiorca", "nadawca", "tytuł",
                  "tytul", "transakcji", "dnia", "rachunek", "blik", "płatno", "platno",
                  "konta", "wykonany", "zlecenia")
@@ -125,8 +126,11 @@ def choose_arabic_language(text: str) -> str:
     """"fas" or "ara" for Arabic-script text, from letters and words only one uses."""
     norm = text.replace("ي", "ی").replace("ك", "ک")
     persian = sum(ch in _PERSIAN_LETTERS for ch in norm)
-    persian += 3 * sum(norm.count(w) for w in ("ریال", "تومان", "پیگیری", "رهگیری", "شماره"))
+    persian += 3 * sum(norm.count(w) for w in _PERSIAN_WORDS)
     arabic = 2 * sum(text.count(w) for w in _ARABIC_WORDS) + 2 * text.count("ة")
+    # The article starts a word: inside one, "ال" is as Persian as "انتقال" and "ریال"
+    # (a Persian receipt whose "ریال" was read "ربال" had come out Arabic on them).
+    arabic += 2 * sum(word.startswith("ال") for word in text.split())
     return "ara" if arabic > persian else "fas"
 
 
