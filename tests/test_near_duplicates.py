@@ -25,6 +25,12 @@ def rescreenshot(data: bytes) -> bytes:
     return out.getvalue()
 
 
+def jpeg(image: Image.Image) -> bytes:
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=85)
+    return out.getvalue()
+
+
 def test_cropped_rescreenshot_by_another_account_is_found_with_a_diff(client, auth, services):
     original = image_bytes(size=(540, 1170), seed=301, text="Payment received 2,500,000")
     first = post_check(client, auth, original, account="instagram:@owner",
@@ -121,11 +127,6 @@ def test_rotated_copy_is_found_and_another_receipt_of_the_bank_is_not(client, au
     the same bank for a copy (the blocks see other names and numbers)."""
     from tests.test_matching import receipt
 
-    def jpeg(image: Image.Image) -> bytes:
-        out = io.BytesIO()
-        image.save(out, "JPEG", quality=85)
-        return out.getvalue()
-
     original = receipt(51)
     first = post_check(client, auth, jpeg(original), name="a.jpg", account="instagram:@owner",
                        posted_at="2026-03-01T10:00:00Z").get_json()["checks"][0]["id"]
@@ -155,11 +156,6 @@ def test_a_tilted_copy_checked_first_is_found_by_its_straight_original(client, a
     from proofcheck.db import Hash
     from proofcheck.hashing import Signatures
     from tests.test_matching import chat
-
-    def jpeg(image: Image.Image) -> bytes:
-        out = io.BytesIO()
-        image.save(out, "JPEG", quality=85)
-        return out.getvalue()
 
     original = chat(83)
     tilted = original.rotate(5, resample=Image.Resampling.BILINEAR, fillcolor="white")

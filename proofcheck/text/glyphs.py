@@ -328,8 +328,8 @@ class DigitTemplates:
                     if degraded is not None:
                         vectors.append(self.vector(degraded))
                         labels.append(label)
-        width = _GLYPH * _GLYPH + 1 + (3 if self.prong_weight else 0)
-        matrix = np.stack(vectors) if vectors else np.zeros((0, width), dtype=np.float32)
+        # Without a font there is nothing to score against (`scores` gives {}).
+        matrix = np.stack(vectors) if vectors else np.zeros((0, 0), dtype=np.float32)
         return matrix, labels
 
     # A page's digit classifier observes each digit, and the re-read then classifies the

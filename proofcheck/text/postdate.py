@@ -18,8 +18,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from proofcheck.forensics._common import Flag, flag
+from proofcheck.forensics.exif import MAX_UTC_OFFSET
 
-MAX_UTC_OFFSET = dt.timedelta(hours=14)
 CONFIDENT_DATE = 0.8
 SEVERITY = 0.8  # as the metadata's "dated_after_post": it cannot happen to a real proof
 CODE = "proof_dated_after_post"
