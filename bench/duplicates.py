@@ -284,8 +284,11 @@ def main() -> None:
     n_candidates = 0
     t_engine = 0.0
     styles = [style_of(nm) for nm in names]
-    for ti, (tname, fn) in enumerate(transforms.items()):
+    for tname, fn in transforms.items():
         t_start = _clock()
+        # Seeded by the transform's place in the full list, not in this run's selection,
+        # so a run of a few transforms makes the very copies the full run makes.
+        ti = list(TRANSFORMS).index(tname)
         copies = [fn(im, random.Random(args.seed * 1000 + ti * 7919 + qi), names[qi])
                   for qi, im in enumerate(originals)]
         if args.reverse:
