@@ -1309,3 +1309,46 @@ def test_a_code_short_of_its_mpesa_length_by_a_joined_pair_is_fitted_to_it() -> 
     words = recheck_read_as("VWIPU18POQ Imethibitishwa.", "VWIPU18P0OQ", ["VWIPU18PO0Q"],
                             FONTS / "noto/NotoSerif-Regular.ttf", "NotoSerif", {1: 4})
     assert words[0] == "VWIPU18POQ"
+
+
+def _labelled_number_line(label: str, number: str, garbled: tuple[str, str],
+                          face: ImageFont.FreeTypeFont) -> tuple[Image.Image, list[Word]]:
+    """A right-to-left line "label number" and the words Tesseract gave for it: the
+    label read right, the number as two words of letters."""
+    img = Image.new("L", (900, 400), 255)  # the line below a status bar's band
+    draw = ImageDraw.Draw(img)
+    y = 250
+    draw.text((60, y), number, font=face, fill=0)
+    nx1, ny1, nx2, ny2 = draw.textbbox((60, y), number, font=face)
+    draw.text((600, y), label, font=face, fill=0)
+    lx1, ly1, lx2, ly2 = draw.textbbox((600, y), label, font=face)
+    first, *rest = label.split()
+    lmid, nmid = (lx1 + lx2) // 2, (nx1 + nx2) // 2
+    words = [Word(text=first, box=(lmid, ly1, lx2 - lmid, ly2 - ly1), confidence=0.9,
+                  line=0, language="fas"),
+             Word(text=" ".join(rest), box=(lx1, ly1, lmid - lx1, ly2 - ly1), confidence=0.84,
+                  line=0, language="fas"),
+             # Right to left: the number's first word is its right-hand part.
+             Word(text=garbled[0], box=(nmid, ny1, nx2 - nmid, ny2 - ny1), confidence=0.28,
+                  line=0, language="fas"),
+             Word(text=garbled[1], box=(nx1, ny1, nmid - nx1, ny2 - ny1), confidence=0.0,
+                  line=0, language="fas")]
+    return img, words
+
+
+def test_letters_tesseract_read_where_an_id_goes_are_read_again_as_digits() -> None:
+    """Tesseract read a Homa id as letters, all of them: "سول بسعرعریوعر" for
+    "۴۹۲۴۴۳۲۲۶۹۸۳" (bench/signals.py), which no number rule then looked at. After an id
+    label they are re-read, and kept because every glyph is a digit; after another
+    label, letters stay letters."""
+    if not (FONTS / "farsiweb/homa.ttf").exists():
+        pytest.skip("fonts-farsiweb has no Homa")
+    homa = ImageFont.truetype(str(FONTS / "farsiweb/homa.ttf"), 42,
+                              layout_engine=ImageFont.Layout.RAQM)
+    garbled = ("سول", "بسعرعریوعر")
+    img, line = _labelled_number_line("شماره مرجع:", "۴۹۲۴۴۳۲۲۶۹۸۳", garbled, homa)
+    numbers.reread_numbers([line], img, 1.0)
+    assert to_ascii_digits(" ".join(w.text for w in line)) == "شماره مرجع: 492443226983"
+    img, line = _labelled_number_line("نام گیرنده:", "۴۹۲۴۴۳۲۲۶۹۸۳", garbled, homa)
+    numbers.reread_numbers([line], img, 1.0)
+    assert [w.text for w in line][2:] == list(garbled)

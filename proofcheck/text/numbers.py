@@ -22,7 +22,7 @@ from PIL import Image
 
 from proofcheck import memo
 
-from .fields import is_field_word, possible_date
+from .fields import in_id_place, is_field_word, possible_date
 from .glyphs import (
     ARABIC_DIGITS,
     PERSIAN_DIGITS,
@@ -370,8 +370,12 @@ def reread_numbers(lines: list[list[Word]], gray: Image.Image, scale: float) -> 
                 else:
                     runs.append([i])
             prev_i = i
+        # A run with a digit in it; or garbled words right after an id label, where
+        # Homa's stylised digits were read as letters, every one ("سول بسعرعریوعر" for
+        # "۴۹۲۴۴۳۲۲۶۹۸۳"): the re-read keeps them only if they are digits.
         clusters = [r for r in runs if any(_is_numberish(words[i].text) or _maybe_number(words[i])
-                                           for i in r)]
+                                           for i in r)
+                    or in_id_place(" ".join(w.text for w in words[:min(r)]), "")]
         replace: dict[int, Word] = {}
         drop: set[int] = set()
         for cl in clusters:
