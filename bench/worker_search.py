@@ -12,7 +12,9 @@ doing part of it, run in the same process on the same queries:
   2026-12-03, against a pool of RANK_POOL read and ranked by keypoint inliers;
 - `--compare blur`: the block check's low-pass with the reduction factor it had
   before 2026-12-03's ninth session (a 1080 px screenshot blurred at full size)
-  against the nearest factor to half the sampling step (reduced by 2 first).
+  against the nearest factor to half the sampling step (reduced by 2 first);
+- `--compare colour`: verification on grey levels only, as before 2026-12-03's
+  eleventh session, against copies also compared in colour (`colourcheck`).
 
     .venv/bin/python bench/worker_search.py --indexed 80 --queries 20 --rounds 3
 
@@ -160,12 +162,25 @@ def low_passes() -> dict[str, Way]:
             "now (reduced by 2, then blurred)": lambda: lambda: None}
 
 
+def colour_checks() -> dict[str, Way]:
+    def off() -> Callable[[], None]:
+        current = matching._colour_checked
+        matching._colour_checked = lambda verdict, *_args: verdict
+
+        def restore() -> None:
+            matching._colour_checked = current
+        return restore
+
+    return {"before (grey levels only)": off,
+            "now (copies checked in colour)": lambda: lambda: None}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--indexed", type=int, default=80, help="checks indexed before searching")
     ap.add_argument("--queries", type=int, default=20)
     ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--compare", choices=("png", "samplers", "cache", "pool", "blur"),
+    ap.add_argument("--compare", choices=("png", "samplers", "cache", "pool", "blur", "colour"),
                     default="png")
     ap.add_argument("--verbose", action="store_true", help="print the matches that differ")
     args = ap.parse_args()
@@ -184,7 +199,7 @@ def main() -> None:
 
     ways = {"png": png_decoders, "samplers": samplers,
             "cache": lambda: pixel_caches(services), "pool": candidate_pools,
-            "blur": low_passes}[args.compare]()
+            "blur": low_passes, "colour": colour_checks}[args.compare]()
     times: dict[str, list[float]] = {name: [] for name in ways}
     found: dict[str, list[list[tuple[str, str]]]] = {}
     for _ in range(args.rounds):

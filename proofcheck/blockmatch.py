@@ -107,6 +107,13 @@ class BlockCheck:
     # equally exposed: no resampling noise, so blocks agree at EXACT_AGREE_NCC and a
     # compact group of disagreeing blocks is a change however small.
     unresampled: bool
+    # Both equally bright on average (`_same_exposure`): no clipping of one but not the
+    # other, whose light colours then went white.
+    same_exposure: bool
+    # Per block of the grid, where the other's print was found: (rows, cols, 2) shifts
+    # (down, right) in samples from where the coarse alignment put it, the fitted
+    # displacement field's (zero where the coarse alignment stood).
+    shift: np.ndarray
 
     @property
     def disagree_count(self) -> int:
@@ -205,6 +212,15 @@ def _sample(pixels: np.ndarray, factor: int, xs: np.ndarray, ys: np.ndarray) -> 
     return bilinear(pixels, xs / factor - 0.5, ys / factor - 0.5).astype(np.float64)
 
 
+def to_other_image(al: Aligned, other_box: tuple[float, float, float, float],
+                   qx: np.ndarray, qy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Query pixel coordinates to the other image's, through `al`."""
+    ox, oy = al.to_other(qx, qy)
+    if al.flip:  # the alignment is to the other mirrored inside its canonical region
+        ox = 2 * other_box[0] + other_box[2] - ox
+    return ox, oy
+
+
 def _views(query: Image.Image, other: Image.Image, box: tuple[float, float, float, float],
            other_box: tuple[float, float, float, float], al: Aligned
            ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, float]:
@@ -217,9 +233,7 @@ def _views(query: Image.Image, other: Image.Image, box: tuple[float, float, floa
     xs = bx + (np.arange(-SEARCH, cols + SEARCH) + 0.5) * step
     ys = by + (np.arange(-SEARCH, rows + SEARCH) + 0.5) * step
     gx, gy = np.meshgrid(xs, ys)
-    ox, oy = al.to_other(gx, gy)
-    if al.flip:  # the alignment is to the other mirrored inside its canonical region
-        ox = 2 * other_box[0] + other_box[2] - ox
+    ox, oy = to_other_image(al, other_box, gx, gy)
     q_pixels, q_factor = _low_passed(query, step)
     o_pixels, o_factor = _low_passed(other, step / max(abs(al.sx), 1e-6))
     q = _sample(q_pixels, q_factor, gx, gy)
@@ -317,6 +331,7 @@ def check_blocks(query: Image.Image, other: Image.Image,
     exact = _unresampled(query, other, box, al) and same_exposure
     threshold = EXACT_AGREE_NCC if exact else AGREE_NCC
     agree = _agree_at(ncc, predicted, threshold)
+    field = np.zeros((3, 2))
     if use.sum() >= 4:
         for _ in range(5):
             coef = np.linalg.lstsq(design[use], disp[use], rcond=None)[0]
@@ -331,11 +346,14 @@ def check_blocks(query: Image.Image, other: Image.Image,
         if on_field.sum() >= agree.sum():
             agree = on_field
             predicted = np.clip(design @ coef + SEARCH, 0, 2 * SEARCH)  # window indices
+            field = coef
     disagreeing[r_idx[~agree], c_idx[~agree]] = True
     difference, contrast = _row_profiles(qb[r_idx, c_idx], o, top[r_idx], left[c_idx],
                                          np.rint(predicted).astype(int), ~agree, r_idx, rows)
+    every = np.stack(np.meshgrid(np.arange(rows), np.arange(cols), indexing="ij"), axis=-1)
+    shift = np.clip(field[0] + every @ field[1:], -SEARCH, SEARCH)
     return BlockCheck(n, disagreeing, judged, _grid_box(box, step, rows, cols), difference,
-                      contrast, exact)
+                      contrast, exact, same_exposure, shift)
 
 
 def _unresampled(query: Image.Image, other: Image.Image, box: tuple[float, float, float, float],

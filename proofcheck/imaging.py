@@ -13,6 +13,7 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
 import pyspng
 from PIL import Image, ImageFile, UnidentifiedImageError
 
@@ -49,6 +50,8 @@ class DecodedImage:
     height: int
     mode: str  # the mode before conversion to RGB, e.g. "RGBA", "P", "L"
     frames: int  # 1 for still images
+    # The colour of an image kept grey (`pixelcache`): `colourcheck.chroma_plane`.
+    chroma: np.ndarray | None = None
 
 
 @dataclass(frozen=True)

@@ -39,7 +39,7 @@ import scipy.fft
 from PIL import Image, ImageDraw
 from scipy import ndimage
 
-from proofcheck import features, memo
+from proofcheck import blockmatch, colourcheck, features, memo
 from proofcheck.blockmatch import BlockCheck, bilinear, check_blocks
 from proofcheck.hashing import WINDOWS, Signatures, compute_signatures
 from proofcheck.imaging import DecodedImage, grey
@@ -639,9 +639,11 @@ def compare_images(
         if check is not None:
             judged = _judge_blocks(verdict, check)
             if judged.is_duplicate and full is not None and verdict.changed_box is not None:
-                return _grid_edit_confirmed(judged, full, found[1])
+                return _colour_checked(_grid_edit_confirmed(judged, full, found[1]), query,
+                                       other, full, other_sig.canon_box, found[1].alignment)
             if judged.is_duplicate:
-                return judged
+                return _colour_checked(judged, query, other, check, other_sig.canon_box,
+                                       found[1].alignment)
             verdict = judged  # spread disagreement: another template, or a wrong alignment
         undecided = check is None
     aligned = keypoints or features.align(query.image, other.image)
@@ -662,9 +664,36 @@ def compare_images(
     agreement = 1.0 - check.disagree_count / check.blocks
     relation = "resized" if _same_framing(aligned, query, other) else "cropped"
     judged = _judge_blocks(PairVerdict(relation, distance, None, round(agreement, 4)), check)
-    if judged.is_duplicate or undecided:
+    if judged.is_duplicate:
+        return _colour_checked(judged, query, other, check, other_sig.canon_box, aligned)
+    if undecided:
         return judged  # an undecided duplicate the keypoint alignment refutes: template
     return verdict
+
+
+# Colour changed in a single block can be JPEG's chroma subsampling at a saturated edge.
+MIN_COLOUR_BLOCKS = 2
+
+
+def _colour_checked(v: PairVerdict, query: DecodedImage, other: DecodedImage,
+                    check: BlockCheck, other_box: tuple[float, float, float, float],
+                    al: blockmatch.Aligned) -> PairVerdict:
+    """A copy the grey levels found unedited, looked at in colour (`colourcheck`): a
+    compact minority of blocks whose colour changed is an edit, boxed as the blocks'."""
+    if v.relation not in ("resized", "cropped"):
+        return v
+    found = colourcheck.colour_changes(query, other, check, other_box, al)
+    if found is None:
+        return v
+    changed, compared = found
+    count = int(changed.sum())
+    regions = _components(changed, 1, merge=1)
+    if count < MIN_COLOUR_BLOCKS or len(regions) != 1 or count > EDIT_MAX_DISAGREE * compared:
+        return v
+    box = check.cell_box(*regions[0][:4])
+    if box[2] * box[3] > EDIT_MAX_BOX * check.box[2] * check.box[3]:
+        return v
+    return PairVerdict("edited", v.distance, box, v.score)
 
 
 # The grids call an edit on cells of a few pixels, where JPEG's blocking and resampling

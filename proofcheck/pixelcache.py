@@ -4,8 +4,9 @@ A search verifies its nearest candidates on pixels, each decoded from storage, a
 1080x2340 PNG screenshot costs 15-25 ms to decode. The candidates repeat: uploads of
 one app's screenshots bring the same popular images back again and again
 (bench/worker_search.py: 804 of 960 candidate decodes in 120 checks were of an image
-decoded before). Verification reads only grey levels (`imaging.grey`), so the grey
-image is kept, a third of the RGB, under a byte budget, least recently used out first.
+decoded before). Verification reads only grey levels (`imaging.grey`) and colour at a
+sixteenth of the resolution (`colourcheck`), so those are kept, 37% of the RGB, under
+a byte budget, least recently used out first.
 Entries are keyed by the file's SHA-256: a stored file never changes, and callers look
 the digest up from a check row first, so an image no check names is never served.
 """
@@ -18,11 +19,13 @@ from dataclasses import replace
 
 from cachetools import LRUCache
 
+from proofcheck import colourcheck
 from proofcheck.imaging import DecodedImage, to_grey
 
 
 def _size(decoded: DecodedImage) -> int:
-    return decoded.image.width * decoded.image.height * len(decoded.image.getbands())
+    colour = decoded.chroma.nbytes if decoded.chroma is not None else 0
+    return decoded.image.width * decoded.image.height * len(decoded.image.getbands()) + colour
 
 
 class PixelCache:
@@ -47,7 +50,8 @@ class PixelCache:
             self.misses += 1
         decoded = decode()
         # Not `imaging.grey`: its memo would keep the RGB decode (7.5 MB) alive.
-        kept = replace(decoded, image=to_grey(decoded.image))
+        kept = replace(decoded, image=to_grey(decoded.image),
+                       chroma=colourcheck.chroma_plane(decoded.image))
         if 0 < _size(kept) <= self.budget_bytes:
             with self._lock:
                 self._entries[sha256] = kept

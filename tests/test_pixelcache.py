@@ -41,13 +41,17 @@ def test_the_second_request_is_served_grey_without_a_decode():
     assert first.image.mode == "L" and (first.width, first.height) == (360, 640)
     expected = np.asarray(decode(data, MAX_PIXELS).image.convert("L"))
     assert np.array_equal(np.asarray(first.image), expected)
-    assert cache.bytes_held == 360 * 640
+    # Its colour is kept beside it at a quarter of the size each way, for `colourcheck`.
+    assert first.chroma is not None and first.chroma.shape == (160, 90, 2)
+    expected_colour = np.asarray(decode(data, MAX_PIXELS).image.reduce(4).convert("YCbCr"))
+    assert np.array_equal(first.chroma, expected_colour[..., 1:])
+    assert cache.bytes_held == 360 * 640 + 160 * 90 * 2
 
 
 def test_the_least_recently_used_image_leaves_first_when_the_budget_is_full():
     files = {name: image_bytes(size=(200, 300), seed=seed)
              for seed, name in enumerate(("a", "b", "c"), start=20)}
-    decoder, cache = Decoder(), PixelCache(2 * 200 * 300)  # room for two
+    decoder, cache = Decoder(), PixelCache(2 * (200 * 300 + 75 * 50 * 2))  # room for two
     for name in ("a", "b"):
         cache.get(name, lambda name=name: decoder(files[name]))
     cache.get("a", lambda: decoder(files["a"]))  # a is now the most recent
@@ -56,7 +60,7 @@ def test_the_least_recently_used_image_leaves_first_when_the_budget_is_full():
     cache.get("a", lambda: decoder(files["a"]))
     assert decoder.calls == 3
     cache.get("b", lambda: decoder(files["b"]))
-    assert decoder.calls == 4 and cache.bytes_held <= 2 * 200 * 300
+    assert decoder.calls == 4 and cache.bytes_held <= 2 * (200 * 300 + 75 * 50 * 2)
 
 
 def test_an_image_over_the_budget_and_a_zero_budget_keep_nothing():
