@@ -89,6 +89,21 @@ def gc(grace: int) -> None:
 
 
 @main.command()
+@click.option("--all", "everything", is_flag=True,
+              help="Recompute every check's signatures, not only outdated ones.")
+def resign(everything: bool) -> None:
+    """Recompute near-duplicate signatures from the stored originals: those of an
+    older version (which the search no longer reads) or lacking newer keys."""
+    from proofcheck.resign import resign as run_resign
+
+    report = run_resign(_services(), everything=everything)
+    click.echo(f"examined {report.examined}, re-signed {len(report.resigned)}, "
+               f"failed {len(report.failed)}")
+    for check_id, why in report.failed.items():
+        click.echo(f"  {check_id}: {why}", err=True)
+
+
+@main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 @click.option("--account", help="Account for every file (default: folder:<parent folder>).")

@@ -95,13 +95,17 @@ class NearDuplicateIndex:
         while len(self._cache) > CACHE_SIZE:
             self._cache.popitem(last=False)
 
-    def _signature(self, db: Database, row_id: int) -> Signatures:
+    def _signature(self, db: Database, row_id: int) -> Signatures | None:
+        """The signature of an indexed row; None when the row is gone: replaced by a
+        check run again, or by `resign`, since this worker indexed it."""
         found = self._cache.get(row_id)
         if found is not None:
             return found
         with db.session() as session:
             value = session.scalar(select(Hash.value).where(Hash.id == row_id))
-        signature = Signatures.from_bytes(value or b"")
+        if value is None:
+            return None
+        signature = Signatures.from_bytes(value)
         self._remember(row_id, signature)
         return signature
 
@@ -129,7 +133,10 @@ class NearDuplicateIndex:
             check_id = self._check_of_row[self._row_of_item[item]]
             if check_id in exclude or check_id in checks or len(checks) == wanted:
                 continue
-            signatures.append((len(checks), self._signature(db, self._row_of_item[item])))
+            stored = self._signature(db, self._row_of_item[item])
+            if stored is None:
+                continue  # its replacement, a newer row, is indexed too
+            signatures.append((len(checks), stored))
             checks.append(check_id)
         def load_candidate(position: int) -> DecodedImage | None:
             return load_image(checks[position]) if load_image is not None else None

@@ -13,9 +13,10 @@ from tests.conftest import image_bytes
 
 def proofcheck(*args: str, data_dir: Path, extra_env: dict[str, str] | None = None,
                timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PROOFCHECK_DATA_DIR": str(data_dir), **(extra_env or {})}
+    env = {**os.environ, "PROOFCHECK_DATA_DIR": str(data_dir)}
     env.pop("REDIS_URL", None)
     env.pop("DATABASE_URL", None)
+    env.update(extra_env or {})
     return subprocess.run([sys.executable, "-m", "proofcheck", *args], env=env,
                           capture_output=True, text=True, timeout=timeout)
 
@@ -72,3 +73,20 @@ def test_scan_prints_a_table_and_finds_a_copy_across_folders(tmp_path):
 def test_worker_without_redis_url_says_so(tmp_path):
     result = proofcheck("worker", "--burst", data_dir=tmp_path)
     assert result.returncode != 0 and "REDIS_URL" in result.stderr
+
+
+def test_resign_recomputes_signatures_and_then_has_nothing_left_to_do(client, auth, services):
+    from tests.conftest import run_worker
+    from tests.test_api import post_check
+
+    for seed in (43, 44):
+        post_check(client, auth, image_bytes(seed=seed), name=f"{seed}.png",
+                   account=f"instagram:@shop{seed}")
+    run_worker(services)
+    data_dir = services.settings.data_dir
+    database = {"DATABASE_URL": services.settings.database_url}
+    everything = proofcheck("resign", "--all", data_dir=data_dir, extra_env=database)
+    assert everything.returncode == 0, everything.stderr
+    assert everything.stdout.strip() == "examined 2, re-signed 2, failed 0"
+    outdated_only = proofcheck("resign", data_dir=data_dir, extra_env=database)
+    assert outdated_only.stdout.strip() == "examined 2, re-signed 0, failed 0"
