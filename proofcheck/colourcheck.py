@@ -2,8 +2,8 @@
 
 Verification (`matching`, `blockmatch`) compares grey levels: red print on a grey of
 the same luminance is invisible to it, and a copy with a price painted in red on a
-grey picture passed for a plain resize (bench/duplicates.py: 2 of 120 local edits
-called `resized` with none of their 24-63 blocks disagreeing). Once a pair is known
+grey picture passed for a plain resize (bench/duplicates.py: 3 of 120 local edits
+called `resized` with no block disagreeing). Once a pair is known
 to be one picture and its alignment found, this compares the colour of every block
 of the aligned pair, textured or flat; `matching` calls a compact minority of blocks
 whose colour changed an edit there.
@@ -32,7 +32,7 @@ CHROMA_FACTOR = 4
 # colour when it differs by COLOUR_CHANGE from the other's scaled by the pair's gain:
 # red print over a fifth of a grey block moves it ~25, JPEG's noise a few.
 COLOUR_CHANGE = 15.0
-# Blocks this colourful in the other measure the gain (1.3 for a copy brightened by 30%,
+# Blocks this colourful in the other measure the gain (1.6 for a copy saturated by 60%,
 # 0 for a grey copy): the median of their projections, an edit being a minority.
 COLOURED = 15.0
 MIN_COLOURED = 3
