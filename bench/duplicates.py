@@ -59,7 +59,7 @@ from proofcheck.matching import (
     verify_candidates,
 )
 from proofcheck.neardup import MAX_CANDIDATES
-from proofcheck.views import query_views, with_straightened
+from proofcheck.views import query_views, stored_signatures, with_straightened
 
 METHODS = ("engine", "engine+px", "phash", "pdq")
 Transform = Callable[[Image.Image, random.Random, str], Image.Image]
@@ -296,7 +296,7 @@ def main() -> None:
             # the worker stores an upload, and each original is the query.
             stored = [_png_bytes(c) for c in copies]
             stored_decoded = [decode(b, 10**9) for b in stored]
-            stored_sigs = [with_straightened(file_signatures(b, 10**9), d)
+            stored_sigs = [stored_signatures(b, 10**9, d)
                            for b, d in zip(stored, stored_decoded, strict=True)]
             stored_index = _index_of(stored_sigs)
             stored_ph = np.array([phash64(c) for c in copies], dtype=np.uint64)

@@ -14,14 +14,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from proofcheck import forensics
-from proofcheck.hashing import Signatures, file_signatures
+from proofcheck.hashing import Signatures
 from proofcheck.imaging import DecodedImage, decode
 from proofcheck.matching import PairVerdict
 from proofcheck.storage import sha256_hex
 from proofcheck.text import text_signals
 from proofcheck.text.postdate import dated_after_post
 from proofcheck.text.statusbar import read_status_bar
-from proofcheck.views import with_straightened
+from proofcheck.views import stored_signatures
 
 RULES_VERSION = "rules-2026.11.0"
 # The score of an image about which nothing suspicious is known. Not zero: a rule
@@ -382,7 +382,7 @@ def run(
     started = stage("hashing")
     # With the straightened view's keys: stored, they let a straight copy checked later
     # find this image if it is tilted; here, they are the query's straightened view.
-    signatures = with_straightened(file_signatures(data, max_pixels, decoded), decoded)
+    signatures = stored_signatures(data, max_pixels, decoded)
     timings["hash"] = (time.perf_counter() - started) * 1000
 
     started = stage("matching")

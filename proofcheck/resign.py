@@ -20,12 +20,12 @@ from dataclasses import dataclass, field
 from sqlalchemy import delete, select
 
 from proofcheck.db import Check, Hash, utcnow
-from proofcheck.hashing import Signatures, file_signatures
+from proofcheck.hashing import Signatures
 from proofcheck.imaging import ImageError, decode
 from proofcheck.neardup import ALGORITHM
 from proofcheck.services import Services
 from proofcheck.storage import BlobNotFound
-from proofcheck.views import with_straightened
+from proofcheck.views import stored_signatures
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +84,7 @@ def _resign_one(services: Services, check_id: str, sha256: str) -> None:
     data = services.blobs.get(sha256)
     max_pixels = services.settings.max_pixels
     decoded = decode(data, max_pixels)
-    signature = with_straightened(file_signatures(data, max_pixels, decoded), decoded)
+    signature = stored_signatures(data, max_pixels, decoded)
     with services.db.session() as session:
         # Added before the old rows go: SQLite gives a new row the highest id plus one,
         # and the old row's id again if it was the highest, which no worker would

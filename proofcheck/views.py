@@ -28,7 +28,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from proofcheck.hashing import Signatures, compute_signatures, own_keys
+from proofcheck.hashing import Signatures, compute_signatures, file_signatures, own_keys
 from proofcheck.imaging import DecodedImage
 from proofcheck.index import popcount64
 
@@ -126,6 +126,12 @@ def with_straightened(signature: Signatures, decoded: DecodedImage) -> Signature
     sig = compute_signatures(_transformed(decoded, turned))
     return replace(signature, straightened_hashes=(
         sig.global_hash, sig.canon_hash, sig.flip_hash, *sig.window_hashes))
+
+
+def stored_signatures(data: bytes, max_pixels: int, decoded: DecodedImage) -> Signatures:
+    """The signatures an image is stored and indexed with: those of its file (one
+    decode path for index and query, `file_signatures`), with its straightened keys."""
+    return with_straightened(file_signatures(data, max_pixels, decoded), decoded)
 
 
 def _transformed(decoded: DecodedImage, image: Image.Image) -> DecodedImage:
