@@ -114,10 +114,24 @@ class BlockCheck:
     # (down, right) in samples from where the coarse alignment put it, the fitted
     # displacement field's (zero where the coarse alignment stood).
     shift: np.ndarray
+    # Per block of the grid: its best match is one distinct peak (`_distinct_peak`). A
+    # block across a straight line or a repeated pattern matches along it as well.
+    distinct: np.ndarray
 
     @property
     def disagree_count(self) -> int:
         return int(self.disagreeing.sum())
+
+    @property
+    def agreement_pins_the_pair(self) -> bool:
+        """What agrees shows the same picture, not only the same frame: two blocks
+        matching at one distinct place, or agreeing blocks over two block rows and two
+        columns. Blocks along one line (the lower edge of an app bar) agree in any two
+        screenshots of the app, and at any offset along the line."""
+        agreeing = self.judged & ~self.disagreeing
+        if int((agreeing & self.distinct).sum()) >= 2:
+            return True
+        return int(agreeing.any(axis=1).sum()) >= 2 and int(agreeing.any(axis=0).sum()) >= 2
 
     def changed_lines(self, row: int, nrows: int) -> int:
         """Separate horizontal bands that differ in block rows [row, row + nrows): the
@@ -324,7 +338,8 @@ def check_blocks(query: Image.Image, other: Image.Image,
     # Only blocks whose match is one distinct peak place the field: a block across a
     # straight line or a repeated pattern matches as well a few samples along it, and
     # such blocks (a dialog's frames, a table's rules) can outvote the rest.
-    pool = (best_ncc >= FIT_NCC) & _distinct_peak(ncc, best // shifts, best % shifts)
+    distinct = _distinct_peak(ncc, best // shifts, best % shifts)
+    pool = (best_ncc >= FIT_NCC) & distinct
     use = pool
     disagreeing = np.zeros((rows, cols), dtype=bool)
     predicted = np.full((n, 2), float(SEARCH))  # the coarse alignment itself
@@ -352,8 +367,10 @@ def check_blocks(query: Image.Image, other: Image.Image,
                                          np.rint(predicted).astype(int), ~agree, r_idx, rows)
     every = np.stack(np.meshgrid(np.arange(rows), np.arange(cols), indexing="ij"), axis=-1)
     shift = np.clip(field[0] + every @ field[1:], -SEARCH, SEARCH)
+    distinct_grid = np.zeros((rows, cols), dtype=bool)
+    distinct_grid[r_idx, c_idx] = distinct
     return BlockCheck(n, disagreeing, judged, _grid_box(box, step, rows, cols), difference,
-                      contrast, exact, same_exposure, shift)
+                      contrast, exact, same_exposure, shift, distinct_grid)
 
 
 def _unresampled(query: Image.Image, other: Image.Image, box: tuple[float, float, float, float],

@@ -749,6 +749,8 @@ def _judge_blocks(v: PairVerdict, check: BlockCheck) -> PairVerdict:
     are spread over the image or most of its content: the same layout with other
     content, a `template` pair, whatever the grids said.
     """
+    if not check.agreement_pins_the_pair:
+        return PairVerdict("template", v.distance, None, round(0.3 * v.score, 4))
     regions = _components(check.disagreeing, 1, merge=1)
     # In a pair sampled pixel for pixel a few disagreeing blocks together are an edit;
     # scattered, they are the clipping of a brightened copy. Next to an edit the grids

@@ -196,6 +196,49 @@ def test_short_chats_of_one_app_are_not_edits_of_each_other() -> None:
         assert v is None or v.relation not in DUPLICATE_RELATIONS, (seed, v)
 
 
+# A messenger's look from a `proofcheck synth` scenario (seed 11), where chats of other
+# customers in it were called edits of each other.
+PALE_MESSENGER = render.ChatStyle(
+    name="messenger0", background=(238, 244, 223), bar=(95, 81, 126),
+    incoming=(253, 239, 247), outgoing=(201, 230, 199), ink=(25, 25, 25), font_index=4,
+    size=25, radius=25)
+
+
+def short_scenario_chat(lines: list[tuple[bool, str]], lang: str, contact: str,
+                        bar: render.StatusBar) -> Image.Image:
+    """A chat as the scenario generator draws one: a few bubbles under the app bar,
+    the rest of the screen empty."""
+    return render.render_chat(lines, lang, contact, PALE_MESSENGER, bar).image
+
+
+def test_other_customers_short_chats_in_one_messenger_are_not_copies() -> None:
+    # They agree in the app bar and the empty background; of their print only the app
+    # bar's lower edge agrees, as it would at any offset along it. Their bubbles differ
+    # in one compact region, as an edit's would.
+    ara, fas = render.CHAT_LINES["ara"], render.CHAT_LINES["fas"]
+    first = short_scenario_chat(
+        [(False, ara[2]), (True, ara[1]), (False, ara[3])], "ara", "عمر عبدالله",
+        render.StatusBar(clock="16:13", battery=0.3, dark=False, signal=1, wifi=False))
+    other_bar = render.StatusBar(clock="07:52", battery=0.88, dark=True, signal=4, wifi=False)
+    for lines in ([(True, fas[3]), (True, fas[2]), (False, fas[11]), (True, fas[5])],
+                  [(True, fas[0]), (False, fas[4]), (True, fas[6])],
+                  [(False, fas[7]), (True, fas[8]), (True, fas[9]), (False, fas[10])]):
+        other = short_scenario_chat(lines, "fas", "امیر تهرانی", other_bar)
+        for v in (compare_images(dec(first), dec(other, "JPEG", quality=78)),
+                  compare_images(dec(other, "JPEG", quality=78), dec(first))):
+            assert v is None or v.relation not in DUPLICATE_RELATIONS, (lines, v)
+
+
+def test_a_short_chat_with_a_message_retyped_is_an_edit_of_it() -> None:
+    ara = render.CHAT_LINES["ara"]
+    bar = render.StatusBar(clock="16:13", battery=0.3, dark=False, signal=1, wifi=False)
+    said = [(False, ara[2]), (True, ara[1]), (False, ara[3])]
+    first = short_scenario_chat(said, "ara", "عمر عبدالله", bar)
+    retyped = short_scenario_chat([said[0], (True, ara[7]), said[2]], "ara", "عمر عبدالله", bar)
+    v = compare_images(dec(retyped, "JPEG", quality=85), dec(first))
+    assert v is not None and v.relation == "edited", v
+
+
 def reframings(img: Image.Image) -> dict[str, Image.Image]:
     """The ways a stolen screenshot gets re-framed before it is posted again."""
     bordered = Image.new("RGB", (img.width + 80, img.height + 80), (255, 255, 255))
