@@ -23,7 +23,7 @@ amounts, messages, spread over the image. The caller turns that into a relation.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 import cv2
 import numpy as np
@@ -33,6 +33,7 @@ from PIL import Image
 from scipy import ndimage
 
 from proofcheck import memo
+from proofcheck.hashing import NAV_BAR_FRACTION, PHONE_ASPECT
 from proofcheck.imaging import grey
 
 # Samples across the query's canonical region (a 1080 px wide screenshot: 4 px each).
@@ -270,22 +271,61 @@ def _box_sums(values: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
     return windows(sums), windows(squares)
 
 
+class _Sampled(NamedTuple):
+    q: np.ndarray
+    o: np.ndarray
+    q_in: np.ndarray
+    o_in: np.ndarray
+    step: float
+    rows: int
+    cols: int
+    same_exposure: bool
+
+
+def _sampled(query: Image.Image, other: Image.Image, box: tuple[float, float, float, float],
+             other_box: tuple[float, float, float, float], al: Aligned) -> _Sampled | None:
+    """`_views` of the region, the size of its block grid, and whether the two are
+    equally exposed over it; None when the grid would be under 2 x 2 blocks."""
+    q, o, q_in, o_in, step = _views(query, other, box, other_box, al)
+    rows = (q.shape[0] - 2 * SEARCH) // BLOCK
+    cols = (q.shape[1] - 2 * SEARCH) // BLOCK
+    if rows < 2 or cols < 2:
+        return None
+    inner = (slice(SEARCH, SEARCH + rows * BLOCK), slice(SEARCH, SEARCH + cols * BLOCK))
+    return _Sampled(q, o, q_in, o_in, step, rows, cols, _same_exposure(q[inner], o[inner]))
+
+
+def _to_the_bottom(image: Image.Image, box: tuple[float, float, float, float]
+                   ) -> tuple[float, float, float, float]:
+    """`box` reaching down to the image's bottom, or to a phone's navigation bar."""
+    x, y, w, h = box
+    bottom = image.height
+    if image.height >= PHONE_ASPECT * image.width:
+        bottom -= round(image.height * NAV_BAR_FRACTION)
+    return x, y, w, max(h, bottom - y)
+
+
 def check_blocks(query: Image.Image, other: Image.Image,
                  box: tuple[float, float, float, float],
                  other_box: tuple[float, float, float, float], al: Aligned
                  ) -> BlockCheck | None:
     """Block agreement of a pair of images under a coarse alignment. None when the
     region has too few textured blocks to judge (a flat image, a tiny overlap)."""
-    q, o, q_in, o_in, step = _views(query, other, box, other_box, al)
-    rows = (q.shape[0] - 2 * SEARCH) // BLOCK
-    cols = (q.shape[1] - 2 * SEARCH) // BLOCK
-    if rows < 2 or cols < 2:
+    # The canonical region ends where the image's middle columns go blank, above a
+    # short chat's last bubble at the side. In a pair sampled pixel for pixel and
+    # equally exposed, the blocks below it are judged too; elsewhere resampling and
+    # clipping noise in the app's bars would pass for edits there.
+    sampled = _sampled(query, other, _to_the_bottom(query, box), other_box, al) \
+        if _unresampled(query, other, box, al) else None
+    if sampled is None or not sampled.same_exposure:
+        sampled = _sampled(query, other, box, other_box, al)
+    if sampled is None:
         return None
+    q, o, q_in, o_in, step, rows, cols, same_exposure = sampled
     span = BLOCK + 2 * SEARCH
     top = np.arange(rows) * BLOCK  # window top-left in the padded grid
     left = np.arange(cols) * BLOCK
     inner = (slice(SEARCH, SEARCH + rows * BLOCK), slice(SEARCH, SEARCH + cols * BLOCK))
-    same_exposure = _same_exposure(q[inner], o[inner])
     if not same_exposure:
         q, o = _clipped_alike(q, o, q_in & o_in)
     qb = q[inner].reshape(rows, BLOCK, cols, BLOCK).transpose(0, 2, 1, 3)
