@@ -33,7 +33,7 @@ from PIL import Image
 from scipy import ndimage
 
 from proofcheck import memo
-from proofcheck.hashing import NAV_BAR_FRACTION, PHONE_ASPECT
+from proofcheck.hashing import NAV_BAR_FRACTION, PHONE_ASPECT, STATUS_BAR_FRACTION
 from proofcheck.imaging import grey
 
 # Samples across the query's canonical region (a 1080 px wide screenshot: 4 px each).
@@ -295,14 +295,16 @@ def _sampled(query: Image.Image, other: Image.Image, box: tuple[float, float, fl
     return _Sampled(q, o, q_in, o_in, step, rows, cols, _same_exposure(q[inner], o[inner]))
 
 
-def _to_the_bottom(image: Image.Image, box: tuple[float, float, float, float]
-                   ) -> tuple[float, float, float, float]:
-    """`box` reaching down to the image's bottom, or to a phone's navigation bar."""
-    x, y, w, h = box
-    bottom = image.height
+def _screen_rows(image: Image.Image, box: tuple[float, float, float, float]
+                 ) -> tuple[float, float, float, float]:
+    """`box`'s columns over every row of the image but a phone's status and
+    navigation bars."""
+    x, _y, w, _h = box
+    top, bottom = 0, image.height
     if image.height >= PHONE_ASPECT * image.width:
+        top = round(image.height * STATUS_BAR_FRACTION)
         bottom -= round(image.height * NAV_BAR_FRACTION)
-    return x, y, w, max(h, bottom - y)
+    return x, top, w, bottom - top
 
 
 def check_blocks(query: Image.Image, other: Image.Image,
@@ -311,17 +313,20 @@ def check_blocks(query: Image.Image, other: Image.Image,
                  ) -> BlockCheck | None:
     """Block agreement of a pair of images under a coarse alignment. None when the
     region has too few textured blocks to judge (a flat image, a tiny overlap)."""
-    # The canonical region ends where the image's middle columns go blank, above a
-    # short chat's last bubble at the side. In a pair sampled pixel for pixel and
-    # equally exposed, the blocks below it are judged too; elsewhere resampling and
-    # clipping noise in the app's bars would pass for edits there.
-    sampled = _sampled(query, other, _to_the_bottom(query, box), other_box, al) \
-        if _unresampled(query, other, box, al) else None
+    # The canonical region's rows end where the image's middle columns go blank: above
+    # a short chat's last bubble at the side, below its contact's name. In a pair
+    # sampled pixel for pixel and equally exposed, every row of the screen but the
+    # phone's bars is judged; elsewhere resampling, and the clipping of a brightened
+    # copy, would pass for edits in the app's own bars.
+    unresampled = _unresampled(query, other, box, al)
+    sampled = _sampled(query, other, _screen_rows(query, box), other_box, al) \
+        if unresampled else None
     if sampled is None or not sampled.same_exposure:
         sampled = _sampled(query, other, box, other_box, al)
     if sampled is None:
         return None
     q, o, q_in, o_in, step, rows, cols, same_exposure = sampled
+    exact = unresampled and same_exposure
     span = BLOCK + 2 * SEARCH
     top = np.arange(rows) * BLOCK  # window top-left in the padded grid
     left = np.arange(cols) * BLOCK
@@ -334,7 +339,9 @@ def check_blocks(query: Image.Image, other: Image.Image,
     inside &= sliding_window_view(o_in, (span, span))[top][:, left].all(axis=(2, 3))
     # Blocks on the rim of the overlap straddle a frame's edge (a border, another
     # phone's bezel, the cut of a crop) by a few pixels: they differ without any edit.
-    inner_blocks = ndimage.binary_erosion(inside, border_value=0)
+    # Sampled pixel for pixel, nothing straddles: the region's own edge is judged (a
+    # chat's contact name lies on it, under the status bar).
+    inner_blocks = ndimage.binary_erosion(inside, border_value=1 if exact else 0)
     judged = (q_std >= MIN_BLOCK_STD) & inner_blocks
     faint = int(judged.sum()) < MIN_BLOCKS
     if faint:
@@ -383,7 +390,6 @@ def check_blocks(query: Image.Image, other: Image.Image,
     use = pool
     disagreeing = np.zeros((rows, cols), dtype=bool)
     predicted = np.full((n, 2), float(SEARCH))  # the coarse alignment itself
-    exact = _unresampled(query, other, box, al) and same_exposure
     threshold = EXACT_AGREE_NCC if exact else AGREE_NCC
     agree = _agree_at(ncc, predicted, threshold)
     field = np.zeros((3, 2))

@@ -229,20 +229,26 @@ def test_other_customers_short_chats_in_one_messenger_are_not_copies() -> None:
             assert v is None or v.relation not in DUPLICATE_RELATIONS, (lines, v)
 
 
-@pytest.mark.parametrize("retyped_line", [1, 2])
-def test_a_short_chat_with_a_message_retyped_is_an_edit_boxed_there(retyped_line: int) -> None:
+@pytest.mark.parametrize("retyped", ["middle message", "last message", "contact"])
+def test_a_short_chat_with_one_thing_retyped_is_an_edit_boxed_there(retyped: str) -> None:
     # The last bubble, an incoming one at the left, lies below where the middle of the
-    # screen goes blank: outside the canonical region, judged all the same.
+    # screen goes blank, and the contact's name above it: both outside the canonical
+    # region, judged all the same.
     ara = render.CHAT_LINES["ara"]
     bar = render.StatusBar(clock="16:13", battery=0.3, dark=False, signal=1, wifi=False)
     said = [(False, ara[2]), (True, ara[1]), (False, ara[3])]
     first = short_scenario_chat(said, "ara", "عمر عبدالله", bar)
-    lines = list(said)
-    lines[retyped_line] = (lines[retyped_line][0], ara[7])
-    retyped = short_scenario_chat(lines, "ara", "عمر عبدالله", bar)
-    v = compare_images(dec(retyped, "JPEG", quality=85), dec(first))
+    lines, contact = list(said), "عمر عبدالله"
+    if retyped == "contact":
+        contact = "أحمد السيد"
+    else:
+        at = 1 if retyped == "middle message" else 2
+        lines[at] = (lines[at][0], ara[7])
+    changed_copy = short_scenario_chat(lines, "ara", contact, bar)
+    v = compare_images(dec(changed_copy, "JPEG", quality=85), dec(first))
     assert v is not None and v.relation == "edited" and v.changed_box is not None, v
-    changed = np.abs(np.asarray(retyped, np.int16) - np.asarray(first, np.int16)).max(axis=2) > 40
+    changed = np.abs(np.asarray(changed_copy, np.int16)
+                     - np.asarray(first, np.int16)).max(axis=2) > 40
     rows, cols = np.nonzero(changed)
     x, y, w, h = v.changed_box
     assert x < cols.max() and cols.min() < x + w and y < rows.max() and rows.min() < y + h, (
