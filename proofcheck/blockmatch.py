@@ -280,6 +280,7 @@ class _Sampled(NamedTuple):
     rows: int
     cols: int
     same_exposure: bool
+    box: tuple[float, float, float, float]  # the query's region sampled
 
 
 def _sampled(query: Image.Image, other: Image.Image, box: tuple[float, float, float, float],
@@ -292,7 +293,7 @@ def _sampled(query: Image.Image, other: Image.Image, box: tuple[float, float, fl
     if rows < 2 or cols < 2:
         return None
     inner = (slice(SEARCH, SEARCH + rows * BLOCK), slice(SEARCH, SEARCH + cols * BLOCK))
-    return _Sampled(q, o, q_in, o_in, step, rows, cols, _same_exposure(q[inner], o[inner]))
+    return _Sampled(q, o, q_in, o_in, step, rows, cols, _same_exposure(q[inner], o[inner]), box)
 
 
 def _screen_rows(image: Image.Image, box: tuple[float, float, float, float]
@@ -325,7 +326,8 @@ def check_blocks(query: Image.Image, other: Image.Image,
         sampled = _sampled(query, other, box, other_box, al)
     if sampled is None:
         return None
-    q, o, q_in, o_in, step, rows, cols, same_exposure = sampled
+    box = sampled.box
+    q, o, q_in, o_in, step, rows, cols, same_exposure, _box = sampled
     exact = unresampled and same_exposure
     span = BLOCK + 2 * SEARCH
     top = np.arange(rows) * BLOCK  # window top-left in the padded grid
