@@ -326,8 +326,7 @@ def check_blocks(query: Image.Image, other: Image.Image,
         sampled = _sampled(query, other, box, other_box, al)
     if sampled is None:
         return None
-    box = sampled.box
-    q, o, q_in, o_in, step, rows, cols, same_exposure, _box = sampled
+    q, o, q_in, o_in, step, rows, cols, same_exposure, box = sampled
     exact = unresampled and same_exposure
     span = BLOCK + 2 * SEARCH
     top = np.arange(rows) * BLOCK  # window top-left in the padded grid
