@@ -33,7 +33,7 @@ from PIL import Image
 from scipy import ndimage
 
 from proofcheck import memo
-from proofcheck.hashing import NAV_BAR_FRACTION, PHONE_ASPECT, STATUS_BAR_FRACTION
+from proofcheck.hashing import phone_bars
 from proofcheck.imaging import grey
 
 # Samples across the query's canonical region (a 1080 px wide screenshot: 4 px each).
@@ -301,11 +301,8 @@ def _screen_rows(image: Image.Image, box: tuple[float, float, float, float]
     """`box`'s columns over every row of the image but a phone's status and
     navigation bars."""
     x, _y, w, _h = box
-    top, bottom = 0, image.height
-    if image.height >= PHONE_ASPECT * image.width:
-        top = round(image.height * STATUS_BAR_FRACTION)
-        bottom -= round(image.height * NAV_BAR_FRACTION)
-    return x, top, w, bottom - top
+    top, bottom = phone_bars(image.width, image.height)
+    return x, top, w, image.height - top - bottom
 
 
 def check_blocks(query: Image.Image, other: Image.Image,

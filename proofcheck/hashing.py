@@ -290,14 +290,19 @@ def _trim_uniform(gray: np.ndarray) -> tuple[int, int, int, int]:
     return x0, y0, x1 - x0, y1 - y0
 
 
+def phone_bars(width: float, height: float) -> tuple[int, int]:
+    """Heights of the status bar and the navigation bar cut from a region this size:
+    none unless it is shaped like a phone screen."""
+    if height < PHONE_ASPECT * width:
+        return 0, 0
+    return round(height * STATUS_BAR_FRACTION), round(height * NAV_BAR_FRACTION)
+
+
 def canonical_box(gray: np.ndarray) -> tuple[int, int, int, int]:
     """Canonical region of a grey working image: borders trimmed, phone bars cut."""
     x, y, w, h = _trim_uniform(gray)
-    if h >= PHONE_ASPECT * w:
-        top = round(h * STATUS_BAR_FRACTION)
-        bottom = round(h * NAV_BAR_FRACTION)
-        y, h = y + top, h - top - bottom
-    return x, y, max(w, 1), max(h, 1)
+    top, bottom = phone_bars(w, h)
+    return x, y + top, max(w, 1), max(h - top - bottom, 1)
 
 
 def _thumb_size(w: int, h: int) -> tuple[int, int]:
