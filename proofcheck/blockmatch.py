@@ -12,7 +12,8 @@ of one passes for a crop of the other. Here the pair is looked at where text is 
 3. a displacement field linear in position (the coarse alignment's residual scale,
    shear and rotation) is fitted to the confident block matches, trimming outliers;
 4. a block agrees when it matches at the field's prediction (+-1 sample);
-5. along the disagreeing blocks, sample row by sample row: how much the pair differs
+5. a block blank in the query where the other has print disagrees too;
+6. along the disagreeing blocks, sample row by sample row: how much the pair differs
    and where each has print, which tells one changed line from several (`BlockCheck`).
 
 A real copy agrees almost everywhere; its disagreeing blocks, if any, bunch where it
@@ -95,7 +96,7 @@ class Aligned(Protocol):
 
 @dataclass(frozen=True)
 class BlockCheck:
-    blocks: int  # textured blocks judged
+    blocks: int  # blocks judged: textured in the query, or blank there but not in the other
     disagreeing: np.ndarray  # bool, rows x cols of the block grid
     judged: np.ndarray  # bool, the same grid: which blocks were judged
     box: tuple[float, float, float, float]  # the query's region the grid covers (x, y, w, h)
@@ -313,12 +314,11 @@ def check_blocks(query: Image.Image, other: Image.Image,
     region has too few textured blocks to judge (a flat image, a tiny overlap)."""
     # The canonical region's rows end where the image's middle columns go blank: above
     # a short chat's last bubble at the side, below its contact's name. In a pair
-    # sampled pixel for pixel and equally exposed, every row of the screen but the
-    # phone's bars is judged; elsewhere resampling, and the clipping of a brightened
-    # copy, would pass for edits in the app's own bars.
+    # equally exposed every row of the screen but the phone's bars is judged; in a
+    # brightened copy the app's clipped bars would pass for edits, and only the
+    # canonical region is.
     unresampled = _unresampled(query, other, box, al)
-    sampled = _sampled(query, other, _screen_rows(query, box), other_box, al) \
-        if unresampled else None
+    sampled = _sampled(query, other, _screen_rows(query, box), other_box, al)
     if sampled is None or not sampled.same_exposure:
         sampled = _sampled(query, other, box, other_box, al)
     if sampled is None:
@@ -359,10 +359,8 @@ def check_blocks(query: Image.Image, other: Image.Image,
     sums, squares = _box_sums(o, BLOCK)
     ys = top[r_idx][:, None, None] + np.arange(shifts)[None, :, None]
     xs = left[c_idx][:, None, None] + np.arange(shifts)[None, None, :]
-    area = BLOCK * BLOCK
-    mean = sums[ys, xs] / area
-    std = np.sqrt(np.maximum(squares[ys, xs] / area - mean * mean, 0.0))
-    ncc = np.where(std > 1.0, corr / (area * np.maximum(std, 1e-6)), -1.0)
+    std = _window_std(sums, squares, ys, xs)
+    ncc = np.where(std > 1.0, corr / (BLOCK * BLOCK * np.maximum(std, 1e-6)), -1.0)
     if faint:
         # Of a faint picture's blocks only those whose best match stands out say
         # anything: smooth shading matches itself shifted, and other shading, at
@@ -411,6 +409,16 @@ def check_blocks(query: Image.Image, other: Image.Image,
                                          np.rint(predicted).astype(int), ~agree, r_idx, rows)
     every = np.stack(np.meshgrid(np.arange(rows), np.arange(cols), indexing="ij"), axis=-1)
     shift = np.clip(field[0] + every @ field[1:], -SEARCH, SEARCH)
+    if not faint:
+        # Only the query's textured blocks were matched: where it is blank and the
+        # other has print (a message painted over, another chat's bubble) the two
+        # differ all the same.
+        at = np.rint(shift).astype(int) + SEARCH
+        theirs = _window_std(sums, squares, top[:, None] + at[..., 0], left[None, :] + at[..., 1])
+        printed = (q_std < FAINT_BLOCK_STD) & inner_blocks & (theirs >= MIN_BLOCK_STD)
+        judged |= printed
+        disagreeing |= printed
+        n += int(printed.sum())
     distinct_grid = np.zeros((rows, cols), dtype=bool)
     distinct_grid[r_idx, c_idx] = distinct
     return BlockCheck(n, disagreeing, judged, _grid_box(box, step, rows, cols), difference,
@@ -487,6 +495,14 @@ def _row_profiles(blocks: np.ndarray, o: np.ndarray, top: np.ndarray, left: np.n
         contrast[0, band] = np.maximum(contrast[0, band], blocks[k].std(axis=1))
         contrast[1, band] = np.maximum(contrast[1, band], theirs.std(axis=1))
     return difference, contrast
+
+
+def _window_std(sums: np.ndarray, squares: np.ndarray, ys: np.ndarray,
+                xs: np.ndarray) -> np.ndarray:
+    """Contrast (std) of the BLOCK x BLOCK windows with top-left corners (ys, xs), from
+    `_box_sums`."""
+    mean = sums[ys, xs] / (BLOCK * BLOCK)
+    return np.sqrt(np.maximum(squares[ys, xs] / (BLOCK * BLOCK) - mean * mean, 0.0))
 
 
 def _distinct_peak(ncc: np.ndarray, peak_y: np.ndarray, peak_x: np.ndarray) -> np.ndarray:

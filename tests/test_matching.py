@@ -229,20 +229,24 @@ def test_other_customers_short_chats_in_one_messenger_are_not_copies() -> None:
             assert v is None or v.relation not in DUPLICATE_RELATIONS, (lines, v)
 
 
-@pytest.mark.parametrize("retyped", ["middle message", "last message", "contact"])
-def test_a_short_chat_with_one_thing_retyped_is_an_edit_boxed_there(retyped: str) -> None:
+@pytest.mark.parametrize("change", ["middle message retyped", "last message retyped",
+                                    "contact retyped", "last message painted over"])
+def test_a_short_chat_with_one_thing_changed_is_an_edit_boxed_there(change: str) -> None:
     # The last bubble, an incoming one at the left, lies below where the middle of the
     # screen goes blank, and the contact's name above it: both outside the canonical
-    # region, judged all the same.
+    # region, judged all the same. Painted over, the last message leaves the copy blank
+    # where the original has print: no block of the copy's own differs.
     ara = render.CHAT_LINES["ara"]
     bar = render.StatusBar(clock="16:13", battery=0.3, dark=False, signal=1, wifi=False)
     said = [(False, ara[2]), (True, ara[1]), (False, ara[3])]
     first = short_scenario_chat(said, "ara", "عمر عبدالله", bar)
     lines, contact = list(said), "عمر عبدالله"
-    if retyped == "contact":
+    if change == "contact retyped":
         contact = "أحمد السيد"
+    elif change == "last message painted over":
+        lines = lines[:2]  # bubbles above it are drawn where they were
     else:
-        at = 1 if retyped == "middle message" else 2
+        at = 1 if change == "middle message retyped" else 2
         lines[at] = (lines[at][0], ara[7])
     changed_copy = short_scenario_chat(lines, "ara", contact, bar)
     v = compare_images(dec(changed_copy, "JPEG", quality=85), dec(first))
@@ -255,6 +259,22 @@ def test_a_short_chat_with_one_thing_retyped_is_an_edit_boxed_there(retyped: str
     assert inside.mean() >= 0.9, (v.changed_box, (cols.min(), rows.min(), cols.max(), rows.max()))
     # Centred on the change: the box is a block or so larger than the print all round.
     assert abs(y + h / 2 - (rows.min() + rows.max()) / 2) <= h / 4, v.changed_box
+
+
+def test_other_customers_chats_sharing_one_message_are_not_copies() -> None:
+    # Keypoints line the shared bubble up; around it one chat is blank where the other
+    # has its own messages.
+    bar = render.StatusBar(clock="03:29", battery=0.4, dark=False, signal=4, wifi=False)
+    other_bar = render.StatusBar(clock="04:36", battery=0.3, dark=False, signal=2, wifi=True)
+    fas = render.CHAT_LINES["fas"]
+    first = short_scenario_chat([(False, fas[3]), (True, fas[10]), (False, fas[5]),
+                                 (True, fas[2])], "fas", "زهرا جعفری", bar)
+    other = short_scenario_chat([(False, fas[5]), (True, fas[3]), (False, fas[9]),
+                                 (True, fas[4]), (False, fas[0]), (True, fas[1])],
+                                "fas", "نرگس تهرانی", other_bar)
+    for v in (compare_images(dec(first, "JPEG", quality=85), dec(other)),
+              compare_images(dec(other, "JPEG", quality=85), dec(first))):
+        assert v is None or v.relation not in DUPLICATE_RELATIONS, v
 
 
 def reframings(img: Image.Image) -> dict[str, Image.Image]:
