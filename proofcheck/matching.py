@@ -664,11 +664,34 @@ def compare_images(
     agreement = 1.0 - check.disagree_count / check.blocks
     relation = "resized" if _same_framing(aligned, query, other) else "cropped"
     judged = _judge_blocks(PairVerdict(relation, distance, None, round(agreement, 4)), check)
+    if judged.is_duplicate and _contained_share(aligned, query, other) < MIN_CONTAINED:
+        # Two pictures that share a patch, each with more of its own around it: two
+        # chats with a message in common at other places on their screens.
+        judged = PairVerdict("template", distance, None, round(0.3 * agreement, 4))
     if judged.is_duplicate:
         return _colour_checked(judged, query, other, check, other_sig.canon_box, aligned)
     if undecided:
         return judged  # an undecided duplicate the keypoint alignment refutes: template
     return verdict
+
+
+# A copy is one picture within the other, cropped or framed: the overlap covers most
+# of one of the two. (The grids ask both to be covered, MIN_COVERAGE; keypoints find
+# tighter crops.)
+MIN_CONTAINED = 0.5
+
+
+def _contained_share(al: features.FeatureAlignment, query: DecodedImage,
+                     other: DecodedImage) -> float:
+    """The larger of the query's and the other's shares that overlap under `al`."""
+    xs, ys = np.meshgrid((np.arange(32) + 0.5) * query.width / 32,
+                         (np.arange(32) + 0.5) * query.height / 32)
+    ox, oy = al.to_other(xs, ys)
+    query_share = float(np.mean((ox >= 0) & (ox < other.width) & (oy >= 0) & (oy < other.height)))
+    # Areas scale by sx squared from the other to the query.
+    other_share = query_share * query.width * query.height / (
+        al.sx * al.sx * other.width * other.height)
+    return max(query_share, min(1.0, other_share))
 
 
 # Colour changed in a single block can be JPEG's chroma subsampling at a saturated edge.
