@@ -71,6 +71,9 @@ MORE_CLIPPED = 0.05
 # A match is distinct when nothing more than two samples away comes this close to it.
 PEAK_MARGIN = 0.1
 MIN_BLOCKS = 6
+# A pair aligned edge to edge within this share of the width (the same screen, resized
+# or recompressed) has no frame whose edge the screen's rows could straddle.
+FRAMED_ALIKE = 0.02
 # A sample row differs when its mean absolute grey difference exceeds this; differing
 # rows closer than LINE_GAP samples belong to one line. A 1080 px screenshot is sampled
 # every 4 px: a receipt's lines of text are 8-10 samples tall and 10-14 apart.
@@ -314,11 +317,14 @@ def check_blocks(query: Image.Image, other: Image.Image,
     region has too few textured blocks to judge (a flat image, a tiny overlap)."""
     # The canonical region's rows end where the image's middle columns go blank: above
     # a short chat's last bubble at the side, below its contact's name. In a pair
-    # equally exposed every row of the screen but the phone's bars is judged; in a
-    # brightened copy the app's clipped bars would pass for edits, and only the
-    # canonical region is.
-    unresampled = _unresampled(query, other, box, al)
-    sampled = _sampled(query, other, _screen_rows(query, box), other_box, al)
+    # aligned edge to edge and equally exposed every row of the screen but the phone's
+    # bars is judged. Elsewhere the canonical region is: a re-screenshot's frame covers
+    # the original's bars and bottom rows, and would pass for an edit there; so would
+    # a brightened copy's clipped app bars.
+    unresampled = _onto_itself(query, other, box, al, 0.5)
+    framed_alike = _onto_itself(query, other, box, al, FRAMED_ALIKE * query.width)
+    sampled = _sampled(query, other, _screen_rows(query, box), other_box, al) \
+        if framed_alike else None
     if sampled is None or not sampled.same_exposure:
         sampled = _sampled(query, other, box, other_box, al)
     if sampled is None:
@@ -425,16 +431,17 @@ def check_blocks(query: Image.Image, other: Image.Image,
                       contrast, exact, same_exposure, shift, distinct_grid)
 
 
-def _unresampled(query: Image.Image, other: Image.Image, box: tuple[float, float, float, float],
-                 al: Aligned) -> bool:
-    """`BlockCheck.unresampled`: the alignment maps the region's corners within half a
-    pixel of themselves in an image of the same size, unmirrored."""
+def _onto_itself(query: Image.Image, other: Image.Image, box: tuple[float, float, float, float],
+                 al: Aligned, tolerance: float) -> bool:
+    """The alignment maps the region's corners within `tolerance` pixels of themselves
+    in an image of the same size, unmirrored: within half a pixel, the pair is
+    `BlockCheck.unresampled` (if equally exposed)."""
     if query.size != other.size or al.flip:
         return False
     xs = np.array([box[0], box[0] + box[2], box[0], box[0] + box[2]])
     ys = np.array([box[1], box[1], box[1] + box[3], box[1] + box[3]])
     ox, oy = al.to_other(xs, ys)
-    return bool(max(np.abs(ox - xs).max(), np.abs(oy - ys).max()) <= 0.5)
+    return bool(max(np.abs(ox - xs).max(), np.abs(oy - ys).max()) <= tolerance)
 
 
 def _same_exposure(q: np.ndarray, o: np.ndarray) -> bool:
