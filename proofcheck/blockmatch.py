@@ -321,10 +321,10 @@ def check_blocks(query: Image.Image, other: Image.Image,
     # bars is judged. Elsewhere the canonical region is: a re-screenshot's frame covers
     # the original's bars and bottom rows, and would pass for an edit there; so would
     # a brightened copy's clipped app bars.
-    unresampled = _onto_itself(query, other, box, al, 0.5)
-    framed_alike = _onto_itself(query, other, box, al, FRAMED_ALIKE * query.width)
+    drift = _corner_drift(query, other, box, al)
+    unresampled = drift <= 0.5
     sampled = _sampled(query, other, _screen_rows(query, box), other_box, al) \
-        if framed_alike else None
+        if drift <= FRAMED_ALIKE * query.width else None
     if sampled is None or not sampled.same_exposure:
         sampled = _sampled(query, other, box, other_box, al)
     if sampled is None:
@@ -431,17 +431,17 @@ def check_blocks(query: Image.Image, other: Image.Image,
                       contrast, exact, same_exposure, shift, distinct_grid)
 
 
-def _onto_itself(query: Image.Image, other: Image.Image, box: tuple[float, float, float, float],
-                 al: Aligned, tolerance: float) -> bool:
-    """The alignment maps the region's corners within `tolerance` pixels of themselves
-    in an image of the same size, unmirrored: within half a pixel, the pair is
-    `BlockCheck.unresampled` (if equally exposed)."""
+def _corner_drift(query: Image.Image, other: Image.Image,
+                  box: tuple[float, float, float, float], al: Aligned) -> float:
+    """How far (pixels) the alignment moves the region's corners, in an image of the
+    same size, unmirrored; infinite otherwise. Within half a pixel the pair is
+    sampled pixel for pixel (`BlockCheck.unresampled`, if equally exposed)."""
     if query.size != other.size or al.flip:
-        return False
+        return float("inf")
     xs = np.array([box[0], box[0] + box[2], box[0], box[0] + box[2]])
     ys = np.array([box[1], box[1], box[1] + box[3], box[1] + box[3]])
     ox, oy = al.to_other(xs, ys)
-    return bool(max(np.abs(ox - xs).max(), np.abs(oy - ys).max()) <= tolerance)
+    return float(max(np.abs(ox - xs).max(), np.abs(oy - ys).max()))
 
 
 def _same_exposure(q: np.ndarray, o: np.ndarray) -> bool:
