@@ -71,8 +71,9 @@ MORE_CLIPPED = 0.05
 # A match is distinct when nothing more than two samples away comes this close to it.
 PEAK_MARGIN = 0.1
 MIN_BLOCKS = 6
-# A pair aligned edge to edge within this share of the width (the same screen, resized
-# or recompressed) has no frame whose edge the screen's rows could straddle.
+# A same-size pair aligned edge to edge within this share of the width (a recompressed
+# forward, another chat of the app, a keypoint alignment a pixel off the identity) has
+# no frame whose edge the screen's rows could straddle.
 FRAMED_ALIKE = 0.02
 # A sample row differs when its mean absolute grey difference exceeds this; differing
 # rows closer than LINE_GAP samples belong to one line. A 1080 px screenshot is sampled
