@@ -392,9 +392,8 @@ def check_blocks(query: Image.Image, other: Image.Image,
     pool = (best_ncc >= FIT_NCC) & distinct
     use = pool
     disagreeing = np.zeros((rows, cols), dtype=bool)
-    predicted = np.full((n, 2), float(SEARCH))  # the coarse alignment itself
     threshold = EXACT_AGREE_NCC if exact else AGREE_NCC
-    agree = _agree_at(ncc, predicted, threshold)
+    agree = _agree_at(ncc, np.full((n, 2), float(SEARCH)), threshold)  # the coarse alignment
     field = np.zeros((3, 2))
     if use.sum() >= 4:
         for _ in range(5):
@@ -409,18 +408,17 @@ def check_blocks(query: Image.Image, other: Image.Image,
         # too few distinct blocks misled it and the coarse alignment was right.
         if on_field.sum() >= agree.sum():
             agree = on_field
-            predicted = np.clip(design @ coef + SEARCH, 0, 2 * SEARCH)  # window indices
             field = coef
     disagreeing[r_idx[~agree], c_idx[~agree]] = True
-    difference, contrast = _row_profiles(qb[r_idx, c_idx], o, top[r_idx], left[c_idx],
-                                         np.rint(predicted).astype(int), ~agree, r_idx, rows)
     every = np.stack(np.meshgrid(np.arange(rows), np.arange(cols), indexing="ij"), axis=-1)
     shift = np.clip(field[0] + every @ field[1:], -SEARCH, SEARCH)
+    at = np.rint(shift).astype(int) + SEARCH  # per block, its match's window indices
+    difference, contrast = _row_profiles(qb[r_idx, c_idx], o, top[r_idx], left[c_idx],
+                                         at[r_idx, c_idx], ~agree, r_idx, rows)
     if not faint:
         # Only the query's textured blocks were matched: where it is blank and the
         # other has print (a message painted over, another chat's bubble) the two
         # differ all the same.
-        at = np.rint(shift).astype(int) + SEARCH
         theirs = _window_std(sums, squares, top[:, None] + at[..., 0], left[None, :] + at[..., 1])
         printed = (q_std < FAINT_BLOCK_STD) & inner_blocks & (theirs >= MIN_BLOCK_STD)
         judged |= printed
