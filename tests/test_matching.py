@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import random
+from collections.abc import Callable
 from dataclasses import replace
 
 import numpy as np
@@ -285,6 +286,102 @@ def test_other_customers_chats_sharing_one_message_are_not_copies(shared: str) -
     for v in (compare_images(dec(first, "JPEG", quality=85), dec(other)),
               compare_images(dec(other, "JPEG", quality=85), dec(first))):
         assert v is None or v.relation not in DUPLICATE_RELATIONS, (shared, v)
+
+
+def pasted_into_screen(img: Image.Image, scale: float, background: tuple[int, int, int],
+                       shrink: float = 0.68
+                       ) -> tuple[Image.Image, Callable[[float, float], tuple[float, float]]]:
+    """A thief's re-screenshot as `proofcheck synth` makes one: `img` at `scale` under
+    another phone's status bar on a plain background, the whole then posted at `shrink`
+    of its size; with the map from `img`'s pixels to the copy's."""
+    canvas = Image.new("RGB", img.size, background)
+    bar = render.StatusBar(clock="03:31", battery=0.3, dark=False, signal=2, wifi=False)
+    top = render.draw_status_bar(canvas, bar, background)
+    inner = img.resize((int(img.width * scale), int(img.height * scale)))
+    left = (canvas.width - inner.width) // 2
+    canvas.paste(inner, (left, top + 40))
+    copy = canvas.resize((int(canvas.width * shrink), int(canvas.height * shrink)),
+                         Image.Resampling.BILINEAR)
+    return copy, lambda x, y: ((left + x * scale) * shrink, (top + 40 + y * scale) * shrink)
+
+
+@pytest.mark.parametrize(("style_index", "background"), [(3, (30, 30, 30)),
+                                                         (5, (250, 20, 200))])
+def test_a_short_chat_pasted_into_another_screen_is_a_copy_and_a_retyped_message_an_edit(
+        style_index: int, background: tuple[int, int, int]) -> None:
+    """The grids align such a copy a few pixels off along the chat's blank rows, and the
+    fringe of its bubbles passed for an edit (`edited` on the seed-11 scenario's stolen
+    re-screenshots); keypoints line the print up. A message retyped before the paste
+    is still an edit, boxed on it."""
+    style = render.chat_styles(random.Random(11), 6)[style_index]
+    swa = render.CHAT_LINES["swa"]
+    bar = render.StatusBar(clock="12:03", battery=0.5, dark=True, signal=3, wifi=True)
+    said = [(False, swa[1]), (True, swa[2]), (True, swa[3])]
+    first = render.render_chat(said, "swa", "Zawadi Mohamed", style, bar)
+    copy, _to_copy = pasted_into_screen(first.image, 0.8, background)
+    v = compare_images(dec(copy), dec(first.image))
+    assert v is not None and v.relation == "cropped", v
+    retyped = render.render_chat([*said[:1], (True, swa[6]), said[2]], "swa", "Zawadi Mohamed",
+                                 style, bar)
+    changed = np.abs(np.asarray(retyped.image, np.int16)
+                     - np.asarray(first.image, np.int16)).max(axis=2) > 40
+    rows, cols = np.nonzero(changed)
+    edited, to_copy = pasted_into_screen(retyped.image, 0.8, background)
+    v = compare_images(dec(edited), dec(first.image))
+    assert v is not None and v.relation == "edited" and v.changed_box is not None, v
+    x0, y0 = to_copy(cols.min(), rows.min())
+    x1, y1 = to_copy(cols.max(), rows.max())
+    changed_in_copy = (int(x0), int(y0), int(x1), int(y1))
+    assert overlaps(v.changed_box, changed_in_copy), (v.changed_box, changed_in_copy)
+
+
+def _polish_receipt(template_seed: int) -> render.Rendered:
+    """One Polish transfer receipt in the look of the bank `template_seed` draws."""
+    template = render.receipt_templates(random.Random(template_seed), 1)[0]
+    bar = render.status_bar(random.Random(template_seed), dt.datetime(2026, 3, 1, 9, 41))
+    values = render.Receipt(
+        lang="pol", amount=1234, currency="zł", payer="Anna Nowak", payee="Piotr Wójcik",
+        when=dt.datetime(2026, 2, 14, 10, 5), txid="PL2026021412345",
+        title="Potwierdzenie przelewu", id_label="Numer transakcji")
+    return render.render_receipt(values, template, bar)
+
+
+def cut_captioned(img: Image.Image, top: int, pasted: bool) -> Image.Image:
+    """Cut below `top` (the header half gone), a thief's caption bar laid over the cut,
+    and, if `pasted`, the whole pasted into another phone's screen (`synth.transform`'s
+    crop, caption_bar and rescreenshot)."""
+    band = 80
+    cut = img.crop((20, top, img.width - 20, img.height - 60))
+    captioned = Image.new("RGB", (cut.width, cut.height + band), (120, 160, 40))
+    captioned.paste(cut, (0, band))
+    ImageDraw.Draw(captioned).text(
+        (16, band // 2), "@thief04", anchor="lm", fill=(250, 250, 250),
+        font=render.font("dejavu/DejaVuSans-Bold.ttf", 28), stroke_width=2,
+        stroke_fill=(0, 0, 0))
+    if not pasted:
+        return captioned
+    screen = Image.new("RGB", (render.W, 1280), (30, 30, 30))
+    bar = render.StatusBar(clock="03:31", battery=0.3, dark=True, signal=2, wifi=False)
+    top_bar = render.draw_status_bar(screen, bar, (30, 30, 30))
+    scale = 0.92 * min((render.W - 40) / captioned.width,
+                       (1280 - top_bar - 120) / captioned.height)
+    inner = captioned.resize((int(captioned.width * scale), int(captioned.height * scale)))
+    screen.paste(inner, ((render.W - inner.width) // 2, top_bar + 40))
+    return screen
+
+
+@pytest.mark.parametrize("template_seed", [14, 16, 28])
+@pytest.mark.parametrize("pasted", [False, True])
+def test_a_caption_over_a_cut_header_is_the_copys_frame_not_an_edit(
+        template_seed: int, pasted: bool) -> None:
+    """The caption covers what the original shows there, a band across the whole
+    picture at the copy's edge: the blocks, and the colours, disagree there and nowhere
+    else, and it passed for an edit (75 of 120 such copies of twenty banks' receipts,
+    cut at three heights, pasted or not; now 6)."""
+    original = _polish_receipt(template_seed)
+    copy = cut_captioned(original.image, 100, pasted)
+    v = compare_images(dec(copy, "JPEG", quality=80), dec(original.image))
+    assert v is not None and v.relation == "cropped", v
 
 
 def reframings(img: Image.Image) -> dict[str, Image.Image]:
