@@ -75,9 +75,6 @@ MIN_BLOCKS = 6
 # forward, another chat of the app, a keypoint alignment a pixel off the identity) has
 # no frame whose edge the screen's rows could straddle.
 FRAMED_ALIKE = 0.02
-# A band of block rows at a copy's edge that disagrees throughout is its frame (a
-# caption bar over a cut header) only this deep, as a share of the grid's rows.
-EDGE_BAND_ROWS = 0.2
 # A sample row differs when its mean absolute grey difference exceeds this; differing
 # rows closer than LINE_GAP samples belong to one line. A 1080 px screenshot is sampled
 # every 4 px: a receipt's lines of text are 8-10 samples tall and 10-14 apart.
@@ -188,36 +185,6 @@ class BlockCheck:
             return None
         return replace(self, blocks=int(judged.sum()), judged=judged,
                        disagreeing=self.disagreeing & outside)
-
-    def without_edge_bands(self, share: float) -> BlockCheck:
-        """This check with the block rows at the grid's top and bottom edge left
-        unjudged where at least `share` of each row's judged blocks disagree: a caption
-        bar or another phone's chrome laid over a copy's cut edge, which covers the
-        original's header there. A row with nothing judged at the very edge (the rim)
-        is passed over; the band stops at the first row that mostly agrees, and at
-        EDGE_BAND_ROWS of the grid's rows (a frame is thin; two chats whose messages
-        differ everywhere are not framed). Unchanged when fewer than MIN_BLOCKS would
-        remain."""
-        rows = self.judged.shape[0]
-        deepest = max(1, int(EDGE_BAND_ROWS * rows))
-        counts = self.judged.sum(axis=1)
-        differing = self.disagreeing.sum(axis=1)
-        band = np.zeros(rows, dtype=bool)
-        for order in (range(rows), range(rows - 1, -1, -1)):
-            for position, r in enumerate(order):
-                if counts[r] == 0 and position == 0:
-                    continue
-                if (position > deepest or counts[r] == 0
-                        or differing[r] < share * counts[r]):
-                    break
-                band[r] = True
-        if not band.any():
-            return self
-        judged = self.judged & ~band[:, None]
-        if int(judged.sum()) < MIN_BLOCKS:
-            return self
-        return replace(self, blocks=int(judged.sum()), judged=judged,
-                       disagreeing=self.disagreeing & ~band[:, None])
 
     def cell_box(self, col: int, row: int, ncols: int, nrows: int) -> tuple[int, int, int, int]:
         """A span of grid cells as a box in query pixels."""
