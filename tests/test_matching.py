@@ -309,16 +309,16 @@ def pasted_into_screen(img: Image.Image, scale: float, background: tuple[int, in
                                                          (5, (250, 20, 200))])
 def test_a_short_chat_pasted_into_another_screen_is_a_copy_and_a_retyped_message_an_edit(
         style_index: int, background: tuple[int, int, int]) -> None:
-    """The grids align such a copy a few pixels off along the chat's blank rows, and the
-    fringe of its bubbles passed for an edit (`edited` on the seed-11 scenario's stolen
-    re-screenshots); keypoints line the print up. A message retyped before the paste
-    is still an edit, boxed on it."""
+    """Pasted into another screen and shrunk, the copy is resampled twice: under the
+    grids' alignment one block of a bubble disagreed, and it passed for an edit (as
+    stolen re-screenshots of the seed-11 scenario did); keypoints line the print up.
+    A message retyped before the paste is still an edit, boxed on it."""
     style = render.chat_styles(random.Random(11), 6)[style_index]
     swa = render.CHAT_LINES["swa"]
     bar = render.StatusBar(clock="12:03", battery=0.5, dark=True, signal=3, wifi=True)
     said = [(False, swa[1]), (True, swa[2]), (True, swa[3])]
     first = render.render_chat(said, "swa", "Zawadi Mohamed", style, bar)
-    copy, _to_copy = pasted_into_screen(first.image, 0.8, background)
+    copy, _ = pasted_into_screen(first.image, 0.8, background)
     v = compare_images(dec(copy), dec(first.image))
     assert v is not None and v.relation == "cropped", v
     retyped = render.render_chat([*said[:1], (True, swa[6]), said[2]], "swa", "Zawadi Mohamed",
