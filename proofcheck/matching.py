@@ -40,7 +40,7 @@ from PIL import Image, ImageDraw
 from scipy import ndimage
 
 from proofcheck import blockmatch, colourcheck, features, memo
-from proofcheck.blockmatch import BlockCheck, bilinear, check_blocks
+from proofcheck.blockmatch import FRAMED_ALIKE, BlockCheck, bilinear, check_blocks
 from proofcheck.hashing import WINDOWS, Signatures, compute_signatures
 from proofcheck.imaging import DecodedImage, grey
 from proofcheck.index import HammingIndex, popcount64
@@ -656,7 +656,7 @@ def compare_images(
                 if verdict.changed_box is not None:
                     judged = _grid_edit_confirmed(judged, full, found[1])
                 judged = _final_copy(judged, query, other, other_sig, full, grid_al,
-                                     grid_al.frame)
+                                     _grid_framed_alike(grid_al, query, other))
                 if judged.relation == "edited" and not grid_al.frame:
                     # A re-framed copy resampled twice (pasted into another screen,
                     # then shrunk) can leave a block of a bubble disagreeing under the
@@ -706,6 +706,23 @@ def _keypoint_verdict(query: DecodedImage, other: DecodedImage, query_sig: Signa
     return _final_copy(judged, query, other, other_sig, check, aligned, framed_alike)
 
 
+def _grid_framed_alike(al: _Alignment, query: DecodedImage, other: DecodedImage) -> bool:
+    """The grids' alignment maps the query's corners onto the other's, within 2% of
+    its size. The global keys' `frame` flag is looser: a receipt cut under its header
+    and captioned over the cut keeps its global hash within FRAME_RADIUS of the
+    original's (of the caption copies measured at FRAME_BAND_WIDTH, 6 of 120 were still
+    `edited` with the flag, none with the corners)."""
+    if al.flip:
+        return al.frame
+    xs = np.array([0.0, query.width, 0.0, query.width])
+    ys = np.array([0.0, 0.0, query.height, query.height])
+    ox, oy = al.to_other(xs, ys)
+    return bool(np.abs(ox - np.array([0.0, other.width, 0.0, other.width])).max()
+                <= FRAMED_ALIKE * other.width
+                and np.abs(oy - np.array([0.0, 0.0, other.height, other.height])).max()
+                <= FRAMED_ALIKE * other.height)
+
+
 def _final_copy(v: PairVerdict, query: DecodedImage, other: DecodedImage,
                 other_sig: Signatures, check: BlockCheck, al: blockmatch.Aligned,
                 framed_alike: bool) -> PairVerdict:
@@ -723,9 +740,10 @@ def _final_copy(v: PairVerdict, query: DecodedImage, other: DecodedImage,
 # amount or a name repainted spans a column, not the picture. Not for pairs framed
 # alike, whose edges are the same screen's. Measured on 120 copies of twenty Polish
 # banks' receipts, cut under the header, captioned, and pasted into another screen or
-# not: 75 called `edited` before, 6 after. Leaving such bands' block rows unjudged
-# before the verdict did nothing more there, and let 8 pairs of other accounts' chats
-# of the seed-11 scenario pass for copies (their contact names and first bubbles).
+# not: 75 called `edited` before, none after (`_grid_framed_alike`). Leaving such
+# bands' block rows unjudged before the verdict did nothing more there, and let 8 pairs
+# of other accounts' chats of the seed-11 scenario pass for copies (their contact names
+# and first bubbles).
 FRAME_BAND_WIDTH = 0.9
 FRAME_BAND_EDGE = 0.05
 

@@ -377,7 +377,7 @@ def test_a_caption_over_a_cut_header_is_the_copys_frame_not_an_edit(
     """The caption covers what the original shows there, a band across the whole
     picture at the copy's edge: the blocks, and the colours, disagree there and nowhere
     else, and it passed for an edit (75 of 120 such copies of twenty banks' receipts,
-    cut at three heights, pasted or not; now 6)."""
+    cut at three heights, pasted or not; now none)."""
     original = _polish_receipt(template_seed)
     copy = cut_captioned(original.image, 100, pasted)
     v = compare_images(dec(copy, "JPEG", quality=80), dec(original.image))
