@@ -288,6 +288,23 @@ def test_other_customers_chats_sharing_one_message_are_not_copies(shared: str) -
         assert v is None or v.relation not in DUPLICATE_RELATIONS, (shared, v)
 
 
+@pytest.mark.parametrize(("lang", "top"), [("ara", 120), ("ara", 160), ("eng", 200)])
+def test_a_short_chat_finds_its_copy_cropped_below_the_app_bar(lang: str, top: int) -> None:
+    """The chat's canonical region ends under its last bubble; a copy cropped below the
+    app bar covers too little of it for the blocks to judge, and the original, checked
+    after its copy, found nothing (12 of 240 stolen copies of the seed-11 scenario's
+    honest proof). The blocks are then judged over the part of the screen the copy
+    covers."""
+    bar = render.StatusBar(clock="16:13", battery=0.3, dark=False, signal=1, wifi=False)
+    said = render.CHAT_LINES[lang]
+    contact = {"ara": "عمر عبدالله", "eng": "John Walker"}[lang]
+    first = short_scenario_chat([(False, said[2]), (True, said[1]), (False, said[3])], lang,
+                                contact, bar)
+    crop = first.crop((12, top, 12 + 596, top + 1038))
+    v = compare_images(dec(first), dec(crop, "JPEG", quality=80))
+    assert v is not None and v.relation == "cropped", v
+
+
 def pasted_into_screen(img: Image.Image, scale: float, background: tuple[int, int, int],
                        shrink: float = 0.68
                        ) -> tuple[Image.Image, Callable[[float, float], tuple[float, float]]]:
