@@ -732,11 +732,12 @@ def _grid_framed_alike(al: _Alignment, query: DecodedImage, other: DecodedImage)
                 <= FRAMED_ALIKE * other.height)
 
 
-def _overlap_box(al: features.FeatureAlignment, query: DecodedImage,
-                 other: DecodedImage) -> tuple[float, float, float, float] | None:
+def _overlap_box(al: blockmatch.Aligned, query: DecodedImage, other: DecodedImage,
+                 other_screen: bool = False) -> tuple[float, float, float, float] | None:
     """The part of the query's screen (its phone bars cut) that the other covers under
-    `al`, as a box one cell (1/64) inside its edges; None when that is under a quarter
-    of the screen (a copy must anyway cover MIN_CONTAINED of one of the two)."""
+    `al` (with `other_screen`, the other's screen, its bars cut too), as a box one cell
+    (1/64) inside its edges; None when that is under a quarter of the screen (a copy
+    must anyway cover MIN_CONTAINED of one of the two)."""
     cells = 64
     xs, ys = np.meshgrid((np.arange(cells) + 0.5) * query.width / cells,
                          (np.arange(cells) + 0.5) * query.height / cells)
@@ -744,6 +745,9 @@ def _overlap_box(al: features.FeatureAlignment, query: DecodedImage,
     covered = (ox >= 0) & (ox < other.width) & (oy >= 0) & (oy < other.height)
     top, bottom = phone_bars(query.width, query.height)
     covered &= (ys >= top) & (ys < query.height - bottom)
+    if other_screen:
+        other_top, other_bottom = phone_bars(other.width, other.height)
+        covered &= (oy >= other_top) & (oy < other.height - other_bottom)
     if covered.mean() < 0.25:
         return None
     rows, cols = np.nonzero(covered)
@@ -759,7 +763,22 @@ def _final_copy(v: PairVerdict, query: DecodedImage, other: DecodedImage,
     along a re-framed copy's edge is its new frame (a caption bar's colour too)."""
     v = _new_frame_is_no_edit(v, check, framed_alike)
     v = _colour_checked(v, query, other, check, other_sig.canon_box, al)
-    return _new_frame_is_no_edit(v, check, framed_alike)
+    v = _new_frame_is_no_edit(v, check, framed_alike)
+    if v.relation not in ("resized", "cropped") or framed_alike or al.flip:
+        return v
+    # A re-framed pair is judged on the canonical region, which ends above a short
+    # chat's last bubble: its message retyped passed for a plain copy. The screen both
+    # cover, each without its phone bars (not a thief's frame, nor a navigation bar
+    # one of them lacks), is looked at once more for an edit.
+    box = _overlap_box(al, query, other, other_screen=True)
+    screen = check_blocks(query.image, other.image, box, other_sig.canon_box, al) \
+        if box is not None else None
+    if screen is None:
+        return v
+    judged = _judge_blocks(v, screen)
+    if judged.relation != "edited":
+        return v
+    return _new_frame_is_no_edit(judged, screen, framed_alike)
 
 
 # A re-framed copy's frame (a caption bar or another phone's chrome over the cut edge

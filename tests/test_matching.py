@@ -352,6 +352,35 @@ def test_a_short_chat_pasted_into_another_screen_is_a_copy_and_a_retyped_message
     assert overlaps(v.changed_box, changed_in_copy), (v.changed_box, changed_in_copy)
 
 
+@pytest.mark.parametrize("style_index", [0, 3, 5])
+def test_a_pasted_chat_whose_last_message_was_retyped_is_an_edit_boxed_there(
+        style_index: int) -> None:
+    """The last bubble lies below where the chat's canonical region ends, and a
+    re-framed pair was judged on that region only: such an edit passed for a plain copy
+    (12 of 12, six messenger styles at two sizes). The screen both images cover is
+    looked at too."""
+    style = render.chat_styles(random.Random(11), 6)[style_index]
+    swa = render.CHAT_LINES["swa"]
+    bar = render.StatusBar(clock="12:03", battery=0.5, dark=True, signal=3, wifi=True)
+    said = [(False, swa[1]), (True, swa[2]), (True, swa[3])]
+    first = render.render_chat(said, "swa", "Zawadi Mohamed", style, bar)
+    retyped = render.render_chat([*said[:2], (True, swa[6])], "swa", "Zawadi Mohamed", style,
+                                 bar)
+    changed = np.abs(np.asarray(retyped.image, np.int16)
+                     - np.asarray(first.image, np.int16)).max(axis=2) > 40
+    rows, cols = np.nonzero(changed)
+    edited, to_copy = pasted_into_screen(retyped.image, 0.8, (30, 30, 30))
+    v = compare_images(dec(edited), dec(first.image))
+    assert v is not None and v.relation == "edited" and v.changed_box is not None, v
+    x0, y0 = to_copy(cols.min(), rows.min())
+    x1, y1 = to_copy(cols.max(), rows.max())
+    changed_in_copy = (int(x0), int(y0), int(x1), int(y1))
+    assert overlaps(v.changed_box, changed_in_copy), (v.changed_box, changed_in_copy)
+    copy, _ = pasted_into_screen(first.image, 0.8, (30, 30, 30))
+    v = compare_images(dec(copy), dec(first.image))
+    assert v is not None and v.relation == "cropped", v
+
+
 def _polish_receipt(template_seed: int) -> render.Rendered:
     """One Polish transfer receipt in the look of the bank `template_seed` draws."""
     template = render.receipt_templates(random.Random(template_seed), 1)[0]
