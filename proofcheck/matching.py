@@ -759,8 +759,9 @@ def _overlap_box(al: blockmatch.Aligned, query: DecodedImage, other: DecodedImag
 def _final_copy(v: PairVerdict, query: DecodedImage, other: DecodedImage,
                 other_sig: Signatures, check: BlockCheck, al: blockmatch.Aligned,
                 framed_alike: bool) -> PairVerdict:
-    """A duplicate the blocks confirmed, looked at in colour; an edit either boxes
-    along a re-framed copy's edge is its new frame (a caption bar's colour too)."""
+    """A duplicate the blocks confirmed, looked at in colour and, when re-framed, on
+    the screen both images cover; an edit boxed along a re-framed copy's edge is its
+    new frame (a caption bar's colour too)."""
     v = _new_frame_is_no_edit(v, check, framed_alike)
     v = _colour_checked(v, query, other, check, other_sig.canon_box, al)
     v = _new_frame_is_no_edit(v, check, framed_alike)

@@ -322,6 +322,22 @@ def pasted_into_screen(img: Image.Image, scale: float, background: tuple[int, in
     return copy, lambda x, y: ((left + x * scale) * shrink, (top + 40 + y * scale) * shrink)
 
 
+def assert_pasted_edit_is_boxed(first: Image.Image, changed: Image.Image,
+                                background: tuple[int, int, int]) -> None:
+    """`changed`, pasted into another screen (`pasted_into_screen`), is an edit of
+    `first` boxed over what differs between the two."""
+    differs = np.abs(np.asarray(changed, np.int16)
+                     - np.asarray(first, np.int16)).max(axis=2) > 40
+    rows, cols = np.nonzero(differs)
+    edited, to_copy = pasted_into_screen(changed, 0.8, background)
+    v = compare_images(dec(edited), dec(first))
+    assert v is not None and v.relation == "edited" and v.changed_box is not None, v
+    x0, y0 = to_copy(cols.min(), rows.min())
+    x1, y1 = to_copy(cols.max(), rows.max())
+    changed_in_copy = (int(x0), int(y0), int(x1), int(y1))
+    assert overlaps(v.changed_box, changed_in_copy), (v.changed_box, changed_in_copy)
+
+
 @pytest.mark.parametrize(("style_index", "background"), [(3, (30, 30, 30)),
                                                          (5, (250, 20, 200))])
 def test_a_short_chat_pasted_into_another_screen_is_a_copy_and_a_retyped_message_an_edit(
@@ -340,16 +356,7 @@ def test_a_short_chat_pasted_into_another_screen_is_a_copy_and_a_retyped_message
     assert v is not None and v.relation == "cropped", v
     retyped = render.render_chat([*said[:1], (True, swa[6]), said[2]], "swa", "Zawadi Mohamed",
                                  style, bar)
-    changed = np.abs(np.asarray(retyped.image, np.int16)
-                     - np.asarray(first.image, np.int16)).max(axis=2) > 40
-    rows, cols = np.nonzero(changed)
-    edited, to_copy = pasted_into_screen(retyped.image, 0.8, background)
-    v = compare_images(dec(edited), dec(first.image))
-    assert v is not None and v.relation == "edited" and v.changed_box is not None, v
-    x0, y0 = to_copy(cols.min(), rows.min())
-    x1, y1 = to_copy(cols.max(), rows.max())
-    changed_in_copy = (int(x0), int(y0), int(x1), int(y1))
-    assert overlaps(v.changed_box, changed_in_copy), (v.changed_box, changed_in_copy)
+    assert_pasted_edit_is_boxed(first.image, retyped.image, background)
 
 
 @pytest.mark.parametrize("style_index", [0, 3, 5])
@@ -366,16 +373,7 @@ def test_a_pasted_chat_whose_last_message_was_retyped_is_an_edit_boxed_there(
     first = render.render_chat(said, "swa", "Zawadi Mohamed", style, bar)
     retyped = render.render_chat([*said[:2], (True, swa[6])], "swa", "Zawadi Mohamed", style,
                                  bar)
-    changed = np.abs(np.asarray(retyped.image, np.int16)
-                     - np.asarray(first.image, np.int16)).max(axis=2) > 40
-    rows, cols = np.nonzero(changed)
-    edited, to_copy = pasted_into_screen(retyped.image, 0.8, (30, 30, 30))
-    v = compare_images(dec(edited), dec(first.image))
-    assert v is not None and v.relation == "edited" and v.changed_box is not None, v
-    x0, y0 = to_copy(cols.min(), rows.min())
-    x1, y1 = to_copy(cols.max(), rows.max())
-    changed_in_copy = (int(x0), int(y0), int(x1), int(y1))
-    assert overlaps(v.changed_box, changed_in_copy), (v.changed_box, changed_in_copy)
+    assert_pasted_edit_is_boxed(first.image, retyped.image, (30, 30, 30))
     copy, _ = pasted_into_screen(first.image, 0.8, (30, 30, 30))
     v = compare_images(dec(copy), dec(first.image))
     assert v is not None and v.relation == "cropped", v
