@@ -32,7 +32,7 @@ from __future__ import annotations
 import io
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from functools import lru_cache
+from functools import cache, lru_cache
 
 import numpy as np
 import scipy.fft
@@ -40,7 +40,7 @@ from PIL import Image, ImageDraw
 from scipy import ndimage
 
 from proofcheck import blockmatch, colourcheck, features, memo
-from proofcheck.blockmatch import FRAMED_ALIKE, BlockCheck, bilinear, check_blocks
+from proofcheck.blockmatch import BlockCheck, bilinear, check_blocks
 from proofcheck.hashing import WINDOWS, Signatures, compute_signatures, phone_bars
 from proofcheck.imaging import DecodedImage, grey
 from proofcheck.index import HammingIndex, popcount64
@@ -628,17 +628,19 @@ def compare_images(
     the pair's keypoint alignment (`features.align`), if already found."""
     query_sig = query_sig or compute_signatures(query)
     other_sig = other_sig or compute_signatures(other)
-    looked: list[features.FeatureAlignment | None] = []
+
+    @cache  # the second look at an edit and the fallback share one alignment
+    def keypoint_alignment() -> features.FeatureAlignment | None:
+        return keypoints or features.align(query.image, other.image)
 
     def on_keypoints(distance: int | None) -> PairVerdict | None:
         """The pair judged on its keypoint alignment; None when nothing can judge it."""
-        if not looked:
-            looked.append(keypoints or features.align(query.image, other.image))
-        if looked[0] is None:
+        aligned = keypoint_alignment()
+        if aligned is None:
             return None
         if distance is None:
             distance = _key_distance(query_sig, other_sig)
-        return _keypoint_verdict(query, other, query_sig, other_sig, looked[0], distance)
+        return _keypoint_verdict(query, other, query_sig, other_sig, aligned, distance)
 
     found = _pixel_verdict(query, other, query_sig, other_sig)
     verdict = found[0] if found else None
@@ -656,7 +658,7 @@ def compare_images(
                 if verdict.changed_box is not None:
                     judged = _grid_edit_confirmed(judged, full, found[1])
                 judged = _final_copy(judged, query, other, other_sig, full, grid_al,
-                                     _grid_framed_alike(grid_al, query, other))
+                                     _same_framing(grid_al, query, other))
                 if judged.relation == "edited" and not grid_al.frame:
                     # A re-framed copy resampled twice (pasted into another screen,
                     # then shrunk) can leave a block of a bubble disagreeing under the
@@ -715,23 +717,6 @@ def _keypoint_verdict(query: DecodedImage, other: DecodedImage, query_sig: Signa
     return _final_copy(judged, query, other, other_sig, check, aligned, framed_alike)
 
 
-def _grid_framed_alike(al: _Alignment, query: DecodedImage, other: DecodedImage) -> bool:
-    """The grids' alignment maps the query's corners onto the other's, within 2% of
-    its size. The global keys' `frame` flag is looser: a receipt cut under its header
-    and captioned over the cut keeps its global hash within FRAME_RADIUS of the
-    original's (of the caption copies measured at FRAME_BAND_WIDTH, 6 of 120 were still
-    `edited` with the flag, none with the corners)."""
-    if al.flip:
-        return al.frame
-    xs = np.array([0.0, query.width, 0.0, query.width])
-    ys = np.array([0.0, 0.0, query.height, query.height])
-    ox, oy = al.to_other(xs, ys)
-    return bool(np.abs(ox - np.array([0.0, other.width, 0.0, other.width])).max()
-                <= FRAMED_ALIKE * other.width
-                and np.abs(oy - np.array([0.0, 0.0, other.height, other.height])).max()
-                <= FRAMED_ALIKE * other.height)
-
-
 def _overlap_box(al: blockmatch.Aligned, query: DecodedImage, other: DecodedImage,
                  other_screen: bool = False) -> tuple[float, float, float, float] | None:
     """The part of the query's screen (its phone bars cut) that the other covers under
@@ -772,14 +757,25 @@ def _final_copy(v: PairVerdict, query: DecodedImage, other: DecodedImage,
     # cover, each without its phone bars (not a thief's frame, nor a navigation bar
     # one of them lacks), is looked at once more for an edit.
     box = _overlap_box(al, query, other, other_screen=True)
-    screen = check_blocks(query.image, other.image, box, other_sig.canon_box, al) \
-        if box is not None else None
+    if box is None or _within_one_block(box, check):
+        return v  # nothing beyond what the blocks already judged
+    screen = check_blocks(query.image, other.image, box, other_sig.canon_box, al)
     if screen is None:
         return v
     judged = _judge_blocks(v, screen)
     if judged.relation != "edited":
         return v
     return _new_frame_is_no_edit(judged, screen, framed_alike)
+
+
+def _within_one_block(box: tuple[float, float, float, float], check: BlockCheck) -> bool:
+    """`box` reaches less than a block beyond the region `check` judged, on every side."""
+    x, y, w, h = box
+    gx, gy, gw, gh = check.box
+    rows, cols = check.judged.shape
+    bw, bh = gw / cols, gh / rows
+    return (x >= gx - bw and y >= gy - bh
+            and x + w <= gx + gw + bw and y + h <= gy + gh + bh)
 
 
 # A re-framed copy's frame (a caption bar or another phone's chrome over the cut edge
@@ -789,7 +785,7 @@ def _final_copy(v: PairVerdict, query: DecodedImage, other: DecodedImage,
 # amount or a name repainted spans a column, not the picture. Not for pairs framed
 # alike, whose edges are the same screen's. Measured on 120 copies of twenty Polish
 # banks' receipts, cut under the header, captioned, and pasted into another screen or
-# not: 75 called `edited` before, none after (`_grid_framed_alike`). Leaving such
+# not: 75 called `edited` before, none after (`_same_framing`). Leaving such
 # bands' block rows unjudged before the verdict did nothing more there, and let 8 pairs
 # of other accounts' chats of the seed-11 scenario pass for copies (their contact names
 # and first bubbles).
@@ -953,9 +949,13 @@ def _other_entries(check: BlockCheck, row: int, nrows: int) -> bool:
             and check.same_line_layout(row, nrows) >= SAME_LAYOUT)
 
 
-def _same_framing(al: features.FeatureAlignment, query: DecodedImage,
+def _same_framing(al: features.FeatureAlignment | _Alignment, query: DecodedImage,
                   other: DecodedImage) -> bool:
-    """The other, mapped by `al`, covers the query edge to edge: a resized copy."""
+    """The other, mapped by `al` (the keypoints' or the grids'), covers the query edge
+    to edge: a resized copy. For the grids' alignment this is stricter than the global
+    keys' `frame` flag: a receipt cut under its header and captioned over the cut keeps
+    its global hash within FRAME_RADIUS of the original's (with the flag, 6 of 120 such
+    caption copies stayed `edited`)."""
     tolerance = 0.02
     return (abs(al.rot) < np.radians(0.5)
             and abs(al.tx) <= tolerance * query.width and abs(al.ty) <= tolerance * query.height
