@@ -300,10 +300,11 @@ def _is_code_with_mark(core: str, id_place: bool) -> bool:
     """`_is_code`, allowing one mark a code's glyph is often read as: a "J" as ")", "]"
     or "}", a "7" as "/", a "Z" as "-" ("C-KMDD29US", Noto Sans, confidence 0.15). The
     reads alone (limited to A-Z0-9) and the templates decide it; a real "/" or "-" (a
-    slash's lean, a hyphen too short to be a glyph) stays."""
-    marks = [i for i, ch in enumerate(core) if ch in _STRAY_MARKS or ch == "-"]
-    return len(marks) <= 1 and _is_code(core.replace(core[marks[0]], "", 1)
-                                        if marks else core, id_place)
+    slash's lean, a hyphen too short to be a glyph) stays. In an id's place two marks
+    will do: both J's of "BXK13JFIHJ" (DejaVu Sans, before "Confirmed") came out ")"."""
+    marks = [ch for ch in core if ch in _STRAY_MARKS or ch == "-"]
+    bare = "".join(ch for ch in core if ch not in marks)
+    return len(marks) <= (2 if id_place else 1) and _is_code(bare, id_place)
 
 
 def _join_split_codes(words: list[Word], gray: Image.Image, scale: float) -> None:
