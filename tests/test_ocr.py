@@ -506,6 +506,19 @@ def test_an_unsure_tesseract_gives_the_digits_of_a_touching_glyph_where_its_digi
     assert numbers._fuse("6٬330٬000", sure, "34320000", 0.72)[0] == "6٬330٬000"
 
 
+def test_a_misreading_tesseract_repeats_in_one_number_is_overruled_each_time() -> None:
+    """Nazli's "۲۵٬۳۳۰٬۰۰۰" at 70%: Tesseract read both "۳" as "۲" (0.76); the templates
+    were sure of the first (0.98), not of the second (0.59), and the amount came out
+    "۲۵٬۳۲۰٬۰۰۰" (bench/signals.py, seed 20261208). A lone unsure disagreement still
+    goes to Tesseract, and so does one the sure digit does not share."""
+
+    confs = [0.91, 1.0, 0.98, 0.59, 0.95, 0.95, 0.95, 0.95]
+    assert numbers._fuse("25٬330٬000", confs, "25220000", 0.76)[0] == "25٬330٬000"
+    unsure = [0.91, 1.0, 0.59, 0.59, 0.95, 0.95, 0.95, 0.95]
+    assert numbers._fuse("25٬330٬000", unsure, "25220000", 0.76)[0] == "25٬220٬000"
+    assert numbers._fuse("25٬330٬000", confs, "25270000", 0.76)[0] == "25٬370٬000"
+
+
 def test_tesseracts_digits_do_not_make_a_possible_date_impossible() -> None:
     """Homa's "۲۱/۰۲/۲۰۲۴": the re-read was unsure of its first "۲" (0.52), Tesseract read
     "۳" at 0.77, and 31 February is no day. Where Tesseract's digit leaves a possible date

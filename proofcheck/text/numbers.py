@@ -53,6 +53,9 @@ _CLAIM_MARGIN = 0.25
 # A word Tesseract is this sure of is no part of a number whose box reaches over it;
 # below it, a word with a digit in it may be a misread number (`_maybe_number`).
 _SURE_WORD = 0.8
+# A template digit this sure that overrules Tesseract shows a misreading of Tesseract's
+# that the rest of the number may repeat (`_fuse`).
+_SURE_OVER_TESSERACT = 0.9
 # More ways than this of choosing which marks Tesseract read as digits: none is tried.
 _MAX_MARK_CHOICES = 20
 
@@ -595,12 +598,19 @@ def _fuse(
     if len(re_digits) == len(tess_digits):
         out: list[str] = []
         fused: list[float] = []
+        # Tesseract misreads one shape of a font the same way each time: where the
+        # templates were sure it took their "۳" for a "۲", its other "۲" on a glyph they
+        # think a "۳" is that misreading again ("۲۵۲۲۰۰۰۰" for Nazli's "۲۵٬۳۳۰٬۰۰۰", the
+        # templates sure of one "۳", 0.59 of the other).
+        misread = {(r, t) for r, t, c in zip(re_digits, tess_digits, confs, strict=True)
+                   if r != t and c >= max(_SURE_OVER_TESSERACT, tess_conf)}
         k = 0
         for ch in reread:
             if not ch.isdigit():
                 out.append(ch)
                 continue
-            if ch == tess_digits[k] or confs[k] >= max(0.6, tess_conf):
+            if ch == tess_digits[k] or confs[k] >= max(0.6, tess_conf) or \
+                    ((ch, tess_digits[k]) in misread and confs[k] >= 0.5):
                 out.append(ch)
                 fused.append(confs[k] if ch != tess_digits[k] else max(confs[k], tess_conf))
             else:
