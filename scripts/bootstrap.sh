@@ -6,12 +6,13 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="$ROOT/.venv"
 # The Arabic-script fonts beyond farsiweb and Noto only feed the digit templates that
-# re-read Persian and Arabic numbers (more shapes of each digit: bench/RESULTS.md).
+# re-read Persian and Arabic numbers (more shapes of each digit: bench/RESULTS.md);
+# Liberation and FreeFont give the code templates serif capitals and digits.
 OCR_PACKAGES="tesseract-ocr-eng tesseract-ocr-fas tesseract-ocr-ara tesseract-ocr-pol
   tesseract-ocr-swa fonts-farsiweb fonts-noto-core fonts-dejavu-core
   fonts-hosny-amiri fonts-sil-lateef fonts-sil-scheherazade fonts-kacst fonts-arabeyes
   fonts-freefarsi fonts-hosny-thabit fonts-lemonada fonts-sil-harmattan fonts-unikurdweb
-  fonts-sil-alkalami"
+  fonts-sil-alkalami fonts-liberation2 fonts-freefont-ttf"
 
 pick_python() {
   for candidate in python3.13 python3.12 python3.11 python3; do
