@@ -1032,6 +1032,20 @@ def test_a_mark_read_inside_a_code_is_one_of_its_glyphs_or_none(truth: str,
     assert recheck_misread(truth, misread, LATIN_FONT, "DejaVu") == truth
 
 
+def test_a_mark_the_glyphs_cannot_decide_is_what_the_reads_alone_say() -> None:
+    """"QJ6GK2BAWVW" in Noto Serif at 70%, q63: the page read "Q]6GK2BAWVW", its glyphs
+    (two letters joined) did not segment one per character, and the "]" stayed in the id,
+    which no id pattern took. The reads alone, limited to A-Z0-9, name it; only the
+    mark is theirs to change."""
+
+    assert codes._marks_from_reads("Q]6GK2BAWVW", ["QJ6GK2BAWVW", "QJ6GK2BAWVW"]) \
+        == "QJ6GK2BAWVW"
+    assert codes._marks_from_reads("Q]6GK2BAWVW", ["QJ6GK28AWVW", "QJ6GK28AWVW"]) \
+        == "QJ6GK2BAWVW"
+    # No read alone as long as the page read: nothing to take the mark from.
+    assert codes._marks_from_reads("Q]6GK2BAWVW", ["QJ6GK2BAWV"]) == "Q]6GK2BAWVW"
+
+
 def _glyph_row(widths: list[int]) -> list[gl.Comp]:
     """Glyph boxes of the given widths side by side, 28 px tall."""
     comps, x = [], 0

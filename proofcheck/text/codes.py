@@ -152,6 +152,18 @@ def _majority(core: str, others: list[str], length: int) -> str:
     return "".join(voted)
 
 
+def _marks_from_reads(core: str, others: list[str]) -> str:
+    """`core` with each character no code has (a "J" read as "]") replaced by the
+    majority of the reads alone as long as it (`_majority`); the rest as it was. For a
+    code whose glyphs do not segment one per character, where the templates cannot
+    decide the mark: two letters JPEG joined in "QJ6GK2BAWVW" (Noto Serif, read
+    "Q]6GK2BAWVW") had left the mark in the id, and no id pattern took it."""
+    if all(ch in CODE_ALPHABET for ch in core):
+        return core
+    voted = _majority(core, others, len(core))
+    return "".join(ch if ch in CODE_ALPHABET else v for ch, v in zip(core, voted, strict=True))
+
+
 # Width over height of the widest capital letter, W in DejaVu Serif Bold: 1.55 (DejaVu
 # and Noto cuts after JPEG q65, alone and at a 70% downscale). Joined pairs seen: 1.60
 # ("TV" in Noto Sans) to 2.06.
@@ -423,7 +435,9 @@ def recheck_codes(lines: list[list[Word]], gray: Image.Image, scale: float,
             if len(per_char) != len(core) and len(glyphs) == len(core):
                 per_char = list(glyphs)  # a wide capital after all, not two joined
             if len(per_char) != len(core):
-                continue  # no one-to-one look at each character
+                # No one-to-one look at each character: a mark is what the reads say.
+                w.text = _marks_from_reads(core, alone) + suffix
+                continue
             chars = list(core)
             rivals = _rivals(core, [page, *alone])
             for i, (ch, comp) in enumerate(zip(core, per_char, strict=True)):
