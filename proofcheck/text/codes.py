@@ -109,7 +109,10 @@ def _is_code(token: str, in_id_place: bool = False) -> bool:
 
 
 CODE_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
-_STRAY_MARKS = ")]}/|"
+# Marks a code's glyph is read as, or read beside it: ")" "]" "}" for "J", "/" for "7",
+# "|" for "I", a currency sign for "Y", "E" or "S" or beside a letter ("Y¥4684Y029Z",
+# "£ERD102205" in Noto).
+_STRAY_MARKS = ")]}/|£¥€$"
 # A "/" stroke's pixels are anti-correlated in x and y: -0.87 to -0.98 in DejaVu and Noto
 # (sans, serif, regular and bold) after JPEG and a 70% downscale, where no letter or
 # digit goes below -0.55 (the J).
