@@ -1036,6 +1036,15 @@ def test_a_mark_read_inside_a_code_is_one_of_its_glyphs_or_none(truth: str,
     assert recheck_misread(truth, misread, LATIN_FONT, "DejaVu") == truth
 
 
+def test_a_currency_sign_is_a_mark_in_a_code_only_where_an_id_goes() -> None:
+    """In an id's place "£ERD102205" is a code with a stray mark; elsewhere a sign
+    belongs to a price, and "US$5000" is no code to re-read."""
+
+    assert codes._is_code_with_mark("£ERD102205", id_place=True)
+    assert not codes._is_code_with_mark("US$5000", id_place=False)
+    assert codes._is_code_with_mark("CZ12FTT3)4", id_place=False)
+
+
 def test_a_mark_the_glyphs_cannot_decide_is_what_the_reads_alone_say() -> None:
     """"QJ6GK2BAWVW" in Noto Serif at 70%, q63: the page read "Q]6GK2BAWVW", its glyphs
     (two letters joined) did not segment one per character, and the "]" stayed in the id,

@@ -109,10 +109,10 @@ def _is_code(token: str, in_id_place: bool = False) -> bool:
 
 
 CODE_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
-# Marks a code's glyph is read as, or read beside it: ")" "]" "}" for "J", "/" for "7",
-# "|" for "I", a currency sign for "Y", "E" or "S" or beside a letter ("Y¥4684Y029Z",
-# "£ERD102205" in Noto).
-_STRAY_MARKS = ")]}/|£¥€$"
+_STRAY_MARKS = ")]}/|"
+# In an id's place, a currency sign is a mark too, read for a letter or beside one
+# ("Y¥4684Y029Z", "£ERD102205" in Noto); elsewhere it is a price's ("US$5000").
+_SIGNS_IN_IDS = "£¥€$"
 # A "/" stroke's pixels are anti-correlated in x and y: -0.87 to -0.98 in DejaVu and Noto
 # (sans, serif, regular and bold) after JPEG and a 70% downscale, where no letter or
 # digit goes below -0.55 (the J).
@@ -315,9 +315,11 @@ def _is_code_with_mark(core: str, id_place: bool) -> bool:
     """`_is_code`, allowing one mark a code's glyph is often read as: a "J" as ")", "]"
     or "}", a "7" as "/", a "Z" as "-" ("C-KMDD29US", Noto Sans, confidence 0.15). The
     reads alone (limited to A-Z0-9) and the templates decide it; a real "/" or "-" (a
-    slash's lean, a hyphen too short to be a glyph) stays. In an id's place two marks
-    will do: both J's of "BXK13JFIHJ" (DejaVu Sans, before "Confirmed") came out ")"."""
-    marks = [ch for ch in core if ch in _STRAY_MARKS or ch == "-"]
+    slash's lean, a hyphen too short to be a glyph) stays. In an id's place a currency
+    sign is a mark as well, and two marks will do: both J's of "BXK13JFIHJ" (DejaVu Sans,
+    before "Confirmed") came out ")"."""
+    strays = _STRAY_MARKS + "-" + (_SIGNS_IN_IDS if id_place else "")
+    marks = [ch for ch in core if ch in strays]
     bare = "".join(ch for ch in core if ch not in marks)
     return len(marks) <= (2 if id_place else 1) and _is_code(bare, id_place)
 
