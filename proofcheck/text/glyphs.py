@@ -237,15 +237,19 @@ def counter_span(mask: np.ndarray) -> float | None:
 _PRONG_WEIGHT = 0.6
 
 
-# Serif faces beyond Noto Serif: held out, it had left the templates no serif "5", "B"
-# or "D", and its ids came out with "S", "8" and "O" for them. Liberation Serif and
-# FreeSerif: 18 -> 14 wrong ids in 600 Latin receipts and chats, none newly wrong; with
-# four sans families as well (Liberation Sans, Roboto, Open Sans, Lato), 15
-# (bench/RESULTS.md).
 LATIN_TEMPLATE_FONTS = (
     "dejavu/DejaVuSans.ttf", "dejavu/DejaVuSans-Bold.ttf", "dejavu/DejaVuSansMono.ttf",
     "noto/NotoSans-Regular.ttf", "noto/NotoSans-Bold.ttf", "noto/NotoSerif-Regular.ttf",
     "farsiweb/homa.ttf", "farsiweb/nazli.ttf",
+)
+# Codes are read on Latin pages, in serif faces too. Noto Serif held out had left the
+# templates no serif "5", "B" or "D", and its ids came out with "S", "8" and "O" for
+# them. Liberation Serif and FreeSerif: 18 -> 14 wrong ids in 600 Latin receipts and
+# chats, none newly wrong; with four sans families as well (Liberation Sans, Roboto,
+# Open Sans, Lato), 15 (bench/RESULTS.md). Not for the Latin digits of Persian and
+# Arabic pages, in those pages' fonts: a Nazli Bold "6" came out "8".
+CODE_TEMPLATE_FONTS = (
+    *LATIN_TEMPLATE_FONTS,
     "liberation2/LiberationSerif-Regular.ttf", "liberation2/LiberationSerif-Bold.ttf",
     "freefont/FreeSerif.ttf",
 )
@@ -418,7 +422,7 @@ def code_templates() -> DigitTemplates:
     key = "code|" + ",".join(excluded)
     with _templates_lock:
         if key not in _templates:
-            fonts = tuple(f for f in LATIN_TEMPLATE_FONTS if not any(x in f for x in excluded))
+            fonts = tuple(f for f in CODE_TEMPLATE_FONTS if not any(x in f for x in excluded))
             glyphs = {ch: ch for ch in "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"}
             _templates[key] = DigitTemplates(glyphs, fonts, cached=not excluded)
         return _templates[key]
