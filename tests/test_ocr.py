@@ -1059,6 +1059,18 @@ def test_a_mark_the_glyphs_cannot_decide_is_what_the_reads_alone_say() -> None:
     assert codes._marks_from_reads("Q]6GK2BAWVW", ["QJ6GK2BAWV"]) == "Q]6GK2BAWVW"
 
 
+def test_reads_alone_a_character_off_the_glyphs_stand_in_for_a_page_read_further_off() -> None:
+    """Noto Sans Bold's "I1GG6OU30UBS", twelve glyphs one each: the Polish model read
+    "I1GG6G6OU30UBS", both reads alone "I11GG6OU30UBS". Theirs is the read to fit to
+    the glyphs; a page read itself one off, or reads alone that disagree on a length,
+    leave the page read as it was."""
+
+    assert codes._nearer_read("I1GG6G6OU30UBS", ["I11GG6OU30UBS"] * 2, 12) == "I11GG6OU30UBS"
+    assert codes._nearer_read("I1GG6OU30UBSS", ["I11GG6OU30UBS"] * 2, 12) == "I1GG6OU30UBSS"
+    assert codes._nearer_read("I1GG6G6OU30UBS", ["I11GG6OU30UBS", "I1GG6OU30UB"], 12) \
+        == "I1GG6G6OU30UBS"
+
+
 def _glyph_row(widths: list[int]) -> list[gl.Comp]:
     """Glyph boxes of the given widths side by side, 28 px tall."""
     comps, x = [], 0

@@ -155,6 +155,18 @@ def _majority(core: str, others: list[str], length: int) -> str:
     return "".join(voted)
 
 
+def _nearer_read(core: str, others: list[str], count: int) -> str:
+    """The reads alone when they agree on a length one character off the glyph `count`
+    and the page read is further off; else `core`. The Polish model read Noto Sans
+    Bold's "I1GG6OU30UBS" (twelve glyphs, one each) as "I1GG6G6OU30UBS", both reads
+    alone "I11GG6OU30UBS": only theirs is near enough to fit to the glyphs."""
+    lengths = {len(r) for r in others}
+    if len(lengths) != 1 or abs(len(core) - count) <= 1:
+        return core
+    nearer = lengths.pop()
+    return _majority(others[0], others[1:], nearer) if abs(nearer - count) == 1 else core
+
+
 def _marks_from_reads(core: str, others: list[str]) -> str:
     """`core` with each character no code has (a "J" read as "]") replaced by the
     majority of the reads alone as long as it (`_majority`); the rest as it was. For a
@@ -433,6 +445,8 @@ def recheck_codes(lines: list[list[Word]], gray: Image.Image, scale: float,
             # "AAF" of "SGCTAAF1HOM" was one glyph, taken for two, and "ADWVT0UN1XT"
             # had two joined pairs, one taken for a letter.
             guessed = any(g is None for g in per_char)
+            if whole and not guessed and length is None:
+                core = _nearer_read(core, alone, len(per_char))
             if whole and abs(len(core) - len(per_char)) == 1 and len(core) != length and \
                     (not guessed or len(per_char) == length):
                 core = _align_to_glyphs(core, per_char, templates)
