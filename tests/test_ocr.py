@@ -1026,13 +1026,15 @@ def test_a_code_read_a_character_long_or_short_is_fitted_to_its_glyphs(truth: st
                                                  ("Z7KDMSX4Q2", "Z7/KDMSX4Q2"),
                                                  ("BXK13JFIHJ", "BXK13)FIH)"),
                                                  ("Y4684YO29Z", "Y¥4684YO29Z"),
-                                                 ("ERD1O22O5K", "£ERD1O22O5K")])
+                                                 ("ERD1O22O5K", "£ERD1O22O5K"),
+                                                 ("C74BOROWQS", "C74BOROW(QS"),
+                                                 ("D3VSQZWS8X", "D3VSQZWS8&xX")])
 def test_a_mark_read_inside_a_code_is_one_of_its_glyphs_or_none(truth: str,
                                                                 misread: str) -> None:
     """Ids in DejaVu Sans: a "J" read as ")" inside the code (both J's of an M-Pesa
-    code), a "/" read beside a "7" that is no glyph at all, and a currency sign beside
-    a letter, as the Polish and English models read "Y4684YO29Z" and "ERD1O22O5" in
-    Noto: no id pattern takes the sign."""
+    code), a "/" read beside a "7" that is no glyph at all, and a currency sign, "(" or
+    "&" beside a letter, as the English and Polish models read M-Pesa codes in Noto and
+    DejaVu Sans Bold: no id pattern takes the sign."""
     assert recheck_misread(truth, misread, LATIN_FONT, "DejaVu") == truth
 
 

@@ -110,9 +110,10 @@ def _is_code(token: str, in_id_place: bool = False) -> bool:
 
 CODE_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 _STRAY_MARKS = ")]}/|"
-# In an id's place, a currency sign is a mark too, read for a letter or beside one
-# ("Y¥4684Y029Z", "£ERD102205" in Noto); elsewhere it is a price's ("US$5000").
-_SIGNS_IN_IDS = "£¥€$"
+# In an id's place, a currency sign, "&" or "(" is a mark too, read for a letter or
+# beside one ("Y¥4684Y029Z", "£ERD102205", "C74BOROW(QS" in Noto, "D3VSQZWS8&xX" in
+# DejaVu Sans Bold); elsewhere it is a price's ("US$5000") or the text's.
+_MARKS_IN_IDS = "£¥€$&("
 # A "/" stroke's pixels are anti-correlated in x and y: -0.87 to -0.98 in DejaVu and Noto
 # (sans, serif, regular and bold) after JPEG and a 70% downscale, where no letter or
 # digit goes below -0.55 (the J).
@@ -328,9 +329,9 @@ def _is_code_with_mark(core: str, id_place: bool) -> bool:
     or "}", a "7" as "/", a "Z" as "-" ("C-KMDD29US", Noto Sans, confidence 0.15). The
     reads alone (limited to A-Z0-9) and the templates decide it; a real "/" or "-" (a
     slash's lean, a hyphen too short to be a glyph) stays. In an id's place a currency
-    sign is a mark as well, and two marks will do: both J's of "BXK13JFIHJ" (DejaVu Sans,
-    before "Confirmed") came out ")"."""
-    strays = _STRAY_MARKS + "-" + (_SIGNS_IN_IDS if id_place else "")
+    sign, "&" or "(" is a mark as well (`_MARKS_IN_IDS`), and two marks will do: both
+    J's of "BXK13JFIHJ" (DejaVu Sans, before "Confirmed") came out ")"."""
+    strays = _STRAY_MARKS + "-" + (_MARKS_IN_IDS if id_place else "")
     marks = [ch for ch in core if ch in strays]
     bare = "".join(ch for ch in core if ch not in marks)
     return len(marks) <= (2 if id_place else 1) and _is_code(bare, id_place)
