@@ -1038,6 +1038,43 @@ def test_a_mark_read_inside_a_code_is_one_of_its_glyphs_or_none(truth: str,
     assert recheck_misread(truth, misread, LATIN_FONT, "DejaVu") == truth
 
 
+def _split_after_first_glyph(after: str) -> tuple[list[Word], Image.Image, float]:
+    """"1CWVIUFEH8 Imethibitishwa." in Noto Sans, read, its code cut into two words at
+    its first glyph as Tesseract cut it ("1 CWVIUFEH8"), the word after it `after`."""
+    from proofcheck.text import ocr as engine
+
+    font = FONTS / "noto/NotoSans-Regular.ttf"
+    if not font.exists():
+        pytest.skip(f"{font} not installed")
+    gray, scale = engine._prepare(jpeg(render(["1CWVIUFEH8 Imethibitishwa."], font,
+                                              rtl=False), 60, 0.7))
+    line = next(ln for ln in engine._read(gray, scale, "eng") if ln[0].text.startswith("1C"))
+    code = line[0]
+    x, y, w, h = (round(v * scale) for v in code.box)
+    comps = gl.glyph_components(np.asarray(gray.crop((x - 4, y, x + w + 4, y + h))))
+    split = round((x - 4 + comps[0].x2 + 1) / scale)
+    one = Word(text="1", box=(code.box[0], code.box[1], split - code.box[0], code.box[3]),
+               confidence=0.9, line=0)
+    rest = Word(text="CWVIUFEH8", box=(split + 1, code.box[1],
+                                       code.box[0] + code.box[2] - split - 1, code.box[3]),
+                confidence=0.9, line=0)
+    return [one, rest, Word(text=after, box=line[1].box, confidence=0.9, line=0)], gray, scale
+
+
+def test_a_code_split_after_a_tabular_one_is_joined_where_its_length_is_known() -> None:
+    """An M-Pesa code "1CWVIUFEH8" (Noto Sans) read as "1 CWVIUFEH8": the tabular "1"
+    stands as far from the next letter as a word space, too far for two words to be
+    one. Before "Imethibitishwa", where a code has ten characters, they are joined; in
+    other text they stay two words."""
+
+    words, gray, scale = _split_after_first_glyph("Imethibitishwa.")
+    codes._join_split_codes(words, gray, scale)
+    assert [w.text for w in words] == ["1CWVIUFEH8", "Imethibitishwa."]
+    words, gray, scale = _split_after_first_glyph("imetumwa")
+    codes._join_split_codes(words, gray, scale)
+    assert [w.text for w in words] == ["1", "CWVIUFEH8", "imetumwa"]
+
+
 def test_a_currency_sign_is_a_mark_in_a_code_only_where_an_id_goes() -> None:
     """In an id's place "£ERD102205" is a code with a stray mark; elsewhere a sign
     belongs to a price, and "US$5000" is no code to re-read."""

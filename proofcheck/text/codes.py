@@ -337,20 +337,26 @@ def _is_code_with_mark(core: str, id_place: bool) -> bool:
     return len(marks) <= (2 if id_place else 1) and _is_code(bare, id_place)
 
 
-def _join_split_codes(words: list[Word], gray: Image.Image, scale: float) -> None:
+def _join_split_codes(words: list[Word], gray: Image.Image, scale: float,
+                      next_line: str = "") -> None:
     """Join, in place, two words of a line that are one code Tesseract split: their
     glyphs run on as closely as a word's letters (`_code_glyphs`), and together they
     are code-like. The "7" of "OSL3B7DLXZOFLM" (DejaVu Sans) was read as "/" and a word
     boundary: "OSL3B /DLXZOFLM", neither half a code to recheck; "GIJTZI10P00F" came
-    out "GIJTZI1 OPOOF"."""
+    out "GIJTZI1 OPOOF". Before an M-Pesa "Confirmed" (on this line or starting
+    `next_line`), where a code has ten characters, two words that make ten may be as
+    far apart as a tabular "1" leaves them: "1 CWVIUFEH8" in Noto Sans."""
     j = 0
     while j < len(words) - 1:
         a, b = words[j], words[j + 1]
         joined = a.text + b.text.rstrip(".,:;")
         before = " ".join(v.text for v in words[:j])
+        after = words[j + 2].text if j + 2 < len(words) else next_line
+        known = in_mpesa_place(after) and len(joined.rstrip(".")) == MPESA_CODE_LENGTH
         if (a.text[-1:].isalnum() or a.text[-1:] in _STRAY_MARKS + "-") and \
-                _is_code_with_mark(joined, in_id_place(before, "")) and \
-                _glyphs_run_on(gray, scale, a.box, b.box):
+                _is_code_with_mark(joined, in_id_place(before, after)) and \
+                _glyphs_run_on(gray, scale, a.box, b.box,
+                               _KNOWN_LENGTH_GAP if known else _SPLIT_GAP):
             words[j] = replace(a, text=a.text + b.text, box=union([a.box, b.box]),
                                confidence=min(a.confidence, b.confidence))
             del words[j + 1]
@@ -362,11 +368,16 @@ def _join_split_codes(words: list[Word], gray: Image.Image, scale: float) -> Non
 # line's height: letters are 0.05-0.23 apart ("B" to "7" in DejaVu Sans the widest seen),
 # a space 0.3 or more ("QA Imethibitishwa" in Noto Sans Bold).
 _SPLIT_GAP = 0.26
+# Where the code's length says two words are one: a tabular "1" stands 0.35 of the
+# line's height from the next letter (Noto Sans), a word space is 0.3 or more.
+_KNOWN_LENGTH_GAP = 0.5
 
 
-def _glyphs_run_on(gray: Image.Image, scale: float, box: Box, nxt: Box) -> bool:
+def _glyphs_run_on(gray: Image.Image, scale: float, box: Box, nxt: Box,
+                   max_gap: float = _SPLIT_GAP) -> bool:
     """Whether the print of the word in `box` runs on into the next word's box `nxt`
-    (boxes in input coordinates) as a word's letters do, with no space between them."""
+    (boxes in input coordinates) as a word's letters do, with no wider gap between
+    them than `max_gap` line heights."""
     x, y, bw, bh = (round(v * scale) for v in box)
     x2 = round((nxt[0] + nxt[2]) * scale)
     pad = max(2, round(0.2 * bh))
@@ -383,7 +394,7 @@ def _glyphs_run_on(gray: Image.Image, scale: float, box: Box, nxt: Box) -> bool:
     # The gap where the first word ends: print no further apart than letters.
     end = x + bw - left
     gaps = sorted((abs(a2 - end), b1 - a2) for (_, a2), (b1, _) in itertools.pairwise(ends))
-    return bool(gaps) and gaps[0][0] <= 0.5 * bh and gaps[0][1] <= _SPLIT_GAP * bh
+    return bool(gaps) and gaps[0][0] <= 0.5 * bh and gaps[0][1] <= max_gap * bh
 
 
 def _among_reads(templates: DigitTemplates, glyph: Comp, read: set[str]) -> str | None:
@@ -413,7 +424,8 @@ def recheck_codes(lines: list[list[Word]], gray: Image.Image, scale: float,
     templates decide the rest, and last its shape tells "0" from "O" (`_zero_or_o`).
     """
     for k, words in enumerate(lines):
-        _join_split_codes(words, gray, scale)
+        _join_split_codes(words, gray, scale,
+                          next((ln[0].text for ln in lines[k + 1:k + 2] if ln), ""))
         for j, w in enumerate(words):
             core = page = w.text.rstrip(".,:;")
             # A narrow chat bubble wraps after an M-Pesa code: "Confirmed" on the next line.
