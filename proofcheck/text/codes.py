@@ -110,10 +110,10 @@ def _is_code(token: str, in_id_place: bool = False) -> bool:
 
 CODE_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 _STRAY_MARKS = ")]}/|"
-# In an id's place, a currency sign, "&" or "(" is a mark too, read for a letter or
-# beside one ("Y¥4684Y029Z", "£ERD102205", "C74BOROW(QS" in Noto, "D3VSQZWS8&xX" in
-# DejaVu Sans Bold); elsewhere it is a price's ("US$5000") or the text's.
-_MARKS_IN_IDS = "£¥€$&("
+# In an id's place any sign or punctuation is a mark, read for a letter or beside one
+# ("Y¥4684Y029Z", "£ERD102205", "C74BOROW(QS" in Noto, "D3VSQZWS8&xX" in DejaVu Sans
+# Bold), but for what ids carry themselves; elsewhere a sign is a price's ("US$5000").
+_ID_SEPARATORS = "._"
 # A "/" stroke's pixels are anti-correlated in x and y: -0.87 to -0.98 in DejaVu and Noto
 # (sans, serif, regular and bold) after JPEG and a 70% downscale, where no letter or
 # digit goes below -0.55 (the J).
@@ -328,11 +328,11 @@ def _is_code_with_mark(core: str, id_place: bool) -> bool:
     """`_is_code`, allowing one mark a code's glyph is often read as: a "J" as ")", "]"
     or "}", a "7" as "/", a "Z" as "-" ("C-KMDD29US", Noto Sans, confidence 0.15). The
     reads alone (limited to A-Z0-9) and the templates decide it; a real "/" or "-" (a
-    slash's lean, a hyphen too short to be a glyph) stays. In an id's place a currency
-    sign, "&" or "(" is a mark as well (`_MARKS_IN_IDS`), and two marks will do: both
-    J's of "BXK13JFIHJ" (DejaVu Sans, before "Confirmed") came out ")"."""
-    strays = _STRAY_MARKS + "-" + (_MARKS_IN_IDS if id_place else "")
-    marks = [ch for ch in core if ch in strays]
+    slash's lean, a hyphen too short to be a glyph) stays. In an id's place any sign
+    or punctuation but `_ID_SEPARATORS` is a mark, and two marks will do: both J's of
+    "BXK13JFIHJ" (DejaVu Sans, before "Confirmed") came out ")"."""
+    marks = [ch for ch in core if ch in _STRAY_MARKS + "-"
+             or (id_place and not ch.isalnum() and ch not in _ID_SEPARATORS)]
     bare = "".join(ch for ch in core if ch not in marks)
     return len(marks) <= (2 if id_place else 1) and _is_code(bare, id_place)
 
@@ -424,13 +424,12 @@ def recheck_codes(lines: list[list[Word]], gray: Image.Image, scale: float,
     templates decide the rest, and last its shape tells "0" from "O" (`_zero_or_o`).
     """
     for k, words in enumerate(lines):
-        _join_split_codes(words, gray, scale,
-                          next((ln[0].text for ln in lines[k + 1:k + 2] if ln), ""))
+        # A narrow chat bubble wraps after an M-Pesa code: "Confirmed" on the next line.
+        next_line = next((ln[0].text for ln in lines[k + 1:k + 2] if ln), "")
+        _join_split_codes(words, gray, scale, next_line)
         for j, w in enumerate(words):
             core = page = w.text.rstrip(".,:;")
-            # A narrow chat bubble wraps after an M-Pesa code: "Confirmed" on the next line.
-            after = words[j + 1].text if j + 1 < len(words) else \
-                next((ln[0].text for ln in lines[k + 1:k + 2] if ln), "")
+            after = words[j + 1].text if j + 1 < len(words) else next_line
             id_place = in_id_place(" ".join(v.text for v in words[:j]), after)
             length = MPESA_CODE_LENGTH if in_mpesa_place(after) else None
             if not _is_code_with_mark(core, id_place):
