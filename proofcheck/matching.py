@@ -955,7 +955,9 @@ def _same_framing(al: features.FeatureAlignment | _Alignment, query: DecodedImag
     to edge: a resized copy. For the grids' alignment this is stricter than the global
     keys' `frame` flag: a receipt cut under its header and captioned over the cut keeps
     its global hash within FRAME_RADIUS of the original's (with the flag, 6 of 120 such
-    caption copies stayed `edited`)."""
+    caption copies stayed `edited`). Both sides are held to one scale, `sx`, on
+    purpose: a grid alignment of whole images stretches the other to the query's
+    aspect (`sy` differs when a caption bar made it taller), which is no same framing."""
     tolerance = 0.02
     return (abs(al.rot) < np.radians(0.5)
             and abs(al.tx) <= tolerance * query.width and abs(al.ty) <= tolerance * query.height
