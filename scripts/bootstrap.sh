@@ -53,7 +53,9 @@ ensure_venv() {
   echo "[setup] installing ProofCheck${extras:+ [$extras]} into $VENV"
   "$VENV/bin/python" -m pip install -q --disable-pip-version-check --upgrade pip >/dev/null
   "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e "$ROOT${extras:+[$extras]}"
-  # Persian web fonts for the digit templates, from the npm registry (pinned, checked);
-  # optional: without them the templates use the Debian fonts alone.
+  # Persian web fonts for the digit templates and tessdata_best's Persian model, from
+  # the npm registry (pinned, checked); optional: without them the templates use the
+  # Debian fonts alone and Persian pages Debian's model.
   "$VENV/bin/python" -m proofcheck.text.webfonts || true
+  "$VENV/bin/python" -m proofcheck.text.tessmodels || true
 }

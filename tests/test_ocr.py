@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont, features
 
-from proofcheck.text import codes, numbers, text_signals, webfonts
+from proofcheck.text import codes, numbers, tessmodels, text_signals, webfonts
 from proofcheck.text import glyphs as gl
 from proofcheck.text.fields import Field, extract_fields
 from proofcheck.text.normalize import to_ascii_digits
@@ -160,6 +160,28 @@ def test_an_arabic_receipt_with_latin_digits_is_read_by_the_persian_model() -> N
     amount = first(ocr, "amount")
     assert (amount.value, amount.currency) == ("49367.25", "EGP")
     assert first(ocr, "transaction_id").value == "106007797794"
+
+
+def test_persian_pages_go_to_the_best_persian_model_and_arabic_ones_to_debians(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """tessdata_best's Persian model (`tessmodels`, fetched at set-up) reads Persian
+    pages; Arabic pages stay with Debian's, and without the best model so do Persian
+    ones."""
+    if tessmodels.persian_best_dir() is None:
+        pytest.skip("the set-up's Persian model is not installed (no network then?)")
+    persian = jpeg(render(["مبلغ: ۲۸۴٬۸۰۰ تومان", "تاریخ: ۱۴۰۳/۰۷/۰۱",
+                           "کد رهگیری: ۵۲۸۸۰۵۷۱۰۳۹۴"], PERSIAN_FONT, rtl=True), 80, 0.7)
+    arabic = jpeg(render(["تم التحويل بنجاح", "المبلغ: ٣٬٥٦٠ درهم", "رقم العملية: ٤٤٥٠٨٧٧٨٧٧٦٥"],
+                         ARABIC_FONT, rtl=True), 80, 0.7)
+    for img, language, models in ((persian, "fas", ["fas_best"]), (arabic, "ara", ["fas"])):
+        ocr = read_text(img)
+        assert (ocr.languages[0], ocr.models) == (language, models)
+        assert first(ocr, "amount").value == ("284800" if language == "fas" else "3560")
+
+    monkeypatch.setenv(tessmodels.DIR_VARIABLE, "")
+    ocr = read_text(persian)
+    assert (ocr.languages[0], ocr.models) == ("fas", ["fas"])
+    assert first(ocr, "transaction_id").value == "528805710394"
 
 
 def test_arabic_receipt_with_arabic_indic_digits() -> None:

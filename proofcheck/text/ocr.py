@@ -8,8 +8,10 @@ Why the shape of this module:
   Persian vs Arabic, English vs Polish vs Swahili. Only Polish is read a second
   time (its model is needed for "zł" and the diacritics of names); Swahili is plain
   ASCII, which the English model reads as well. Arabic-script images are read with
-  the Persian model alone: Debian's Arabic model (tessdata 4.1) has no digits 2-9,
-  and "fas+eng" lets the English model claim Persian numbers.
+  a Persian model alone: Debian's Arabic model (tessdata 4.1) has no digits 2-9,
+  and "fas+eng" lets the English model claim Persian numbers. Persian pages are read
+  with tessdata_best's Persian model where the set-up fetched it (`tessmodels`),
+  Arabic ones with Debian's.
 - Debian's Persian model cannot output the thousands separator ٬ and reads it, and
   the date slash, as digits. Numbers are therefore re-read from pixels and fused with
   Tesseract's digits (`numbers`); the glyph work (components, marks, templates) is
@@ -47,6 +49,7 @@ from .normalize import (
     script_counts,
 )
 from .numbers import reread_numbers
+from .tessmodels import persian_best_dir
 from .words import Box, Word, union
 
 _TESSDATA_CANDIDATES = (
@@ -85,9 +88,11 @@ _LOST_LINE_MIN_CONF = 0.6
 _GARBLED_LINE_MAX_CONF = 0.5
 # A word whose box is this many times wider than its characters' count times its
 # height has swallowed print: in Gandom, "ساعت" came with a 250 px box over the date
-# before it (1.84), and the date was lost. Over 1,740 words of 80 generated pages in all
-# five languages, no word of 3+ characters reached 1.6 (status-bar pairs like "25" did).
-_SWALLOWED_WIDTH = 1.6
+# before it (1.84), and the date was lost; read with the best Persian model, with a
+# 189 px box (1.58). Of 1,474 words of 3+ characters on 80 generated pages in all five
+# languages (either Persian model), all but three misreads (1.70-2.61) stayed under 1.26
+# (status-bar pairs like "25" are wider).
+_SWALLOWED_WIDTH = 1.5
 # A band read this confidently is not read another way.
 _SURE_BAND_CONF = 0.85
 # Below this mean confidence the English model's read of a page may be of another
@@ -137,6 +142,16 @@ def tessdata_path() -> str:
 _local = threading.local()
 
 
+# The name this module gives tessdata_best's Persian model (`tessmodels`), which is
+# "fas" in a directory of its own.
+PERSIAN_BEST = "fas_best"
+
+
+def _persian_model() -> str:
+    """The model Persian pages are read with: the best one where it is installed."""
+    return PERSIAN_BEST if persian_best_dir() else "fas"
+
+
 def _api(lang: str, psm: int = -1) -> tesserocr.PyTessBaseAPI:
     """A loaded engine for `lang` set to page mode `psm`, one per language and thread
     (the C++ API is not thread-safe). Page modes share the engine: a second one per mode
@@ -150,7 +165,10 @@ def _api(lang: str, psm: int = -1) -> tesserocr.PyTessBaseAPI:
     api = cache.get(lang)
     if api is None:
         try:
-            api = tesserocr.PyTessBaseAPI(path=tessdata_path(), lang=lang, psm=psm)
+            best = persian_best_dir() if lang == PERSIAN_BEST else None
+            api = tesserocr.PyTessBaseAPI(path=best or tessdata_path(),
+                                          lang="fas" if lang == PERSIAN_BEST else lang,
+                                          psm=psm)
             # `_prepare` already made the text dark on light; Tesseract's per-line
             # inverted retry only costs time then.
             api.SetVariable("tessedit_do_invert", "0")
@@ -385,7 +403,7 @@ def warm_up() -> None:
     check: a worker calls this at start-up, a benchmark before timing. About 10 s of CPU
     the first time in an environment, 0.4 s once the templates are on disk
     (`templatecache`; `bench/digits.py --warm-up`)."""
-    for lang in ("eng", "fas", "pol"):
+    for lang in {"eng", "fas", "pol", _persian_model()}:
         _api(lang)
     digit_templates(False)
     digit_templates(True)
@@ -402,13 +420,20 @@ def _read_auto(gray: Image.Image, scale: float) -> tuple[list[list[Word]], str, 
     at 165 ms a Persian or Arabic page and 377 ms a Latin one, more than a read."""
     lines = _read(gray, scale, "eng")
     if _mean_conf(lines) < _LATIN_MIN_CONF:
-        alt = _read(gray, scale, "fas")
+        persian = _persian_model()
+        alt = _read(gray, scale, persian)
         if _mean_conf(alt) > _mean_conf(lines) + 0.05 and has_arabic_script(_flat_text(alt)):
-            # The Persian model alone, for Arabic too: Debian's Arabic model has no
+            # A Persian model alone, for Arabic too: Debian's Arabic model has no
             # digits 2-9, and with "+eng" the English model claims Persian numbers
             # (measured: "۴۳۶۶۸۶" read as "APPYPIGYPO"). Persian covers the Arabic
             # letters but a few (إ ؤ), which only names lose.
-            return alt, "Arabic", choose_arabic_language(_flat_text(alt)), ["fas"]
+            language = choose_arabic_language(_flat_text(alt))
+            if language == "ara" and persian != "fas":
+                # The best Persian model misreads Arabic currency words ("درهه"):
+                # on 300 Arabic pages it lost 9 amounts, Debian's model 2.
+                persian = "fas"
+                alt = _read(gray, scale, persian)
+            return alt, "Arabic", language, [persian]
     main = choose_latin_language(_flat_text(lines))
     if main == "pol":
         # Polish diacritics (ł in "zł", names) need the Polish model; Swahili is plain

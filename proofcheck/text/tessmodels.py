@@ -1,0 +1,61 @@
+"""Tessdata_best's Persian model, fetched once at set-up to read Persian pages.
+
+Debian's `tesseract-ocr-fas` is the small "fast" model. The tesseract.js project
+publishes Tesseract's own "best" models, integerised ("best_int", Apache-2.0 like all
+tessdata), on the npm registry; they load in the Tesseract that Debian ships. On 600
+Persian pages of bench/signals.py (seeds 20261221-24, fonts held out) it misread 20
+amounts against the Debian model's 29, and 13 ids against 18 (bench/RESULTS.md). On
+Arabic pages, which the Persian model reads too, it lost more amounts than it gained
+(currency words misread), so Arabic pages keep Debian's (`ocr._read_auto`).
+
+Pinned and checked like the web fonts (`pinned`); without it Persian pages are read
+with Debian's model, as before. Run by `scripts/bootstrap.sh`:
+
+    python -m proofcheck.text.tessmodels
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from .pinned import REGISTRY, FetchError, Pinned, fetch
+
+PERSIAN_BEST = Pinned(
+    "@tesseract.js-data/fas", "1.0.0",
+    "sha512-TA2y9dabKPx5Uy9LHvsrkwljJfbyGhtHlfyLyNob6oYz2rTnj02cygUwFrGqlog5MRNSZOebJ9fzzrMuNHJSDQ==",
+    ("package/4.0.0_best_int/fas.traineddata.gz",),
+)
+# Where to look instead of the environment's own copy; "" reads with Debian's alone
+# (benchmarks compare the two so).
+DIR_VARIABLE = "PROOFCHECK_TESSDATA_BEST"
+
+
+def model_dir() -> Path:
+    """Where fetched models live: inside the Python environment, beside the packages."""
+    return Path(sys.prefix) / "share" / "tessdata-best"
+
+
+def persian_best_dir() -> str | None:
+    """The tessdata directory holding the best Persian model, or None without it."""
+    chosen = os.environ.get(DIR_VARIABLE)
+    path = Path(chosen) if chosen else model_dir()
+    if chosen == "" or not (path / "fas.traineddata").is_file():
+        return None
+    return str(path).rstrip("/") + "/"
+
+
+def main(registry: str = REGISTRY) -> int:
+    try:
+        for path in fetch(PERSIAN_BEST, model_dir(), registry):
+            print(f"[setup] Tesseract model {path.name} "
+                  f"({PERSIAN_BEST.package}@{PERSIAN_BEST.version})")
+    except FetchError as exc:
+        print(f"[setup] optional Persian model not installed: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
