@@ -541,6 +541,25 @@ def test_a_misreading_tesseract_repeats_in_one_number_is_overruled_each_time() -
     assert numbers._fuse("25٬330٬000", confs, "25270000", 0.76)[0] == "25٬370٬000"
 
 
+def test_tesseracts_digits_with_one_too_many_still_decide_the_unsure_ones() -> None:
+    """Homa's "۹۸۹۲۲۸۰۴۱۴۳۶" (bench/signals.py, seed 20261207): the best Persian model
+    read a "۱" too many, and the templates, unsure of both "۲" (0.50, 0.53), had "۷".
+    Without the extra digit Tesseract's read lines up and decides those two; the
+    templates' sure digits stand, and so does the re-read when the extra digit could be
+    any of several or too many would differ."""
+
+    confs = [1.0, 1.0, 1.0, 0.5, 0.53, 1.0, 0.95, 0.91, 1.0, 0.92, 1.0, 0.71]
+    fused, conf = numbers._fuse("989778041436", confs, "9892280141436", 0.61)
+    assert fused == "989228041436" and 0 < conf < 0.61
+    sure = [1.0, 1.0, 1.0, 0.9, 0.9, 1.0, 0.95, 0.91, 1.0, 0.92, 1.0, 0.71]
+    assert numbers._fuse("989778041436", sure, "9892280141436", 0.61)[0] == "989778041436"
+    # Three differ wherever the extra digit is taken out: the re-read stands.
+    assert numbers._fuse("989778041436", confs, "9892280141456", 0.61)[0] == "989778041436"
+    # Which digit is extra must be one way: "02234" for "1234" is "0234" or "2234".
+    assert numbers._without_extra_digit("02234", "1234") is None
+    assert numbers._without_extra_digit("12434", "1234") == "1234"
+
+
 def test_tesseracts_digits_do_not_make_a_possible_date_impossible() -> None:
     """Homa's "۲۱/۰۲/۲۰۲۴": the re-read was unsure of its first "۲" (0.52), Tesseract read
     "۳" at 0.77, and 31 February is no day. Where Tesseract's digit leaves a possible date

@@ -56,6 +56,9 @@ _SURE_WORD = 0.8
 # A template digit this sure that overrules Tesseract shows a misreading of Tesseract's
 # that the rest of the number may repeat (`_fuse`).
 _SURE_OVER_TESSERACT = 0.9
+# Tesseract's digits with one too many are laid on the re-read's without the digit
+# that leaves the fewest differing, and judged digit by digit, when this few differ.
+_EXTRA_DIGIT_MAX_DIFFERING = 2
 # More ways than this of choosing which marks Tesseract read as digits: none is tried.
 _MAX_MARK_CHOICES = 20
 
@@ -633,7 +636,27 @@ def _fuse(
     if filled is not None:
         rest = min((c for c in confs if c > _TOUCHING), default=1.0)
         return filled, min(rest, tess_conf, 0.7) * 0.9
+    aligned = _without_extra_digit(tess_digits, "".join(re_digits))
+    if aligned is not None and aligned != "".join(re_digits):
+        # A digit too many in Tesseract's read is not all of it wrong: in Homa, best
+        # Persian model, "۹۸۹۲۲۸۰۴۱۴۳۶" read "۹۸۹۲۲۸۰۱۴۱۴۳۶" and re-read, unsure of
+        # both "۲" (0.50 and 0.53), "۹۸۹۷۷۸۰۴۱۴۳۶".
+        fused, conf = _fuse(reread, confs, aligned, tess_conf)
+        return fused, conf * 0.9
     return reread, min(confs) * 0.8
+
+
+def _without_extra_digit(tess_digits: str, re_digits: str) -> str | None:
+    """`tess_digits` without the one digit whose loss leaves it differing least from
+    `re_digits` (one digit shorter), when that is one way and leaves at most
+    _EXTRA_DIGIT_MAX_DIFFERING digits differing; None otherwise."""
+    if len(tess_digits) != len(re_digits) + 1:
+        return None
+    ways = {tess_digits[:i] + tess_digits[i + 1:] for i in range(len(tess_digits))}
+    differing = {way: sum(a != b for a, b in zip(way, re_digits, strict=True)) for way in ways}
+    fewest = min(differing.values())
+    best = [way for way, n in differing.items() if n == fewest]
+    return best[0] if len(best) == 1 and fewest <= _EXTRA_DIGIT_MAX_DIFFERING else None
 
 
 def _misplaced_mark(reread: str) -> bool:
