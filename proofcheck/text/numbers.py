@@ -641,8 +641,8 @@ def _fuse(
         # A digit too many in Tesseract's read is not all of it wrong: in Homa, best
         # Persian model, "۹۸۹۲۲۸۰۴۱۴۳۶" read "۹۸۹۲۲۸۰۱۴۱۴۳۶" and re-read, unsure of
         # both "۲" (0.50 and 0.53), "۹۸۹۷۷۸۰۴۱۴۳۶".
-        fused, conf = _fuse(reread, confs, aligned, tess_conf)
-        return fused, conf * 0.9
+        digits, conf = _fuse(reread, confs, aligned, tess_conf)
+        return digits, conf * 0.9
     return reread, min(confs) * 0.8
 
 
