@@ -430,6 +430,8 @@ def test_a_quote_mark_read_between_an_amount_and_its_currency(text: str) -> None
 
 @pytest.mark.parametrize(("text", "currency"), [("مبلغ ۸٬۷۰۰٬۰۰۰ تجمان واریز شد", "IRT"),
                                                 ("مبله» ۸٬۷۰۰٬۰۰۰ توسان", "IRT"),
+                                                ("مبلغ: ۸٬۷۰۰٬۰۰۰ نومان", "IRT"),
+                                                ("مبلغ ۸٬۷۰۰٬۰۰۰ ترمان واریز شد", "IRT"),
                                                 ("مبلغ ۸٬۷۰۰٬۰۰۰ ربال واریز شد", "IRR")])
 def test_currency_words_the_persian_model_misreads(text: str, currency: str) -> None:
     amount = _one(extract_fields_from_text(text, "fas"), "amount")
