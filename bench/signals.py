@@ -12,8 +12,11 @@ known amounts, dates and transaction ids, degrades them like a re-posted screens
 
 Digit templates are built without the font family being read (held-out fonts), so the
 figures estimate accuracy on unseen fonts; `--in-template-fonts` shows the optimistic
-case. Prints figures; asserts nothing. Times are CPU time of one thread
-(OMP_THREAD_LIMIT=1), plus wall time and the machine's load average.
+case. Persian pages are read with the best Persian model where the set-up fetched it
+(`proofcheck.text.tessmodels`); `PROOFCHECK_TESSDATA_BEST= .venv/bin/python
+bench/signals.py` reads them with Debian's, for comparison. Prints figures; asserts
+nothing. Times are CPU time of one thread (OMP_THREAD_LIMIT=1), plus wall time and the
+machine's load average.
 """
 
 from __future__ import annotations

@@ -41,7 +41,7 @@ class FetchError(Exception):
     """A package could not be fetched, or was not the one pinned."""
 
 
-def saved_name(member: str) -> str:
+def _saved_name(member: str) -> str:
     name = Path(member).name
     return name[:-3] if name.endswith(".gz") else name
 
@@ -83,7 +83,7 @@ def fetch(pinned: Pinned, dest: Path, registry: str = REGISTRY,
           timeout: float = 60.0) -> list[Path]:
     """Fetch one pinned package and write its files into `dest`; files already there
     are kept. Returns the paths written."""
-    missing = [f for f in pinned.files if not (dest / saved_name(f)).exists()]
+    missing = [f for f in pinned.files if not (dest / _saved_name(f)).exists()]
     if not missing:
         return []
     data = _tarball(pinned, registry, timeout)
@@ -95,7 +95,7 @@ def fetch(pinned: Pinned, dest: Path, registry: str = REGISTRY,
     written: list[Path] = []
     for member_name, content in contents.items():
         fd, tmp = tempfile.mkstemp(dir=dest, suffix=".part")
-        target = dest / saved_name(member_name)
+        target = dest / _saved_name(member_name)
         try:
             with os.fdopen(fd, "wb") as out:
                 out.write(content)
