@@ -2,12 +2,11 @@
 
 Debian's `tesseract-ocr-fas` is the small "fast" model. The tesseract.js project
 publishes Tesseract's own "best" models, integerised ("best_int", Apache-2.0 like all
-tessdata), on the npm registry; they load in the Tesseract that Debian ships. On 1,000
-Persian pages of bench/signals.py (fonts held out) it misread 27 amounts against the
-Debian model's 39, and 22 ids against 23: fewer on new seeds, more on those the fusion
-of the two readers was tuned on (bench/RESULTS.md). On Arabic pages, which a Persian
-model reads too, it misread their currency words, so they keep Debian's
-(`ocr._read_auto`).
+tessdata), on the npm registry; they load in the Tesseract that Debian ships. On 1,450
+Persian pages of bench/signals.py (fonts held out) it misread 34 amounts against the
+Debian model's 48 and 8 dates against 14, and about as many ids (48 against 44;
+bench/RESULTS.md). On Arabic pages, which a Persian model reads too, it misread their
+currency words, so they keep Debian's (`ocr._read_auto`).
 
 Pinned and checked like the web fonts (`pinned`); without it Persian pages are read
 with Debian's model, as before. Run by `scripts/bootstrap.sh`:
