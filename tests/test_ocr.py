@@ -489,6 +489,54 @@ def test_a_number_tesseract_boxed_in_part_is_read_whole_without_its_currency() -
     assert [w.text for w in reading_order] == ["مبلغ:", "۱۷٬۰۸۰٬۰۰۰", "ریال"]
 
 
+def test_a_number_read_as_garbage_with_a_latin_digit_is_reread_in_the_pages_script() -> None:
+    """A DejaVu Sans amount line lost from the page came back from its band as
+    "مبلغ: و ار 0 ریال" (bench/signals.py seed 20261221): the number was three garbled
+    words, one a Latin "0" at 0.04, and the Latin templates read its glyphs "8٬7". A
+    cluster Tesseract read as garbage takes the script its glyphs read best in."""
+    from proofcheck.text import ocr as engine
+
+    face = ImageFont.truetype(str(FONTS / "dejavu/DejaVuSans.ttf"), 42,
+                              layout_engine=ImageFont.Layout.RAQM)
+    img = Image.new("L", (900, 120), 245)
+    draw = ImageDraw.Draw(img)
+    words = []
+    x = 60
+    for text, conf in (("ریال", 0.79), ("۲٬۰۳۰٬۰۰۰", 0.0), ("مبلغ:", 0.91)):
+        draw.text((x, 30), text, font=face, fill=20, direction="rtl")
+        x1, y1, x2, y2 = draw.textbbox((x, 30), text, font=face, direction="rtl")
+        if conf:
+            words.append(engine.Word(text=text, box=(x1, y1, x2 - x1, y2 - y1),
+                                     confidence=conf, line=0, language="fas"))
+        else:  # three garbled words over the number, left to right
+            third = (x2 - x1) // 3
+            for i, (garbled, c) in enumerate((("0", 0.04), ("ار", 0.27), ("و", 0.46))):
+                words.append(engine.Word(text=garbled, box=(x1 + i * third, y1, third - 4,
+                                                            y2 - y1),
+                                         confidence=c, line=0, language="fas"))
+        x = x2 + 16  # a word space
+    img = jpeg(img.convert("RGB"), 65).convert("L")
+    reading_order = words[::-1]
+    numbers.reread_numbers([reading_order], img, 1.0)
+    assert [w.text for w in reading_order] == ["مبلغ:", "۲٬۰۳۰٬۰۰۰", "ریال"]
+
+
+def test_a_lost_lines_band_read_is_kept_for_a_sure_label_however_unsure_the_rest() -> None:
+    """The band of that lost line, read alone, gave "مبلغ: و ار 0 ریال", 0.49 on
+    average: under the 0.6 a lost line's read needs, but its label was sure (0.91), so
+    the line is the amount's and its number is for the glyphs to read."""
+    from proofcheck.text import ocr as engine
+
+    def words(*read: tuple[str, float]) -> list[Word]:
+        return [Word(text=t, box=(10 * i, 0, 8, 8), confidence=c, line=0, language="fas")
+                for i, (t, c) in enumerate(read)]
+
+    garbled = (("و", 0.46), ("ار", 0.27), ("0", 0.04))
+    assert engine._sure_field_word(words(("مبلغ:", 0.91), *garbled, ("ریال", 0.79)))
+    assert not engine._sure_field_word(words(("مبلغ:", 0.7), *garbled, ("ریال", 0.79)))
+    assert not engine._sure_field_word(words(("سلام", 0.95), *garbled))
+
+
 def test_a_reread_that_lost_a_digit_to_touching_glyphs_yields_to_a_sure_tesseract() -> None:
     """Nazli Bold joined "84" of "51,847.95" into one glyph; the re-read, a digit short
     and unsure of that glyph, had replaced Tesseract's sure and right reading."""

@@ -56,6 +56,8 @@ _SURE_WORD = 0.8
 # A template digit this sure that overrules Tesseract shows a misreading of Tesseract's
 # that the rest of the number may repeat (`_fuse`).
 _SURE_OVER_TESSERACT = 0.9
+# Fewer digits than this in a cluster Tesseract read unsurely do not tell its script.
+_SCRIPT_EVIDENCE = 3
 # Tesseract's digits with one too many are laid on the re-read's without the digit
 # that leaves the fewest differing, and judged digit by digit, when this few differ.
 _EXTRA_DIGIT_MAX_DIFFERING = 2
@@ -538,8 +540,15 @@ def _reread_cluster(
     box = union([boxes[i] for i in cl])
     source = "".join(words[i].text for i in cl)
     counts = _digit_counts(source)
+    # Tesseract's script is only as good as its digits: where it read both scripts, or
+    # read the cluster as garbage with hardly a digit in it, the glyphs say which (a
+    # lost DejaVu Sans amount line, read alone, gave "و ار 0" for "۲٬۰۳۰٬۰۰۰", and Latin
+    # templates read it "8٬7"). Nine Persian digits read unsurely are still Persian:
+    # tried in Latin too, DejaVu Sans Bold's "۱٬۱۰۱٬۰۰۰" came out "1٬1 1".
+    unsure = (min(words[i].confidence for i in cl) < _GARBLED
+              and sum(counts.values()) < _SCRIPT_EVIDENCE)
     reads = []
-    for latin in (False, True) if _mixed_scripts(counts) else (_is_latin(counts),):
+    for latin in (False, True) if _mixed_scripts(counts) or unsure else (_is_latin(counts),):
         res = _reread_number(gray, scale, box, latin=latin, page=pages[latin])
         if res is not None and res[0]:
             reads.append((float(np.mean(res[1])), latin, res))

@@ -40,6 +40,7 @@ import tesserocr
 from PIL import Image, ImageOps
 
 from .codes import CODE_ALPHABET, recheck_codes
+from .fields import is_field_word
 from .glyphs import STROKE_STEP, code_templates, digit_templates, otsu
 from .normalize import (
     choose_arabic_language,
@@ -93,6 +94,9 @@ _GARBLED_LINE_MAX_CONF = 0.5
 # languages (either Persian model), all but three misreads (1.70-2.61) stayed under 1.26
 # (status-bar pairs like "25" are wider).
 _SWALLOWED_WIDTH = 1.5
+# A label or currency word read this surely makes a lost line's band read worth keeping
+# however unsure the rest (`_sure_field_word`).
+_SURE_LABEL = 0.85
 # A band read this confidently is not read another way.
 _SURE_BAND_CONF = 0.85
 # Below this mean confidence the English model's read of a page may be of another
@@ -334,6 +338,14 @@ def _swallowed_print(line: list[Word]) -> bool:
                for w in line)
 
 
+def _sure_field_word(words: list[Word]) -> bool:
+    """Whether a label or currency word among `words` was read surely: the line is that
+    field's, however garbled its number, which the glyph re-read is for (`numbers`). A
+    DejaVu Sans amount line, lost from the page, read alone as "مبلغ: و ار 0 ریال" with
+    "مبلغ:" at 0.91 and the rest under 0.5."""
+    return any(w.confidence >= _SURE_LABEL and is_field_word(w.text) for w in words)
+
+
 def _alnum_count(words: list[Word]) -> int:
     return sum(ch.isalnum() for w in words for ch in w.text)
 
@@ -363,7 +375,8 @@ def _read_band(band: Image.Image, scale: float, lang: str) -> list[Word]:
             image = image.resize((image.width * zoom, image.height * zoom),
                                  Image.Resampling.BICUBIC)
         words = [w for ln in _read(image, scale * zoom, lang, psm) for w in ln]
-        if _mean_conf([words]) < _LOST_LINE_MIN_CONF or _alnum_count(words) < 2:
+        if (_mean_conf([words]) < _LOST_LINE_MIN_CONF and not _sure_field_word(words)) \
+                or _alnum_count(words) < 2:
             continue
         # Confident characters: a sure read of half the line loses to a whole one.
         weight = sum(w.confidence * len(w.text) for w in words)
