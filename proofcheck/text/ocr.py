@@ -351,7 +351,8 @@ def _alnum_count(words: list[Word]) -> int:
 
 
 def _read_band(band: Image.Image, scale: float, lang: str) -> list[Word]:
-    """The words of one band of ink read on its own, or [] if nothing reads confidently.
+    """The words of one band of ink read on its own, or [] if nothing reads confidently
+    (or with a sure label or currency word: `_sure_field_word`).
 
     Read up to four ways, until one is sure, the most confident kept: as one block, as
     sparse text (the only mode that found a line the page layout had lost), binarised
