@@ -462,28 +462,38 @@ def test_a_garbled_word_between_two_numbers_stays_out_of_both() -> None:
     assert "۱۴۰۱/۰۴/۰۷" in texts and "۰۵:۴۴" in texts, texts
 
 
+def _dejavu_row(texts: list[str], size: int, background: int,
+                ink: int) -> tuple[Image.Image, list[tuple[int, int, int, int]]]:
+    """`texts` drawn right to left in DejaVu Sans, left to right along one row a word
+    space apart, on a grey image: the image and each text's box."""
+    face = ImageFont.truetype(str(FONTS / "dejavu/DejaVuSans.ttf"), size,
+                              layout_engine=ImageFont.Layout.RAQM)
+    img = Image.new("L", (900, 120), background)
+    draw = ImageDraw.Draw(img)
+    boxes = []
+    x = 60
+    for text in texts:
+        draw.text((x, 30), text, font=face, fill=ink, direction="rtl")
+        x1, y1, x2, y2 = draw.textbbox((x, 30), text, font=face, direction="rtl")
+        boxes.append((x1, y1, x2 - x1, y2 - y1))
+        x = x2 + 16  # a word space
+    return img, boxes
+
+
+def _fas_word(text: str, box: tuple[int, int, int, int], confidence: float) -> Word:
+    return Word(text=text, box=box, confidence=confidence, line=0, language="fas")
+
+
 def test_a_number_tesseract_boxed_in_part_is_read_whole_without_its_currency() -> None:
     """Tesseract boxed only the last zeros of "۱۷٬۰۸۰٬۰۰۰" (DejaVu Sans, a generated
     receipt) and read "ریال" beside it unsure: the number's box grows over the print
     no word claims, up to the currency word, which stays a word however unsure (taken
     in, its letters were read as "۵۶" before the amount)."""
-    from proofcheck.text import ocr as engine
-
-    face = ImageFont.truetype(str(FONTS / "dejavu/DejaVuSans.ttf"), 40,
-                              layout_engine=ImageFont.Layout.RAQM)
-    img = Image.new("L", (900, 120), 255)
-    draw = ImageDraw.Draw(img)
-    words = []
-    x = 60
-    for text, conf in (("ریال", 0.45), ("۱۷٬۰۸۰٬۰۰۰", 0.39), ("مبلغ:", 0.9)):
-        draw.text((x, 30), text, font=face, fill=0, direction="rtl")
-        x1, y1, x2, y2 = draw.textbbox((x, 30), text, font=face, direction="rtl")
-        if text.startswith("۱۷"):
-            x1 = x2 - (x2 - x1) // 4  # only the last zeros boxed
-            text = "۰۰"
-        words.append(engine.Word(text=text, box=(x1, y1, x2 - x1, y2 - y1), confidence=conf,
-                                 line=0, language="fas"))
-        x = x2 + 16  # a word space
+    img, (currency, number, label) = _dejavu_row(["ریال", "۱۷٬۰۸۰٬۰۰۰", "مبلغ:"], 40, 255, 0)
+    x, y, w, h = number
+    words = [_fas_word("ریال", currency, 0.45),
+             _fas_word("۰۰", (x + w - w // 4, y, w // 4, h), 0.39),  # only the last zeros
+             _fas_word("مبلغ:", label, 0.9)]
     reading_order = words[::-1]
     numbers.reread_numbers([reading_order], img, 1.0)
     assert [w.text for w in reading_order] == ["مبلغ:", "۱۷٬۰۸۰٬۰۰۰", "ریال"]
@@ -494,27 +504,13 @@ def test_a_number_read_as_garbage_with_a_latin_digit_is_reread_in_the_pages_scri
     "مبلغ: و ار 0 ریال" (bench/signals.py seed 20261221): the number was three garbled
     words, one a Latin "0" at 0.04, and the Latin templates read its glyphs "8٬7". A
     cluster Tesseract read as garbage takes the script its glyphs read best in."""
-    from proofcheck.text import ocr as engine
-
-    face = ImageFont.truetype(str(FONTS / "dejavu/DejaVuSans.ttf"), 42,
-                              layout_engine=ImageFont.Layout.RAQM)
-    img = Image.new("L", (900, 120), 245)
-    draw = ImageDraw.Draw(img)
-    words = []
-    x = 60
-    for text, conf in (("ریال", 0.79), ("۲٬۰۳۰٬۰۰۰", 0.0), ("مبلغ:", 0.91)):
-        draw.text((x, 30), text, font=face, fill=20, direction="rtl")
-        x1, y1, x2, y2 = draw.textbbox((x, 30), text, font=face, direction="rtl")
-        if conf:
-            words.append(engine.Word(text=text, box=(x1, y1, x2 - x1, y2 - y1),
-                                     confidence=conf, line=0, language="fas"))
-        else:  # three garbled words over the number, left to right
-            third = (x2 - x1) // 3
-            for i, (garbled, c) in enumerate((("0", 0.04), ("ار", 0.27), ("و", 0.46))):
-                words.append(engine.Word(text=garbled, box=(x1 + i * third, y1, third - 4,
-                                                            y2 - y1),
-                                         confidence=c, line=0, language="fas"))
-        x = x2 + 16  # a word space
+    img, (currency, number, label) = _dejavu_row(["ریال", "۲٬۰۳۰٬۰۰۰", "مبلغ:"], 42, 245, 20)
+    x, y, w, h = number
+    third = w // 3  # three garbled words over the number, left to right
+    words = [_fas_word("ریال", currency, 0.79),
+             *(_fas_word(garbled, (x + i * third, y, third - 4, h), conf)
+               for i, (garbled, conf) in enumerate((("0", 0.04), ("ار", 0.27), ("و", 0.46)))),
+             _fas_word("مبلغ:", label, 0.91)]
     img = jpeg(img.convert("RGB"), 65).convert("L")
     reading_order = words[::-1]
     numbers.reread_numbers([reading_order], img, 1.0)
