@@ -442,7 +442,7 @@ def _read_auto(gray: Image.Image, scale: float) -> tuple[list[list[Word]], str, 
             # (measured: "۴۳۶۶۸۶" read as "APPYPIGYPO"). Persian covers the Arabic
             # letters but a few (إ ؤ), which only names lose.
             language = choose_arabic_language(_flat_text(alt))
-            if language == "ara" and persian != "fas":
+            if language == "ara" and persian == PERSIAN_BEST:
                 # The best Persian model misreads Arabic currency words ("درهه"):
                 # on 300 Arabic pages it lost 9 amounts, Debian's model 2 (though it
                 # read 6 ids more right).

@@ -43,7 +43,7 @@ def persian_best_dir() -> str | None:
     path = Path(chosen) if chosen else model_dir()
     if chosen == "" or not (path / "fas.traineddata").is_file():
         return None
-    return str(path).rstrip("/") + "/"
+    return f"{path}/"  # Tesseract joins the language's file name on directly
 
 
 def main(registry: str = REGISTRY) -> int:
