@@ -428,6 +428,33 @@ def test_a_quote_mark_read_between_an_amount_and_its_currency(text: str) -> None
     assert (amount.value, amount.currency) == ("7081.02", "SAR")
 
 
+@pytest.mark.parametrize(("text", "value"), [
+    ("Kshi2,925.00 imetumwa kwa JUMA", "12925.00"),  # Noto Serif's "1" read as "i"
+    ("Tshl26,186.00 imetumwa kwa ASHA", "126186.00"),
+    ("Ksh1 70,734.00 imetumwa kwa JUMA", "170734.00"),  # Noto Sans' "1" spaced off
+    ("Ksh12 5,000.00 imetumwa", "125000.00"),
+])
+def test_an_amounts_first_digit_misread_after_its_currency(text: str, value: str) -> None:
+    """M-Pesa pages whose amount lost its "1" kept only the balance as an amount, or
+    "1" alone. The amount is read whole, less surely than one read cleanly."""
+    fields = extract_fields_from_text(text + ". Salio lako la M-PESA ni Ksh107,395.00.", "swa")
+    amount = next(f for f in fields if f.type == "amount" and f.role == "amount")
+    assert amount.value == value
+    assert amount.confidence < _one(extract_fields_from_text(f"Ksh{value}", "swa"),
+                                    "amount").confidence
+
+
+@pytest.mark.parametrize(("text", "restored"), [("Kshi234,000.00 imetumwa", "1234000.00"),
+                                                ("Ksh1 70.00 imetumwa", "170.00"),
+                                                ("Ksh12 50,000.00 imetumwa", "1250000.00")])
+def test_a_first_digit_is_only_restored_where_the_grouping_has_room(text: str,
+                                                                    restored: str) -> None:
+    """A number whose first group already has three digits, or that has no thousands
+    group to go by, gets no digit put in front of it."""
+    values = {f.value for f in extract_fields_from_text(text, "swa") if f.type == "amount"}
+    assert restored not in values
+
+
 @pytest.mark.parametrize(("text", "currency"), [("مبلغ ۸٬۷۰۰٬۰۰۰ تجمان واریز شد", "IRT"),
                                                 ("مبله» ۸٬۷۰۰٬۰۰۰ توسان", "IRT"),
                                                 ("مبلغ: ۸٬۷۰۰٬۰۰۰ نومان", "IRT"),

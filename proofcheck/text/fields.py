@@ -310,14 +310,22 @@ def is_field_word(text: str) -> bool:
 # decimal mark ٫ as a slash and OCR reads it "/" ("۵۳٬۰۰۹/۴۷"); grouped, it is no date.
 _SLASH_DECIMAL = r"\d{1,3}(?:,\d{3})+/\d{1,2}"
 _NUM = rf"(?:{_SLASH_DECIMAL}(?![\d/])|\d+(?:(?:[,.'’]\d+)|(?: \d{{3}}(?!\d)))*)"
+# The first digit of an amount after its currency, misread: a "1" as a letter ("Kshi2,925.00"
+# for "Ksh12,925.00", Noto Serif) or cut off by a space ("Ksh1 70,734.00", Noto Sans),
+# where the rest of the number leaves room for one more digit before its first mark.
+# 4 of 300 Swahili pages of bench/signals.py (seeds 20261225, 20261229, 20261230) lost
+# their amount so: the balance on the page, or a lone "1", became the amount.
+_MISREAD_LEAD = r"(?P<lead>[iIl|](?=\d{1,2}[,.]\d{3})|\d (?=\d{1,2}[,.]\d{3})|\d\d (?=\d[,.]\d{3}))"
 _AMOUNT_AFTER_RE = re.compile(
-    rf"(?<![\w.,])(?P<cur>{_CUR_ALT})\.?\s?(?P<num>{_NUM})(?![\d])", re.IGNORECASE
+    rf"(?<![\w.,])(?P<cur>{_CUR_ALT})\.?\s?{_MISREAD_LEAD}?(?P<num>{_NUM})(?![\d])",
+    re.IGNORECASE,
 )
 # OCR puts a quote mark into the gap between an amount and its currency now and then
 # ('7,081.02"ربال سعودي' in Nazli Bold): no text of a receipt has one there.
 _AMOUNT_BEFORE_RE = re.compile(
     rf"(?<![\d.,])(?P<num>{_NUM})\s?[\"“”«»]?\s?(?P<cur>{_CUR_ALT})(?![A-Za-z])", re.IGNORECASE
 )
+_MISREAD_LEAD_FACTOR = 0.8
 _BARE_NUM_RE = re.compile(rf"(?<![\d.,])(?P<num>{_NUM})(?![\d])")
 
 _DATE_YMD_RE = re.compile(
@@ -711,12 +719,18 @@ def _extract_amounts(line: _Line, nxt: _Line | None, ctx: _Ctx, default_cur: str
     for regex in (_AMOUNT_AFTER_RE, _AMOUNT_BEFORE_RE):
         for m in regex.finditer(text):
             start, end = m.start("num"), m.end("num")
+            num, lead = m.group("num"), m.groupdict().get("lead")
+            if lead:
+                start = m.start("lead")
+                num = (lead.strip() if lead[0].isdigit() else "1") + num
             if not ctx.free(line, start, end):
                 continue
-            parsed = parse_amount(m.group("num"))
+            parsed = parse_amount(num)
             if parsed is None:
                 continue
             value, factor = parsed
+            if lead:
+                factor *= _MISREAD_LEAD_FACTOR
             # The role comes from the words before the amount on its line, so that a
             # message holding both the amount and the balance labels each correctly.
             before = text[max(0, start - 40) : start]
