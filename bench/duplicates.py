@@ -48,16 +48,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from build_dataset import DATA, font, repaint_amount
 
+from proofcheck.candidates import RANK_POOL, verify_candidates
 from proofcheck.hashing import Signatures, compute_signatures, file_signatures, index_keys
 from proofcheck.imaging import decode
 from proofcheck.index import HammingIndex, brute_force_search, popcount64
-from proofcheck.matching import (
-    DUPLICATE_RELATIONS,
-    RANK_POOL,
-    SEARCH_RADIUS,
-    compare,
-    verify_candidates,
-)
+from proofcheck.matching import DUPLICATE_RELATIONS, SEARCH_RADIUS, compare
 from proofcheck.neardup import MAX_CANDIDATES
 from proofcheck.views import query_views, stored_signatures, with_straightened
 

@@ -46,7 +46,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.api import screenshot  # noqa: E402
 from bench.worker_memory import run_checks  # noqa: E402
-from proofcheck import blockmatch, imaging, matching, neardup, processing  # noqa: E402
+from proofcheck import blockmatch, candidates, imaging, matching, neardup, processing  # noqa: E402
 from proofcheck.config import load_settings  # noqa: E402
 from proofcheck.hashing import file_signatures  # noqa: E402
 from proofcheck.imaging import decode  # noqa: E402
@@ -131,15 +131,15 @@ def pixel_caches(services: Services) -> dict[str, Way]:
 
 def candidate_pools() -> dict[str, Way]:
     def nearest_only() -> Callable[[], None]:
-        pool = matching.RANK_POOL
-        matching.RANK_POOL = neardup.RANK_POOL = matching.PIXEL_CHECKS
+        pool = candidates.RANK_POOL
+        candidates.RANK_POOL = neardup.RANK_POOL = candidates.PIXEL_CHECKS
 
         def restore() -> None:
-            matching.RANK_POOL = neardup.RANK_POOL = pool
+            candidates.RANK_POOL = neardup.RANK_POOL = pool
         return restore
 
     return {"before (the nearest by keys)": nearest_only,
-            f"now (a pool of {matching.RANK_POOL} ranked by inliers)": lambda: lambda: None}
+            f"now (a pool of {candidates.RANK_POOL} ranked by inliers)": lambda: lambda: None}
 
 
 def full_size_low_pass(image: Image.Image, step: float) -> tuple[np.ndarray, int]:

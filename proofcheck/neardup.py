@@ -17,11 +17,12 @@ from collections.abc import Callable, Collection
 
 from sqlalchemy import select
 
+from proofcheck.candidates import RANK_POOL, verify_candidates
 from proofcheck.db import Database, Hash
 from proofcheck.hashing import SIGNATURE_VERSION, Signatures, index_keys
 from proofcheck.imaging import DecodedImage
 from proofcheck.index import HammingIndex
-from proofcheck.matching import RANK_POOL, SEARCH_RADIUS, PairVerdict, verify_candidates
+from proofcheck.matching import SEARCH_RADIUS, PairVerdict
 from proofcheck.views import query_views
 
 log = logging.getLogger(__name__)
@@ -30,7 +31,7 @@ ALGORITHM = f"sig-v{SIGNATURE_VERSION}"
 CATCH_UP_OVERLAP = 1000  # rows below the highest seen id re-read on each catch-up
 CACHE_SIZE = 20_000
 # Candidates verified per search on signatures alone (no pixels at hand), nearest first;
-# with pixels, `matching.RANK_POOL` are read and `matching.PIXEL_CHECKS` of them verified.
+# with pixels, `candidates.RANK_POOL` are read and `candidates.PIXEL_CHECKS` of them verified.
 # Verification costs tens of ms per pair, and screenshots of one app bring many near
 # candidates that are only `template`.
 MAX_CANDIDATES = 8

@@ -14,8 +14,9 @@ from PIL import Image, ImageDraw, ImageEnhance, ImageFont
 from scipy import ndimage
 
 from bench.build_dataset import render_chat
-from proofcheck import features, matching
+from proofcheck import candidates, features, matching
 from proofcheck.blockmatch import check_blocks
+from proofcheck.candidates import find_matches
 from proofcheck.hashing import Signatures, compute_signatures, index_keys
 from proofcheck.imaging import DecodedImage, decode
 from proofcheck.index import HammingIndex
@@ -25,7 +26,6 @@ from proofcheck.matching import (
     compare,
     compare_images,
     diff_heatmap_png,
-    find_matches,
 )
 from proofcheck.scoring import render
 from proofcheck.views import query_views, skew_degrees, with_straightened
@@ -931,8 +931,8 @@ def test_an_original_ranked_behind_its_banks_receipts_is_still_checked() -> None
     q = dec(crop, "JPEG", quality=85)
     # The original where the key ranking put such copies on bench/duplicates.py: 12th.
     order = [*range(1, 12), 0, 12, 13]
-    assert len(order) <= matching.RANK_POOL and order.index(0) >= matching.PIXEL_CHECKS
-    candidates = [(i, stored[i]) for i in order]
+    assert len(order) <= candidates.RANK_POOL and order.index(0) >= candidates.PIXEL_CHECKS
+    pool = [(i, stored[i]) for i in order]
     loaded: list[int] = []
 
     gone = order[1]  # its stored original is missing: the search goes on without it
@@ -941,11 +941,11 @@ def test_an_original_ranked_behind_its_banks_receipts_is_still_checked() -> None
         loaded.append(item)
         return None if item == gone else decoded[item]
 
-    found = dict(matching.verify_candidates(query_views(compute_signatures(q), q),
-                                            candidates, load))
+    found = dict(candidates.verify_candidates(query_views(compute_signatures(q), q),
+                                              pool, load))
     assert sorted(loaded) == sorted(order)  # the whole pool was read
     assert found[0].relation == "cropped", found
-    assert len(found) <= matching.PIXEL_CHECKS + 1
+    assert len(found) <= candidates.PIXEL_CHECKS + 1
     assert all(not v.is_duplicate for i, v in found.items() if i not in (0, gone)), found
 
 
@@ -963,9 +963,9 @@ def test_a_pair_aligned_on_keypoints_to_choose_it_is_not_aligned_again(monkeypat
         return align(query, other)
 
     monkeypatch.setattr(features, "align", counted)
-    candidates = [(i, stored[i]) for i in [*range(1, 12), 0]]
-    found = dict(matching.verify_candidates(query_views(compute_signatures(q), q),
-                                            candidates, decoded.__getitem__))
+    pool = [(i, stored[i]) for i in [*range(1, 12), 0]]
+    found = dict(candidates.verify_candidates(query_views(compute_signatures(q), q),
+                                              pool, decoded.__getitem__))
     assert found[0].relation == "cropped", found
-    assert len(aligned_pairs) > matching.PIXEL_CHECKS - matching.KEY_FIRST
+    assert len(aligned_pairs) > candidates.PIXEL_CHECKS - candidates.KEY_FIRST
     assert len(set(aligned_pairs)) == len(aligned_pairs)  # no pair aligned twice

@@ -1,0 +1,158 @@
+"""From index candidates to verdicts: which candidates of a search are verified how.
+
+`matching` says whether two images are copies, on signatures (`compare`) or on pixels
+(`compare_images`). This module decides, per search, which candidates get which: every
+one on signatures, and with the query's pixels at hand the RANK_POOL nearest are read
+and PIXEL_CHECKS of them (the nearest by keys, then by keypoint inliers) confirmed on
+pixels. Split from `matching` on 2026-12-04: its pool sizes are measured on their own
+(bench/worker_search.py --compare pool) and it is the one part the worker's search loop
+(`neardup`) calls.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+
+from proofcheck import features
+from proofcheck.hashing import Signatures
+from proofcheck.imaging import DecodedImage
+from proofcheck.index import HammingIndex
+from proofcheck.matching import SEARCH_RADIUS, PairVerdict, compare, compare_images
+from proofcheck.views import QueryViews, View, mirror_box, query_views
+
+# On pixels, per query: every candidate is checked, nearest first: duplicates the
+# signatures found are confirmed, and the others get a second look aligned on keypoints
+# (rotations, tight crops, stickers). Only two of them did until 2026-12-02: a rotated
+# or stickered copy is often not among the two nearest (bench/duplicates.py: rotate_5
+# and sticker recall +0.04 each for 20-30% more CPU per query).
+PIXEL_CHECKS = 8
+# Which candidates get those checks. Keys see layout, not small print: a crop of one
+# bank's receipt is as near, key for key, to that bank's other receipts, and on
+# bench/duplicates.py 13 crops and captioned copies ranked 9th to 12th behind them.
+# Keypoints see the small print: among the 24 nearest by keys, the original had
+# 1.4-3.7x the RANSAC inliers of the best stranger in 7 of 8 such copies. So the
+# KEY_FIRST nearest by keys are checked, as before, and the rest of the PIXEL_CHECKS
+# are the others of the pool with the most inliers; the remaining ones are dropped.
+# Full bench/duplicates.py: mean recall 0.968 -> 0.975 (crop_60 and caption_bar 0.950
+# and 0.958 -> 0.983), hard negatives still 0; a pool of 24 gained one rotated copy
+# more for twice the extra CPU (bench/worker_search.py --compare pool: +10% per search
+# at 16, +24% at 24).
+RANK_POOL = 16
+KEY_FIRST = 4
+
+
+def verify_candidates(
+    query: QueryViews | Signatures, candidates: list[tuple[int, Signatures]],
+    load_image: Callable[[int], DecodedImage | None] | None = None,
+) -> list[tuple[int, PairVerdict]]:
+    """Verdicts on index candidates (closest first), best first. Each candidate is
+    compared with the query's view nearest it (`views`: a flipped copy with the mirrored
+    query, whose changed boxes are mapped back; the upright query too when that finds
+    no copy). With the query's pixels in its views and `load_image` (a candidate's
+    decoded image, or None when it is gone), the PIXEL_CHECKS candidates chosen as
+    described above are confirmed on pixels and the others of the pool dropped;
+    candidates beyond the pool, or whose image is gone, rest on the signatures."""
+    views = query if isinstance(query, QueryViews) else QueryViews(View(query, None))
+    images = None
+    alignments: dict[int, features.FeatureAlignment] = {}  # found while choosing
+    if views.upright.image is not None and load_image is not None:
+        images, alignments = _pixel_candidates(views.upright.image, candidates[:RANK_POOL],
+                                               load_image)
+    out: list[tuple[int, PairVerdict]] = []
+    for position, (item_id, other_sig) in enumerate(candidates):
+        if images is not None and position < RANK_POOL and item_id not in images:
+            continue  # a pool member not chosen for the pixel checks
+        other = images.get(item_id) if images is not None else None
+        known = alignments.get(item_id)  # to the upright query only
+        view = views.view_for(other_sig)
+        verdict = _judge(view, other_sig, other, known if view is views.upright else None)
+        if view.mirrored and (verdict is None or not verdict.is_duplicate):
+            verdict = _judge(views.upright, other_sig, other, known) or verdict
+        if verdict is not None:
+            out.append((item_id, verdict))
+    out.sort(key=lambda iv: _rank(iv[1]))
+    return out
+
+
+def _pixel_candidates(query: DecodedImage, pool: list[tuple[int, Signatures]],
+                      load_image: Callable[[int], DecodedImage | None]
+                      ) -> tuple[dict[int, DecodedImage | None],
+                                 dict[int, features.FeatureAlignment]]:
+    """The candidates of `pool` (nearest by keys first) that get the pixel checks, with
+    their images: the KEY_FIRST nearest, then the most inliers; None for those whose
+    image is gone, which are judged on signatures as before. Also the keypoint
+    alignments found for the inlier counts, which the checks would otherwise find
+    again. Images are let go as soon as they fall out of the running, so no more than
+    PIXEL_CHECKS + 1 are held."""
+    chosen: list[tuple[int, DecodedImage | None]] = []
+    by_keys = len(pool) if len(pool) <= PIXEL_CHECKS else KEY_FIRST  # small pools: all
+    running: list[tuple[int, int, int, DecodedImage]] = []  # -inliers, position, item
+    alignments: dict[int, features.FeatureAlignment] = {}
+    for position, (item, _sig) in enumerate(pool):
+        image = load_image(item)
+        if image is None or by_keys > 0:
+            chosen.append((item, image))
+            by_keys -= image is not None
+            continue
+        aligned = features.align(query.image, image.image)
+        if aligned is not None:
+            alignments[item] = aligned
+        running.append((-aligned.inliers if aligned else 0, position, item, image))
+        running.sort(key=lambda entry: entry[:2])  # ties: nearer by keys first
+        del running[PIXEL_CHECKS - KEY_FIRST:]
+    kept = {item: image for _rank, _position, item, image in running}
+    return {**dict(chosen), **kept}, {item: alignments[item] for item in kept
+                                      if item in alignments}
+
+
+def _judge(view: View, other_sig: Signatures, other: DecodedImage | None,
+           keypoints: features.FeatureAlignment | None = None) -> PairVerdict | None:
+    """One candidate against one view of the query: on signatures, then on pixels when
+    both images are at hand (`keypoints`: the pair's keypoint alignment, if found);
+    boxes in the upright query's coordinates."""
+    verdict = compare(view.signature, other_sig)
+    if view.image is not None and other is not None:
+        confirmed = compare_images(view.image, other, view.signature, other_sig, keypoints)
+        if confirmed is None and verdict is not None and verdict.is_duplicate:
+            # The thumbnails' duplicate finds no support in the pixels.
+            confirmed = PairVerdict("similar", verdict.distance, None,
+                                    round(0.3 * verdict.score, 4))
+        verdict = confirmed if confirmed is not None else verdict
+    if verdict is not None and view.mirrored:
+        verdict = replace(verdict, changed_box=mirror_box(verdict.changed_box,
+                                                          view.signature.width))
+    return verdict
+
+
+def find_matches(
+    query_sig: Signatures,
+    index: HammingIndex,
+    load_signatures: Callable[[int], Signatures],
+    limit: int = 20,
+    exclude: int | None = None,
+    query_image: DecodedImage | None = None,
+    load_image: Callable[[int], DecodedImage | None] | None = None,
+) -> list[tuple[int, PairVerdict]]:
+    """Search the index with every key of the query's views, verify each candidate,
+    keep matches.
+
+    Returns (item_id, verdict): duplicates first (by score), then template/similar
+    ones, at most `limit`. `exclude` skips one item id (the query's own row). With
+    `query_image` and `load_image`, verdicts are confirmed on pixels
+    (`verify_candidates`), which is what tells two receipts of one bank apart when only
+    their small print differs; without them verdicts rest on the 1 KB thumbnails.
+    """
+    views = query_views(query_sig, query_image)
+    keys, key_views = views.search_keys()
+    candidates = [item_id for item_id, _ in
+                  index.search_many(keys, SEARCH_RADIUS, limit * 5, key_views)
+                  if item_id != exclude]
+    found = verify_candidates(views, [(i, load_signatures(i)) for i in candidates],
+                              load_image)
+    return found[:limit]
+
+
+def _rank(v: PairVerdict) -> tuple[int, float]:
+    order = {"exact": 0, "resized": 1, "cropped": 1, "edited": 2, "template": 3, "similar": 4}
+    return order[v.relation], -v.score
