@@ -480,6 +480,9 @@ def test_a_currency_word_with_its_dots_misread(text: str) -> None:
     ("Transacti0n ID: AB12345678", "eng", "AB12345678"),
     ("Nr transakcjl: 12345678", "pol", "12345678"),
     ("Namba ya muamaia: QK71HX2BC4", "swa", "QK71HX2BC4"),
+    # A chat's label, without a colon (Nazli, the best Persian model): ع lost, پ lost.
+    ("شماره مرج ۱۲۷۶۰۲۴۳۷۳۳۹ ممنون", "fas", "127602437339"),
+    ("سلام شماره یگیری ۸۶۸۴۴۷۱۰۰۲۰۳", "fas", "868447100203"),
 ])
 def test_an_id_label_misread_by_one_letter_still_labels_its_id(
         text: str, language: str, value: str) -> None:
@@ -494,9 +497,19 @@ def test_an_id_label_misread_by_one_letter_still_labels_its_id(
     ("Transaction cost: 12345678", "eng"),  # a fee, two letters from "Transaction code"
     ("شماره شبا: ۱۲۰۱۷۰۰۰۰۰۰۰۱۲۳۴۵۶۷۸۹", "fas"),  # an IBAN, not "شماره سند"
     ("رقم الجوال: 0912345678", "ara"),       # a phone, not "رقم الحوالة"
+    ("شماره تماس ۰۹۱۲۳۴۵۶۷۸۹", "fas"),       # labels without a colon: a phone,
+    ("شماره کارت ۶۰۳۷۹۹۱۲۳۴۵۶۷۸۹۰", "fas"),  # a card,
+    ("مبلغ ۲۹۷۸۰۰۰۰ تومان", "fas"),           # an amount
 ])
 def test_short_labels_and_other_words_label_no_id(text: str, language: str) -> None:
     assert not [f for f in extract_fields_from_text(text, language) if f.type == "transaction_id"]
+
+
+def test_an_id_label_followed_by_a_comma_labels_its_id() -> None:
+    """The Persian model read a receipt's colon as a comma (Nazli): "شماره پیگیری,"."""
+    found = _one(extract_fields_from_text("شماره پیگیری, ۷۸۶۷۲۴۹۶۶۴۰۳", "fas"),
+                 "transaction_id")
+    assert found.value == "786724966403"
 
 
 @pytest.mark.parametrize(("text", "language", "time"), [

@@ -177,7 +177,7 @@ _NOT_ID_LABELS = "|".join(re.escape(normalize_text(item)).replace(r"\ ", r"\s*")
                           for item in ("رقم الجوال",))
 # "؛", the Arabic semicolon, is what the Persian model often makes of a colon.
 _ID_LABEL_RE = re.compile(rf"(?<![\w])(?!(?:{_NOT_ID_LABELS})(?![\w]))(?:{_ID_LABELS})(?![\w])"
-                          rf"\s*[:;؛#.\-]?\s*", re.IGNORECASE)
+                          rf"\s*[:;؛#.\-,،]?\s*", re.IGNORECASE)
 # An M-Pesa confirmation starts with its 10-character code.
 # Kenyan codes start with a letter, Tanzanian ones may start with a digit.
 MPESA_CODE_LENGTH = 10
@@ -196,6 +196,11 @@ _FUZZY_ID_LABELS = sorted({normalize_text(item).lower().rstrip(".") for item in 
 # Words, then a colon (or what OCR makes of one), then the value. A digit may stand
 # for a letter inside the words ("Transacti0n ID").
 _LABEL_BEFORE_COLON_RE = re.compile(r"(?P<label>[^\W\d_][^:;؛#]*?)\s*[:;؛#]\s*")
+# Or words right before an id-long run of digits, as a chat writes its label ("شماره
+# پگیری ۱۶۹۸۲۶۳۹۶۳۰۷", Nazli). Of the 6 ids that 1,300 Persian pages of bench/signals.py
+# (seeds 20261204-28) lost with every digit read right, 3 had a label so misread and
+# one a comma for its colon (`_ID_LABEL_RE`); "شماره کی" and "شمارو یگری" are too far.
+_LABEL_BEFORE_DIGITS_RE = re.compile(r"(?P<label>[^\W\d_][^:;؛#\d]*?)\s*[,،]?\s*(?=\d{6})")
 
 
 def in_id_place(before: str, after: str) -> bool:
@@ -556,8 +561,10 @@ def _extract_ids(line: _Line, nxt: _Line | None, ctx: _Ctx) -> None:
         ctx.add(line, "transaction_id", alone.group(1).upper(), alone.start(1), alone.end(1), 1.0)
     label_ends = [(m.end(), 1.0) for m in _ID_LABEL_RE.finditer(line.text)]
     if not label_ends:
-        label_ends = [(m.end(), 0.8) for m in _LABEL_BEFORE_COLON_RE.finditer(line.text)
-                      if _near_id_label(m.group("label"))]
+        label_ends = sorted({(m.end(), 0.8) for regex in (_LABEL_BEFORE_COLON_RE,
+                                                          _LABEL_BEFORE_DIGITS_RE)
+                             for m in regex.finditer(line.text)
+                             if _near_id_label(m.group("label"))})
     for label_end, label_factor in label_ends:
         _extract_labelled_id(line, nxt, ctx, label_end, label_factor)
 
