@@ -37,7 +37,8 @@ from PIL import Image
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from proofcheck.imaging import DecodedImage, decode
-from proofcheck.matching import DUPLICATE_RELATIONS, compare_images
+from proofcheck.matching import DUPLICATE_RELATIONS
+from proofcheck.pixelmatch import compare_images
 from proofcheck.scoring import render as R
 
 LANGS = ("fas", "ara", "swa", "pol", "eng")

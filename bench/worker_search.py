@@ -46,7 +46,15 @@ sys.path.insert(0, str(ROOT))
 
 from bench.api import screenshot  # noqa: E402
 from bench.worker_memory import run_checks  # noqa: E402
-from proofcheck import blockmatch, candidates, imaging, matching, neardup, processing  # noqa: E402
+from proofcheck import (  # noqa: E402
+    blockmatch,
+    candidates,
+    imaging,
+    matching,
+    neardup,
+    pixelmatch,
+    processing,
+)
 from proofcheck.config import load_settings  # noqa: E402
 from proofcheck.hashing import file_signatures  # noqa: E402
 from proofcheck.imaging import decode  # noqa: E402
@@ -62,7 +70,7 @@ def scipy_block_sample(pixels: np.ndarray, factor: int, xs: np.ndarray,
                                    order=1, mode="nearest").astype(np.float64)
 
 
-def numpy_grid_sample(grid: matching._Grid, xs: np.ndarray,
+def numpy_grid_sample(grid: matching.Grid, xs: np.ndarray,
                       ys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """`matching._sample` before 2026-12-02."""
     bx, by, bw, bh = grid.box
@@ -164,11 +172,11 @@ def low_passes() -> dict[str, Way]:
 
 def colour_checks() -> dict[str, Way]:
     def off() -> Callable[[], None]:
-        current = matching._colour_checked
-        matching._colour_checked = lambda verdict, *_args: verdict
+        current = pixelmatch._colour_checked
+        pixelmatch._colour_checked = lambda verdict, *_args: verdict
 
         def restore() -> None:
-            matching._colour_checked = current
+            pixelmatch._colour_checked = current
         return restore
 
     return {"before (grey levels only)": off,

@@ -1,12 +1,12 @@
 """From index candidates to verdicts: which candidates of a search are verified how.
 
-`matching` says whether two images are copies, on signatures (`compare`) or on pixels
-(`compare_images`). This module decides, per search, which candidates get which: every
-one on signatures, and with the query's pixels at hand the RANK_POOL nearest are read
-and PIXEL_CHECKS of them (the nearest by keys, then by keypoint inliers) confirmed on
-pixels. Split from `matching` on 2026-12-04: its pool sizes are measured on their own
-(bench/worker_search.py --compare pool) and it is the one part the worker's search loop
-(`neardup`) calls.
+`matching.compare` says whether two images are copies on their signatures,
+`pixelmatch.compare_images` on their pixels. This module decides, per search, which
+candidates get which: every one on signatures, and with the query's pixels at hand the
+RANK_POOL nearest are read and PIXEL_CHECKS of them (the nearest by keys, then by
+keypoint inliers) confirmed on pixels. Split from `matching` on 2026-12-04: its pool
+sizes are measured on their own (bench/worker_search.py --compare pool) and it is the
+one part the worker's search loop (`neardup`) calls.
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ from proofcheck import features
 from proofcheck.hashing import Signatures
 from proofcheck.imaging import DecodedImage
 from proofcheck.index import HammingIndex
-from proofcheck.matching import SEARCH_RADIUS, PairVerdict, compare, compare_images
+from proofcheck.matching import SEARCH_RADIUS, PairVerdict, compare
+from proofcheck.pixelmatch import compare_images
 from proofcheck.views import QueryViews, View, mirror_box, query_views
 
 # On pixels, per query: every candidate is checked, nearest first: duplicates the

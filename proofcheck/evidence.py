@@ -183,7 +183,7 @@ def diff_heatmap(services: Services, check_id: str, other_id: str) -> bytes | No
 
     Only for pairs the pipeline matched: rendering is heavy, so arbitrary pairs are refused.
     """
-    from proofcheck import matching
+    from proofcheck import matching, pixelmatch
 
     with services.db.session() as session:
         paired = session.scalar(select(Match).where(Match.check_id == check_id,
@@ -203,4 +203,4 @@ def diff_heatmap(services: Services, check_id: str, other_id: str) -> bytes | No
     query, other = _decoded(services, check_id), _decoded(services, other_id)
     if query is None or other is None:
         return None
-    return matching.diff_heatmap_png(query[1], other[1], verdict)
+    return pixelmatch.diff_heatmap_png(query[1], other[1], verdict)

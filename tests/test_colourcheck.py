@@ -10,7 +10,7 @@ from PIL import Image, ImageDraw, ImageEnhance, ImageFont
 
 from proofcheck.colourcheck import CHROMA_FACTOR, chroma_plane
 from proofcheck.imaging import DecodedImage, to_grey
-from proofcheck.matching import compare_images
+from proofcheck.pixelmatch import compare_images
 from tests.test_matching import chat, dec, overlaps
 
 # The chat's background (230, 221, 212) is grey level 222.7; this yellow is 222.9.

@@ -20,13 +20,8 @@ from proofcheck.candidates import find_matches
 from proofcheck.hashing import Signatures, compute_signatures, index_keys
 from proofcheck.imaging import DecodedImage, decode
 from proofcheck.index import HammingIndex
-from proofcheck.matching import (
-    DUPLICATE_RELATIONS,
-    PairVerdict,
-    compare,
-    compare_images,
-    diff_heatmap_png,
-)
+from proofcheck.matching import DUPLICATE_RELATIONS, PairVerdict, compare
+from proofcheck.pixelmatch import compare_images, diff_heatmap_png
 from proofcheck.scoring import render
 from proofcheck.views import query_views, skew_degrees, with_straightened
 

@@ -1,0 +1,523 @@
+"""Pair verification on pixels: `compare_images`, and the difference heat-map.
+
+`matching.compare` judges a pair on its signatures' 1 KB thumbnails, which see layout
+but not small print. Here the same comparison runs on the images' pixels at 8x the
+resolution (`matching.Grid` over the decoded image), then block by block where small
+print is legible (`blockmatch`), and, when the grids find no copy or one the blocks
+refute, on a keypoint alignment (`features`): that is what turns two receipts of one
+bank into `template`, gives an edit a tight box, and finds rotated and tightly cropped
+copies. `diff_heatmap_png` renders the evidence. Split from `matching` on 2026-12-04,
+when that module had grown to 1,146 lines.
+"""
+
+from __future__ import annotations
+
+import io
+from functools import cache
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+from proofcheck import blockmatch, colourcheck, features
+from proofcheck.blockmatch import BlockCheck, check_blocks
+from proofcheck.hashing import Signatures, compute_signatures, phone_bars
+from proofcheck.imaging import DecodedImage, grey
+from proofcheck.index import popcount64
+from proofcheck.matching import (
+    EDIT_MAX_BOX,
+    UNCHECKED_RADIUS,
+    Alignment,
+    Comparison,
+    Grid,
+    PairVerdict,
+    all_keys,
+    changed_components,
+    coarse_verdict,
+    grid_verdict,
+    refine,
+    smooth,
+)
+
+# Pixel-level grids: canonical region at this many cells (8x the signature thumbnail).
+PIXEL_GRID_CELLS = 8192
+# Finer cells carry more text contrast, so the same edit shows a larger difference and
+# JPEG noise too; the threshold is higher accordingly.
+PIXEL_CELL_CHANGED = 10.0
+# Cells this close to the overlap's edge are not judged: a re-framed copy's edge rows
+# (a status bar cut at a slightly different height) differ without any edit.
+PIXEL_RIM = 3
+# Changes this many cells apart are one region: the words of one repainted amount
+# (~50 px apart), not the separate lines of a different receipt (~150 px apart).
+PIXEL_MERGE = 3
+
+
+# A cell spans at least this many pixels (each way) of the smaller image of a pair: a
+# copy at half size (a 300 px dialog as 150 px) has its detail blurred over a couple of
+# the original's pixels, and cells finer than that compare the resampling, not the
+# content (all 5 small dialogs of bench/duplicates.py's resize_50 failures: `template`
+# at key distance 0-2).
+PIXEL_CELL_MIN_PX = 3
+
+
+def _pixel_cells(*sigs: Signatures) -> int:
+    smallest = min(s.canon_box[2] * s.canon_box[3] for s in sigs)
+    return max(64, min(PIXEL_GRID_CELLS, smallest // PIXEL_CELL_MIN_PX**2))
+
+
+def _pixel_grid(decoded: DecodedImage, sig: Signatures, cells: int) -> Grid:
+    bx, by, bw, bh = sig.canon_box
+    cols = max(8, round((cells * bw / bh) ** 0.5))
+    rows = max(8, cells // cols)
+    region = grey(decoded.image).resize(
+        (cols, rows), Image.Resampling.BOX, box=(bx, by, bx + bw, by + bh)
+    )
+    return Grid(smooth(np.asarray(region)), (float(bx), float(by), float(bw), float(bh)))
+
+
+def _pixel_verdict(
+    query: DecodedImage, other: DecodedImage,
+    query_sig: Signatures | None = None, other_sig: Signatures | None = None,
+) -> tuple[PairVerdict, Comparison | None, Grid] | None:
+    """Signature-level verdict, confirmed by the same comparison on 8x finer cells.
+
+    For two images framed alike, a duplicate must survive the pixel pass: differences
+    the thumbnail could not see (other names and numbers in the same receipt layout)
+    turn it into `template`, one compact change into `edited`. An edit the thumbnail
+    already saw gets the pixels' tighter box. Re-framed copies (crops, borders,
+    re-screenshots) and non-duplicates otherwise keep the signatures' verdict.
+    """
+    qs = query_sig or compute_signatures(query)
+    os_ = other_sig or compute_signatures(other)
+    coarse = coarse_verdict(qs, os_)
+    if coarse is None:
+        return None
+    v0, c0 = coarse
+    cells = _pixel_cells(qs, os_)
+    q = _pixel_grid(query, qs, cells)
+    o = _pixel_grid(other, os_, cells)
+    if c0.alignment.flip:
+        o = o.mirrored()
+    c = refine(q, o, c0.alignment, register=False)
+    # The finer grid's own verdict matters for duplicates, and for a template pair framed
+    # alike that may be a small copy at half size.
+    framed_template = v0.relation == "template" and c0.alignment.frame
+    v = grid_verdict(c, q, PIXEL_CELL_CHANGED, PIXEL_RIM, PIXEL_MERGE) \
+        if c is not None and (v0.is_duplicate or framed_template) else None
+    if not v0.is_duplicate:
+        if framed_template and v is not None and v.relation == "resized":
+            # Framed alike and identical on the finer grid: the thumbnails' difference
+            # was their own resampling (a dialog under 330 px and its half-size copy,
+            # thumbnails from 150 and 300 px). The blocks still check it.
+            return PairVerdict("resized", v0.distance, None, v.score), c, q
+        return v0, c, q
+    if v is None or not v.is_duplicate:
+        if c0.alignment.frame:
+            # Same framing, same layout, other small print: a template pair.
+            return PairVerdict("template", v0.distance, None, round(0.3 * v0.score, 4)), c, q
+        # Crops and re-framed copies carry resampling noise at this resolution that a
+        # template check would mistake for content; the signatures' verdict stands.
+        return v0, c, q
+    if v.relation == "edited" and (c0.alignment.frame or v0.relation == "edited"):
+        return PairVerdict("edited", v0.distance, v.changed_box, v0.score), c, q
+    if c0.alignment.frame:
+        return PairVerdict(v.relation, v0.distance, None, v0.score), c, q
+    # A re-framed copy's rescaled pixels are noisier than its thumbnail: an edit only
+    # the pixel pass sees there is more likely resampling than paint.
+    return v0, c, q
+
+
+def compare_images(
+    query: DecodedImage, other: DecodedImage,
+    query_sig: Signatures | None = None, other_sig: Signatures | None = None,
+    keypoints: features.FeatureAlignment | None = None,
+) -> PairVerdict | None:
+    """Like `matching.compare`, confirmed on pixels: on grids 8x finer than the signatures', then
+    block by block where small print is legible. When the grids' alignment finds no
+    copy, or one the blocks refute, the pair is aligned again on keypoints
+    (`features`) and judged block by block there: that is what finds rotated and
+    tightly cropped copies. A re-framed copy the grids call edited gets that second
+    look too, and is a copy when the keypoints find it one. Pass the signatures, and
+    the pair's keypoint alignment (`features.align`), if already found."""
+    query_sig = query_sig or compute_signatures(query)
+    other_sig = other_sig or compute_signatures(other)
+
+    @cache  # the second look at an edit and the fallback share one alignment
+    def keypoint_alignment() -> features.FeatureAlignment | None:
+        return keypoints or features.align(query.image, other.image)
+
+    def on_keypoints(distance: int | None) -> PairVerdict | None:
+        """The pair judged on its keypoint alignment; None when nothing can judge it."""
+        aligned = keypoint_alignment()
+        if aligned is None:
+            return None
+        if distance is None:
+            distance = _key_distance(query_sig, other_sig)
+        return _keypoint_verdict(query, other, query_sig, other_sig, aligned, distance)
+
+    found = _pixel_verdict(query, other, query_sig, other_sig)
+    verdict = found[0] if found else None
+    undecided = False  # a duplicate on the grids that the blocks could not judge
+    if found is not None and verdict is not None and verdict.is_duplicate and found[1]:
+        grid_al = found[1].alignment
+        full = check_blocks(query.image, other.image, query_sig.canon_box,
+                            other_sig.canon_box, grid_al)
+        # An edit the grids boxed is known to differ: the rest is judged without it.
+        check = full.ignoring(verdict.changed_box) \
+            if full is not None and verdict.changed_box is not None else full
+        if full is not None and check is not None:
+            judged = _judge_blocks(verdict, check)
+            if judged.is_duplicate:
+                if verdict.changed_box is not None:
+                    judged = _grid_edit_confirmed(judged, full, found[1])
+                judged = _final_copy(judged, query, other, other_sig, full, grid_al,
+                                     _same_framing(grid_al, query, other))
+                if judged.relation == "edited" and not grid_al.frame:
+                    # A re-framed copy resampled twice (pasted into another screen,
+                    # then shrunk) can leave a block of a bubble disagreeing under the
+                    # grids' alignment, which passes for an edit; keypoints line the
+                    # print up, and an edit they confirm stays one.
+                    second = on_keypoints(judged.distance)
+                    if second is not None and second.relation in ("resized", "cropped"):
+                        return second
+                return judged
+            verdict = judged  # spread disagreement: another template, or a wrong alignment
+        undecided = check is None
+    judged_on_keypoints = on_keypoints(verdict.distance if verdict is not None else None)
+    if judged_on_keypoints is None:
+        # Nothing more to judge with: the grids' verdict stands, but a duplicate only
+        # on a close key pair. A flat or tiny picture (a draft, a 300 px pattern) has
+        # too few textured blocks and keypoints to be checked, and on the grids alone
+        # it passed for a crop of a dozen unrelated pictures at key distance 12-16
+        # (bench/duplicates.py --show-false).
+        if undecided and verdict is not None and verdict.distance > UNCHECKED_RADIUS:
+            return PairVerdict("similar", verdict.distance, None, round(0.3 * verdict.score, 4))
+        return verdict
+    if judged_on_keypoints.is_duplicate or undecided:
+        # An undecided duplicate the keypoint alignment refutes is a template.
+        return judged_on_keypoints
+    return verdict
+
+
+def _keypoint_verdict(query: DecodedImage, other: DecodedImage, query_sig: Signatures,
+                      other_sig: Signatures, aligned: features.FeatureAlignment,
+                      distance: int) -> PairVerdict | None:
+    """The pair judged block by block on its keypoint alignment: a copy, an edit of
+    one, or `template`; None when too few blocks can be judged."""
+    check = check_blocks(query.image, other.image, query_sig.canon_box,
+                         other_sig.canon_box, aligned)
+    if check is None:
+        # A short chat's canonical region ends under its last bubble, and a copy cut
+        # below the app bar covers too little of it to judge: the original, checked
+        # after the copy, found nothing (12 of 240 stolen copies of the seed-11
+        # scenario's honest proof; 3 now). The part of the screen the copy covers is.
+        overlap = _overlap_box(aligned, query, other)
+        if overlap is not None:
+            check = check_blocks(query.image, other.image, overlap, other_sig.canon_box,
+                                 aligned)
+    if check is None:
+        return None
+    agreement = 1.0 - check.disagree_count / check.blocks
+    framed_alike = _same_framing(aligned, query, other)
+    relation = "resized" if framed_alike else "cropped"
+    judged = _judge_blocks(PairVerdict(relation, distance, None, round(agreement, 4)), check)
+    if judged.is_duplicate and _contained_share(aligned, query, other) < MIN_CONTAINED:
+        # Two pictures that share a patch, each with more of its own around it: two
+        # chats with a message in common at other places on their screens.
+        return PairVerdict("template", distance, None, round(0.3 * agreement, 4))
+    if not judged.is_duplicate:
+        return judged
+    return _final_copy(judged, query, other, other_sig, check, aligned, framed_alike)
+
+
+def _overlap_box(al: blockmatch.Aligned, query: DecodedImage, other: DecodedImage,
+                 other_screen: bool = False) -> tuple[float, float, float, float] | None:
+    """The part of the query's screen (its phone bars cut) that the other covers under
+    `al` (with `other_screen`, the other's screen, its bars cut too), as a box one cell
+    (1/64) inside its edges; None when that is under a quarter of the screen (a copy
+    must anyway cover MIN_CONTAINED of one of the two)."""
+    cells = 64
+    xs, ys = np.meshgrid((np.arange(cells) + 0.5) * query.width / cells,
+                         (np.arange(cells) + 0.5) * query.height / cells)
+    ox, oy = al.to_other(xs, ys)
+    covered = (ox >= 0) & (ox < other.width) & (oy >= 0) & (oy < other.height)
+    top, bottom = phone_bars(query.width, query.height)
+    covered &= (ys >= top) & (ys < query.height - bottom)
+    if other_screen:
+        other_top, other_bottom = phone_bars(other.width, other.height)
+        covered &= (oy >= other_top) & (oy < other.height - other_bottom)
+    if covered.mean() < 0.25:
+        return None
+    rows, cols = np.nonzero(covered)
+    cw, ch = query.width / cells, query.height / cells
+    x0, y0 = (cols.min() + 1) * cw, (rows.min() + 1) * ch
+    return x0, y0, cols.max() * cw - x0, rows.max() * ch - y0
+
+
+def _final_copy(v: PairVerdict, query: DecodedImage, other: DecodedImage,
+                other_sig: Signatures, check: BlockCheck, al: blockmatch.Aligned,
+                framed_alike: bool) -> PairVerdict:
+    """A duplicate the blocks confirmed, looked at in colour and, when re-framed, on
+    the screen both images cover; an edit boxed along a re-framed copy's edge is its
+    new frame (a caption bar's colour too)."""
+    v = _new_frame_is_no_edit(v, check, framed_alike)
+    v = _colour_checked(v, query, other, check, other_sig.canon_box, al)
+    v = _new_frame_is_no_edit(v, check, framed_alike)
+    if v.relation not in ("resized", "cropped") or framed_alike or al.flip:
+        return v
+    # A re-framed pair is judged on the canonical region, which ends above a short
+    # chat's last bubble: its message retyped passed for a plain copy. The screen both
+    # cover, each without its phone bars (not a thief's frame, nor a navigation bar
+    # one of them lacks), is looked at once more for an edit.
+    box = _overlap_box(al, query, other, other_screen=True)
+    if box is None or _within_one_block(box, check):
+        return v  # nothing beyond what the blocks already judged
+    screen = check_blocks(query.image, other.image, box, other_sig.canon_box, al)
+    if screen is None:
+        return v
+    judged = _judge_blocks(v, screen)
+    if judged.relation != "edited":
+        return v
+    return _new_frame_is_no_edit(judged, screen, framed_alike)
+
+
+def _within_one_block(box: tuple[float, float, float, float], check: BlockCheck) -> bool:
+    """`box` reaches less than a block beyond the region `check` judged, on every side."""
+    x, y, w, h = box
+    gx, gy, gw, gh = check.box
+    rows, cols = check.judged.shape
+    bw, bh = gw / cols, gh / rows
+    return (x >= gx - bw and y >= gy - bh
+            and x + w <= gx + gw + bw and y + h <= gy + gh + bh)
+
+
+# A re-framed copy's frame (a caption bar or another phone's chrome over the cut edge
+# of a stolen screenshot) covers what the original shows there, in a band across the
+# whole picture at its top or bottom edge: an edit boxed over this share of the judged
+# blocks' width, within FRAME_BAND_EDGE of their top or bottom, is that frame. An
+# amount or a name repainted spans a column, not the picture. Not for pairs framed
+# alike, whose edges are the same screen's. Measured on 120 copies of twenty Polish
+# banks' receipts, cut under the header, captioned, and pasted into another screen or
+# not: 75 called `edited` before, none after (`_same_framing`). Leaving such
+# bands' block rows unjudged before the verdict did nothing more there, and let 8 pairs
+# of other accounts' chats of the seed-11 scenario pass for copies (their contact names
+# and first bubbles).
+FRAME_BAND_WIDTH = 0.9
+FRAME_BAND_EDGE = 0.05
+
+
+def _new_frame_is_no_edit(v: PairVerdict, check: BlockCheck, framed_alike: bool) -> PairVerdict:
+    """An edit of a re-framed copy boxed as a band across what the blocks judged, at
+    its top or bottom edge, is the copy's new frame: the copy, cropped. (An amount
+    repainted just under a cut header joins that band and is lost with it.)"""
+    if v.relation != "edited" or v.changed_box is None or framed_alike:
+        return v
+    rows, cols = np.nonzero(check.judged)
+    jx, jy, jw, jh = check.cell_box(int(cols.min()), int(rows.min()),
+                                     int(cols.max() - cols.min() + 1),
+                                     int(rows.max() - rows.min() + 1))
+    x, y, w, h = v.changed_box
+    across = min(x + w, jx + jw) - max(x, jx) >= FRAME_BAND_WIDTH * jw
+    at_edge = y <= jy + FRAME_BAND_EDGE * jh or y + h >= jy + jh - FRAME_BAND_EDGE * jh
+    if across and at_edge:
+        return PairVerdict("cropped", v.distance, None, v.score)
+    return v
+
+
+# A copy is one picture within the other, cropped or framed: the overlap covers most
+# of one of the two. (The grids ask both to be covered, MIN_COVERAGE; keypoints find
+# tighter crops.)
+MIN_CONTAINED = 0.5
+
+
+def _contained_share(al: features.FeatureAlignment, query: DecodedImage,
+                     other: DecodedImage) -> float:
+    """The larger of the query's and the other's shares that overlap under `al`."""
+    xs, ys = np.meshgrid((np.arange(32) + 0.5) * query.width / 32,
+                         (np.arange(32) + 0.5) * query.height / 32)
+    ox, oy = al.to_other(xs, ys)
+    query_share = float(np.mean((ox >= 0) & (ox < other.width) & (oy >= 0) & (oy < other.height)))
+    # Areas scale by sx squared from the other to the query.
+    other_share = query_share * query.width * query.height / (
+        al.sx * al.sx * other.width * other.height)
+    return max(query_share, min(1.0, other_share))
+
+
+# Colour changed in a single block can be JPEG's chroma subsampling at a saturated edge.
+MIN_COLOUR_BLOCKS = 2
+
+
+def _colour_checked(v: PairVerdict, query: DecodedImage, other: DecodedImage,
+                    check: BlockCheck, other_box: tuple[float, float, float, float],
+                    al: blockmatch.Aligned) -> PairVerdict:
+    """A copy the grey levels found unedited, looked at in colour (`colourcheck`): a
+    compact minority of blocks whose colour changed is an edit, boxed as the blocks'."""
+    if v.relation not in ("resized", "cropped"):
+        return v
+    found = colourcheck.colour_changes(query, other, check, other_box, al)
+    if found is None:
+        return v
+    changed, compared = found
+    count = int(changed.sum())
+    regions = changed_components(changed, 1, merge=1)
+    if count < MIN_COLOUR_BLOCKS or len(regions) != 1 or count > EDIT_MAX_DISAGREE * compared:
+        return v
+    box = check.cell_box(*regions[0][:4])
+    if box[2] * box[3] > EDIT_MAX_BOX * check.box[2] * check.box[3]:
+        return v
+    return PairVerdict("edited", v.distance, box, v.score)
+
+
+# The grids call an edit on cells of a few pixels, where JPEG's blocking and resampling
+# are as large as small print: of 780 plain copies (bench/duplicates.py, 40 images x
+# 13 transforms), 63 were called `edited`, nearly all with no block disagreeing. An edit
+# whose box holds this many judged blocks, none disagreeing, was not one: 63 -> 13,
+# while stickers (56 of 60) and local edits (108 of 120) called edited stay as they were.
+EDIT_REFUTING_BLOCKS = 2
+
+
+def _grid_edit_confirmed(v: PairVerdict, check: BlockCheck, c: Comparison) -> PairVerdict:
+    """`v`, an edit the grids boxed, judged on the blocks inside its box too (`check`
+    holds them all): all of them agreeing make it the copy, unedited; other entries of
+    the layout (`_other_entries`, a receipt's values boxed as one edit) make it a
+    template."""
+    if v.relation != "edited" or v.changed_box is None:
+        return v
+    judged, disagreeing = check.inside(v.changed_box)
+    if judged < EDIT_REFUTING_BLOCKS:
+        return v
+    copy = PairVerdict("resized" if c.alignment.frame else "cropped", v.distance, None, v.score)
+    if not disagreeing:
+        return copy
+    # What the grids boxed may be another receipt's values in one column.
+    regions = changed_components(check.disagreeing, 1, merge=1)
+    if len(regions) == 1 and _other_entries(check, regions[0][1], regions[0][3]):
+        return PairVerdict("template", v.distance, None, round(0.3 * v.score, 4))
+    return v
+
+
+# Disagreeing blocks a resampled copy may show without an edit (a cut-off line at the
+# rim, a status-bar clock): this many, or this share of the blocks judged. A pair
+# sampled pixel for pixel (`BlockCheck.unresampled`) shows none: over 40 images x 15
+# transforms of bench/duplicates.py, 15 resampled copies had 1-2 stray blocks, the
+# same-size ones (JPEG, WebP, grayscale) none. There a repainted amount, payer or date,
+# one or two blocks, is an edit: bench/template_pairs.py 35/75 -> 65/75 called edited.
+# A brightened copy's clipped highlights disagree in 2-3 scattered blocks of a chat.
+BLOCK_NOISE = 2
+BLOCK_NOISE_SHARE = 0.02
+# An edit changes a minority of what is on the screen: beyond this share of the
+# textured blocks disagreeing, the agreeing rest is background and chrome, not the
+# same content. Two chats of one messenger whose messages fill only the top of the
+# screen differ in one compact region too (measured on the seed-11 scenario: 0.33-1.0
+# of their blocks; true copies and repainted receipts 0-0.21).
+EDIT_MAX_DISAGREE = 0.4
+
+
+def _judge_blocks(v: PairVerdict, check: BlockCheck) -> PairVerdict:
+    """A duplicate verdict checked where small print is legible (`blockmatch`).
+
+    Blocks that disagree beyond noise and outside a known edit either form one compact
+    region holding a minority of the content, which makes the pair `edited` there, or
+    are spread over the image or most of its content: the same layout with other
+    content, a `template` pair, whatever the grids said.
+    """
+    if not check.agreement_pins_the_pair:
+        return PairVerdict("template", v.distance, None, round(0.3 * v.score, 4))
+    regions = changed_components(check.disagreeing, 1, merge=1)
+    # In a pair sampled pixel for pixel a few disagreeing blocks together are an edit;
+    # scattered, they are the clipping of a brightened copy. Next to an edit the grids
+    # already boxed, a stray block is its fringe, not another.
+    exact = check.unresampled and v.changed_box is None and len(regions) == 1
+    noise = 0 if exact else max(BLOCK_NOISE, BLOCK_NOISE_SHARE * check.blocks)
+    if check.disagree_count <= noise:
+        return v
+    if len(regions) == 1 and check.disagree_count <= EDIT_MAX_DISAGREE * check.blocks:
+        col, row, ncols, nrows, _cells = regions[0]
+        box = _union(check.cell_box(col, row, ncols, nrows), v.changed_box)
+        if (box[2] * box[3] <= EDIT_MAX_BOX * check.box[2] * check.box[3]
+                and not _other_entries(check, row, nrows)):
+            return PairVerdict("edited", v.distance, box, v.score)
+    return PairVerdict("template", v.distance, None, round(0.3 * v.score, 4))
+
+
+# Two receipts of one template differ in every value (amount, date, time, id, names):
+# lines of text at the same heights in both, all in the values' column, which is one
+# compact region. An edit changes one or two of them; a pasted patch puts its print
+# where the original had none. Measured with `proofcheck synth` scenarios, candidate
+# pairs of receipts called `edited`: seed 11, 308 before this rule, of which 245 differ
+# in 3-6 lines whose heights agree (row correlation 0.84-0.99), and 63 after; seed 12
+# (held out) 101 -> 64, the rest differing in 1-2 lines. Siblings of one edited
+# receipt differ in 1-2 lines. bench/template_pairs.py (seeds 1, 2): such regions
+# correlate at 0.84 or more. bench/duplicates.py's local edits differ in 3-5 lines in
+# 11 of 120 regions, at heights that do not agree (-0.1 to 0.38), or at 0.71-0.76: a
+# patch of the same picture's rows; still 108/120 called edited.
+TEMPLATE_LINES = 3
+SAME_LAYOUT = 0.8
+
+
+def _other_entries(check: BlockCheck, row: int, nrows: int) -> bool:
+    """The disagreeing block rows [row, row + nrows) are other entries in the same
+    layout (another receipt's values), not an edit."""
+    return (check.changed_lines(row, nrows) >= TEMPLATE_LINES
+            and check.same_line_layout(row, nrows) >= SAME_LAYOUT)
+
+
+def _same_framing(al: features.FeatureAlignment | Alignment, query: DecodedImage,
+                  other: DecodedImage) -> bool:
+    """The other, mapped by `al` (the keypoints' or the grids'), covers the query edge
+    to edge: a resized copy. For the grids' alignment this is stricter than the global
+    keys' `frame` flag: a receipt cut under its header and captioned over the cut keeps
+    its global hash within FRAME_RADIUS of the original's (with the flag, 6 of 120 such
+    caption copies stayed `edited`). Both sides are held to one scale, `sx`, on
+    purpose: a grid alignment of whole images stretches the other to the query's
+    aspect (`sy` differs when a caption bar made it taller), which is no same framing."""
+    tolerance = 0.02
+    return (abs(al.rot) < np.radians(0.5)
+            and abs(al.tx) <= tolerance * query.width and abs(al.ty) <= tolerance * query.height
+            and abs(al.sx * other.width - query.width) <= tolerance * query.width
+            and abs(al.sx * other.height - query.height) <= tolerance * query.height)
+
+
+def _key_distance(query: Signatures, other: Signatures) -> int:
+    return int(popcount64(all_keys(query)[:, None] ^ all_keys(other)[None, :]).min())
+
+
+def _union(box: tuple[int, int, int, int],
+           other: tuple[int, int, int, int] | None) -> tuple[int, int, int, int]:
+    if other is None:
+        return box
+    x0, y0 = min(box[0], other[0]), min(box[1], other[1])
+    x1 = max(box[0] + box[2], other[0] + other[2])
+    y1 = max(box[1] + box[3], other[1] + other[3])
+    return x0, y0, x1 - x0, y1 - y0
+
+
+def diff_heatmap_png(query: DecodedImage, other: DecodedImage,
+                     verdict: PairVerdict | None = None) -> bytes:
+    """PNG: the query dimmed, with the aligned difference in red and the changed box."""
+    found = _pixel_verdict(query, other)
+    base = grey(query.image).convert("RGB")
+    scale = min(1.0, 1200 / max(base.size))
+    base = base.resize((max(1, round(base.width * scale)), max(1, round(base.height * scale))))
+    canvas = Image.blend(base, Image.new("RGB", base.size, (255, 255, 255)), 0.5)
+    if found is not None:
+        v, comparison, q = found
+        verdict = verdict or v
+    if found is not None and comparison is not None:
+        c = comparison
+        heat = np.nan_to_num(c.diff, nan=0.0)
+        heat = np.clip(heat / (2 * PIXEL_CELL_CHANGED), 0.0, 1.0)
+        alpha = Image.fromarray((heat * 200).astype(np.uint8), "L")
+        bx, by, bw, bh = q.box
+        size = (max(1, round(bw * scale)), max(1, round(bh * scale)))
+        red = Image.new("RGB", size, (230, 20, 20))
+        canvas.paste(red, (round(bx * scale), round(by * scale)), alpha.resize(size))
+    draw = ImageDraw.Draw(canvas)
+    if verdict is not None and verdict.changed_box is not None:
+        x, y, w, h = verdict.changed_box
+        draw.rectangle(
+            (x * scale, y * scale, (x + w) * scale, (y + h) * scale), outline=(0, 90, 255),
+            width=max(2, round(4 * scale * 2)),
+        )
+    out = io.BytesIO()
+    canvas.save(out, format="PNG")
+    return out.getvalue()
