@@ -99,11 +99,13 @@ def _is_code(token: str, in_id_place: bool = False) -> bool:
     its label) capitals alone will do, as every digit of "L5ASHJZ0" was read as a
     letter. One non-ASCII capital is allowed: the Polish model writes "Ą" into ids
     ("UD4ĄAYO6CZTXSGB"), and the re-read alone, limited to A-Z0-9, is what takes it
-    out; so is one small letter ("K28JQWO5QxX" for "K28JQWO5QX")."""
+    out; so is one small letter ("K28JQWO5QxX" for "K28JQWO5QX"), non-ASCII too
+    ("D6éGICUOWOW" for "D6GICU0W0W"). Letters without case (Persian, Arabic) are no
+    code's."""
     foreign = [c for c in token if not c.isascii()]
     lower = [c for c in token if c.islower()]
     return (len(token) >= 6 and token.isalnum() and len(lower) <= 1
-            and len(foreign) <= 1 and all(c.isupper() for c in foreign)
+            and len(foreign) <= 1 and all(c.isupper() or c.islower() for c in foreign)
             and (in_id_place or any(c.isdigit() for c in token))
             and any(c.isalpha() for c in token))
 
@@ -113,7 +115,9 @@ _STRAY_MARKS = ")]}/|"
 # In an id's place any sign or punctuation is a mark, read for a letter or beside one
 # ("Y¥4684Y029Z", "£ERD102205", "C74BOROW(QS" in Noto, "D3VSQZWS8&xX" in DejaVu Sans
 # Bold), but for what ids carry themselves; elsewhere a sign is a price's ("US$5000").
-_ID_SEPARATORS = "._"
+# Not "_": no id pattern takes one, and the Polish model put one into a gap between
+# letters ("E2_LYGBCF" for "E2LY6BCF", Noto Sans Bold), where no glyph is.
+_ID_SEPARATORS = "."
 # A "/" stroke's pixels are anti-correlated in x and y: -0.87 to -0.98 in DejaVu and Noto
 # (sans, serif, regular and bold) after JPEG and a 70% downscale, where no letter or
 # digit goes below -0.55 (the J).
@@ -166,18 +170,6 @@ def _nearer_read(core: str, others: list[str], count: int) -> str:
         return core
     nearer = lengths.pop()
     return _majority(others[0], others[1:], nearer) if abs(nearer - count) == 1 else core
-
-
-def _marks_from_reads(core: str, others: list[str]) -> str:
-    """`core` with each character no code has (a "J" read as "]") replaced by the
-    majority of the reads alone as long as it (`_majority`); the rest as it was. For a
-    code whose glyphs do not segment one per character, where the templates cannot
-    decide the mark: two letters JPEG joined in "QJ6GK2BAWVW" (Noto Serif, read
-    "Q]6GK2BAWVW") had left the mark in the id, and no id pattern took it."""
-    if all(ch in CODE_ALPHABET for ch in core):
-        return core
-    voted = _majority(core, others, len(core))
-    return "".join(ch if ch in CODE_ALPHABET else v for ch, v in zip(core, voted, strict=True))
 
 
 # Width over height of the widest capital letter, W in DejaVu Serif Bold: 1.55 (DejaVu
@@ -268,6 +260,20 @@ def _code_glyphs(gray: Image.Image, box: Box) -> tuple[Image.Image, list[Comp], 
     return Image.fromarray(wide[:, x1:x2]), glyphs, whole
 
 
+# What a mark no code has ("]", "|") costs a read laid on the glyphs (`_align_to_glyphs`),
+# below the best any character could score at its glyph: it stands for a character, but
+# is the likeliest extra one.
+_MARK_DOUBT = 0.25
+
+
+def _fit_one(scores: dict[str, float], ch: str) -> float:
+    """How well character `ch` of a read fits the glyph the templates scored (`scores`).
+    No scores: one of two joined glyphs, which every character fits alike but a mark."""
+    if ch in CODE_ALPHABET:
+        return scores.get(ch, -1.0) if scores else 0.0
+    return (max(scores.values()) if scores else 0.0) - _MARK_DOUBT
+
+
 def _align_to_glyphs(code: str, glyphs: list[Comp | None], templates: DigitTemplates) -> str:
     """A code read with one character too many or too few, made as long as its glyphs:
     of the reads that drop one character (or add the templates' best guess for one
@@ -275,7 +281,11 @@ def _align_to_glyphs(code: str, glyphs: list[Comp | None], templates: DigitTempl
     of "SB2XKUM8KZ" alone and on the page gave "SB2XKUMS8KZ", of "K28JQWO5QX"
     "K28JQWO5QxX": the glyph count knows better. A None among `glyphs` is one of two
     characters JPEG joined (`_per_character`), which no character fits better than
-    another."""
+    another; a mark fits any glyph a little worse than its likeliest character does
+    (`_fit_one`), so it is the one dropped when all else is equal: "G0DU76GYY]J"
+    (DejaVu Sans, "YY" joined) had lost a "Y" and kept the "]"; and a mark on a glyph
+    beats a character on the wrong one: "MAVROVSZ2S]" (for "M4VR9VS2SJ") lost its "]"
+    and shifted "S" onto the "J"."""
     scores = [{} if g is None else templates.scores(templates.vector(g.mask)) for g in glyphs]
     code = code.upper()
     if len(code) == len(glyphs) + 1:
@@ -285,7 +295,7 @@ def _align_to_glyphs(code: str, glyphs: list[Comp | None], templates: DigitTempl
                  for j in range(len(glyphs)) if scores[j]]
 
     def fit(read: str) -> float:
-        return sum(sc.get(ch, -1.0) for sc, ch in zip(scores, read, strict=True) if sc)
+        return sum(_fit_one(sc, ch) for sc, ch in zip(scores, read, strict=True))
 
     return max(reads, key=fit)
 
@@ -324,17 +334,46 @@ def _by_templates(templates: DigitTemplates, glyph: Comp, allowed: str, read: st
     return best if conf >= sure else read
 
 
+# How far below the code's baseline, in units of its glyphs' height, a glyph must reach
+# to be a "J" or a "Q", the only characters of a code that do: in the nine fonts of
+# bench/codes.py (at a 70% downscale, JPEG q65) a "J" reaches 0.24-0.35 below it, a "Q"
+# 0.14-0.35, an "I", "1", "L", "T", "O" or "7" not at all, and the templates (each font
+# left out) told "J" from "Q" at confidence 1.0. DejaVu Sans' "J" of "50XIQIJD9Q" was
+# read "I" by every read, and the stroke rule took its stem for a bar.
+_DESCENT = 0.12
+
+
+def _descends(glyph: Comp, glyphs: list[Comp | None]) -> bool:
+    """Whether `glyph` reaches below the baseline of the code's `glyphs`, as a "J" or a
+    "Q" does."""
+    found = [g for g in glyphs if g is not None]
+    baseline = float(np.median([g.y2 for g in found]))
+    height = float(np.median([g.h for g in found]))
+    return glyph.y2 - baseline >= _DESCENT * height
+
+
+def _nine_or(templates: DigitTemplates, glyph: Comp, read: str) -> str:
+    """A "9" read as "O" or "0" (`read`; the page read's language model): "9" when the
+    glyph's counter is a bowl, not a ring, or the templates say so; else `read`, which
+    `_zero_or_o` decides."""
+    span = counter_span(glyph.mask)
+    if span is not None and span < _RING_MIN_SPAN:
+        return _by_templates(templates, glyph, "96", "9")
+    return "9" if _by_templates(templates, glyph, "O09", read) == "9" else read
+
+
 def _is_code_with_mark(core: str, id_place: bool) -> bool:
     """`_is_code`, allowing one mark a code's glyph is often read as: a "J" as ")", "]"
     or "}", a "7" as "/", a "Z" as "-" ("C-KMDD29US", Noto Sans, confidence 0.15). The
     reads alone (limited to A-Z0-9) and the templates decide it; a real "/" or "-" (a
     slash's lean, a hyphen too short to be a glyph) stays. In an id's place any sign
-    or punctuation but `_ID_SEPARATORS` is a mark, and two marks will do: both J's of
-    "BXK13JFIHJ" (DejaVu Sans, before "Confirmed") came out ")"."""
+    or punctuation but `_ID_SEPARATORS` is a mark, and three marks will do: both J's of
+    "BXK13JFIHJ" (DejaVu Sans, before "Confirmed") came out ")", the "I7" of
+    "I7BCKP4VE" (DejaVu Sans, after "Nr transakcji:") "|[/"."""
     marks = [ch for ch in core if ch in _STRAY_MARKS + "-"
              or (id_place and not ch.isalnum() and ch not in _ID_SEPARATORS)]
     bare = "".join(ch for ch in core if ch not in marks)
-    return len(marks) <= (2 if id_place else 1) and _is_code(bare, id_place)
+    return len(marks) <= (3 if id_place else 1) and _is_code(bare, id_place)
 
 
 def _join_split_codes(words: list[Word], gray: Image.Image, scale: float,
@@ -345,7 +384,10 @@ def _join_split_codes(words: list[Word], gray: Image.Image, scale: float,
     boundary: "OSL3B /DLXZOFLM", neither half a code to recheck; "GIJTZI10P00F" came
     out "GIJTZI1 OPOOF". Before an M-Pesa "Confirmed" (on this line or starting
     `next_line`), where a code has ten characters, two words that make ten may be as
-    far apart as a tabular "1" leaves them: "1 CWVIUFEH8" in Noto Sans."""
+    far apart as a tabular "1" leaves them: "1 CWVIUFEH8" in Noto Sans. A second word
+    boxed (mostly) inside the first is its end read again: "F41IA5E3" boxed over all of
+    "F4IA5E3ITU" (DejaVu Sans Bold), then "ITU" on its own; "JSVA8WW187" over nearly
+    all of "JSVA8WW1877" (DejaVu Sans), then "7"."""
     j = 0
     while j < len(words) - 1:
         a, b = words[j], words[j + 1]
@@ -355,13 +397,20 @@ def _join_split_codes(words: list[Word], gray: Image.Image, scale: float,
         known = in_mpesa_place(after) and len(joined.rstrip(".")) == MPESA_CODE_LENGTH
         if (a.text[-1:].isalnum() or a.text[-1:] in _STRAY_MARKS + "-") and \
                 _is_code_with_mark(joined, in_id_place(before, after)) and \
-                _glyphs_run_on(gray, scale, a.box, b.box,
-                               _KNOWN_LENGTH_GAP if known else _SPLIT_GAP):
+                (_boxed_inside(b.box, a.box) or
+                 _glyphs_run_on(gray, scale, a.box, b.box,
+                                _KNOWN_LENGTH_GAP if known else _SPLIT_GAP)):
             words[j] = replace(a, text=a.text + b.text, box=union([a.box, b.box]),
                                confidence=min(a.confidence, b.confidence))
             del words[j + 1]
             continue
         j += 1
+
+
+def _boxed_inside(inner: Box, outer: Box) -> bool:
+    """Whether most of `inner`'s columns lie inside `outer`'s."""
+    overlap = min(inner[0] + inner[2], outer[0] + outer[2]) - max(inner[0], outer[0])
+    return overlap > 0.5 * inner[2]
 
 
 # The widest gap between a split code's two halves that is no word space, in units of the
@@ -466,26 +515,37 @@ def recheck_codes(lines: list[list[Word]], gray: Image.Image, scale: float,
             if len(per_char) != len(core) and len(glyphs) == len(core):
                 per_char = list(glyphs)  # a wide capital after all, not two joined
             if len(per_char) != len(core):
-                # No one-to-one look at each character: a mark is what the reads say.
-                w.text = _marks_from_reads(core, alone) + suffix
+                # No one-to-one look at each character: the reads decide, where the
+                # reads alone agree against the page read. "QJ6GK2BAWVW" (Noto Serif,
+                # two letters joined) was read "Q]6GK2BAWVW", and the "]" left it no id;
+                # "Y24QUYVI" ("UYV" joined) "YZ4QUYVI", both reads alone right. Only a
+                # mark was theirs to change until 2026-12-04: on 1,800 Latin pages of
+                # bench/signals.py that fixed two ids more, and broke none.
+                w.text = _majority(core, alone, len(core)) + suffix
                 continue
             chars = list(core)
-            rivals = _rivals(core, [page, *alone])
+            # A read one character too long says what it saw at each glyph once fitted
+            # to them: the page read "UITI3ZWRBQ2ZW" had the "3" of "UITI3WRBQ2ZW" that
+            # both reads alone, the right length, took for a "B".
+            reads = [_align_to_glyphs(r, per_char, templates) if len(r) == len(core) + 1
+                     else r for r in (page, *alone)]
+            rivals = _rivals(core, reads)
             for i, (ch, comp) in enumerate(zip(core, per_char, strict=True)):
                 if comp is None:
                     continue  # one of two joined glyphs
-                if ch not in CODE_ALPHABET:
+                if _descends(comp, per_char):
+                    # A "J" or a "Q", whatever it was read as: "LJUU95RL2Z" (Noto Serif)
+                    # read "LIUU95RL2Z", and the templates chose "I" among "I" and "J".
+                    chars[i] = _by_templates(templates, comp, "JQ", "Q" if ch == "Q" else "J")
+                elif ch not in CODE_ALPHABET:
                     chars[i] = templates.classify(comp.mask, allowed=CODE_ALPHABET)[0]
                 elif rivals[i] and (sure := _among_reads(templates, comp, {ch, *rivals[i]})):
-                    chars[i] = sure
+                    # "O" and "0" have no "9" among their look-alikes, so a "9" read as
+                    # "O" by the reads alone and "J" by the page read ("J9GHJSNB39OPD",
+                    # DejaVu Sans) came out "0", then "O".
+                    chars[i] = _nine_or(templates, comp, sure) if sure in "O0" else sure
                 elif ch in "O0":
-                    # A 9 read as "O" (the page read's language model): a bowl, not a
-                    # ring, or the templates say so; "O" or "0" is for `_zero_or_o`.
-                    span = counter_span(comp.mask)
-                    if span is not None and span < _RING_MIN_SPAN:
-                        chars[i] = _by_templates(templates, comp, "96", "9")
-                    elif _by_templates(templates, comp, "O09", ch) == "9":
-                        chars[i] = "9"
+                    chars[i] = _nine_or(templates, comp, ch)
                 elif ch in "I1L" or (rivals[i] and ch in _BAR_CHARS):
                     # Unsure strokes may not be a bar at all: the "9" of "Z9OLT8E56B",
                     # read as "I" alone, has none.
