@@ -1,9 +1,9 @@
 """Colour edits that grey levels cannot see.
 
-Verification (`matching`, `pixelmatch`, `blockmatch`) compares grey levels: red print on a grey of
-the same luminance is invisible to it, and a copy with a price painted in red on a
-grey picture passed for a plain resize (bench/duplicates.py: 3 of 120 local edits
-called `resized` with no block disagreeing). Once a pair is known
+Verification (`matching`, `pixelmatch`, `blockmatch`) compares grey levels: red print
+on a grey of the same luminance is invisible to it, and a copy with a price painted in
+red on a grey picture passed for a plain resize (bench/duplicates.py: 3 of 120 local
+edits called `resized` with no block disagreeing). Once a pair is known
 to be one picture and its alignment found, this compares the colour of every block
 of the aligned pair, textured or flat; `pixelmatch` calls a compact minority of blocks
 whose colour changed an edit there.

@@ -131,11 +131,11 @@ def compare_images(
     query_sig: Signatures | None = None, other_sig: Signatures | None = None,
     keypoints: features.FeatureAlignment | None = None,
 ) -> PairVerdict | None:
-    """Like `matching.compare`, confirmed on pixels: on grids 8x finer than the signatures', then
-    block by block where small print is legible. When the grids' alignment finds no
-    copy, or one the blocks refute, the pair is aligned again on keypoints
-    (`features`) and judged block by block there: that is what finds rotated and
-    tightly cropped copies. A re-framed copy the grids call edited gets that second
+    """Like `matching.compare`, confirmed on pixels: on grids 8x finer than the
+    signatures', then block by block where small print is legible. When the grids'
+    alignment finds no copy, or one the blocks refute, the pair is aligned again on
+    keypoints (`features`) and judged block by block there: that is what finds rotated
+    and tightly cropped copies. A re-framed copy the grids call edited gets that second
     look too, and is a copy when the keypoints find it one. Pass the signatures, and
     the pair's keypoint alignment (`features.align`), if already found."""
     query_sig = query_sig or compute_signatures(query)

@@ -321,6 +321,7 @@ _NUM = rf"(?:{_SLASH_DECIMAL}(?![\d/])|\d+(?:(?:[,.'’]\d+)|(?: \d{{3}}(?!\d)))
 # 4 of 300 Swahili pages of bench/signals.py (seeds 20261225, 20261229, 20261230) lost
 # their amount so: the balance on the page, or a lone "1", became the amount.
 _MISREAD_LEAD = r"(?P<lead>[iIl|](?=\d{1,2}[,.]\d{3})|\d (?=\d{1,2}[,.]\d{3})|\d\d (?=\d[,.]\d{3}))"
+_MISREAD_LEAD_FACTOR = 0.8  # how much less sure an amount with its first digit restored is
 _AMOUNT_AFTER_RE = re.compile(
     rf"(?<![\w.,])(?P<cur>{_CUR_ALT})\.?\s?{_MISREAD_LEAD}?(?P<num>{_NUM})(?![\d])",
     re.IGNORECASE,
@@ -330,7 +331,6 @@ _AMOUNT_AFTER_RE = re.compile(
 _AMOUNT_BEFORE_RE = re.compile(
     rf"(?<![\d.,])(?P<num>{_NUM})\s?[\"“”«»]?\s?(?P<cur>{_CUR_ALT})(?![A-Za-z])", re.IGNORECASE
 )
-_MISREAD_LEAD_FACTOR = 0.8
 _BARE_NUM_RE = re.compile(rf"(?<![\d.,])(?P<num>{_NUM})(?![\d])")
 
 _DATE_YMD_RE = re.compile(
