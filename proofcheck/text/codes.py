@@ -469,8 +469,10 @@ def recheck_codes(lines: list[list[Word]], gray: Image.Image, scale: float,
     outvoted where those reads agree (`_majority`), and a read one character long or
     short is fitted to the glyph count (`_align_to_glyphs`); then, when its glyphs
     segment one per character, each confusable character is re-decided among its
-    look-alikes: where a bar's strokes reach tells "1", "I" and "L" apart (`_bar_shape`),
-    templates decide the rest, and last its shape tells "0" from "O" (`_zero_or_o`).
+    look-alikes: a glyph reaching below the baseline is a "J" or a "Q" (`_descends`),
+    where a bar's strokes reach tells "1", "I" and "L" apart (`_bar_shape`), templates
+    decide the rest, and last its shape tells "0" from "O" (`_zero_or_o`). When they do
+    not segment so, the reads' majority decides.
     """
     for k, words in enumerate(lines):
         # A narrow chat bubble wraps after an M-Pesa code: "Confirmed" on the next line.
