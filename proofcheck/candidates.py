@@ -155,5 +155,6 @@ def find_matches(
 
 
 def _rank(v: PairVerdict) -> tuple[int, float]:
+    """Sort key of verdicts, best first: copies before templates, then by score."""
     order = {"exact": 0, "resized": 1, "cropped": 1, "edited": 2, "template": 3, "similar": 4}
     return order[v.relation], -v.score
