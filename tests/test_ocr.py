@@ -1173,7 +1173,8 @@ def test_a_code_whose_glyphs_do_not_segment_is_what_the_reads_agree_on() -> None
     """Where letters JPEG joined leave no glyph per character, the templates cannot
     decide them, and the reads vote: "QJ6GK2BAWVW" (Noto Serif) was read "Q]6GK2BAWVW"
     on the page, and the "]" left it no id; "Y24QUYVI" ("UYV" joined, drawn so here)
-    "YZ4QUYVI", both reads alone right. A page read alone against them stands."""
+    "YZ4QUYVI", both reads alone right. With no read alone as long as it, the page
+    read stands."""
     assert codes._majority("Q]6GK2BAWVW", ["QJ6GK2BAWVW", "QJ6GK2BAWVW"], 11) == "QJ6GK2BAWVW"
     assert codes._majority("Q]6GK2BAWVW", ["QJ6GK2BAWV"], 11) == "Q]6GK2BAWVW"
     serif = FONTS / "noto/NotoSerif-Regular.ttf"
