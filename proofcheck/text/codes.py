@@ -187,31 +187,50 @@ def _a_wide_letter(templates: DigitTemplates, glyph: Comp) -> bool:
         _by_templates(templates, glyph, CODE_ALPHABET, "", _SURE_WIDE_LETTER) in ("W", "M")
 
 
+# Widths, in medians of a code's glyph widths, from which a glyph may be two letters JPEG
+# joined: certainly ("YV", "KA" about twice a letter), or only when every read of the
+# code says so (a narrow letter joined to another: "IT" 1.76, "TV" 1.78, "IA" 1.74, "QJ";
+# on eight seeds of bench/signals.py, 2,400 Latin pages, 5 ids fixed and none broken).
+_PAIR_WIDTH = 1.8
+_NARROW_PAIR_WIDTH = 1.6
+
+
 def _per_character(glyphs: list[Comp], reads: list[str], length: int | None = None,
                    templates: DigitTemplates | None = None) -> list[Comp | None]:
     """One entry per character: its glyph, or None for both characters of two that JPEG
     joined. `length`, when the code's length is known (an M-Pesa code's), says how many
     of the widest glyphs are pairs, when that many are wide enough to be.
 
-    Joined kerned pairs ("YV", "KA") are about twice as wide as a letter, so glyphs 1.8
-    times the median width or wider count as two, unless one is a W or an M: next to
-    narrow digits and I's those are 1.8-2.1 times the median in Noto Sans Bold and Noto
-    Serif. Such a glyph is one when `templates` are sure of W or M and it is no wider
-    than a W can be (`_a_wide_letter`): joined "VV", "YY", "VZ" and "TV" look like a W
-    to the templates too, less surely, and are wider. When every read of the code
-    (`reads`) has the length that counting only the widest of them as pairs gives, that
-    count stands. Never the other way: the reads agree on an extra letter as often as
-    not (all three reads of "RROELNW5D2" had an "S" before the "5")."""
+    Joined kerned pairs ("YV", "KA") are about twice as wide as a letter, so glyphs
+    `_PAIR_WIDTH` times the median width or wider count as two, unless one is a W or an
+    M: next to narrow digits and I's those are 1.8-2.1 times the median in Noto Sans
+    Bold and Noto Serif. Such a glyph is one when `templates` are sure of W or M and it
+    is no wider than a W can be (`_a_wide_letter`): joined "VV", "YY", "VZ" and "TV"
+    look like a W to the templates too, less surely, and are wider. When every read of
+    the code (`reads`) has the length that counting only the widest of them as pairs
+    gives, that count stands; when every read needs more pairs than that, the glyphs
+    from `_NARROW_PAIR_WIDTH` up are counted too, widest first. Never fewer pairs than
+    the reads say: they agree on an extra letter as often as not (all three reads of
+    "RROELNW5D2" had an "S" before the "5")."""
     median_w = float(np.median([g.w for g in glyphs]))
-    wide = sorted((i for i, g in enumerate(glyphs) if g.w >= 1.8 * median_w
-                   and not (templates and _a_wide_letter(templates, g))),
-                  key=lambda i: -glyphs[i].w)
+
+    def pair_candidates(low: float, high: float) -> list[int]:
+        return sorted((i for i, g in enumerate(glyphs) if low * median_w <= g.w < high * median_w
+                       and not (templates and _a_wide_letter(templates, g))),
+                      key=lambda i: -glyphs[i].w)
+
+    wide = pair_candidates(_PAIR_WIDTH, float("inf"))
     joined = len(wide)
     lengths = {len(r) for r in reads}
+    agreed = lengths.pop() - len(glyphs) if len(lengths) == 1 else None
     if length is not None and 0 <= length - len(glyphs) <= joined:
         joined = length - len(glyphs)
-    elif len(lengths) == 1 and 0 <= (agreed := lengths.pop() - len(glyphs)) < joined:
+    elif agreed is not None and 0 <= agreed < joined:
         joined = agreed
+    elif agreed is not None and agreed > joined:
+        narrower = pair_candidates(_NARROW_PAIR_WIDTH, _PAIR_WIDTH)
+        if agreed <= joined + len(narrower):
+            wide, joined = wide + narrower, agreed
     pairs = set(wide[:joined])
     out: list[Comp | None] = []
     for i, g in enumerate(glyphs):
