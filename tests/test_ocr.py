@@ -1343,6 +1343,19 @@ def test_words_in_capitals_after_an_id_label_stay_words(font: str) -> None:
     assert not [f for f in extract_fields(ocr) if f.type == "transaction_id"]
 
 
+def test_a_reread_sure_of_every_glyph_stands_against_tesseract_a_digit_off() -> None:
+    """Tesseract read DejaVu Sans Bold's id "۳۷۰۲۳۱۰۸۵۲۴۵" (Arabic page, 70%) a digit
+    short at 0.86, and "۷۵۱۱۳۷۷۶۷۰۵" with "۶" as "۲۱": a sure reading of another count,
+    which stood against the re-read. The re-read was sure of every glyph and right;
+    unsure of one, it still yields."""
+    sure = [0.9, 1.0, 0.95, 0.86, 0.89, 0.76, 0.95, 1.0, 1.0, 0.85, 1.0, 1.0]
+    assert numbers._fuse("370231085245", sure, "37023108525", 0.86)[0] == "370231085245"
+    assert numbers._fuse("75113776705", [1.0, 1.0, 0.8, 0.63, 0.82] + [1.0] * 6,
+                         "751137721705", 0.86)[0] == "75113776705"
+    unsure = [*sure[:5], 0.5, *sure[6:]]
+    assert numbers._fuse("370231085245", unsure, "37023108525", 0.86) == (None, 0.0)
+
+
 def test_a_sure_tesseract_stands_against_a_reread_that_split_a_digit_into_a_mark() -> None:
     """Nazli's "۹" in "۳۵۳۸۹۹۱۴۴۹۴۶" came apart under JPEG: its loop a thousands mark, its
     stem a "۱". A thousands mark after nine digits can be none."""
