@@ -208,10 +208,10 @@ def _per_character(glyphs: list[Comp], reads: list[str], length: int | None = No
     is no wider than a W can be (`_a_wide_letter`): joined "VV", "YY", "VZ" and "TV"
     look like a W to the templates too, less surely, and are wider. When every read of
     the code (`reads`) has the length that counting only the widest of them as pairs
-    gives, that count stands; when every read needs more pairs than that, the glyphs
-    from `_NARROW_PAIR_WIDTH` up are counted too, widest first. Never fewer pairs than
-    the reads say: they agree on an extra letter as often as not (all three reads of
-    "RROELNW5D2" had an "S" before the "5")."""
+    gives, that count stands. More pairs than the wide glyphs give come only from
+    glyphs `_NARROW_PAIR_WIDTH` wide and up (widest first), when every read needs them:
+    the reads agree on an extra letter as often as not (all three reads of "RROELNW5D2"
+    had an "S" before the "5"), but seldom where a glyph is that wide."""
     median_w = float(np.median([g.w for g in glyphs]))
 
     def pair_candidates(low: float, high: float) -> list[int]:
