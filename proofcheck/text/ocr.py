@@ -196,10 +196,6 @@ def read_line(image: Image.Image, lang: str = "eng") -> tuple[str, float]:
     return api.GetUTF8Text().strip(), float(api.MeanTextConf())
 
 
-def available_languages() -> list[str]:
-    return sorted(p.stem for p in Path(tessdata_path()).glob("*.traineddata"))
-
-
 # ---------------------------------------------------------------- preprocessing
 
 
