@@ -193,14 +193,15 @@ _ID_LABEL_END_RE = re.compile(_ID_LABEL_RE.pattern + "$", re.IGNORECASE)
 # labels ("کد مرجع", "Ref No") have too many words one letter away.
 _FUZZY_ID_LABELS = sorted({normalize_text(item).lower().rstrip(".") for item in _ID_LABEL_ITEMS
                            if len(normalize_text(item)) >= 8})
-# Words, then a colon (or what OCR makes of one), then the value. A digit may stand
-# for a letter inside the words ("Transacti0n ID").
-_LABEL_BEFORE_COLON_RE = re.compile(r"(?P<label>[^\W\d_][^:;؛#]*?)\s*[:;؛#]\s*")
-# Or words right before an id-long run of digits, as a chat writes its label ("شماره
-# پگیری ۱۶۹۸۲۶۳۹۶۳۰۷", Nazli). Of the 6 ids that 1,300 Persian pages of bench/signals.py
-# (seeds 20261204-28) lost with every digit read right, 3 had a label so misread and
-# one a comma for its colon (`_ID_LABEL_RE`); "شماره کی" and "شمارو یگری" are too far.
-_LABEL_BEFORE_DIGITS_RE = re.compile(r"(?P<label>[^\W\d_][^:;؛#\d]*?)\s*[,،]?\s*(?=\d{6})")
+# Words, then a colon (or what OCR makes of one), then the value; or words right before
+# an id-long run of digits, as a chat writes its label ("شماره پگیری ۱۶۹۸۲۶۳۹۶۳۰۷",
+# Nazli). A digit may stand for a letter inside the words ("Transacti0n ID"). Of the 6
+# ids that 1,300 Persian pages of bench/signals.py (seeds 20261204-28) lost with every
+# digit read right, 3 had a label misread without a colon and one a comma for its colon
+# (`_ID_LABEL_RE`); "شماره کی" and "شمارو یگری" are too far.
+_LABEL_BEFORE_VALUE_RE = re.compile(
+    r"(?P<label>[^\W\d_][^:;؛#]*?)\s*(?:[:;؛#]\s*|[,،]?\s*(?=\d{6}))"
+)
 
 
 def in_id_place(before: str, after: str) -> bool:
@@ -561,10 +562,8 @@ def _extract_ids(line: _Line, nxt: _Line | None, ctx: _Ctx) -> None:
         ctx.add(line, "transaction_id", alone.group(1).upper(), alone.start(1), alone.end(1), 1.0)
     label_ends = [(m.end(), 1.0) for m in _ID_LABEL_RE.finditer(line.text)]
     if not label_ends:
-        label_ends = sorted({(m.end(), 0.8) for regex in (_LABEL_BEFORE_COLON_RE,
-                                                          _LABEL_BEFORE_DIGITS_RE)
-                             for m in regex.finditer(line.text)
-                             if _near_id_label(m.group("label"))})
+        label_ends = [(m.end(), 0.8) for m in _LABEL_BEFORE_VALUE_RE.finditer(line.text)
+                      if _near_id_label(m.group("label"))]
     for label_end, label_factor in label_ends:
         _extract_labelled_id(line, nxt, ctx, label_end, label_factor)
 
