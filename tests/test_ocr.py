@@ -707,6 +707,46 @@ def test_a_shape_the_templates_call_seven_gives_it_up_to_the_real_seven(homa_uns
     assert page.classify(glyphs[0].mask, band_h)[1] <= gl.PageDigits.MOVED_CONF
 
 
+def test_a_page_rules_out_for_a_glyph_the_labels_of_shapes_it_is_sure_of(homa_unseen) -> None:
+    """Homa's ۲ and ۷ on one page: the templates are far surer of the ۷ than of
+    anything else, so no other shape of its height is a ۷; the unsure ۲ rules out
+    nothing for the ۷. A page with no sure ۷ rules out no ۷."""
+
+    glyphs, band_h = _glyphs("۲۳۴۷", homa_unseen)
+    two, seven = glyphs[0], glyphs[3]
+    page = gl.PageDigits(gl.digit_templates(False))
+    for c in glyphs:
+        page.observe(c.mask, band_h)
+    page.resolve()
+    assert "7" in page.ruled_out(two.mask, band_h)
+    assert "7" not in page.ruled_out(seven.mask, band_h)
+    assert "2" not in page.ruled_out(seven.mask, band_h)
+    alone = gl.PageDigits(gl.digit_templates(False))
+    alone.observe(two.mask, band_h)
+    alone.resolve()
+    assert alone.ruled_out(two.mask, band_h) == ""
+
+
+def test_tesseract_is_not_taken_for_a_digit_the_page_rules_out() -> None:
+    """Homa's "۷۸۲۱۹۹۷۷۲۷۳" (bench/signals.py, seed 20261221): the re-read had both "۲"
+    right, unsurely (0.57, 0.58), and Tesseract (0.76) read them "۷", a digit the page
+    gave to a shape the templates were sure of. Where the page rules nothing out,
+    Tesseract's digit still wins."""
+
+    confs = [1.0, 1.0, 0.57, 1.0, 0.92, 1.0, 1.0, 1.0, 0.58, 1.0, 1.0]
+    ruled = ["", "", "7", "", "", "", "", "", "7", "", ""]
+    assert numbers._fuse("78219977273", confs, "78719977273", 0.76, ruled)[0] \
+        == "78219977273"
+    assert numbers._fuse("78219977273", confs, "78719977273", 0.76)[0] == "78719977273"
+    # Through Tesseract's read with a digit too many as well.
+    assert numbers._fuse("78219977273", confs, "178719977273", 0.76, ruled)[0] \
+        == "78219977273"
+    # A glyph the re-read is hardly sure of (a Homa "2" at 0.22 on an Arabic page) is no
+    # ground to overrule Tesseract, whatever the page rules out.
+    assert numbers._fuse("56460", [0.64, 1.0, 0.22, 0.95, 0.95], "56260", 0.92,
+                         ["", "", "2", "", ""])[0] == "56260"
+
+
 def test_tesseract_reading_a_shape_alike_across_the_page_decides_it(homa_unseen) -> None:
 
     glyphs, band_h = _glyphs("۲۵", homa_unseen)
@@ -1542,3 +1582,4 @@ def test_letters_tesseract_read_where_an_id_goes_are_read_again_as_digits() -> N
     img, line = _labelled_number_line("نام گیرنده:", "۴۹۲۴۴۳۲۲۶۹۸۳", garbled, homa)
     numbers.reread_numbers([line], img, 1.0)
     assert [w.text for w in line][2:] == list(garbled)
+

@@ -514,6 +514,7 @@ class PageDigits:
     # Tesseract's "۳" at 0.7 in a date, while six other words read the shape as ۴.
     SUPPORT_VOTES = 2.0
     SUPPORTED_CONF = 0.85
+    SURE_MARGIN = 0.2
 
     def __init__(self, templates: DigitTemplates) -> None:
         self.templates = templates
@@ -603,6 +604,26 @@ class PageDigits:
         votes moved the ۳ to ۲, and every ۳ of the amount and id came out ۲."""
         sim = float(self.vectors[i] @ self.vectors[j])
         return sim < self.DISTINCT or (sim < self.SAME and self.firsts[i] != self.firsts[j])
+
+    def ruled_out(self, mask: np.ndarray, band_h: float) -> str:
+        """The labels a glyph `band_h` tall cannot have: those of other shapes of its
+        height that the templates are sure of (`_sure`). Tesseract read Homa's ۲ as ۷
+        in ids, where the page's ۷ is another shape, far nearer the ۷ templates than
+        any other."""
+        vec = self.templates.vector(mask)
+        shape = self._shape_of(vec, band_h, self.templates.classify_vector(vec)[0])
+        if shape is None:
+            return ""
+        return "".join(sorted({
+            self.labels[j] for j in range(len(self.vectors))
+            if j != shape and self.labels[j] != self.labels[shape] and self._sure(j)
+            and self._same_height(self.heights[shape], self.heights[j])}))
+
+    def _sure(self, i: int) -> bool:
+        """Whether shape `i` has its templates' label, far ahead of the next one."""
+        ranked = sorted(self.scores[i].values(), reverse=True)
+        return self.labels[i] == self.firsts[i] and (
+            len(ranked) < 2 or ranked[0] - ranked[1] >= self.SURE_MARGIN)
 
     def classify(self, mask: np.ndarray, band_h: float) -> tuple[str, float]:
         """(label, confidence) of a glyph `band_h` tall: its shape's, once `resolve` moved

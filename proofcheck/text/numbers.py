@@ -66,6 +66,11 @@ _SCRIPT_EVIDENCE = 3
 # Tesseract's digits with one too many are laid on the re-read's without the digit
 # that leaves the fewest differing, and judged digit by digit, when this few differ.
 _EXTRA_DIGIT_MAX_DIFFERING = 2
+# How sure of a glyph the re-read must be for a digit the page rules out there to count
+# against Tesseract (`PageDigits.ruled_out`): Homa's ۲ was right at 0.50-0.62 in ids
+# Tesseract read with a ۷; where the re-read was 0.11 and 0.22 sure (two Homa amounts
+# in Latin digits on Arabic pages) Tesseract was right.
+_RULED_OUT_FLOOR = 0.4
 # More ways than this of choosing which marks Tesseract read as digits: none is tried.
 _MAX_MARK_CHOICES = 20
 
@@ -264,12 +269,14 @@ def _cut(c: Comp, n: int) -> list[Comp]:
 def _reread_number(
     gray: Image.Image, scale: float, box: Box, latin: bool = False,
     page: PageDigits | None = None,
-) -> tuple[str, list[float]] | None:
+) -> tuple[str, list[float], list[str]] | None:
     """Re-read one number (amount, date, card, id) from pixels; None if it is not one.
 
-    Returns the number in visual order with ASCII digits and canonical separators,
-    and one confidence per digit. `box` is in input coordinates, `gray` is the prepared
-    image. `page`, when given, classifies the digits consistently with the page's others.
+    Returns the number in visual order with ASCII digits and canonical separators, one
+    confidence per digit, and per digit the labels the page rules out for it
+    (`PageDigits.ruled_out`; none without `page`). `box` is in input coordinates, `gray`
+    is the prepared image. `page`, when given, classifies the digits consistently with
+    the page's others.
     """
     glyphs = _number_glyphs(gray, scale, box)
     if glyphs is None:
@@ -278,6 +285,7 @@ def _reread_number(
     templates = digit_templates(latin)
     out = ""
     confs: list[float] = []
+    ruled: list[str] = []
     prev: Comp | None = None
     for kind, c in labelled:
         if kind in ("d", "*"):
@@ -291,6 +299,7 @@ def _reread_number(
                     continue  # a Latin zero is as tall as any digit: this is noise
                 out += "0"
                 confs.append(0.95)
+                ruled.append("")
             else:
                 digit, conf = (page.classify(c.mask, band_h) if page is not None
                                else templates.classify(c.mask))
@@ -300,13 +309,17 @@ def _reread_number(
                     conf = min(conf, _CUT)
                 out += digit
                 confs.append(conf)
+                # Two glyphs touching, or a piece cut from them, are no shape of the page.
+                whole = not c.cut and c.w <= TOUCHING_WIDTH * band_h
+                ruled.append(page.ruled_out(c.mask, band_h) if page is not None and whole
+                             else "")
         elif out and out[-1] not in _SEP_CHARS:
             out += _canonical_sep(kind)  # of two marks in a row, the first counts
         prev = c
     out = out.rstrip(_SEP_CHARS + " ")
     if not confs:
         return None
-    return out, confs
+    return out, confs, ruled
 
 
 # A date's groups as digit counts, and what the first digit of each group can be: Solar
@@ -559,7 +572,7 @@ def _reread_cluster(
             reads.append((float(np.mean(res[1])), latin, res))
     if not reads:
         return None
-    _mean, latin, (reread, digit_confs) = max(reads, key=lambda r: r[0])
+    _mean, latin, (reread, digit_confs, ruled) = max(reads, key=lambda r: r[0])
     style = _LATIN_DIGITS if latin else _arabic_script_style(counts)
     conf = min(digit_confs)
     pure = all(_is_numberish(words[i].text) for i in cl)
@@ -567,7 +580,7 @@ def _reread_cluster(
         return None
     tess_digits = "".join(ch for ch in to_ascii_digits(source) if ch.isdigit())
     tess_conf = _tesseract_trust(source, min(words[i].confidence for i in cl))
-    fused, conf = _fuse(reread, digit_confs, tess_digits if pure else "", tess_conf)
+    fused, conf = _fuse(reread, digit_confs, tess_digits if pure else "", tess_conf, ruled)
     if fused is None:
         return None  # a confident, clean Tesseract reading the re-read contradicts
     return fused.translate(str.maketrans(_LATIN_DIGITS, style)), box, conf
@@ -592,12 +605,14 @@ def _mixed_scripts(counts: dict[str, int]) -> bool:
 
 
 def _fuse(
-    reread: str, confs: list[float], tess_digits: str, tess_conf: float
+    reread: str, confs: list[float], tess_digits: str, tess_conf: float,
+    ruled_out: list[str] | None = None,
 ) -> tuple[str | None, float]:
     """Combine the template re-read with Tesseract's digits for one number.
 
     Same digits: agreement, the better confidence. Same count, some differ: per digit,
-    the template wins when it is surer than Tesseract was of the word, Tesseract
+    the template wins when it is surer than Tesseract was of the word or when the
+    page rules Tesseract's digit out for the glyph (`ruled_out`, per digit), Tesseract
     otherwise (Tesseract's errors are mostly separators read as digits, which changes
     the count), unless its digits make an impossible date of a possible one.
     Different counts: the re-read, unless Tesseract was confident and the re-read
@@ -621,13 +636,15 @@ def _fuse(
         # templates sure of one "۳", 0.59 of the other).
         misread = {(r, t) for r, t, c in zip(re_digits, tess_digits, confs, strict=True)
                    if r != t and c >= max(_SURE_OVER_TESSERACT, tess_conf)}
+        ruled = ruled_out or [""] * len(confs)
         k = 0
         for ch in reread:
             if not ch.isdigit():
                 out.append(ch)
                 continue
             if ch == tess_digits[k] or confs[k] >= max(0.6, tess_conf) or \
-                    ((ch, tess_digits[k]) in misread and confs[k] >= 0.5):
+                    ((ch, tess_digits[k]) in misread and confs[k] >= 0.5) or \
+                    (tess_digits[k] in ruled[k] and confs[k] >= _RULED_OUT_FLOOR):
                 out.append(ch)
                 fused.append(confs[k] if ch != tess_digits[k] else max(confs[k], tess_conf))
             else:
@@ -657,7 +674,7 @@ def _fuse(
         # A digit too many in Tesseract's read is not all of it wrong: in Homa, best
         # Persian model, "۹۸۹۲۲۸۰۴۱۴۳۶" read "۹۸۹۲۲۸۰۱۴۱۴۳۶" and re-read, unsure of
         # both "۲" (0.50 and 0.53), "۹۸۹۷۷۸۰۴۱۴۳۶".
-        digits, conf = _fuse(reread, confs, aligned, tess_conf)
+        digits, conf = _fuse(reread, confs, aligned, tess_conf, ruled_out)
         return digits, conf * 0.9
     return reread, min(confs) * 0.8
 
