@@ -17,7 +17,7 @@ from PIL import Image, ImageDraw, ImageFont, features
 
 from proofcheck.text import codes, numbers, tessmodels, text_signals, webfonts
 from proofcheck.text import glyphs as gl
-from proofcheck.text.fields import Field, extract_fields
+from proofcheck.text.fields import Field, extract_fields, in_amount_place
 from proofcheck.text.normalize import to_ascii_digits
 from proofcheck.text.ocr import OcrResult, read_text, tessdata_path
 from proofcheck.text.words import Word, union
@@ -1583,3 +1583,15 @@ def test_letters_tesseract_read_where_an_id_goes_are_read_again_as_digits() -> N
     numbers.reread_numbers([line], img, 1.0)
     assert [w.text for w in line][2:] == list(garbled)
 
+
+def test_letters_tesseract_read_where_an_amount_goes_are_read_again_as_digits() -> None:
+    """DejaVu Sans Bold at 70%: Tesseract read "۲٬۶۷۰٬۰۰۰" as "اس" after "مبلغ:", and the
+    receipt had no amount (bench/signals.py, seeds 20261208, 20261223 and 20261227: 3
+    of 1,450 Persian pages). After an amount label such letters are re-read as well."""
+    face = ImageFont.truetype(str(FONTS / "dejavu/DejaVuSans-Bold.ttf"), 36,
+                              layout_engine=ImageFont.Layout.RAQM)
+    img, line = _labelled_number_line("مبلغ تراکنش:", "۲٬۶۷۰٬۰۰۰", ("اس", "سس"), face)
+    numbers.reread_numbers([line], img, 1.0)
+    assert to_ascii_digits(line[2].text).replace("٬", ",") == "2,670,000"
+    assert in_amount_place("مبلغ:") and in_amount_place("Kwota")
+    assert not in_amount_place("تاریخ:") and not in_amount_place("مبلغ ۲ و")

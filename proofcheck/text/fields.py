@@ -251,6 +251,16 @@ _AMOUNT_LABEL_ITEMS = (
 )
 _AMOUNT_LABELS = _labels(*_AMOUNT_LABEL_ITEMS)
 _AMOUNT_LABEL_RE = re.compile(rf"(?<![\w])(?:{_AMOUNT_LABELS})(?![\w])\s*[:]?\s*", re.IGNORECASE)
+_AMOUNT_LABEL_END_RE = re.compile(_AMOUNT_LABEL_RE.pattern + "$", re.IGNORECASE)
+
+
+def in_amount_place(before: str) -> bool:
+    """Whether a word stands right after an amount label on its line (`before`, the
+    line's text up to the word). OCR uses it to re-read an amount it read as letters
+    ("مبلغ: اس ریال" for "مبلغ: ۲٬۶۷۰٬۰۰۰ ریال" in DejaVu Sans Bold)."""
+    return bool(_AMOUNT_LABEL_END_RE.search(normalize_text(before)))
+
+
 _BALANCE_RE = re.compile(
     _labels("موجودی", "مانده", "balance", "salio", "saldo", "الرصيد", "dostępne środki"),
     re.IGNORECASE,

@@ -22,7 +22,7 @@ from PIL import Image
 
 from proofcheck import memo
 
-from .fields import in_id_place, is_field_word, possible_date
+from .fields import in_amount_place, in_id_place, is_field_word, possible_date
 from .glyphs import (
     ARABIC_DIGITS,
     PERSIAN_DIGITS,
@@ -396,12 +396,13 @@ def reread_numbers(lines: list[list[Word]], gray: Image.Image, scale: float) -> 
                 else:
                     runs.append([i])
             prev_i = i
-        # A run with a digit in it; or garbled words right after an id label, where
-        # Homa's stylised digits were read as letters, every one ("سول بسعرعریوعر" for
-        # "۴۹۲۴۴۳۲۲۶۹۸۳"): the re-read keeps them only if they are digits.
+        # A run with a digit in it; or garbled words right after an id or amount label,
+        # where Homa's stylised digits were read as letters, every one ("سول بسعرعریوعر"
+        # for "۴۹۲۴۴۳۲۲۶۹۸۳"), and DejaVu Sans Bold's amounts ("اس" for "۲٬۶۷۰٬۰۰۰"):
+        # the re-read keeps them only if they are digits.
         clusters = [r for r in runs if any(_is_numberish(words[i].text) or _maybe_number(words[i])
                                            for i in r)
-                    or in_id_place(" ".join(w.text for w in words[:min(r)]), "")]
+                    or _in_value_place(" ".join(w.text for w in words[:min(r)]))]
         replace: dict[int, Word] = {}
         drop: set[int] = set()
         for cl in clusters:
@@ -428,6 +429,11 @@ def reread_numbers(lines: list[list[Word]], gray: Image.Image, scale: float) -> 
                 drop.update(i for i in part if i != first)
         if replace:
             words[:] = [replace.get(i, w) for i, w in enumerate(words) if i not in drop]
+
+
+def _in_value_place(before: str) -> bool:
+    """Whether a word after `before` on its line stands where an id or amount goes."""
+    return in_id_place(before, "") or in_amount_place(before)
 
 
 def _page_digits(lines: list[list[Word]], grown: list[list[Box]], gray: Image.Image,
