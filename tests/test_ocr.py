@@ -1584,6 +1584,35 @@ def test_letters_tesseract_read_where_an_id_goes_are_read_again_as_digits() -> N
     assert [w.text for w in line][2:] == list(garbled)
 
 
+def test_a_misread_currency_word_is_not_read_into_its_amount() -> None:
+    """"مبلغ: ۴٬۱۱۶٬۰۰۰ ریال" in DejaVu Sans Bold, its currency read "رال" (unsure, and no
+    currency word then): taken in with the number, its letters were re-read "۵۶٫" and
+    the amount came out "۵۶٫۴٬۱۱۶٬۰۰۰", no number at all (bench/signals.py, seed
+    20261228; Nazli's "تتومان" and "وال" so too). The number is re-read alone."""
+    face = ImageFont.truetype(str(FONTS / "dejavu/DejaVuSans-Bold.ttf"), 36,
+                              layout_engine=ImageFont.Layout.RAQM)
+    img = Image.new("L", (900, 400), 255)
+    draw = ImageDraw.Draw(img)
+    boxes = []
+    x = 60
+    for text in ("ریال", "۴٬۱۱۶٬۰۰۰", "مبلغ:"):  # left to right
+        draw.text((x, 250), text, font=face, fill=0)
+        x1, y1, x2, y2 = draw.textbbox((x, 250), text, font=face)
+        boxes.append((x1, y1, x2 - x1, y2 - y1))
+        x = x2 + 12
+    line = [Word(text="مبلغ:", box=boxes[2], confidence=0.9, line=0, language="fas"),
+            Word(text="۴۱۱۶۰۰۰", box=boxes[1], confidence=0.6, line=0, language="fas"),
+            Word(text="رال", box=boxes[0], confidence=0.3, line=0, language="fas")]
+    gl.set_template_exclusions(("DejaVu",))
+    try:
+        numbers.reread_numbers([line], img, 1.0)
+    finally:
+        gl.set_template_exclusions(())
+    assert [w.text for w in line] == ["مبلغ:", "۴٬۱۱۶٬۰۰۰", "رال"]
+    assert numbers._THOUSANDS_AFTER_DECIMAL.search("56٫4٬116٬000")
+    assert numbers._misplaced_mark("596٬6٬130٬000")
+    assert not numbers._THOUSANDS_AFTER_DECIMAL.search("4٬116٬000.50")
+
 def test_letters_tesseract_read_where_an_amount_goes_are_read_again_as_digits() -> None:
     """DejaVu Sans Bold at 70%: Tesseract read "۲٬۶۷۰٬۰۰۰" as "اس" after "مبلغ:", and the
     receipt had no amount (bench/signals.py, seeds 20261208, 20261223 and 20261227: 3

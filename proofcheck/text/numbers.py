@@ -582,7 +582,11 @@ def _reread_cluster(
     style = _LATIN_DIGITS if latin else _arabic_script_style(counts)
     conf = min(digit_confs)
     pure = all(_is_numberish(words[i].text) for i in cl)
-    if not pure and (conf < 0.5 or not any(ch.isdigit() for ch in reread)):
+    if not pure and (conf < 0.5 or not any(ch.isdigit() for ch in reread)
+                     or _misplaced_mark(reread) or _THOUSANDS_AFTER_DECIMAL.search(reread)):
+        # Letters taken for digits: a currency word Tesseract misread ("رال", "تتومان")
+        # re-read as "۵۶٫" before "۴٬۱۱۶٬۰۰۰" leaves marks no number has. The number's
+        # own words are then re-read without it (`reread_numbers`).
         return None
     tess_digits = "".join(ch for ch in to_ascii_digits(source) if ch.isdigit())
     tess_conf = _tesseract_trust(source, min(words[i].confidence for i in cl))
@@ -696,6 +700,9 @@ def _without_extra_digit(tess_digits: str, re_digits: str) -> str | None:
     fewest = min(differing.values())
     best = [way for way, n in differing.items() if n == fewest]
     return best[0] if len(best) == 1 and fewest <= _EXTRA_DIGIT_MAX_DIFFERING else None
+
+
+_THOUSANDS_AFTER_DECIMAL = re.compile(r"[٫.]\d+٬")
 
 
 def _misplaced_mark(reread: str) -> bool:
