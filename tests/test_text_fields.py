@@ -459,7 +459,9 @@ def test_a_first_digit_is_only_restored_where_the_grouping_has_room(text: str,
                                                 ("مبله» ۸٬۷۰۰٬۰۰۰ توسان", "IRT"),
                                                 ("مبلغ: ۸٬۷۰۰٬۰۰۰ نومان", "IRT"),
                                                 ("مبلغ ۸٬۷۰۰٬۰۰۰ ترمان واریز شد", "IRT"),
-                                                ("مبلغ ۸٬۷۰۰٬۰۰۰ ربال واریز شد", "IRR")])
+                                                ("مبلغ ۸٬۷۰۰٬۰۰۰ ربال واریز شد", "IRR"),
+                                                ("ملع ۸٬۷۰۰٬۰۰۰ رال", "IRR"),
+                                                ("مغ ۸٬۷۰۰٬۰۰۰ رال واربرشد", "IRR")])
 def test_currency_words_the_persian_model_misreads(text: str, currency: str) -> None:
     amount = _one(extract_fields_from_text(text, "fas"), "amount")
     assert (amount.value, amount.currency) == ("8700000", currency)
