@@ -727,6 +727,41 @@ def test_a_page_rules_out_for_a_glyph_the_labels_of_shapes_it_is_sure_of(homa_un
     assert alone.ruled_out(two.mask, band_h) == ""
 
 
+def test_a_shape_alike_a_sure_seven_is_not_a_seven_unless_tesseract_read_it_so(
+        homa_unseen) -> None:
+    """Homa's ۲ at 28 px, shrunk to 70% and saved as a JPEG, is 0.8-0.9 alike its ۷ and
+    nearest to the ۷ templates too, so the two were one digit to the page: "۲۷" read
+    "۷۷". The ۷ is far nearer its templates than anything else (`PageDigits._sure`),
+    and no other shape of its height takes its label, unless Tesseract read that shape
+    as a ۷ more than as anything else (two cuts of one digit, as Nazli's "5" on an
+    Arabic page)."""
+
+    face = ImageFont.truetype(str(FONTS / "farsiweb/homa.ttf"), 28,
+                              layout_engine=ImageFont.Layout.RAQM)
+    img = Image.new("L", (600, 120), 255)
+    draw = ImageDraw.Draw(img)
+    draw.text((40, 30), "۲۷", font=face, fill=0)
+    x1, y1, x2, y2 = draw.textbbox((40, 30), "۲۷", font=face)
+    shrunk = img.resize((420, 84), Image.Resampling.BILINEAR)
+    buf = io.BytesIO()
+    shrunk.save(buf, "JPEG", quality=80)
+    posted = Image.open(io.BytesIO(buf.getvalue())).convert("L")
+    box = tuple(round(v * 0.7) for v in (x1, y1, x2 - x1, y2 - y1))
+    labelled, band_h = numbers._number_glyphs(posted, 1.0, box)
+    glyphs = [c for kind, c in labelled if kind == "d" and c.h >= 0.6 * band_h]
+    assert len(glyphs) == 2
+    two, seven = glyphs  # drawn left to right
+    for read_two_as, expected in (("", "not 7"), ("7", "7")):
+        page = gl.PageDigits(gl.digit_templates(False))
+        page.observe(seven.mask, band_h, "7", 0.9)
+        page.observe(two.mask, band_h, read_two_as, 0.9)
+        assert len(page.vectors) == 2 and page.firsts == ["7", "7"]
+        assert not page._distinct(0, 1)  # alike enough to be cuts of one digit
+        page.resolve()
+        label = page.classify(two.mask, band_h)[0]
+        assert label == "7" if expected == "7" else label != "7"
+
+
 def test_tesseract_is_not_taken_for_a_digit_the_page_rules_out() -> None:
     """Homa's "۷۸۲۱۹۹۷۷۲۷۳" (bench/signals.py, seed 20261221): the re-read had both "۲"
     right, unsurely (0.57, 0.58), and Tesseract (0.76) read them "۷", a digit the page

@@ -492,8 +492,11 @@ class PageDigits:
     day with 0-3); Tesseract's reads of it, wherever its digits can be laid on the
     word's glyphs (`numbers._read_per_glyph`), add to its templates' scores; and
     elimination assigns the labels, surest shape first, each taking its best label that
-    no distinct shape of its height holds (two such shapes are two digits, `_distinct`). A
-    shape only ever moves to a label its templates find nearly as good as their best.
+    no distinct shape of its height holds (two such shapes are two digits, `_distinct`),
+    nor a shape the templates are sure of (`_sure`) unless Tesseract read it as that
+    label (`_read_as`). A shape only ever moves to a label its templates find nearly as
+    good as their best. The labels of sure shapes are ruled out for every other shape
+    of their height (`ruled_out`).
     (Applied one after the other as hard rules, these had let a day's syntax pick ۳ over
     the ۲ Tesseract read.)
     """
@@ -514,6 +517,9 @@ class PageDigits:
     # Tesseract's "۳" at 0.7 in a date, while six other words read the shape as ۴.
     SUPPORT_VOTES = 2.0
     SUPPORTED_CONF = 0.85
+    # A shape whose best template scores this much above its next is sure of its label:
+    # Homa's ۷ 0.39-0.47 ahead at 15-24 px after JPEG, where its ۲, ۳ and ۴ are within
+    # 0.1 of each other.
     SURE_MARGIN = 0.2
 
     def __init__(self, templates: DigitTemplates) -> None:
@@ -581,7 +587,8 @@ class PageDigits:
 
     def resolve(self) -> None:
         """Label every shape: surest first, each with its best candidate label that no
-        clearly different shape of its height already holds (or its best, if all are)."""
+        clearly different or surely read shape of its height already holds (or its best,
+        if all are)."""
         candidates = [self._candidates(i) for i in range(len(self.vectors))]
 
         def margin(i: int) -> float:
@@ -592,7 +599,8 @@ class PageDigits:
         for i in sorted(range(len(self.vectors)), key=margin, reverse=True):
             taken = {self.labels[j] for j in done
                      if self._same_height(self.heights[i], self.heights[j])
-                     and self._distinct(i, j)}
+                     and (self._distinct(i, j)
+                          or (self._sure(j) and not self._read_as(i, self.labels[j])))}
             ranked = sorted(candidates[i], key=candidates[i].__getitem__, reverse=True)
             self.labels[i] = next((lab for lab in ranked if lab not in taken), ranked[0])
             done.append(i)
@@ -618,6 +626,11 @@ class PageDigits:
             self.labels[j] for j in range(len(self.vectors))
             if j != shape and self.labels[j] != self.labels[shape] and self._sure(j)
             and self._same_height(self.heights[shape], self.heights[j])}))
+
+    def _read_as(self, i: int, label: str) -> bool:
+        """Whether Tesseract read shape `i` as `label` more than as any other label."""
+        votes = self.votes[i]
+        return votes.get(label, 0.0) > 0 and votes[label] == max(votes.values())
 
     def _sure(self, i: int) -> bool:
         """Whether shape `i` has its templates' label, far ahead of the next one."""
