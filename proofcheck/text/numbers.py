@@ -702,6 +702,8 @@ def _without_extra_digit(tess_digits: str, re_digits: str) -> str | None:
     return best[0] if len(best) == 1 and fewest <= _EXTRA_DIGIT_MAX_DIFFERING else None
 
 
+# A thousands mark after a decimal mark: no number is written so, letters re-read as
+# digits are ("۵۶٫۴٬۱۱۶٬۰۰۰", `_reread_cluster`).
 _THOUSANDS_AFTER_DECIMAL = re.compile(r"[٫.]\d+٬")
 
 
