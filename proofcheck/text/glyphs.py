@@ -531,6 +531,7 @@ class PageDigits:
         self.labels: list[str] = []
         self.votes: list[defaultdict[str, float]] = []  # Tesseract's readings of each shape
         self.allowed: dict[int, set[str]] = {}  # what dates' syntax lets a shape be
+        self.ruled: list[str] = []  # per shape, what `resolve` rules out (`ruled_out`)
 
     def observe(self, mask: np.ndarray, band_h: float, read_as: str = "",
                 weight: float = 0.0) -> int | None:
@@ -595,15 +596,20 @@ class PageDigits:
             ranked = sorted(candidates[i].values(), reverse=True)
             return ranked[0] - ranked[1] if len(ranked) > 1 else float("inf")
 
-        done: list[int] = []
+        sure: dict[int, bool] = {}  # the shapes labelled so far
         for i in sorted(range(len(self.vectors)), key=margin, reverse=True):
-            taken = {self.labels[j] for j in done
+            taken = {self.labels[j] for j in sure
                      if self._same_height(self.heights[i], self.heights[j])
                      and (self._distinct(i, j)
-                          or (self._sure(j) and not self._read_as(i, self.labels[j])))}
+                          or (sure[j] and not self._read_as(i, self.labels[j])))}
             ranked = sorted(candidates[i], key=candidates[i].__getitem__, reverse=True)
             self.labels[i] = next((lab for lab in ranked if lab not in taken), ranked[0])
-            done.append(i)
+            sure[i] = self._sure(i)
+        self.ruled = ["".join(sorted({
+            self.labels[j] for j in sure
+            if j != i and sure[j] and self.labels[j] != self.labels[i]
+            and self._same_height(self.heights[i], self.heights[j])}))
+            for i in range(len(self.vectors))]
 
     def _distinct(self, i: int, j: int) -> bool:
         """Whether shapes `i` and `j` are two digits, not two cuts of one: clearly
@@ -614,18 +620,13 @@ class PageDigits:
         return sim < self.DISTINCT or (sim < self.SAME and self.firsts[i] != self.firsts[j])
 
     def ruled_out(self, mask: np.ndarray, band_h: float) -> str:
-        """The labels a glyph `band_h` tall cannot have: those of other shapes of its
-        height that the templates are sure of (`_sure`). Tesseract read Homa's ۲ as ۷
-        in ids, where the page's ۷ is another shape, far nearer the ۷ templates than
-        any other."""
+        """The labels a glyph `band_h` tall cannot have, once `resolve` ran: those of
+        other shapes of its height that the templates are sure of (`_sure`). Tesseract
+        read Homa's ۲ as ۷ in ids, where the page's ۷ is another shape, far nearer the
+        ۷ templates than any other."""
         vec = self.templates.vector(mask)
         shape = self._shape_of(vec, band_h, self.templates.classify_vector(vec)[0])
-        if shape is None:
-            return ""
-        return "".join(sorted({
-            self.labels[j] for j in range(len(self.vectors))
-            if j != shape and self.labels[j] != self.labels[shape] and self._sure(j)
-            and self._same_height(self.heights[shape], self.heights[j])}))
+        return self.ruled[shape] if shape is not None and shape < len(self.ruled) else ""
 
     def _read_as(self, i: int, label: str) -> bool:
         """Whether Tesseract read shape `i` as `label` more than as any other label."""
