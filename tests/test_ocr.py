@@ -1613,6 +1613,10 @@ def test_letters_tesseract_read_where_an_id_goes_are_read_again_as_digits() -> N
     img, line = _labelled_number_line("شماره مرجع:", "۴۹۲۴۴۳۲۲۶۹۸۳", garbled, homa)
     numbers.reread_numbers([line], img, 1.0)
     assert to_ascii_digits(" ".join(w.text for w in line)) == "شماره مرجع: 492443226983"
+    # The Arabic model's label, its ي not the Persian ی the labels are written with.
+    img, line = _labelled_number_line("رقم العملية:", "۴۹۲۴۴۳۲۲۶۹۸۳", garbled, homa)
+    numbers.reread_numbers([line], img, 1.0)
+    assert to_ascii_digits(line[2].text) == "492443226983"
     img, line = _labelled_number_line("نام گیرنده:", "۴۹۲۴۴۳۲۲۶۹۸۳", garbled, homa)
     numbers.reread_numbers([line], img, 1.0)
     assert [w.text for w in line][2:] == list(garbled)

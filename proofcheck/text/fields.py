@@ -207,8 +207,10 @@ _LABEL_BEFORE_VALUE_RE = re.compile(
 def in_id_place(before: str, after: str) -> bool:
     """Whether a word stands where an id goes: right after an id label on its line
     (`before`, the line's text up to the word), or before an M-Pesa "Confirmed"
-    (`after`, the next word). OCR uses it to recheck a code it read without digits."""
-    return bool(_ID_LABEL_END_RE.search(before) or in_mpesa_place(after))
+    (`after`, the next word). OCR uses it to recheck a code it read without digits.
+    `before` is normalised first, as the labels are (`_labels`): the Arabic model's
+    "رقم العملية" has the Arabic ي, the labels the Persian ی."""
+    return bool(_ID_LABEL_END_RE.search(normalize_text(before)) or in_mpesa_place(after))
 
 
 def in_mpesa_place(after: str) -> bool:
