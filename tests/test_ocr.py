@@ -1014,6 +1014,27 @@ def test_tesseracts_digits_are_laid_on_the_glyphs_with_its_separators_read_as_di
     assert numbers._read_per_glyph(labelled, digits, list("43034000"), templates) is None
 
 
+def test_tesseracts_digits_one_short_are_laid_on_the_glyphs_with_one_left_unread() -> None:
+    """Tesseract read Homa's "۱۴۵۸۲۹۱۸۹۴۴۶" as "۱۴۵۸۲۹۱۸۹۴۴", its only "۲" right where the
+    templates had "۷": its digits still count for the glyphs they can be laid on, the
+    glyph it lost read as nothing."""
+
+    labelled, digits = _dejavu_bold_number("۴۳۵٬۴۸۶")
+    templates = gl.digit_templates(False)
+    assert [templates.classify(c.mask)[0] for c in digits] == list("435486")
+    assert numbers._read_per_glyph(labelled, digits, list("43486"), templates) \
+        == ["4", "3", "", "4", "8", "6"]
+    # A digit differing from the templates' label is still laid on its glyph.
+    assert numbers._read_per_glyph(labelled, digits, list("93486"), templates) \
+        == ["9", "3", "", "4", "8", "6"]
+    # Where the lost digit could be either of two alike glyphs, neither gets a digit.
+    labelled, digits = _dejavu_bold_number("۴۳۵٬۵۸۶")
+    assert numbers._read_per_glyph(labelled, digits, list("43586"), templates) \
+        == ["4", "3", "", "", "8", "6"]
+    # Digits that fit nowhere count for nothing.
+    assert numbers._read_per_glyph(labelled, digits, list("98765"), templates) is None
+
+
 def test_where_tesseract_read_one_of_two_separators_as_a_digit_the_templates_say_which(
 ) -> None:
     """"۴۳٬۰۷۰٬۰۰۰" read "۴۳۰۷۰۲۰۰۰": one ٬ dropped, the other read as ۲. Laid on the

@@ -64,7 +64,8 @@ _SURE_OF_EVERY_DIGIT = 0.6
 # Fewer digits than this in a cluster Tesseract read unsurely do not tell its script.
 _SCRIPT_EVIDENCE = 3
 # Tesseract's digits with one too many are laid on the re-read's without the digit
-# that leaves the fewest differing, and judged digit by digit, when this few differ.
+# that leaves the fewest differing, and judged digit by digit, when this few differ;
+# with one too few, on the page's glyphs for its votes (`_with_one_unread`).
 _EXTRA_DIGIT_MAX_DIFFERING = 2
 # How sure of a glyph the re-read must be for a digit the page rules out there to count
 # against Tesseract (`PageDigits.ruled_out`): Homa's ۲ was right at 0.50-0.62 in ids
@@ -485,10 +486,13 @@ def _read_per_glyph(labelled: list[tuple[str, Comp]], digits: list[Comp],
     read as a digit (the Persian model has no ٬ and reads it as a digit: "۴۳۰۳۴۰۰" for
     "۴۳۰٬۴۰۰"). Where it read only some of the marks so ("۴۳۰۷۰۲۰۰۰" for "۴۳٬۰۷۰٬۰۰۰"),
     the marks are those whose choice lays its digits on the glyphs most like the
-    templates' labels of them, when one choice is best."""
+    templates' labels of them, when one choice is best. With a digit fewer than the
+    glyphs, one glyph goes unread ("", `_with_one_unread`)."""
     extra = len(read) - len(digits)
     if extra == 0:
         return read
+    if extra == -1:
+        return _with_one_unread(digits, read, templates)
     marks = [k for k, (kind, _) in enumerate(labelled) if kind not in ("d", "*")]
     if extra < 0 or extra > len(marks) or any(k == "*" for k, _ in labelled) \
             or math.comb(len(marks), extra) > _MAX_MARK_CHOICES:
@@ -511,6 +515,25 @@ def _read_per_glyph(labelled: list[tuple[str, Comp]], digits: list[Comp],
     agree = sorted(((sum(a == b for a, b in zip(out, labels, strict=True)), n)
                     for n, out in enumerate(laid)), reverse=True)
     return laid[agree[0][1]] if agree[0][0] > agree[1][0] else None
+
+
+def _with_one_unread(digits: list[Comp], read: list[str],
+                     templates: DigitTemplates) -> list[str] | None:
+    """Tesseract's digits laid on a number's digit glyphs when it read one glyph fewer
+    (Homa's "۱۴۵۸۲۹۱۸۹۴۴۶" read "۱۴۵۸۲۹۱۸۹۴۴", its only "۲" read right): one glyph left
+    unread ("") where that lays the rest on glyphs most like the templates' labels of
+    them, with at most _EXTRA_DIGIT_MAX_DIFFERING differing; where several places do
+    so equally, a glyph keeps a digit only if all of them give it that one. None when
+    no place fits."""
+    labels = [templates.classify(c.mask)[0] for c in digits]
+    ways = [read[:k] + [""] + read[k:] for k in range(len(digits))]
+    differing = [sum(a not in ("", b) for a, b in zip(way, labels, strict=True))
+                 for way in ways]
+    fewest = min(differing)
+    if fewest > _EXTRA_DIGIT_MAX_DIFFERING:
+        return None
+    best = [way for way, n in zip(ways, differing, strict=True) if n == fewest]
+    return [column[0] if len(set(column)) == 1 else "" for column in zip(*best, strict=True)]
 
 
 def _date_syntax(page: PageDigits, labelled: list[tuple[str, Comp]],
