@@ -815,6 +815,27 @@ def test_a_shape_tesseract_reads_as_its_label_across_the_page_is_sure(homa_unsee
                                                else alone)
 
 
+def test_a_shape_moved_to_the_label_tesseract_reads_across_the_page_is_sure(homa_unseen) -> None:
+    """Homa's ۲, nearest to other templates: Tesseract's reads across the page move it to
+    ۲, and where they back that label as strongly as they make an unmoved label sure,
+    it is as sure (it had stayed at MOVED_CONF, and Tesseract's "۳" at 0.8 in one id
+    replaced it: "۲۳۵۵۶۲..." for "۲۲۵۵۶۲...")."""
+
+    glyphs, band_h = _glyphs("۲", homa_unseen)
+    mask = glyphs[0].mask
+    templates = gl.digit_templates(False)
+    assert templates.classify(mask)[0] != "2"
+    for reads, sure in ((("2", "2", "2"), True), (("2", "2", "2", "3", "3"), False)):
+        page = gl.PageDigits(templates)
+        for read in reads:
+            page.observe(mask, band_h, read, 0.9)
+        page.resolve()
+        label, conf = page.classify(mask, band_h)
+        assert label == "2"
+        assert (conf == gl.PageDigits.SUPPORTED_CONF) if sure \
+            else (conf <= gl.PageDigits.MOVED_CONF)
+
+
 def test_tesseract_reading_two_shapes_as_one_digit_does_not_merge_them() -> None:
     """Nazli's ۳ is 0.80 alike its ۲ at this size (bold and regular cuts of one digit
     are 0.82 and more). Tesseract read the ۳ as ۲ in three words: its votes beat the

@@ -640,16 +640,18 @@ class PageDigits:
             len(ranked) < 2 or ranked[0] - ranked[1] >= self.SURE_MARGIN)
 
     def classify(self, mask: np.ndarray, band_h: float) -> tuple[str, float]:
-        """(label, confidence) of a glyph `band_h` tall: its shape's, once `resolve` moved
-        that shape to another label (confidence at most MOVED_CONF), else the templates',
-        raised to SUPPORTED_CONF where Tesseract's reads of the shape back the label."""
+        """(label, confidence) of a glyph `band_h` tall: its shape's label, the templates'
+        unless `resolve` moved it (confidence then at most MOVED_CONF), raised to
+        SUPPORTED_CONF where Tesseract's reads of the shape back that label, moved or not
+        (Homa's ۲, moved from ۷ by reads of it as ۲ across the page, lost an id to one
+        read as ۳ at MOVED_CONF)."""
         vec = self.templates.vector(mask)
         label, conf = self.templates.classify_vector(vec)
         shape = self._shape_of(vec, band_h, label)
         if shape is None:
             return label, conf
         if self.labels[shape] != label:
-            return self.labels[shape], min(conf, self.MOVED_CONF)
+            label, conf = self.labels[shape], min(conf, self.MOVED_CONF)
         votes = self.votes[shape]
         against = max((v for lab, v in votes.items() if lab != label), default=0.0)
         if votes.get(label, 0.0) - against >= self.SUPPORT_VOTES:
