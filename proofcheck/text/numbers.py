@@ -526,7 +526,7 @@ def _with_one_unread(digits: list[Comp], read: list[str],
     so equally, a glyph keeps a digit only if all of them give it that one. None when
     no place fits."""
     labels = [templates.classify(c.mask)[0] for c in digits]
-    ways = [read[:k] + [""] + read[k:] for k in range(len(digits))]
+    ways = [[*read[:k], "", *read[k:]] for k in range(len(digits))]
     differing = [sum(a not in ("", b) for a, b in zip(way, labels, strict=True))
                  for way in ways]
     fewest = min(differing)
