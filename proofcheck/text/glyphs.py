@@ -493,9 +493,9 @@ class PageDigits:
     word's glyphs (`numbers._read_per_glyph`), add to its templates' scores; and
     elimination assigns the labels, surest shape first, each taking its best label that
     no distinct shape of its height holds (two such shapes are two digits, `_distinct`),
-    nor a shape the templates are sure of (`_sure`) unless Tesseract read it as that
-    label (`_read_as`). A shape only ever moves to a label its templates find nearly as
-    good as their best. The labels of sure shapes are ruled out for every other shape
+    nor a shape the templates are sure of (`_sure`) unless it may be another cut of
+    that digit (`_another_cut`). A shape only ever moves to a label its templates find
+    nearly as good as their best. The labels of sure shapes are ruled out for every other shape
     of their height (`ruled_out`).
     (Applied one after the other as hard rules, these had let a day's syntax pick ۳ over
     the ۲ Tesseract read.)
@@ -601,7 +601,7 @@ class PageDigits:
             taken = {self.labels[j] for j in sure
                      if self._same_height(self.heights[i], self.heights[j])
                      and (self._distinct(i, j)
-                          or (sure[j] and not self._read_as(i, self.labels[j])))}
+                          or (sure[j] and not self._another_cut(i, self.labels[j])))}
             ranked = sorted(candidates[i], key=candidates[i].__getitem__, reverse=True)
             self.labels[i] = next((lab for lab in ranked if lab not in taken), ranked[0])
             sure[i] = self._sure(i)
@@ -628,10 +628,14 @@ class PageDigits:
         shape = self._shape_of(vec, band_h, self.templates.classify_vector(vec)[0])
         return self.ruled[shape] if shape is not None and shape < len(self.ruled) else ""
 
-    def _read_as(self, i: int, label: str) -> bool:
-        """Whether Tesseract read shape `i` as `label` more than as any other label."""
+    def _another_cut(self, i: int, label: str) -> bool:
+        """Whether shape `i`, alike a shape sure of `label`, may be another cut of that
+        digit: nearest its templates too, and read as it by Tesseract more than as any
+        other label. Nazli's ۳ is as alike its ۲ but nearer the ۳ templates; one read
+        of it as ۲ by Tesseract (which takes Nazli's ۳ for ۲) had made it a ۲."""
         votes = self.votes[i]
-        return votes.get(label, 0.0) > 0 and votes[label] == max(votes.values())
+        return self.firsts[i] == label and votes.get(label, 0.0) > 0 \
+            and votes[label] == max(votes.values())
 
     def _sure(self, i: int) -> bool:
         """Whether shape `i` has its templates' label, far ahead of the next one."""
