@@ -495,8 +495,8 @@ class PageDigits:
     no distinct shape of its height holds (two such shapes are two digits, `_distinct`),
     nor a shape the templates are sure of (`_sure`) unless it may be another cut of
     that digit (`_another_cut`). A shape only ever moves to a label its templates find
-    nearly as good as their best. The labels of sure shapes are ruled out for every other shape
-    of their height (`ruled_out`).
+    nearly as good as their best. The labels of sure shapes are ruled out for every
+    other shape of their height (`ruled_out`).
     (Applied one after the other as hard rules, these had let a day's syntax pick ۳ over
     the ۲ Tesseract read.)
     """
