@@ -672,6 +672,22 @@ def homa_unseen():
         gl.set_template_exclusions(())
 
 
+@pytest.fixture
+def nazli_unseen():
+    """Digit templates without Nazli, whose ۳ is nearly its ۲ (and Tesseract reads it
+    so); yields Nazli at a size."""
+
+    path = FONTS / "farsiweb/nazli.ttf"
+    if not path.exists():
+        pytest.skip("fonts-farsiweb has no Nazli")
+    gl.set_template_exclusions(("nazli",))
+    try:
+        yield lambda size: ImageFont.truetype(str(path), size,
+                                              layout_engine=ImageFont.Layout.RAQM)
+    finally:
+        gl.set_template_exclusions(())
+
+
 def _drawn_number(text: str, face: ImageFont.FreeTypeFont):
     """The labelled glyphs of `text` drawn alone (`numbers._number_glyphs`), and their
     height."""
@@ -836,77 +852,55 @@ def test_a_shape_moved_to_the_label_tesseract_reads_across_the_page_is_sure(homa
             else (conf <= gl.PageDigits.MOVED_CONF)
 
 
-def test_a_look_alike_nearer_another_template_is_no_cut_of_a_sure_shape() -> None:
+def test_a_look_alike_nearer_another_template_is_no_cut_of_a_sure_shape(nazli_unseen) -> None:
     """Nazli's ۳ at 48 px is 0.94 alike its ۲, which the templates are sure of, but
     nearer the ۳ templates. Tesseract reads Nazli's ۳ as ۲: one such read moves a ۳
     alone on its page to ۲, but beside the sure ۲ it is no other cut of that digit and
     stays ۳ (it had made an id's "۳" a "۲")."""
 
-    path = FONTS / "farsiweb/nazli.ttf"
-    if not path.exists():
-        pytest.skip("fonts-farsiweb has no Nazli")
-    gl.set_template_exclusions(("nazli",))
-    try:
-        face = ImageFont.truetype(str(path), 48, layout_engine=ImageFont.Layout.RAQM)
-        two, three = ([c.mask for c in gl.glyph_components(gl.degraded_print(face, ch, 1.0, 78))]
-                      for ch in ("۲", "۳"))
-        assert len(two) == len(three) == 1
-        band_h = float(max(two[0].shape[0], three[0].shape[0]))
-        templates = gl.digit_templates(False)
-        alone = gl.PageDigits(templates)
-        alone.observe(three[0], band_h, "2", 0.9)
-        alone.resolve()
-        assert alone.firsts == ["3"] and alone.labels == ["2"]
-        page = gl.PageDigits(templates)
-        page.observe(two[0], band_h, "2", 0.9)
-        page.observe(three[0], band_h, "2", 0.9)
-        page.resolve()
-        assert page.firsts == ["2", "3"] and page._sure(0) and not page._distinct(0, 1)
-        assert page.labels == ["2", "3"]
-    finally:
-        gl.set_template_exclusions(())
+    face = nazli_unseen(48)
+    two, three = ([c.mask for c in gl.glyph_components(gl.degraded_print(face, ch, 1.0, 78))]
+                  for ch in ("۲", "۳"))
+    assert len(two) == len(three) == 1
+    band_h = float(max(two[0].shape[0], three[0].shape[0]))
+    templates = gl.digit_templates(False)
+    alone = gl.PageDigits(templates)
+    alone.observe(three[0], band_h, "2", 0.9)
+    alone.resolve()
+    assert alone.firsts == ["3"] and alone.labels == ["2"]
+    page = gl.PageDigits(templates)
+    page.observe(two[0], band_h, "2", 0.9)
+    page.observe(three[0], band_h, "2", 0.9)
+    page.resolve()
+    assert page.firsts == ["2", "3"] and page._sure(0) and not page._distinct(0, 1)
+    assert page.labels == ["2", "3"]
 
 
-def test_tesseract_reading_two_shapes_as_one_digit_does_not_merge_them() -> None:
+def test_tesseract_reading_two_shapes_as_one_digit_does_not_merge_them(nazli_unseen) -> None:
     """Nazli's ۳ is 0.80 alike its ۲ at this size (bold and regular cuts of one digit
     are 0.82 and more). Tesseract read the ۳ as ۲ in three words: its votes beat the
     templates' ۳, but the ۲, nearest to another template, holds that label."""
 
-    path = FONTS / "farsiweb/nazli.ttf"
-    if not path.exists():
-        pytest.skip("fonts-farsiweb has no Nazli")
-    gl.set_template_exclusions(("nazli",))
-    try:
-        face = ImageFont.truetype(str(path), 30, layout_engine=ImageFont.Layout.RAQM)
-        glyphs, band_h = _glyphs("۲۳", face)
-        page = gl.PageDigits(gl.digit_templates(False))
-        for _ in range(2):
-            page.observe(glyphs[0].mask, band_h, "2", 0.9)
-        for read in ("2", "2", "2", "3"):
-            page.observe(glyphs[1].mask, band_h, read, 0.9)
-        page.resolve()
-        assert [page.classify(c.mask, band_h)[0] for c in glyphs] == ["2", "3"]
-    finally:
-        gl.set_template_exclusions(())
+    glyphs, band_h = _glyphs("۲۳", nazli_unseen(30))
+    page = gl.PageDigits(gl.digit_templates(False))
+    for _ in range(2):
+        page.observe(glyphs[0].mask, band_h, "2", 0.9)
+    for read in ("2", "2", "2", "3"):
+        page.observe(glyphs[1].mask, band_h, read, 0.9)
+    page.resolve()
+    assert [page.classify(c.mask, band_h)[0] for c in glyphs] == ["2", "3"]
 
 
-def test_templates_know_digits_as_a_reposted_screenshot_leaves_them() -> None:
+def test_templates_know_digits_as_a_reposted_screenshot_leaves_them(nazli_unseen) -> None:
     """Nazli's ۴ at 38 px, shrunk to 70% and saved at JPEG quality 68, came out ۱ from
     templates of clean renders alone (Nazli left out of them); renders degraded the same
     way in the other fonts read it ۴."""
 
-    path = FONTS / "farsiweb/nazli.ttf"
-    if not path.exists():
-        pytest.skip("fonts-farsiweb has no Nazli")
-    gl.set_template_exclusions(("nazli",))
-    try:
-        crop = gl.degraded_print(ImageFont.truetype(str(path), 38), "۲۸۱۴۱۸۷", 0.7, 68)
-        comps = gl.glyph_components(crop)
-        assert len(comps) == 7
-        templates = gl.digit_templates(False)
-        assert "".join(templates.classify(c.mask)[0] for c in comps) == "2814187"
-    finally:
-        gl.set_template_exclusions(())
+    crop = gl.degraded_print(nazli_unseen(38), "۲۸۱۴۱۸۷", 0.7, 68)
+    comps = gl.glyph_components(crop)
+    assert len(comps) == 7
+    templates = gl.digit_templates(False)
+    assert "".join(templates.classify(c.mask)[0] for c in comps) == "2814187"
 
 
 def _web_font(name: str, size: int) -> ImageFont.FreeTypeFont:
