@@ -1689,6 +1689,34 @@ def test_letters_tesseract_read_where_an_id_goes_are_read_again_as_digits() -> N
     assert [w.text for w in line][2:] == list(garbled)
 
 
+def test_letters_between_the_digits_of_a_number_are_read_again_without_a_garbled_label(
+) -> None:
+    """Homa's "۲۶۵۳۳۳۳۲۰۸۹۱" after "رقم العملية:", read "۲۶۵۳ تسس ۲۰۸۹۱" with the label
+    read "اتعملية:" (bench/signals.py seed 20261231): the garbled label joined the run,
+    its letters made the re-read refuse it, and the id came out "۲۰۸۹۱". The run from
+    its first number to its last is then re-read alone."""
+    if not (FONTS / "farsiweb/homa.ttf").exists():
+        pytest.skip("fonts-farsiweb has no Homa")
+    homa = ImageFont.truetype(str(FONTS / "farsiweb/homa.ttf"), 42,
+                              layout_engine=ImageFont.Layout.RAQM)
+    img = Image.new("L", (1100, 300), 255)
+    draw = ImageDraw.Draw(img)
+    boxes = []
+    x = 60
+    for text, gap in (("۲۶۵۳", 0), ("۳۳۳", 0), ("۲۰۸۹۱", 30), ("اتعملية:", 0)):  # left to right
+        draw.text((x, 120), text, font=homa, fill=0)
+        x1, y1, x2, y2 = draw.textbbox((x, 120), text, font=homa)
+        boxes.append((x1, y1, x2 - x1, y2 - y1))
+        x = x2 + gap
+    line = [Word(text="اتعملية:", box=boxes[3], confidence=0.4, line=0, language="ara"),
+            Word(text="۲۰۸۹۱", box=boxes[2], confidence=0.7, line=0, language="ara"),
+            Word(text="تسس", box=boxes[1], confidence=0.3, line=0, language="ara"),
+            Word(text="۲۶۵۳", box=boxes[0], confidence=0.7, line=0, language="ara")]
+    numbers.reread_numbers([line], img, 1.0)
+    assert line[0].text == "اتعملية:"
+    assert [to_ascii_digits(w.text) for w in line[1:]] == ["265333320891"]
+
+
 def test_a_misread_currency_word_is_not_read_into_its_amount() -> None:
     """"مبلغ: ۴٬۱۱۶٬۰۰۰ ریال" in DejaVu Sans Bold, its currency read "رال" (unsure, and no
     currency word then): taken in with the number, its letters were re-read "۵۶٫" and

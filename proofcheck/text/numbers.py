@@ -408,6 +408,13 @@ def reread_numbers(lines: list[list[Word]], gray: Image.Image, scale: float) -> 
         drop: set[int] = set()
         for cl in clusters:
             res = _reread_cluster(words, boxes, cl, gray, scale, pages)
+            core = _between_numbers(words, cl)
+            if res is None and core != cl and len(core) > 1:
+                # A garbled label at the run's end is no digits, but the garbled words
+                # between its numbers may be: Homa's "۲۶۵۳۳۳۳۳۰۸۹۱" read "۲۶۵۳ تسس ۰۸۹۱"
+                # after the label "رقم العملية" read "اتعملية:".
+                res = _reread_cluster(words, boxes, core, gray, scale, pages)
+                cl = core if res is not None else cl
             if res is not None:
                 reads = [(cl, res)]
             else:
@@ -565,6 +572,13 @@ def _date_syntax(page: PageDigits, labelled: list[tuple[str, Comp]],
     year = groups[0] if len(groups[0]) == 4 else groups[-1]
     if year[2].h < 0.6 * band_h and (shape := shapes.get(id(year[1]))) is not None:
         page.allow(shape, "4")
+
+
+def _between_numbers(words: list[Word], cl: list[int]) -> list[int]:
+    """The cluster from its first number word to its last (in visual order)."""
+    numbers = [k for k, i in enumerate(cl)
+               if _is_numberish(words[i].text) or _maybe_number(words[i])]
+    return cl[numbers[0]:numbers[-1] + 1] if numbers else cl
 
 
 def _numeric_runs(words: list[Word], cl: list[int]) -> list[list[int]]:
