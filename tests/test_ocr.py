@@ -20,7 +20,7 @@ from proofcheck.text import glyphs as gl
 from proofcheck.text.fields import Field, extract_fields, in_amount_place
 from proofcheck.text.normalize import to_ascii_digits
 from proofcheck.text.ocr import OcrResult, read_text, tessdata_path
-from proofcheck.text.words import Word, union
+from proofcheck.text.words import Box, Word, union
 
 FONTS = Path("/usr/share/fonts/truetype")
 PERSIAN_FONT = FONTS / "farsiweb/nazli.ttf"
@@ -1689,6 +1689,22 @@ def test_letters_tesseract_read_where_an_id_goes_are_read_again_as_digits() -> N
     assert [w.text for w in line][2:] == list(garbled)
 
 
+def _drawn_left_to_right(face: ImageFont.FreeTypeFont, pieces: tuple[tuple[str, int], ...],
+                         ) -> tuple[Image.Image, list[Box]]:
+    """`pieces` (text, gap after it in px) drawn left to right on one line below a status
+    bar's band, and each one's box."""
+    img = Image.new("L", (1100, 400), 255)
+    draw = ImageDraw.Draw(img)
+    boxes: list[Box] = []
+    x = 60
+    for text, gap in pieces:
+        draw.text((x, 250), text, font=face, fill=0)
+        x1, y1, x2, y2 = draw.textbbox((x, 250), text, font=face)
+        boxes.append((x1, y1, x2 - x1, y2 - y1))
+        x = x2 + gap
+    return img, boxes
+
+
 def test_letters_between_the_digits_of_a_number_are_read_again_without_a_garbled_label(
 ) -> None:
     """Homa's "۲۶۵۳۳۳۳۲۰۸۹۱" after "رقم العملية:", read "۲۶۵۳ تسس ۲۰۸۹۱" with the label
@@ -1699,15 +1715,8 @@ def test_letters_between_the_digits_of_a_number_are_read_again_without_a_garbled
         pytest.skip("fonts-farsiweb has no Homa")
     homa = ImageFont.truetype(str(FONTS / "farsiweb/homa.ttf"), 42,
                               layout_engine=ImageFont.Layout.RAQM)
-    img = Image.new("L", (1100, 300), 255)
-    draw = ImageDraw.Draw(img)
-    boxes = []
-    x = 60
-    for text, gap in (("۲۶۵۳", 0), ("۳۳۳", 0), ("۲۰۸۹۱", 30), ("اتعملية:", 0)):  # left to right
-        draw.text((x, 120), text, font=homa, fill=0)
-        x1, y1, x2, y2 = draw.textbbox((x, 120), text, font=homa)
-        boxes.append((x1, y1, x2 - x1, y2 - y1))
-        x = x2 + gap
+    img, boxes = _drawn_left_to_right(homa, (("۲۶۵۳", 0), ("۳۳۳", 0), ("۲۰۸۹۱", 30),
+                                             ("اتعملية:", 0)))
     line = [Word(text="اتعملية:", box=boxes[3], confidence=0.4, line=0, language="ara"),
             Word(text="۲۰۸۹۱", box=boxes[2], confidence=0.7, line=0, language="ara"),
             Word(text="تسس", box=boxes[1], confidence=0.3, line=0, language="ara"),
@@ -1724,15 +1733,7 @@ def test_a_misread_currency_word_is_not_read_into_its_amount() -> None:
     20261228; Nazli's "تتومان" and "وال" so too). The number is re-read alone."""
     face = ImageFont.truetype(str(FONTS / "dejavu/DejaVuSans-Bold.ttf"), 36,
                               layout_engine=ImageFont.Layout.RAQM)
-    img = Image.new("L", (900, 400), 255)
-    draw = ImageDraw.Draw(img)
-    boxes = []
-    x = 60
-    for text in ("ریال", "۴٬۱۱۶٬۰۰۰", "مبلغ:"):  # left to right
-        draw.text((x, 250), text, font=face, fill=0)
-        x1, y1, x2, y2 = draw.textbbox((x, 250), text, font=face)
-        boxes.append((x1, y1, x2 - x1, y2 - y1))
-        x = x2 + 12
+    img, boxes = _drawn_left_to_right(face, (("ریال", 12), ("۴٬۱۱۶٬۰۰۰", 12), ("مبلغ:", 12)))
     line = [Word(text="مبلغ:", box=boxes[2], confidence=0.9, line=0, language="fas"),
             Word(text="۴۱۱۶۰۰۰", box=boxes[1], confidence=0.6, line=0, language="fas"),
             Word(text="رال", box=boxes[0], confidence=0.3, line=0, language="fas")]

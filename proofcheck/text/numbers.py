@@ -408,10 +408,10 @@ def reread_numbers(lines: list[list[Word]], gray: Image.Image, scale: float) -> 
         drop: set[int] = set()
         for cl in clusters:
             res = _reread_cluster(words, boxes, cl, gray, scale, pages)
-            core = _between_numbers(words, cl)
-            if res is None and core != cl and len(core) > 1:
+            core = _between_numbers(words, cl) if res is None else cl
+            if 1 < len(core) < len(cl):
                 # A garbled label at the run's end is no digits, but the garbled words
-                # between its numbers may be: Homa's "۲۶۵۳۳۳۳۳۰۸۹۱" read "۲۶۵۳ تسس ۰۸۹۱"
+                # between its numbers may be: Homa's "۲۶۵۳۳۳۳۲۰۸۹۱" read "۲۶۵۳ تسس ۰۸۹۱"
                 # after the label "رقم العملية" read "اتعملية:".
                 res = _reread_cluster(words, boxes, core, gray, scale, pages)
                 cl = core if res is not None else cl
