@@ -79,7 +79,7 @@ _MAX_MARK_CHOICES = 20
 def _grown_boxes(words: list[Word], gray: Image.Image, scale: float,
                  height: float) -> list[Box]:
     """Each word's box, number words' grown over unclaimed print along the line."""
-    grow = [i for i, w in enumerate(words) if _is_numberish(w.text) or _maybe_number(w)]
+    grow = [i for i, w in enumerate(words) if _is_number_word(w)]
     if not grow:
         return [w.box for w in words]
     boxes = _clipped_boxes(words, grow)
@@ -182,6 +182,11 @@ def _maybe_number(word: Word) -> bool:
     matches a digit template well."""
     digits, other = _digits_and_others(word.text)
     return bool(digits) and (word.confidence < _SURE_WORD or (digits >= 4 and other == 1))
+
+
+def _is_number_word(word: Word) -> bool:
+    """A word the re-read looks at: all digits and marks, or a doubtful one with a digit."""
+    return _is_numberish(word.text) or _maybe_number(word)
 
 
 # The page's digit classifier and the re-read look at the same boxes (a number of one
@@ -385,7 +390,7 @@ def reread_numbers(lines: list[list[Word]], gray: Image.Image, scale: float) -> 
         prev_i: int | None = None
         for i in order:
             w = words[i]
-            kind = _is_numberish(w.text) or _maybe_number(w)
+            kind = _is_number_word(w)
             garbled = len(w.text) <= 2 or (w.confidence < 0.5 and not is_field_word(w.text))
             if kind or garbled:
                 near = prev_i is not None and bool(runs) and runs[-1][-1] == prev_i
@@ -401,8 +406,7 @@ def reread_numbers(lines: list[list[Word]], gray: Image.Image, scale: float) -> 
         # where Homa's stylised digits were read as letters, every one ("سول بسعرعریوعر"
         # for "۴۹۲۴۴۳۲۲۶۹۸۳"), and DejaVu Sans Bold's amounts ("اس" for "۲٬۶۷۰٬۰۰۰"):
         # the re-read keeps them only if they are digits.
-        clusters = [r for r in runs if any(_is_numberish(words[i].text) or _maybe_number(words[i])
-                                           for i in r)
+        clusters = [r for r in runs if any(_is_number_word(words[i]) for i in r)
                     or _in_value_place(" ".join(w.text for w in words[:min(r)]))]
         replace: dict[int, Word] = {}
         drop: set[int] = set()
@@ -456,7 +460,7 @@ def _page_digits(lines: list[list[Word]], grown: list[list[Box]], gray: Image.Im
     has_bar = not all(all(row) for row in in_bar)
     for words, boxes, bar in zip(lines, grown, in_bar, strict=True):
         for w, box, in_the_bar in zip(words, boxes, bar, strict=True):
-            if not (_is_numberish(w.text) or _maybe_number(w)):
+            if not _is_number_word(w):
                 continue
             if has_bar and in_the_bar:
                 # Another font: a status bar "8" of 17 px had taken the label 8 from the
@@ -576,8 +580,7 @@ def _date_syntax(page: PageDigits, labelled: list[tuple[str, Comp]],
 
 def _between_numbers(words: list[Word], cl: list[int]) -> list[int]:
     """The cluster from its first number word to its last (in visual order)."""
-    numbers = [k for k, i in enumerate(cl)
-               if _is_numberish(words[i].text) or _maybe_number(words[i])]
+    numbers = [k for k, i in enumerate(cl) if _is_number_word(words[i])]
     return cl[numbers[0]:numbers[-1] + 1] if numbers else cl
 
 
@@ -585,7 +588,7 @@ def _numeric_runs(words: list[Word], cl: list[int]) -> list[list[int]]:
     """The cluster's number words, in runs that no other word of it separates."""
     runs: list[list[int]] = [[]]
     for i in cl:  # in visual order
-        if _is_numberish(words[i].text) or _maybe_number(words[i]):
+        if _is_number_word(words[i]):
             runs[-1].append(i)
         elif runs[-1]:
             runs.append([])
