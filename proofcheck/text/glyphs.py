@@ -57,13 +57,20 @@ def components(binary: np.ndarray) -> list[Comp]:
     for idx, sl in enumerate(ndimage.find_objects(labels), start=1):
         if sl is None:
             continue
-        ys, xs = np.nonzero(labels[sl] == idx)
-        corr = 0.0
-        if xs.size > 2 and xs.std() > 0 and ys.std() > 0:
-            corr = float(np.corrcoef(xs, ys)[0, 1])
-        comps.append(Comp(sl[1].start, sl[0].start, sl[1].stop, sl[0].stop, corr,
-                           labels[sl] == idx))
+        comps.append(_comp(labels[sl] == idx, sl[1].start, sl[0].start))
     return comps
+
+
+def _comp(mask: np.ndarray, x0: int, y0: int) -> Comp:
+    """The component of `mask`'s ink (a box around it at (x0, y0)), trimmed to it."""
+    ys, xs = np.nonzero(mask)
+    corr = 0.0
+    if xs.size > 2 and xs.std() > 0 and ys.std() > 0:
+        corr = float(np.corrcoef(xs, ys)[0, 1])
+    top, left = int(ys.min()), int(xs.min())
+    bottom, right = int(ys.max()) + 1, int(xs.max()) + 1
+    return Comp(x0 + left, y0 + top, x0 + right, y0 + bottom, corr,
+                mask[top:bottom, left:right])
 
 
 def otsu(values: np.ndarray) -> float:
@@ -101,7 +108,7 @@ def classify_marks(comps: list[Comp], band_top: float, band_h: float) -> list[tu
         if rel_h >= 0.6:
             if c.corr <= -0.8 and rel_h >= 0.88:
                 out.append(("/", c))
-            elif c.corr <= -0.7 and cy > 0.62 and rel_h < 0.88:
+            elif _is_tall_decimal_mark(c, band_top, band_h):
                 out.append(("٫", c))
             else:
                 out.append(("d", c))
@@ -132,6 +139,60 @@ def classify_marks(comps: list[Comp], band_top: float, band_h: float) -> list[tu
         else:
             out.append((".", c))
     return out
+
+
+def _is_tall_decimal_mark(c: Comp, band_top: float, band_h: float) -> bool:
+    """Whether `c` is a ٫ drawn most of a digit's height: a stroke leaning like a "/",
+    lower than the digits' middle and shorter than them."""
+    cy = ((c.y1 + c.y2) / 2 - band_top) / band_h
+    return c.corr <= -0.7 and cy > 0.62 and 0.6 <= c.h / band_h < 0.88
+
+
+# A glyph this many digits' heights wide is more than one digit, or a digit with a mark
+# touching it (`part_decimal_marks`); Homa's digits are 0.6-0.9 of their height wide.
+_WIDER_THAN_A_DIGIT = 1.1
+# How much of a glyph's height, from the bottom, may be lifted to part a ٫ from it.
+_MARK_JOINT_ROWS = 0.3
+
+
+def part_decimal_marks(comps: list[Comp], band_top: float, band_h: float) -> list[Comp]:
+    """`comps` with every glyph that is a digit and the ٫ after it, drawn touching, cut in
+    two. Homa's ٫ is nearly as wide as a digit and reaches under the one before it:
+    shrunk and compressed, "٦٫" came out one glyph, read "١" (4 of 400 Arabic amounts on
+    two seeds of bench/signals.py). A glyph is cut only where lifting its bottom rows
+    parts it in two and the right part is a ٫ to `classify_marks`."""
+    out: list[Comp] = []
+    for c in comps:
+        parts = (_digit_and_mark(c, band_top, band_h)
+                 if c.w > _WIDER_THAN_A_DIGIT * band_h and c.h >= 0.8 * band_h else None)
+        out += parts or [c]
+    return out
+
+
+def _digit_and_mark(c: Comp, band_top: float, band_h: float) -> list[Comp] | None:
+    """`c` as a digit and a ٫ to the right of it, touching at the bottom; None if not."""
+    eight = np.ones((3, 3), dtype=bool)
+    for lifted in range(1, max(2, round(_MARK_JOINT_ROWS * c.h)) + 1):
+        upper = c.mask[: c.h - lifted]
+        labels, count = ndimage.label(upper, structure=eight)
+        sizes = np.bincount(labels.ravel())[1:]
+        if count < 2 or np.sort(sizes)[-2] < 0.15 * c.mask.sum():
+            continue  # one piece yet, or a speck beside it
+        a, b = (int(i) + 1 for i in np.argsort(sizes)[-2:])
+        cols_a, cols_b = (np.nonzero((labels == i).any(axis=0))[0] for i in (a, b))
+        left, right = (a, b) if cols_a.mean() < cols_b.mean() else (b, a)
+        left_edge = (cols_a if left == a else cols_b).max()
+        mark = np.zeros_like(c.mask)
+        mark[: c.h - lifted] = labels == right
+        mark[c.h - lifted :] = c.mask[c.h - lifted :] & (np.arange(c.w) > left_edge)
+        digit = c.mask & ~mark
+        if not digit.any() or not mark.any():
+            return None
+        parts = [_comp(digit, c.x1, c.y1), _comp(mark, c.x1, c.y1)]
+        if parts[0].h >= 0.8 * band_h and _is_tall_decimal_mark(parts[1], band_top, band_h):
+            return parts
+        return None
+    return None
 
 
 TEMPLATE_FONTS = (

@@ -33,6 +33,7 @@ from .glyphs import (
     classify_marks,
     digit_templates,
     glyph_components,
+    part_decimal_marks,
 )
 from .normalize import strip_bidi, to_ascii_digits
 from .statusbar import in_status_bar
@@ -213,6 +214,7 @@ def _number_glyphs(
     band_h = float(np.median([c.y2 for c in tall])) - band_top
     if band_h < 6:
         return None
+    comps = part_decimal_marks(comps, band_top, band_h)
     return _split_touching(classify_marks(comps, band_top, band_h), band_h), band_h
 
 
