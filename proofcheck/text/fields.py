@@ -278,10 +278,12 @@ _CURRENCY_WORDS: list[tuple[str, str]] = [
     # The Arabic model's misreadings in Homa (bench/signals.py seeds 20261231 and
     # 20270101: 5 of 400 Arabic amounts lost their currency so): ر lost ("یال سعودی") or
     # read as "(" ("د(هم"; "(یال سعودی" is "یال سعودی" after a "(", which
-    # `_AMOUNT_BEFORE_RE` lets stand there), ه doubled ("درههم"). Not Nazli's "در هم",
-    # درهم cut in two: "۵ نفر در همین" would be 5 AED.
+    # `_AMOUNT_BEFORE_RE` lets stand there), ه doubled ("درههم"); in DejaVu Sans, د with
+    # a dot ("ذرهم", seed 20270215; too few dotted letters for `_forgiving_dots`). Not
+    # Nazli's "در هم", درهم cut in two: "۵ نفر در همین" would be 5 AED.
     ("ریال سعودی", "SAR"), ("یال سعودی", "SAR"), ("ر.س", "SAR"), ("SAR", "SAR"),
-    ("درهم", "AED"), ("د(هم", "AED"), ("درههم", "AED"), ("د.إ", "AED"), ("AED", "AED"),
+    ("درهم", "AED"), ("د(هم", "AED"), ("درههم", "AED"), ("ذرهم", "AED"), ("د.إ", "AED"),
+    ("AED", "AED"),
     ("جنیه", "EGP"), ("ج.م", "EGP"), ("EGP", "EGP"),
     # "ربال": ی read as ب (one dot lost), a frequent Persian-model error on ریال;
     # "تجمان": و read as ج in Homa (two of 50 Persian images of bench/signals.py seed
