@@ -4,6 +4,7 @@ Prints figures, asserts nothing. Build the image set first:
     .venv/bin/python bench/build_dataset.py
 then:
     .venv/bin/python bench/duplicates.py [--limit N] [--scale 100000,1000000]
+        [--scale-images 100000,1000000]
 
 Quality: every original is transformed 15 ways; each transformed copy is a query
 against all originals. A pair (copy, its original) is a positive; every other pair
@@ -28,6 +29,10 @@ read there.
 With --reverse the roles swap: each transform's copies are indexed, as if they had been
 checked first, and the originals are the queries (a tilted copy posted before the
 straight original, a cropped one before the whole).
+
+Scaling, on synthetic keys: --scale times one key against N stored keys; --scale-images
+times a query as the engine sends it (every key of its views) against N stored images
+of KEYS_PER_IMAGE keys each, which is what the issue's per-image figures ask for.
 """
 
 from __future__ import annotations
@@ -51,7 +56,12 @@ from build_dataset import DATA, font, repaint_amount
 from proofcheck.candidates import RANK_POOL, verify_candidates
 from proofcheck.hashing import Signatures, compute_signatures, file_signatures, index_keys
 from proofcheck.imaging import decode
-from proofcheck.index import HammingIndex, brute_force_search, popcount64
+from proofcheck.index import (
+    HammingIndex,
+    brute_force_search,
+    brute_force_search_many,
+    popcount64,
+)
 from proofcheck.matching import DUPLICATE_RELATIONS, SEARCH_RADIUS, compare
 from proofcheck.neardup import MAX_CANDIDATES
 from proofcheck.views import query_views, stored_signatures, with_straightened
@@ -221,6 +231,9 @@ def main() -> None:
     ap.add_argument("--radii", default="8,12", help="search radii for the scaling run")
     ap.add_argument("--chunks", type=int, default=3, help="MIH chunks (3 or 4)")
     ap.add_argument("--scale-only", action="store_true", help="skip quality and speed")
+    ap.add_argument("--scale-images", default="",
+                    help="indexed images for a per-query scaling run, e.g. 100000,1000000 "
+                         "(each image KEYS_PER_IMAGE keys; '' to skip)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--show-false", action="store_true",
                     help="print every pair of different originals the worker's path "
@@ -234,8 +247,12 @@ def main() -> None:
     args = ap.parse_args()
 
     if args.scale_only:
-        scaling([int(s) for s in args.scale.split(",")], args.queries,
-                [int(r) for r in args.radii.split(",")], args.chunks)
+        if args.scale:
+            scaling([int(s) for s in args.scale.split(",")], args.queries,
+                    [int(r) for r in args.radii.split(",")], args.chunks)
+        if args.scale_images:
+            image_scaling([int(s) for s in args.scale_images.split(",")], args.queries,
+                          [int(r) for r in args.radii.split(",")])
         return
     paths = sorted((DATA / "originals").iterdir())
     if not paths:
@@ -424,6 +441,9 @@ def main() -> None:
     if args.scale:
         scaling([int(s) for s in args.scale.split(",")], args.queries,
                 [int(r) for r in args.radii.split(",")], args.chunks)
+    if args.scale_images:
+        image_scaling([int(s) for s in args.scale_images.split(",")], args.queries,
+                      [int(r) for r in args.radii.split(",")])
 
 
 def speed(orig_bytes: list[bytes], t_ref: float) -> None:
@@ -499,6 +519,61 @@ def scaling(sizes: list[int], nq: int, radii: list[int], chunks: int) -> None:
             print(f"| {size:.0e} | {build:.1f} | {idx.nbytes() / size:.1f} | {radius} | "
                   f"{p[0]:.3f} | {p[1]:.3f} | {b[0]:.2f} | {b[1]:.2f} | {same}/{nq} |",
                   flush=True)
+        del idx, keys, ids
+
+
+# What the engine stores and asks per image (the speed table's signature record: 46
+# index keys; a query searches the keys of its views, as uploaded and mirrored).
+KEYS_PER_IMAGE = 46
+QUERY_VIEWS = 2
+
+
+def image_scaling(sizes: list[int], nq: int, radii: list[int]) -> None:
+    """The candidate stage per query, as the engine runs it: every key of a query's
+    views searched at once (`search_many`), over images of KEYS_PER_IMAGE random keys.
+    The upright view's keys are one stored image's, each with 0-9 bits flipped; the
+    mirrored view's are random."""
+    print(f"\n## Index scaling per query: {KEYS_PER_IMAGE} random keys per image, "
+          f"{QUERY_VIEWS * KEYS_PER_IMAGE} keys per query in {QUERY_VIEWS} views, "
+          f"limit {RANK_POOL}, CPU time per query")
+    print("| images | keys | build s | bytes/image | radius | index p50 ms | index p99 ms | "
+          "brute p50 ms | brute p99 ms | found its image | same results |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    rng = np.random.default_rng(7)
+    for size in sizes:
+        n_keys = size * KEYS_PER_IMAGE
+        keys = rng.integers(0, 2**64, n_keys, dtype=np.uint64, endpoint=False)
+        ids = np.repeat(np.arange(size, dtype=np.int64), KEYS_PER_IMAGE)
+        idx = HammingIndex()
+        t = _clock()
+        idx.add_many(ids, keys)
+        build = _clock() - t
+        views = [v for v in range(QUERY_VIEWS) for _ in range(KEYS_PER_IMAGE)]
+        for radius in radii:
+            lat, brute, same, found = [], [], 0, 0
+            for _ in range(nq):
+                item = int(rng.integers(size))
+                near = [int(k) for k in keys[item * KEYS_PER_IMAGE:(item + 1) * KEYS_PER_IMAGE]]
+                for i, k in enumerate(near):
+                    for b in rng.choice(64, int(rng.integers(0, 10)), replace=False):
+                        k ^= 1 << int(b)
+                    near[i] = k
+                other = rng.integers(0, 2**64, (QUERY_VIEWS - 1) * KEYS_PER_IMAGE,
+                                     dtype=np.uint64, endpoint=False)
+                query = near + [int(k) for k in other]
+                t = _clock()
+                got = idx.search_many(query, radius, RANK_POOL, views)
+                lat.append(_clock() - t)
+                t = _clock()
+                ref = brute_force_search_many(keys, ids, query, radius, RANK_POOL, views)
+                brute.append(_clock() - t)
+                same += got == ref
+                found += bool(got) and got[0][0] == item
+            p = np.percentile(np.array(lat) * 1e3, [50, 99])
+            b = np.percentile(np.array(brute) * 1e3, [50, 99])
+            print(f"| {size:.0e} | {n_keys:.1e} | {build:.1f} | {idx.nbytes() / size:.0f} | "
+                  f"{radius} | {p[0]:.1f} | {p[1]:.1f} | {b[0]:.1f} | {b[1]:.1f} | "
+                  f"{found}/{nq} | {same}/{nq} |", flush=True)
         del idx, keys, ids
 
 

@@ -290,6 +290,22 @@ def brute_force_search(
     keys: np.ndarray, ids: np.ndarray, key: int, max_distance: int, limit: int
 ) -> list[tuple[int, int]]:
     """Reference linear scan with the same result order as `HammingIndex.search`."""
-    d = popcount64(keys ^ np.uint64(key))
-    ok = d <= max_distance
-    return _best_per_item([ids[ok]], [d[ok]], limit)
+    return brute_force_search_many(keys, ids, [key], max_distance, limit)
+
+
+def brute_force_search_many(
+    keys: np.ndarray, ids: np.ndarray, query_keys: Sequence[int], max_distance: int,
+    limit: int, views: Sequence[int] | None = None,
+) -> list[tuple[int, int]]:
+    """Reference linear scans with the same result order as `HammingIndex.search_many`."""
+    id_parts, dist_parts, query_parts = [], [], []
+    for number, key in enumerate(query_keys):
+        d = popcount64(keys ^ np.uint64(key))
+        ok = d <= max_distance
+        id_parts.append(ids[ok])
+        dist_parts.append(d[ok])
+        query_parts.append(np.full(int(ok.sum()), number, dtype=np.int64))
+    view_of_key = np.zeros(len(query_keys), dtype=np.int64) if views is None else (
+        np.asarray(views, dtype=np.int64))
+    return _best_per_item(id_parts, dist_parts, limit, (query_parts, view_of_key),
+                          max_distance)

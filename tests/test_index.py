@@ -5,7 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from proofcheck.index import HammingIndex, brute_force_search, popcount64
+from proofcheck.index import (
+    HammingIndex,
+    brute_force_search,
+    brute_force_search_many,
+    popcount64,
+)
 
 
 def _random_keys(rng: np.random.Generator, n: int) -> np.ndarray:
@@ -43,6 +48,31 @@ def test_search_equals_brute_force_on_random_keys(chunks: int) -> None:
         assert got == brute_force_search(keys, ids, query, radius, 1000)
         assert all(d <= radius for _, d in got)
         assert [d for _, d in got] == sorted(d for _, d in got)
+
+
+def test_a_search_with_many_keys_and_views_equals_brute_force() -> None:
+    """Items of many keys each, queried as the engine queries (an image's keys, some
+    near a stored image's, in two views), at a radius the tables serve and at one they
+    leave to a scan: the same items, in the same order, as the reference scans."""
+    rng = np.random.default_rng(11)
+    per_item = 40
+    keys = _random_keys(rng, 2000 * per_item)
+    keys[per_item : 40 * per_item] = [_near(rng, int(k), int(rng.integers(0, 6)))
+                                      for k in keys[: 39 * per_item]]  # look-alike items
+    ids = np.repeat(np.arange(1, 2001, dtype=np.int64), per_item)
+    index = HammingIndex()
+    index.add_many(ids, keys)
+    for item in (1, 700):
+        near = [_near(rng, int(k), int(rng.integers(0, 10)))
+                for k in keys[(item - 1) * per_item : item * per_item]]
+        query = near + [int(k) for k in _random_keys(rng, per_item)]
+        views = [0] * per_item + [1] * per_item
+        for radius in (8, 16):
+            got = index.search_many(query, radius, 50, views)
+            assert got == brute_force_search_many(keys, ids, query, radius, 50, views)
+            assert item in [i for i, _ in got]
+            if item == 700:  # no look-alikes: its copy is nearest
+                assert got[0][0] == item
 
 
 def test_incremental_adds_are_searchable_and_tracked() -> None:
