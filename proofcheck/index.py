@@ -8,6 +8,8 @@ checks the full distance with a popcount. Tables are CSR arrays (2^22 + 1 bucket
 offsets, 16 MB, plus one uint32 row per key): 28 bytes per key plus the fixed offsets.
 Measured at 10^7 random keys, r = 8: 4 x 16-bit chunks 4.1 ms median, brute force
 30 ms; the 3-chunk layout probes ~30x fewer rows (bench/duplicates.py prints it).
+Where the probes and the rows they gather would cost more than scanning every key (a
+wide radius over few keys: `_tables_pay`), the keys are scanned.
 
 Adds go to an unindexed tail that is searched by brute force and folded into the
 tables when it grows past an eighth of the indexed part, so loading from the database
@@ -23,8 +25,12 @@ from itertools import combinations
 
 import numpy as np
 
-# Past this many probes per table a linear scan of the keys is as fast.
-_MAX_PROBES = 8000
+# What a search costs per key, in ns of one core (numpy), fitted to searches of 4.6 x
+# 10^6 and 4.6 x 10^7 random keys at radii 12 and 16 (within 10%): a bucket probed in
+# one table, a row gathered from the buckets, a key scanned linearly. The tables are used
+# where they cost less than a scan; a fixed cap of 8,000 probes per table had sent every
+# search at radius 12 or more to a scan, 3-5x slower than the tables at radius 12.
+_PROBE_NS, _ROW_NS, _SCAN_NS = 39, 43, 2
 _MIN_TAIL = 4096
 # Below this many keys a linear popcount scan beats the tables (and their 32 MB of
 # bucket offsets), so small indexes never build them.
@@ -157,10 +163,19 @@ class HammingIndex:
         total += sum(o.nbytes for o in self._offsets) + sum(r.nbytes for r in self._rows)
         return total + self._tail_keys.nbytes + self._tail_ids.nbytes
 
+    def _tables_pay(self, radius: int) -> bool:
+        """Whether probing every sub-key within `radius` in each table costs less than
+        scanning the keys: the probes, and the rows they gather (each bucket holds
+        keys / 2^width on average)."""
+        probes = [_probe_count(width, radius) for width in self._widths]
+        rows = sum(p * len(self._keys) / (1 << w) for p, w in zip(probes, self._widths,
+                                                                   strict=True))
+        return _PROBE_NS * sum(probes) + _ROW_NS * rows < _SCAN_NS * len(self._keys)
+
     def _candidate_rows(self, key: int, max_distance: int) -> np.ndarray | None:
         """Rows of the indexed part that share a near sub-key; None means scan them all."""
         radius = max_distance // self._chunks
-        if not self._rows or _probe_count(max(self._widths), radius) > _MAX_PROBES:
+        if not self._rows or not self._tables_pay(radius):
             return None
         found: list[np.ndarray] = []
         for c, (width, shift) in enumerate(zip(self._widths, self._shifts, strict=True)):

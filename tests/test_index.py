@@ -50,6 +50,25 @@ def test_search_equals_brute_force_on_random_keys(chunks: int) -> None:
         assert [d for _, d in got] == sorted(d for _, d in got)
 
 
+def test_wide_searches_of_a_large_index_use_the_tables_and_equal_brute_force() -> None:
+    """At radius 12 and 14 (four bits per table) the tables of 600,000 keys cost less
+    than a scan, and give the scan's answers."""
+    rng = np.random.default_rng(5)
+    n = 600_000
+    keys = _random_keys(rng, n)
+    keys[: n // 10] = [_near(rng, int(keys[i % 300]), int(rng.integers(0, 14)))
+                       for i in range(n // 10)]
+    ids = np.arange(1, n + 1, dtype=np.int64)
+    index = HammingIndex()
+    index.add_many(ids, keys)
+    assert index._tables_pay(12 // 3) and not index._tables_pay(20 // 3)
+    for trial in range(8):
+        query = _near(rng, int(keys[int(rng.integers(0, 300))]), int(rng.integers(0, 10)))
+        radius = (12, 14)[trial % 2]
+        assert index.search(query, radius, 500) == brute_force_search(keys, ids, query,
+                                                                      radius, 500)
+
+
 def test_a_search_with_many_keys_and_views_equals_brute_force() -> None:
     """Items of many keys each, queried as the engine queries (an image's keys, some
     near a stored image's, in two views), at a radius the tables serve and at one they
