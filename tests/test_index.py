@@ -62,6 +62,9 @@ def test_wide_searches_of_a_large_index_use_the_tables_and_equal_brute_force() -
     index = HammingIndex()
     index.add_many(ids, keys)
     assert index._tables_pay(12 // 3) and not index._tables_pay(20 // 3)
+    # 28 bytes a key (key, id, a row in each of three tables) and the bucket offsets;
+    # nothing is held twice.
+    assert index.nbytes() <= 28 * n + 4 * (2 * 2**21 + 2**22 + 3) + 2 * 8 * 1024
     for trial in range(8):
         query = _near(rng, int(keys[int(rng.integers(0, 300))]), int(rng.integers(0, 10)))
         radius = (12, 14)[trial % 2]
