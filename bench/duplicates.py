@@ -247,12 +247,7 @@ def main() -> None:
     args = ap.parse_args()
 
     if args.scale_only:
-        if args.scale:
-            scaling([int(s) for s in args.scale.split(",")], args.queries,
-                    [int(r) for r in args.radii.split(",")], args.chunks)
-        if args.scale_images:
-            image_scaling([int(s) for s in args.scale_images.split(",")], args.queries,
-                          [int(r) for r in args.radii.split(",")])
+        scaling_runs(args)
         return
     paths = sorted((DATA / "originals").iterdir())
     if not paths:
@@ -438,12 +433,16 @@ def main() -> None:
             print(f"{label}: local edits called edited: {e}/{n} = {e / n:.3f}")
 
     speed(orig_bytes, t_ref)
+    scaling_runs(args)
+
+
+def scaling_runs(args: argparse.Namespace) -> None:
+    """The per-key and the per-image scaling runs the arguments ask for."""
+    radii = [int(r) for r in args.radii.split(",")]
     if args.scale:
-        scaling([int(s) for s in args.scale.split(",")], args.queries,
-                [int(r) for r in args.radii.split(",")], args.chunks)
+        scaling([int(s) for s in args.scale.split(",")], args.queries, radii, args.chunks)
     if args.scale_images:
-        image_scaling([int(s) for s in args.scale_images.split(",")], args.queries,
-                      [int(r) for r in args.radii.split(",")])
+        image_scaling([int(s) for s in args.scale_images.split(",")], args.queries, radii)
 
 
 def speed(orig_bytes: list[bytes], t_ref: float) -> None:
