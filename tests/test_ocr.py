@@ -1743,6 +1743,25 @@ def test_letters_between_the_digits_of_a_number_are_read_again_without_a_garbled
     assert [to_ascii_digits(w.text) for w in line[1:]] == ["265333320891"]
 
 
+def test_digits_inside_the_box_of_the_currency_word_beside_them_are_the_amounts() -> None:
+    """Tesseract's box of the currency word after an amount can take in the amount's
+    first digits, a word space away ("ریال" over the first "۶" of "۶۶۹٬۰۰۰" in Nazli,
+    bench/signals.py seed 20261223): the amount's box did not grow over print another
+    word claims, and the amount came out 69000. A currency word claims only its own
+    print."""
+    face = ImageFont.truetype(str(FONTS / "dejavu/DejaVuSans.ttf"), 36,
+                              layout_engine=ImageFont.Layout.RAQM)
+    img, boxes = _drawn_left_to_right(face, (("ریال", 12), ("۶", 2), ("۶۹٬۰۰۰", 12),
+                                             ("مبلغ:", 12)))
+    currency_box = union([boxes[0], boxes[1]])
+    line = [Word(text="مبلغ:", box=boxes[3], confidence=0.9, line=0, language="fas"),
+            Word(text="۶۹۰۰۰", box=boxes[2], confidence=0.8, line=0, language="fas"),
+            Word(text="ریال", box=currency_box, confidence=0.7, line=0, language="fas")]
+    numbers.reread_numbers([line], img, 1.0)
+    assert [w.text for w in (line[0], line[2])] == ["مبلغ:", "ریال"]
+    assert to_ascii_digits(line[1].text).replace("٬", ",") == "669,000"
+
+
 def test_a_misread_currency_word_is_not_read_into_its_amount() -> None:
     """"مبلغ: ۴٬۱۱۶٬۰۰۰ ریال" in DejaVu Sans Bold, its currency read "رال" (unsure, and no
     currency word then): taken in with the number, its letters were re-read "۵۶٫" and

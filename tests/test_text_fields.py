@@ -10,6 +10,7 @@ import pytest
 from proofcheck.text.fields import (
     Field,
     extract_fields_from_text,
+    is_currency_word,
     is_field_word,
     parse_amount,
     possible_date,
@@ -479,6 +480,16 @@ def test_currency_words_the_arabic_model_misreads(text: str, value: str, currenc
     # read as "("; درهم with its ه doubled; DejaVu Sans (20270215): its د read ذ.
     amount = _one(extract_fields_from_text(text, "ara"), "amount")
     assert (amount.value, amount.currency) == (value, currency)
+
+
+@pytest.mark.parametrize(("text", "currency"), [
+    ("ریال", True), ("تومان", True), ("جنبه", True), ("KSh", True), ("zł", True),
+    ("مبلغ:", False), ("ساعت", False), ("ریالی", False), ("۶ریال", False),
+])
+def test_currency_words_are_told_from_labels_and_longer_words(text: str,
+                                                              currency: bool) -> None:
+    # OCR lets a currency word claim only its own print (`numbers._widest_print`).
+    assert is_currency_word(text) is currency
 
 
 def test_a_word_that_only_begins_like_a_currency_is_none() -> None:

@@ -326,6 +326,14 @@ _FIELD_WORD_RE = re.compile(
 )
 
 
+_CURRENCY_WORD_RE = re.compile(f"(?:{_CUR_ALT})", re.IGNORECASE)
+
+
+def is_currency_word(text: str) -> bool:
+    """Whether an OCR word is one of the currency words (`_CURRENCY_WORDS`)."""
+    return bool(_CURRENCY_WORD_RE.fullmatch(normalize_text(text).strip()))
+
+
 def is_field_word(text: str) -> bool:
     """Whether an OCR word is a label or currency word (`_FIELD_WORD_RE`). OCR uses it
     not to take a doubtful "ریال" after an amount for more of its digits."""
