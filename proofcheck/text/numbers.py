@@ -154,8 +154,9 @@ def _widest_print(columns: list[bool], a: int, b: int, space: int) -> tuple[int,
     `space` columns or more part from the rest (all of them when none do). Tesseract's
     box of the currency word after an amount can take in the amount's first digits, a
     word space away: "۳۰٬۸" of "۳۰٬۸۳۰٬۰۰۰" inside the box of "تومان" and the first "۶"
-    of "۶۶۹٬۰۰۰" inside "ریال" (Nazli), which the amount then lost; blanks inside these
-    words are at most 0.15 of the line's height, those spaces 0.27-0.29."""
+    of "۶۶۹٬۰۰۰" inside "ریال" (Nazli), which the amount then lost. On the pages traced,
+    blanks inside such words were at most 0.15 of the line's height, those spaces
+    0.27-0.29."""
     runs: list[tuple[int, int]] = []
     blank = space  # the first print starts a run
     for x in range(max(a, 0), min(b, len(columns))):
