@@ -49,8 +49,12 @@ class Comp:
         return self.y2 - self.y1
 
 
+# Pixels touching by an edge or a corner are one component.
+_EIGHT_CONNECTED = np.ones((3, 3), dtype=bool)
+
+
 def components(binary: np.ndarray) -> list[Comp]:
-    labels, count = ndimage.label(binary, structure=np.ones((3, 3), dtype=bool))
+    labels, count = ndimage.label(binary, structure=_EIGHT_CONNECTED)
     comps: list[Comp] = []
     if count == 0:
         return comps
@@ -171,20 +175,17 @@ def part_decimal_marks(comps: list[Comp], band_top: float, band_h: float) -> lis
 
 def _digit_and_mark(c: Comp, band_top: float, band_h: float) -> list[Comp] | None:
     """`c` as a digit and a ٫ to the right of it, touching at the bottom; None if not."""
-    eight = np.ones((3, 3), dtype=bool)
     for lifted in range(1, max(2, round(_MARK_JOINT_ROWS * c.h)) + 1):
-        upper = c.mask[: c.h - lifted]
-        labels, count = ndimage.label(upper, structure=eight)
+        labels, count = ndimage.label(c.mask[: c.h - lifted], structure=_EIGHT_CONNECTED)
         sizes = np.bincount(labels.ravel())[1:]
         if count < 2 or np.sort(sizes)[-2] < 0.15 * c.mask.sum():
             continue  # one piece yet, or a speck beside it
-        a, b = (int(i) + 1 for i in np.argsort(sizes)[-2:])
-        cols_a, cols_b = (np.nonzero((labels == i).any(axis=0))[0] for i in (a, b))
-        left, right = (a, b) if cols_a.mean() < cols_b.mean() else (b, a)
-        left_edge = (cols_a if left == a else cols_b).max()
+        columns = {int(i) + 1: np.nonzero((labels == int(i) + 1).any(axis=0))[0]
+                   for i in np.argsort(sizes)[-2:]}  # of the two biggest pieces
+        left, right = sorted(columns, key=lambda piece: columns[piece].mean())
         mark = np.zeros_like(c.mask)
         mark[: c.h - lifted] = labels == right
-        mark[c.h - lifted :] = c.mask[c.h - lifted :] & (np.arange(c.w) > left_edge)
+        mark[c.h - lifted :] = c.mask[c.h - lifted :] & (np.arange(c.w) > columns[left].max())
         digit = c.mask & ~mark
         if not digit.any() or not mark.any():
             return None
