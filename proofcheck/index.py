@@ -19,7 +19,7 @@ and catching up by id both stay cheap.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 from itertools import combinations
 
@@ -60,6 +60,7 @@ def _probe_masks(bits: int, radius: int) -> np.ndarray:
     return np.array(masks, dtype=np.uint32)
 
 
+@lru_cache(maxsize=64)  # asked for every key of every search (`_tables_pay`)
 def _probe_count(bits: int, radius: int) -> int:
     return sum(math.comb(bits, r) for r in range(radius + 1))
 
@@ -213,45 +214,56 @@ class HammingIndex:
         distance, the item nearest over all the query's keys first (see
         `_best_per_item`). `views[k]` says which view of the query (as uploaded,
         mirrored...) key k belongs to; an item is ranked by the view nearest it."""
-        key_arr = np.asarray(keys, dtype=np.uint64)
-        id_parts: list[np.ndarray] = []
-        dist_parts: list[np.ndarray] = []
-        query_parts: list[np.ndarray] = []
-        # Views of a symmetric image share keys: probe each distinct key once.
-        hits: dict[int, tuple[np.ndarray, np.ndarray]] = {}
-        for number, q in enumerate(key_arr):
-            if int(q) not in hits:
-                hits[int(q)] = self._hits(int(q), max_distance)
-            ids, d = hits[int(q)]
-            id_parts.append(ids)
-            dist_parts.append(d)
-            query_parts.append(np.full(len(ids), number, dtype=np.int64))
-        view_of_key = np.zeros(len(key_arr), dtype=np.int64) if views is None else (
-            np.asarray(views, dtype=np.int64))
-        return _best_per_item(id_parts, dist_parts, limit, (query_parts, view_of_key),
-                              max_distance)
+        return _ranked_hits(lambda key: self._hits(key, max_distance), keys, max_distance,
+                            limit, views)
 
     def _hits(self, key: int, max_distance: int) -> tuple[np.ndarray, np.ndarray]:
         """(item ids, distances) of every stored key within `max_distance` of `key`."""
-        id_parts: list[np.ndarray] = []
-        dist_parts: list[np.ndarray] = []
-        q = np.uint64(key)
+        parts: list[tuple[np.ndarray, np.ndarray]] = []
         if len(self._keys):
             rows = self._candidate_rows(key, max_distance)
-            cand_keys = self._keys if rows is None else self._keys[rows]
-            cand_ids = self._ids if rows is None else self._ids[rows]
-            d = popcount64(cand_keys ^ q)
-            ok = d <= max_distance
-            id_parts.append(cand_ids[ok])
-            dist_parts.append(d[ok])
+            parts.append(_within(self._keys if rows is None else self._keys[rows],
+                                 self._ids if rows is None else self._ids[rows],
+                                 key, max_distance))
         if self._tail_keys.n:
-            d = popcount64(self._tail_keys.view() ^ q)
-            ok = d <= max_distance
-            id_parts.append(self._tail_ids.view()[ok])
-            dist_parts.append(d[ok])
-        if not id_parts:
+            parts.append(_within(self._tail_keys.view(), self._tail_ids.view(), key,
+                                 max_distance))
+        if not parts:
             return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
-        return np.concatenate(id_parts), np.concatenate(dist_parts)
+        return (np.concatenate([ids for ids, _ in parts]),
+                np.concatenate([d for _, d in parts]))
+
+
+def _within(keys: np.ndarray, ids: np.ndarray, key: int,
+            max_distance: int) -> tuple[np.ndarray, np.ndarray]:
+    """(ids, distances) of the `keys` within `max_distance` bits of `key`, by a scan."""
+    d = popcount64(keys ^ np.uint64(key))
+    ok = d <= max_distance
+    return ids[ok], d[ok]
+
+
+def _ranked_hits(
+    hits_of: Callable[[int], tuple[np.ndarray, np.ndarray]], keys: Sequence[int],
+    max_distance: int, limit: int, views: Sequence[int] | None,
+) -> list[tuple[int, int]]:
+    """The items `hits_of` finds for the query's keys, ranked by `_best_per_item` (each
+    view of the query on its own keys)."""
+    id_parts: list[np.ndarray] = []
+    dist_parts: list[np.ndarray] = []
+    query_parts: list[np.ndarray] = []
+    # Views of a symmetric image share keys: probe each distinct key once.
+    hits: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+    for number, key in enumerate(int(k) for k in keys):
+        if key not in hits:
+            hits[key] = hits_of(key)
+        ids, d = hits[key]
+        id_parts.append(ids)
+        dist_parts.append(d)
+        query_parts.append(np.full(len(ids), number, dtype=np.int64))
+    view_of_key = np.zeros(len(keys), dtype=np.int64) if views is None else (
+        np.asarray(views, dtype=np.int64))
+    return _best_per_item(id_parts, dist_parts, limit, (query_parts, view_of_key),
+                          max_distance)
 
 
 def _best_per_item(
@@ -317,14 +329,5 @@ def brute_force_search_many(
     limit: int, views: Sequence[int] | None = None,
 ) -> list[tuple[int, int]]:
     """Reference linear scans with the same result order as `HammingIndex.search_many`."""
-    id_parts, dist_parts, query_parts = [], [], []
-    for number, key in enumerate(query_keys):
-        d = popcount64(keys ^ np.uint64(key))
-        ok = d <= max_distance
-        id_parts.append(ids[ok])
-        dist_parts.append(d[ok])
-        query_parts.append(np.full(int(ok.sum()), number, dtype=np.int64))
-    view_of_key = np.zeros(len(query_keys), dtype=np.int64) if views is None else (
-        np.asarray(views, dtype=np.int64))
-    return _best_per_item(id_parts, dist_parts, limit, (query_parts, view_of_key),
-                          max_distance)
+    return _ranked_hits(lambda key: _within(keys, ids, key, max_distance), query_keys,
+                        max_distance, limit, views)
