@@ -485,12 +485,18 @@ def speed(orig_bytes: list[bytes], t_ref: float) -> None:
     print(f"signature record: {len(sig.to_bytes())} bytes, {len(index_keys(sig))} index keys")
 
 
+def _table_head(title: str, columns: list[str]) -> None:
+    """A section title and the head of its Markdown table."""
+    print(f"\n## {title}")
+    print("| " + " | ".join(columns) + " |")
+    print("|" + "---|" * len(columns))
+
+
 def scaling(sizes: list[int], nq: int, radii: list[int], chunks: int) -> None:
-    print(f"\n## Index scaling ({chunks} chunks): random 64-bit keys, queries = stored key "
-          f"with 0-9 bits flipped, radius {radii}, limit 50, CPU time per query")
-    print("| keys | build s | bytes/key | radius | MIH p50 ms | MIH p99 ms | "
-          "brute p50 ms | brute p99 ms | same results |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    _table_head(f"Index scaling ({chunks} chunks): random 64-bit keys, queries = stored key "
+                f"with 0-9 bits flipped, radius {radii}, limit 50, CPU time per query",
+                ["keys", "build s", "bytes/key", "radius", "MIH p50 ms", "MIH p99 ms",
+                 "brute p50 ms", "brute p99 ms", "same results"])
     rng = np.random.default_rng(7)
     for size in sizes:
         keys = rng.integers(0, np.iinfo(np.int64).max, size, dtype=np.int64).astype(np.uint64)
@@ -532,12 +538,12 @@ def image_scaling(sizes: list[int], nq: int, radii: list[int]) -> None:
     views searched at once (`search_many`), over images of KEYS_PER_IMAGE random keys.
     The upright view's keys are one stored image's, each with 0-9 bits flipped; the
     mirrored view's are random."""
-    print(f"\n## Index scaling per query: {KEYS_PER_IMAGE} random keys per image, "
-          f"{QUERY_VIEWS * KEYS_PER_IMAGE} keys per query in {QUERY_VIEWS} views, "
-          f"limit {RANK_POOL}, CPU time per query")
-    print("| images | keys | build s | bytes/image | radius | index p50 ms | index p99 ms | "
-          "brute p50 ms | brute p99 ms | found its image | same results |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    _table_head(f"Index scaling per query: {KEYS_PER_IMAGE} random keys per image, "
+                f"{QUERY_VIEWS * KEYS_PER_IMAGE} keys per query in {QUERY_VIEWS} views, "
+                f"limit {RANK_POOL}, CPU time per query",
+                ["images", "keys", "build s", "bytes/image", "radius", "index p50 ms",
+                 "index p99 ms", "brute p50 ms", "brute p99 ms", "found its image",
+                 "same results"])
     rng = np.random.default_rng(7)
     for size in sizes:
         n_keys = size * KEYS_PER_IMAGE
