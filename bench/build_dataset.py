@@ -237,6 +237,24 @@ class _Dedup:
         return True
 
 
+def _blank(img: Image.Image) -> bool:
+    return float(np.asarray(img.convert("L"), dtype=np.float32).std()) < 1.0
+
+
+def _flattened(img: Image.Image) -> Image.Image:
+    """The picture in RGB. Some wallpapers (MATE's Silk, Spring and Waves) are white
+    paint whose whole picture is its alpha channel, meant to be drawn over the desktop's
+    colour: dropping the alpha, as a plain conversion does, left blank white pages
+    (Silk was one of the originals until 2026-12-05). Those are drawn over black."""
+    rgb = img.convert("RGB")
+    if "A" in img.getbands() or "transparency" in img.info:
+        rgba = img.convert("RGBA")
+        if _blank(rgb) and not _blank(rgba.getchannel("A")):
+            black = Image.new("RGBA", rgba.size, (0, 0, 0, 255))
+            rgb = Image.alpha_composite(black, rgba).convert("RGB")
+    return rgb
+
+
 def _save(img: Image.Image, path: Path) -> None:
     img = img.convert("RGB")
     if max(img.size) > 1600:
@@ -265,9 +283,11 @@ def build(real: int, chats: int, receipts: int) -> None:
             break
         try:
             with Image.open(path) as im:
-                if min(im.size) < 200 or not dedup.fresh(im):
+                # A blank page is nobody's proof, and a copy of every other one.
+                if min(im.size) < 200 or _blank(picture := _flattened(im)) or (
+                        not dedup.fresh(picture)):
                     continue
-                _save(im, out / f"real_{n:04d}_{path.stem[:40]}.jpg")
+                _save(picture, out / f"real_{n:04d}_{path.stem[:40]}.jpg")
                 n += 1
         except OSError:
             continue
