@@ -405,8 +405,9 @@ def _grid_edit_confirmed(v: PairVerdict, check: BlockCheck, c: Comparison) -> Pa
 BLOCK_NOISE = 2
 BLOCK_NOISE_SHARE = 0.02
 # An edit changes a minority of what is on the screen: beyond this share of the
-# textured blocks disagreeing, the agreeing rest is background and chrome, not the
-# same content. Two chats of one messenger whose messages fill only the top of the
+# blocks that show content (textured, or smoothly shaded and agreeing:
+# `BlockCheck.content_blocks`) disagreeing, the agreeing rest is background and
+# chrome, not the same content. Two chats of one messenger whose messages fill only the top of the
 # screen differ in one compact region too (measured on the seed-11 scenario: 0.33-1.0
 # of their blocks; true copies and repainted receipts 0-0.21).
 EDIT_MAX_DISAGREE = 0.4
@@ -430,7 +431,7 @@ def _judge_blocks(v: PairVerdict, check: BlockCheck) -> PairVerdict:
     noise = 0 if exact else max(BLOCK_NOISE, BLOCK_NOISE_SHARE * check.blocks)
     if check.disagree_count <= noise:
         return v
-    if len(regions) == 1 and check.disagree_count <= EDIT_MAX_DISAGREE * check.blocks:
+    if len(regions) == 1 and check.disagree_count <= EDIT_MAX_DISAGREE * check.content_blocks:
         col, row, ncols, nrows, _cells = regions[0]
         box = _union(check.cell_box(col, row, ncols, nrows), v.changed_box)
         if (box[2] * box[3] <= EDIT_MAX_BOX * check.box[2] * check.box[3]

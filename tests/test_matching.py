@@ -964,3 +964,50 @@ def test_a_pair_aligned_on_keypoints_to_choose_it_is_not_aligned_again(monkeypat
     assert found[0].relation == "cropped", found
     assert len(aligned_pairs) > candidates.PIXEL_CHECKS - candidates.KEY_FIRST
     assert len(set(aligned_pairs)) == len(aligned_pairs)  # no pair aligned twice
+
+
+def smooth_picture(seed: int, rings_at: tuple[int, int] = (710, 430)) -> Image.Image:
+    """A wallpaper-like picture: broad shading with faint marks everywhere and one
+    small object, the only place where blocks are textured."""
+    rng = np.random.default_rng(seed)
+    h, w = 800, 1200
+    y, x = np.mgrid[0:h, 0:w].astype(np.float32)
+    shade = (120 + 45 * np.sin(x / 170 + rng.uniform(0, 6)) * np.cos(y / 140)
+             + 0.03 * x)
+    picture = np.repeat(shade[..., None], 3, axis=2) * np.array([1.0, 0.85, 0.7])
+    # Faint marks scattered over it (a wallpaper's grain and flecks) give the keypoints
+    # their corners, too faint for a block to count as textured.
+    marks = Image.new("L", (w, h), 0)
+    draw = ImageDraw.Draw(marks)
+    for _ in range(400):
+        cx, cy, size = rng.uniform(0, w), rng.uniform(0, h), rng.uniform(6, 18)
+        corners = [(cx + size * np.cos(a), cy + size * np.sin(a))
+                   for a in np.sort(rng.uniform(0, 2 * np.pi, rng.integers(3, 6)))]
+        draw.polygon(corners, fill=int(rng.integers(10, 20)))
+    picture += np.asarray(marks, dtype=np.float32)[..., None]
+    # The object: rings, as in a desktop's logo; their curves are textured blocks
+    # with few corners.
+    ring = np.hypot(x - rings_at[0], y - rings_at[1])
+    rings = (ring < 190) & (np.sin(ring / 6) > 0)
+    picture[rings] += 70
+    return Image.fromarray(np.clip(picture, 0, 255).astype(np.uint8))
+
+
+def test_an_edit_over_the_only_texture_of_a_smooth_picture_is_an_edit() -> None:
+    # The pasted patch covers most of the textured blocks, as on bench/duplicates.py's
+    # wallpapers; the smooth shading around it, the same in both, is content too, so
+    # the edit is a minority of the picture (it was `template` before it counted).
+    original = smooth_picture(3)
+    edited = original.copy()
+    patch = original.crop((60, 40, 440, 293)).transpose(Image.Transpose.ROTATE_180)
+    edited.paste(patch, (540, 300))  # 10% of the area, over the textured object
+    ImageDraw.Draw(edited).text((580, 380), "512$", fill=(255, 0, 0), font=_font(80))
+    v = compare_images(dec(edited, "JPEG", quality=90), dec(original, "JPEG", quality=90))
+    assert v is not None and v.relation == "edited", v
+    assert overlaps(v.changed_box, (540, 300, 920, 553))
+    # The copy itself is no edit, and a different smooth picture no copy.
+    same = compare_images(dec(original, "JPEG", quality=70), dec(original, "JPEG", quality=90))
+    assert same is not None and same.relation == "resized", same
+    other = compare_images(dec(smooth_picture(4, (400, 300)), "JPEG", quality=90),
+                           dec(original, "JPEG", quality=90))
+    assert other is None or other.relation not in DUPLICATE_RELATIONS, other
