@@ -191,11 +191,34 @@ def compare_images(
         # (bench/duplicates.py --show-false).
         if undecided and verdict is not None and verdict.distance > UNCHECKED_RADIUS:
             return PairVerdict("similar", verdict.distance, None, round(0.3 * verdict.score, 4))
-        return verdict
+        return _copy_the_grids_misjudged(query, other, query_sig, other_sig, found) or verdict
     if judged_on_keypoints.is_duplicate or undecided:
         # An undecided duplicate the keypoint alignment refutes is a template.
         return judged_on_keypoints
-    return verdict
+    return _copy_the_grids_misjudged(query, other, query_sig, other_sig, found) or verdict
+
+
+def _copy_the_grids_misjudged(
+    query: DecodedImage, other: DecodedImage, query_sig: Signatures, other_sig: Signatures,
+    found: tuple[PairVerdict, Comparison | None, Grid] | None,
+) -> PairVerdict | None:
+    """A pair the grids called `template` whose every textured block agrees at their
+    alignment, pinned at distinct places: a copy whose grid cells differ by resampling
+    alone. A smooth picture pasted small into another screen has grid cells that differ
+    by more than its little contrast (bench/duplicates.py: MATE's Silk re-screenshotted,
+    48 blocks of 48 agreeing); its keypoints, few on such a picture, aligned it a
+    percent off. Another picture of one layout differs where its content does."""
+    if found is None or found[0].relation != "template" or found[1] is None:
+        return None
+    al = found[1].alignment
+    check = check_blocks(query.image, other.image, query_sig.canon_box, other_sig.canon_box, al)
+    if check is None or check.disagree_count or not check.agreement_pins_the_pair:
+        return None
+    framed_alike = _same_framing(al, query, other)
+    distance = found[0].distance
+    copy = PairVerdict("resized" if framed_alike else "cropped", distance, None,
+                       round(max(0.0, 1.0 - distance / 32.0), 4))
+    return _final_copy(copy, query, other, other_sig, check, al, framed_alike)
 
 
 def _keypoint_verdict(query: DecodedImage, other: DecodedImage, query_sig: Signatures,

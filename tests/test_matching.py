@@ -14,7 +14,7 @@ from PIL import Image, ImageDraw, ImageEnhance, ImageFont
 from scipy import ndimage
 
 from bench.build_dataset import render_chat
-from proofcheck import candidates, features, matching
+from proofcheck import candidates, features, matching, pixelmatch
 from proofcheck.blockmatch import check_blocks
 from proofcheck.candidates import find_matches
 from proofcheck.hashing import Signatures, compute_signatures, index_keys
@@ -1011,3 +1011,26 @@ def test_an_edit_over_the_only_texture_of_a_smooth_picture_is_an_edit() -> None:
     other = compare_images(dec(smooth_picture(4, (400, 300)), "JPEG", quality=90),
                            dec(original, "JPEG", quality=90))
     assert other is None or other.relation not in DUPLICATE_RELATIONS, other
+
+
+def test_a_pair_the_grids_call_a_template_is_a_copy_only_where_every_block_agrees() -> None:
+    # A smooth picture pasted small into another screen can differ from its original
+    # cell by cell by more than its little contrast, and the grids call it a template
+    # (bench/duplicates.py: MATE's Silk re-screenshotted). Every block agreeing at
+    # their alignment makes it the copy; another chat of the app, at the same
+    # alignment (one layout, one screen), stays a template.
+    original = chat(1)
+    query = dec(rescreenshot(original), "JPEG", quality=85)
+    query_sig = compute_signatures(query)
+    found = pixelmatch._pixel_verdict(query, dec(original), query_sig,
+                                      compute_signatures(dec(original)))
+    assert found is not None and found[1] is not None
+    called_template = (replace(found[0], relation="template", changed_box=None), *found[1:])
+    for other, is_copy in ((original, True), (chat(2), False), (chat(3), False)):
+        theirs = dec(other)
+        v = pixelmatch._copy_the_grids_misjudged(query, theirs, query_sig,
+                                                 compute_signatures(theirs), called_template)
+        if is_copy:
+            assert v is not None and v.relation == "cropped", v
+        else:
+            assert v is None, v
