@@ -189,13 +189,43 @@ def compare_images(
         # too few textured blocks and keypoints to be checked, and on the grids alone
         # it passed for a crop of a dozen unrelated pictures at key distance 12-16
         # (bench/duplicates.py --show-false).
-        if undecided and verdict is not None and verdict.distance > UNCHECKED_RADIUS:
+        if (undecided and verdict is not None and verdict.distance > UNCHECKED_RADIUS
+                and not _keypoints_confirm(keypoint_alignment(), found, other)):
             return PairVerdict("similar", verdict.distance, None, round(0.3 * verdict.score, 4))
         return _copy_the_grids_misjudged(query, other, query_sig, other_sig, found) or verdict
     if judged_on_keypoints.is_duplicate or undecided:
         # An undecided duplicate the keypoint alignment refutes is a template.
         return judged_on_keypoints
     return _copy_the_grids_misjudged(query, other, query_sig, other_sig, found) or verdict
+
+
+# A duplicate on the grids that the blocks cannot judge (too little texture: a dark
+# nebula, a smooth wallpaper) stands past UNCHECKED_RADIUS when this many keypoints
+# agree on an alignment that maps the query's canonical region where the grids' does,
+# within ALIGNMENTS_AGREE of its size. Two unrelated pictures do not line up that way;
+# screenshots of one app do, but they have the print that blocks judge. Measured on
+# bench/duplicates.py's crop of MATE's dark Ubuntu wallpaper: 125 inliers, at key
+# distance 16.
+KEYPOINTS_CONFIRM = 48
+ALIGNMENTS_AGREE = 0.02
+
+
+def _keypoints_confirm(aligned: features.FeatureAlignment | None,
+                       found: tuple[PairVerdict, Comparison | None, Grid] | None,
+                       other: DecodedImage) -> bool:
+    """The keypoints, KEYPOINTS_CONFIRM of them at least, map the corners of the
+    query's canonical region (the grids' `found`) onto the other where the grids'
+    alignment does, within ALIGNMENTS_AGREE of the other's size."""
+    if aligned is None or aligned.inliers < KEYPOINTS_CONFIRM or found is None or (
+            found[1] is None):
+        return False
+    x, y, w, h = found[2].box
+    xs = np.array([x, x + w, x, x + w])
+    ys = np.array([y, y, y + h, y + h])
+    gx, gy = found[1].alignment.to_other(xs, ys)
+    kx, ky = aligned.to_other(xs, ys)
+    tolerance = ALIGNMENTS_AGREE * max(other.width, other.height)
+    return float(np.hypot(gx - kx, gy - ky).max()) <= tolerance
 
 
 def _copy_the_grids_misjudged(

@@ -1034,3 +1034,22 @@ def test_a_pair_the_grids_call_a_template_is_a_copy_only_where_every_block_agree
             assert v is not None and v.relation == "cropped", v
         else:
             assert v is None, v
+
+
+def test_keypoints_confirm_the_grids_only_where_many_map_the_query_as_they_do() -> None:
+    # A crop of a dark, smooth wallpaper has too little texture for the blocks; the
+    # grids' crop then stands past UNCHECKED_RADIUS only when enough keypoints put
+    # the query where the grids do.
+    other = DecodedImage(Image.new("RGB", (1600, 1200)), "PNG", 1600, 1200, "RGB", 1)
+    grids = matching.Alignment(0.5, 0.5, 100.0, 40.0, False, 14, False)
+    comparison = matching.Comparison(np.zeros((4, 4)), 0.0, 1.0, 0.6, grids)
+    found = (PairVerdict("cropped", 14, None, 0.6), comparison,
+             matching.Grid(np.zeros((4, 4), dtype=np.float32), (0.0, 0.0, 800.0, 560.0)))
+    many = pixelmatch.KEYPOINTS_CONFIRM
+    assert pixelmatch._keypoints_confirm(
+        features.FeatureAlignment(0.5, 0.0, 101.0, 39.0, many), found, other)
+    assert not pixelmatch._keypoints_confirm(
+        features.FeatureAlignment(0.5, 0.0, 101.0, 39.0, many - 1), found, other)
+    assert not pixelmatch._keypoints_confirm(  # 6% larger: another place in the other
+        features.FeatureAlignment(0.53, 0.0, 100.0, 40.0, 4 * many), found, other)
+    assert not pixelmatch._keypoints_confirm(None, found, other)
