@@ -202,7 +202,7 @@ def compare_images(
 # A duplicate on the grids that the blocks cannot judge (too little texture: a dark
 # nebula, a smooth wallpaper) stands past UNCHECKED_RADIUS when this many keypoints
 # agree on an alignment that maps the query's canonical region where the grids' does,
-# within ALIGNMENTS_AGREE of its size. Two unrelated pictures do not line up that way;
+# within ALIGNMENTS_AGREE of the other image's size. Two unrelated pictures do not line up that way;
 # screenshots of one app do, but they have the print that blocks judge. Measured on
 # bench/duplicates.py's crop of MATE's dark Ubuntu wallpaper: 125 inliers, at key
 # distance 16.
@@ -460,9 +460,9 @@ BLOCK_NOISE_SHARE = 0.02
 # An edit changes a minority of what is on the screen: beyond this share of the
 # blocks that show content (textured, or smoothly shaded and agreeing:
 # `BlockCheck.content_blocks`) disagreeing, the agreeing rest is background and
-# chrome, not the same content. Two chats of one messenger whose messages fill only the top of the
-# screen differ in one compact region too (measured on the seed-11 scenario: 0.33-1.0
-# of their blocks; true copies and repainted receipts 0-0.21).
+# chrome, not the same content. Two chats of one messenger whose messages fill only
+# the top of the screen differ in one compact region too (measured on the seed-11
+# scenario: 0.33-1.0 of their blocks; true copies and repainted receipts 0-0.21).
 EDIT_MAX_DISAGREE = 0.4
 
 

@@ -996,7 +996,7 @@ def smooth_picture(seed: int, rings_at: tuple[int, int] = (710, 430)) -> Image.I
 def test_an_edit_over_the_only_texture_of_a_smooth_picture_is_an_edit() -> None:
     # The pasted patch covers most of the textured blocks, as on bench/duplicates.py's
     # wallpapers; the smooth shading around it, the same in both, is content too, so
-    # the edit is a minority of the picture (it was `template` before it counted).
+    # the edit is a minority of the picture (before it counted: no match at all).
     original = smooth_picture(3)
     edited = original.copy()
     patch = original.crop((60, 40, 440, 293)).transpose(Image.Transpose.ROTATE_180)
