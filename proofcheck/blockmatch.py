@@ -153,10 +153,16 @@ class BlockCheck:
         """What agrees shows the same picture, not only the same frame: two blocks
         matching at one distinct place, or agreeing blocks over two block rows and two
         columns. Blocks along one line (the lower edge of an app bar) agree in any two
-        screenshots of the app, and at any offset along the line."""
+        screenshots of the app, and at any offset along the line. Smooth shading that
+        agrees counts among them when there is a picture's worth of it (MIN_BLOCKS):
+        a colour dialog's gradient under its one row of buttons (110 blocks in
+        bench/duplicates.py's crop), not the two to four blocks of a background
+        gradient that a chat and a receipt of the seed-11 scenario share."""
         agreeing = self.judged & ~self.disagreeing
         if int((agreeing & self.distinct).sum()) >= 2:
             return True
+        if int(self.smooth_agreeing.sum()) >= MIN_BLOCKS:
+            agreeing = agreeing | self.smooth_agreeing
         return int(agreeing.any(axis=1).sum()) >= 2 and int(agreeing.any(axis=0).sum()) >= 2
 
     def changed_lines(self, row: int, nrows: int) -> int:

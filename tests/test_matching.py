@@ -15,7 +15,7 @@ from scipy import ndimage
 
 from bench.build_dataset import render_chat
 from proofcheck import candidates, features, matching, pixelmatch
-from proofcheck.blockmatch import check_blocks
+from proofcheck.blockmatch import BlockCheck, check_blocks
 from proofcheck.candidates import find_matches
 from proofcheck.hashing import Signatures, compute_signatures, index_keys
 from proofcheck.imaging import DecodedImage, decode
@@ -1053,3 +1053,28 @@ def test_keypoints_confirm_the_grids_only_where_many_map_the_query_as_they_do() 
     assert not pixelmatch._keypoints_confirm(  # 6% larger: another place in the other
         features.FeatureAlignment(0.53, 0.0, 100.0, 40.0, 4 * many), found, other)
     assert not pixelmatch._keypoints_confirm(None, found, other)
+
+
+def test_a_pictures_worth_of_agreeing_shading_pins_a_pair_a_few_blocks_do_not() -> None:
+    # A crop of a colour dialog: its only textured blocks are one row of alike buttons,
+    # which agree in any two screenshots of the app; the colour gradient agreeing
+    # below them shows the same picture. Two or three blocks of a background gradient,
+    # which a chat and a receipt can share, do not.
+    rows, cols = 6, 8
+    buttons = np.zeros((rows, cols), dtype=bool)
+    buttons[1, 1:7] = True
+    nothing = np.zeros_like(buttons)
+    gradient = np.zeros_like(buttons)
+    gradient[2:5, 2:6] = True
+    background = np.zeros_like(buttons)
+    background[2:4, 2] = True
+    background[4, 5] = True
+
+    def check(smooth_agreeing: np.ndarray) -> BlockCheck:
+        return BlockCheck(int(buttons.sum()), nothing, buttons, (0.0, 0.0, 128.0, 96.0),
+                          np.zeros(96), np.zeros((2, 96)), False, True,
+                          np.zeros((rows, cols, 2)), nothing, smooth_agreeing)
+
+    assert not check(nothing).agreement_pins_the_pair
+    assert check(gradient).agreement_pins_the_pair
+    assert not check(background).agreement_pins_the_pair
