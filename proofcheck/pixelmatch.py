@@ -269,7 +269,9 @@ def _keypoint_verdict(query: DecodedImage, other: DecodedImage, query_sig: Signa
                                  aligned)
     if check is None:
         return None
-    agreement = 1.0 - check.disagree_count / check.blocks
+    # Over what shows the picture, its agreeing shading included: an edit that covers
+    # a dark wallpaper's few textured blocks agrees everywhere else.
+    agreement = 1.0 - check.disagree_count / check.content_blocks
     framed_alike = _same_framing(aligned, query, other)
     relation = "resized" if framed_alike else "cropped"
     judged = _judge_blocks(PairVerdict(relation, distance, None, round(agreement, 4)), check)
