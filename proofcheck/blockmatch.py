@@ -144,25 +144,32 @@ class BlockCheck:
         return int(self.disagreeing.sum())
 
     @property
+    def agreeing_shading(self) -> np.ndarray:
+        """`smooth_agreeing` where there is a picture's worth of it (MIN_BLOCKS), else
+        none: a colour dialog's gradient (110 blocks in bench/duplicates.py's crop of
+        it), a dark wallpaper's nebula (11-30), not the two to four blocks of a
+        background gradient that a chat and a receipt of the seed-11 scenario share."""
+        if int(self.smooth_agreeing.sum()) >= MIN_BLOCKS:
+            return self.smooth_agreeing
+        return np.zeros_like(self.smooth_agreeing)
+
+    @property
     def content_blocks(self) -> int:
-        """Blocks judged, and the smooth ones that agree: what shows the picture."""
-        return self.blocks + int(self.smooth_agreeing.sum())
+        """Blocks judged, and the shading that agrees: what shows the picture."""
+        return self.blocks + int(self.agreeing_shading.sum())
 
     @property
     def agreement_pins_the_pair(self) -> bool:
         """What agrees shows the same picture, not only the same frame: two blocks
         matching at one distinct place, or agreeing blocks over two block rows and two
         columns. Blocks along one line (the lower edge of an app bar) agree in any two
-        screenshots of the app, and at any offset along the line. Smooth shading that
-        agrees counts among them when there is a picture's worth of it (MIN_BLOCKS):
-        a colour dialog's gradient under its one row of buttons (110 blocks in
-        bench/duplicates.py's crop), not the two to four blocks of a background
-        gradient that a chat and a receipt of the seed-11 scenario share."""
+        screenshots of the app, and at any offset along the line; the shading that
+        agrees (`agreeing_shading`) counts among them: a colour dialog's gradient
+        under its one row of buttons."""
         agreeing = self.judged & ~self.disagreeing
         if int((agreeing & self.distinct).sum()) >= 2:
             return True
-        if int(self.smooth_agreeing.sum()) >= MIN_BLOCKS:
-            agreeing = agreeing | self.smooth_agreeing
+        agreeing = agreeing | self.agreeing_shading
         return int(agreeing.any(axis=1).sum()) >= 2 and int(agreeing.any(axis=0).sum()) >= 2
 
     def changed_lines(self, row: int, nrows: int) -> int:

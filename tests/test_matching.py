@@ -1056,7 +1056,7 @@ def test_keypoints_confirm_the_grids_only_where_many_map_the_query_as_they_do() 
     assert not pixelmatch._keypoints_confirm(None, found, other)
 
 
-def test_a_pictures_worth_of_agreeing_shading_pins_a_pair_a_few_blocks_do_not() -> None:
+def test_a_pictures_worth_of_agreeing_shading_counts_a_few_blocks_do_not() -> None:
     # A crop of a colour dialog: its only textured blocks are one row of alike buttons,
     # which agree in any two screenshots of the app; the colour gradient agreeing
     # below them shows the same picture. Two or three blocks of a background gradient,
@@ -1079,3 +1079,6 @@ def test_a_pictures_worth_of_agreeing_shading_pins_a_pair_a_few_blocks_do_not() 
     assert not check(nothing).agreement_pins_the_pair
     assert check(gradient).agreement_pins_the_pair
     assert not check(background).agreement_pins_the_pair
+    # Nor do those few count as content that agrees when an edit is weighed.
+    assert check(gradient).content_blocks == int(buttons.sum() + gradient.sum())
+    assert check(background).content_blocks == int(buttons.sum())
