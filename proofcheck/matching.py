@@ -415,6 +415,11 @@ def changed_components(changed: np.ndarray, min_cells: int,
     return out
 
 
+def key_score(distance: int) -> float:
+    """The part of a duplicate's score its best key pair gives: 1 at distance 0, 0 at 32."""
+    return max(0.0, 1.0 - distance / 32.0)
+
+
 def grid_verdict(c: Comparison, q: Grid, cell_min: float, rim: int = 1,
              merge: int = 1) -> PairVerdict | None:
     al = c.alignment
@@ -424,7 +429,7 @@ def grid_verdict(c: Comparison, q: Grid, cell_min: float, rim: int = 1,
     d = c.diff[valid]
     qpix = q.pixels[valid]
     contrast = max(8.0, float(qpix.std()))
-    score_base = max(0.0, 1.0 - al.distance / 32.0)
+    score_base = key_score(al.distance)
     # The pair's own noise floor (resampling, JPEG, residual misalignment) sets how
     # big a cell difference must be to count as a change.
     # Crops carry more resampling noise than whole-image pairs.

@@ -34,6 +34,7 @@ from proofcheck.matching import (
     changed_components,
     coarse_verdict,
     grid_verdict,
+    key_score,
     refine,
     smooth,
 )
@@ -247,7 +248,7 @@ def _copy_the_grids_misjudged(
     framed_alike = _same_framing(al, query, other)
     distance = found[0].distance
     copy = PairVerdict("resized" if framed_alike else "cropped", distance, None,
-                       round(max(0.0, 1.0 - distance / 32.0), 4))
+                       round(key_score(distance), 4))
     return _final_copy(copy, query, other, other_sig, check, al, framed_alike)
 
 
