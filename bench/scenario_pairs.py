@@ -29,7 +29,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from proofcheck.imaging import decode
-from proofcheck.matching import compare
+from proofcheck.matching import DUPLICATE_RELATIONS, compare
 from proofcheck.pixelmatch import compare_images
 from proofcheck.views import stored_signatures
 
@@ -50,17 +50,19 @@ def judge(folder: Path, out: Path) -> None:
     pairs = [(i, j) for i, j in itertools.permutations(range(len(posts)), 2)
              if _original(posts[i]["file"], source) != _original(posts[j]["file"], source)
              and compare(sigs[i], sigs[j]) is not None]
+    def name(i: int, j: int) -> str:
+        return f"{posts[i]['file']} {posts[j]['file']}"
+
     relations: dict[str, str | None] = {}
     t0 = time.process_time()
     for i, j in pairs:
         v = compare_images(decoded[i], decoded[j], sigs[i], sigs[j])
-        relations[f"{posts[i]['file']} {posts[j]['file']}"] = v.relation if v else None
+        relations[name(i, j)] = v.relation if v else None
     seconds = time.process_time() - t0
     out.write_text(json.dumps(relations, indent=0, sort_keys=True))
 
     def duplicates(which: list[tuple[int, int]]) -> int:
-        return sum(relations[f"{posts[i]['file']} {posts[j]['file']}"]
-                   in ("exact", "resized", "cropped", "edited") for i, j in which)
+        return sum(relations[name(i, j)] in DUPLICATE_RELATIONS for i, j in which)
 
     account = [p["account"] for p in posts]
     cross = [(i, j) for i, j in pairs if account[i] != account[j]]
@@ -68,8 +70,7 @@ def judge(folder: Path, out: Path) -> None:
               and posts[i]["label"] == 0 and posts[j]["label"] == 0]
     template = [(i, j) for i, j in pairs if account[i] == account[j]
                 and posts[i]["fraud_type"] == posts[j]["fraud_type"] == "template"]
-    edited = sum(relations[f"{posts[i]['file']} {posts[j]['file']}"] == "edited"
-                 for i, j in template)
+    edited = sum(relations[name(i, j)] == "edited" for i, j in template)
     print(f"{len(pairs)} pairs matched on signatures, "
           f"{1000 * seconds / max(1, len(pairs)):.0f} ms CPU per compare_images")
     print(f"different accounts: {duplicates(cross)} of {len(cross)} called duplicates")
