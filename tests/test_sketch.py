@@ -1,0 +1,51 @@
+"""Keypoint sketches (`features.Sketch`): the strongest keypoints of a checked image,
+stored with it so a search can rank its candidates before decoding any."""
+
+from __future__ import annotations
+
+import struct
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from proofcheck import features
+from tests.test_matching import W, dec, receipt
+
+
+def test_a_copy_outscores_another_receipt_of_its_bank() -> None:
+    original, stranger = receipt(80), receipt(81)
+    copy = dec(original.crop((40, 560, W - 40, 1950)), "JPEG", quality=85).image
+    query = features.sketch(copy)
+    assert len(query.points) == features.SKETCH_KEYPOINTS
+    mine = features.sketch_inliers(query, features.sketch(original))
+    theirs = features.sketch_inliers(query, features.sketch(stranger))
+    # Its bank's layout gives the stranger inliers too: the values make the difference.
+    assert mine >= features.MIN_INLIERS and mine > 1.5 * theirs, (mine, theirs)
+
+
+def test_a_sketch_survives_storage_and_a_flat_picture_has_an_empty_one() -> None:
+    drawn = features.sketch(receipt(82))
+    stored = features.Sketch.from_bytes(drawn.to_bytes())
+    assert stored.side == drawn.side == max(receipt(82).size)
+    assert np.array_equal(stored.points, drawn.points)
+    assert np.array_equal(stored.descriptors, drawn.descriptors)
+    assert features.sketch_inliers(stored, drawn) >= 0.9 * len(drawn.points)
+
+    flat = features.sketch(Image.new("RGB", (300, 500), (200, 200, 210)))
+    assert len(flat.points) == 0 and flat.side == 500
+    assert features.Sketch.from_bytes(flat.to_bytes()).points.shape == (0, 2)
+    assert features.sketch_inliers(flat, drawn) == features.sketch_inliers(drawn, flat) == 0
+
+
+@pytest.mark.parametrize("record", [
+    b"",
+    b"\x01\x00",
+    struct.pack("<BIH", 2, 100, 0),  # another version
+    struct.pack("<BIH", 1, 0, 0),  # no size
+    struct.pack("<BIH", 1, 100, 3) + bytes(40 * 2),  # fewer keypoints than it says
+    struct.pack("<BIH", 1, 100, 1) + np.array([np.nan, 1], "<f4").tobytes() + bytes(32),
+])
+def test_a_record_that_is_not_a_sketch_is_refused(record: bytes) -> None:
+    with pytest.raises(ValueError):
+        features.Sketch.from_bytes(record)
