@@ -20,9 +20,9 @@ read there.
   (resized/cropped/edited), else 0.
 - engine+px: what the worker does: `verify_candidates` with the decoded images of the
   RANK_POOL nearest, of which PIXEL_CHECKS are chosen (the nearest by keys, then by
-  keypoint inliers), each compared with the query's view nearest it and checked on pixels:
-  duplicates confirmed (grids, then blocks where small print is legible), the others
-  given a second look aligned on keypoints.
+  the inliers of their stored keypoint sketches), each compared with the query's view
+  nearest it and checked on pixels: duplicates confirmed (grids, then blocks where
+  small print is legible), the others given a second look aligned on keypoints.
 - phash: imagehash pHash-64, score = 64 - Hamming distance.
 - pdq: PDQ 256-bit (pdqhash), score = 256 - Hamming distance.
 
@@ -54,6 +54,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from build_dataset import DATA, font, repaint_amount
 
 from proofcheck.candidates import RANK_POOL, verify_candidates
+from proofcheck.features import sketch
 from proofcheck.hashing import Signatures, compute_signatures, file_signatures, index_keys
 from proofcheck.imaging import decode
 from proofcheck.index import (
@@ -273,6 +274,7 @@ def main() -> None:
     # As the worker stores them: with their straightened keys when tilted (not timed:
     # the worker's search looks for a tilt anyway).
     ref_sigs = [with_straightened(s, d) for s, d in zip(ref_sigs, ref_decoded, strict=True)]
+    ref_sketches = [sketch(d.image) for d in ref_decoded]  # stored with each check too
     ref_ph = np.array([phash64(im) for im in originals], dtype=np.uint64)
     ref_pdq = np.stack([pdq256(im) for im in originals])
 
@@ -303,6 +305,7 @@ def main() -> None:
             # the worker stores an upload, and each original is the query.
             stored = [_png_bytes(c) for c in copies]
             stored_decoded = [decode(b, 10**9) for b in stored]
+            stored_sketches = [sketch(d.image) for d in stored_decoded]
             stored_sigs = [stored_signatures(b, 10**9, d)
                            for b, d in zip(stored, stored_decoded, strict=True)]
             stored_index = _index_of(stored_sigs)
@@ -310,6 +313,7 @@ def main() -> None:
             stored_pdq = np.stack([pdq256(c) for c in copies])
         else:
             stored_sigs, stored_decoded, stored_index = ref_sigs, ref_decoded, index
+            stored_sketches = ref_sketches
             stored_ph, stored_pdq = ref_ph, ref_pdq
         for qi, copy in enumerate(copies):
             qimg = originals[qi] if args.reverse else copy
@@ -327,7 +331,7 @@ def main() -> None:
             # confirmed on pixels, a second look on keypoints for the others).
             confirmed = dict(verify_candidates(
                 views, [(item, stored_sigs[item]) for item, _d in cands],
-                stored_decoded.__getitem__))
+                stored_decoded.__getitem__, stored_sketches.__getitem__))
             for position, (item, _d) in enumerate(cands):
                 # Without pixels the worker verifies only the MAX_CANDIDATES nearest; with
                 # them it reads the pool and drops those not chosen for pixel checks.

@@ -10,6 +10,9 @@ doing part of it, run in the same process on the same queries:
   emptied at the start of each round, so each round starts cold);
 - `--compare pool`: the PIXEL_CHECKS nearest by keys checked on pixels, as before
   2026-12-03, against a pool of RANK_POOL read and ranked by keypoint inliers;
+- `--compare sketches`: the UNSKETCHED_POOL nearest, each decoded to be ranked by
+  its keypoints, as before 2026-12-05's twenty-third session, against the RANK_POOL
+  nearest ranked on their stored keypoint sketches, only the chosen decoded;
 - `--compare blur`: the block check's low-pass with the reduction factor it had
   before 2026-12-03's ninth session (a 1080 px screenshot blurred at full size)
   against the nearest factor to half the sampling step (reduced by 2 first);
@@ -150,6 +153,23 @@ def candidate_pools() -> dict[str, Way]:
             f"now (a pool of {candidates.RANK_POOL} ranked by inliers)": lambda: lambda: None}
 
 
+def sketch_pools() -> dict[str, Way]:
+    def unsketched() -> Callable[[], None]:
+        pool, stored = candidates.RANK_POOL, neardup._sketches
+        candidates.RANK_POOL = neardup.RANK_POOL = candidates.UNSKETCHED_POOL
+        neardup._sketches = lambda _db, _checks: {}
+
+        def restore() -> None:
+            candidates.RANK_POOL = neardup.RANK_POOL = pool
+            neardup._sketches = stored
+        return restore
+
+    return {f"before (the {candidates.UNSKETCHED_POOL} nearest, each decoded to be ranked)":
+            unsketched,
+            f"now (the {candidates.RANK_POOL} nearest ranked on stored sketches)":
+            lambda: lambda: None}
+
+
 def full_size_low_pass(image: Image.Image, step: float) -> tuple[np.ndarray, int]:
     """`blockmatch._low_passed` before 2026-12-03's ninth session."""
     factor = max(1, int(step // 2))
@@ -188,8 +208,8 @@ def main() -> None:
     ap.add_argument("--indexed", type=int, default=80, help="checks indexed before searching")
     ap.add_argument("--queries", type=int, default=20)
     ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--compare", choices=("png", "samplers", "cache", "pool", "blur", "colour"),
-                    default="png")
+    ap.add_argument("--compare", default="png", choices=(
+        "png", "samplers", "cache", "pool", "sketches", "blur", "colour"))
     ap.add_argument("--verbose", action="store_true", help="print the matches that differ")
     args = ap.parse_args()
     logging.disable(logging.WARNING)
@@ -207,6 +227,7 @@ def main() -> None:
 
     ways = {"png": png_decoders, "samplers": samplers,
             "cache": lambda: pixel_caches(services), "pool": candidate_pools,
+            "sketches": sketch_pools,
             "blur": low_passes, "colour": colour_checks}[args.compare]()
     times: dict[str, list[float]] = {name: [] for name in ways}
     found: dict[str, list[list[tuple[str, str]]]] = {}

@@ -3,10 +3,11 @@
 `matching.compare` says whether two images are copies on their signatures,
 `pixelmatch.compare_images` on their pixels. This module decides, per search, which
 candidates get which: every one on signatures, and with the query's pixels at hand the
-RANK_POOL nearest are read and PIXEL_CHECKS of them (the nearest by keys, then by
-keypoint inliers) confirmed on pixels. Split from `matching` on 2026-12-04: its pool
-sizes are measured on their own (bench/worker_search.py --compare pool) and it is the
-one part the worker's search loop (`neardup`) calls.
+RANK_POOL nearest are ranked and PIXEL_CHECKS of them (the nearest by keys, then by
+the inliers of their stored keypoint sketches) decoded and confirmed on pixels. Split
+from `matching` on 2026-12-04: its pool sizes are measured on their own
+(bench/worker_search.py --compare pool, --compare sketches) and it is the one part the
+worker's search loop (`neardup`) calls.
 """
 
 from __future__ import annotations
@@ -36,16 +37,23 @@ PIXEL_CHECKS = 8
 # KEY_FIRST nearest by keys are checked, as before, and the rest of the PIXEL_CHECKS
 # are the others of the pool with the most inliers; the remaining ones are dropped.
 # Full bench/duplicates.py: mean recall 0.968 -> 0.975 (crop_60 and caption_bar 0.950
-# and 0.958 -> 0.983), hard negatives still 0; a pool of 24 gained one rotated copy
-# more for twice the extra CPU (bench/worker_search.py --compare pool: +10% per search
-# at 16, +24% at 24).
-RANK_POOL = 16
+# and 0.958 -> 0.983), hard negatives still 0.
 KEY_FIRST = 4
+# The pool was 16 while ranking it meant decoding every member and aligning all its
+# keypoints (a pool of 24 cost +24% CPU per search for one rotated copy). Ranked on
+# stored sketches (`features.Sketch`) nothing is decoded but the PIXEL_CHECKS chosen,
+# and a copy whose keys sit at the radius's edge, behind dozens of strangers (an
+# edited chat 39th, a re-screenshotted wallpaper 34th), is reached.
+RANK_POOL = 64
+# Candidates stored before sketches were (or whose sketch is unreadable) are ranked as
+# before, on their decoded pixels, among the nearest UNSKETCHED_POOL only.
+UNSKETCHED_POOL = 16
 
 
 def verify_candidates(
     query: QueryViews | Signatures, candidates: list[tuple[int, Signatures]],
     load_image: Callable[[int], DecodedImage | None] | None = None,
+    load_sketch: Callable[[int], features.Sketch | None] | None = None,
 ) -> list[tuple[int, PairVerdict]]:
     """Verdicts on index candidates (closest first), best first. Each candidate is
     compared with the query's view nearest it (`views`: a flipped copy with the mirrored
@@ -53,23 +61,22 @@ def verify_candidates(
     no copy). With the query's pixels in its views and `load_image` (a candidate's
     decoded image, or None when it is gone), the PIXEL_CHECKS candidates chosen as
     described above are confirmed on pixels and the others of the pool dropped;
-    candidates beyond the pool, or whose image is gone, rest on the signatures."""
+    `load_sketch` gives a candidate's stored keypoint sketch, or None. Candidates beyond
+    the pool, or whose image is gone, rest on the signatures."""
     views = query if isinstance(query, QueryViews) else QueryViews(View(query, None))
     images = None
-    alignments: dict[int, features.FeatureAlignment] = {}  # found while choosing
     if views.upright.image is not None and load_image is not None:
-        images, alignments = _pixel_candidates(views.upright.image, candidates[:RANK_POOL],
-                                               load_image)
+        images = _pixel_candidates(views.upright.image, candidates[:RANK_POOL], load_image,
+                                   load_sketch or (lambda _item: None))
     out: list[tuple[int, PairVerdict]] = []
     for position, (item_id, other_sig) in enumerate(candidates):
         if images is not None and position < RANK_POOL and item_id not in images:
             continue  # a pool member not chosen for the pixel checks
         other = images.get(item_id) if images is not None else None
-        known = alignments.get(item_id)  # to the upright query only
         view = views.view_for(other_sig)
-        verdict = _judge(view, other_sig, other, known if view is views.upright else None)
+        verdict = _judge(view, other_sig, other)
         if view.mirrored and (verdict is None or not verdict.is_duplicate):
-            verdict = _judge(views.upright, other_sig, other, known) or verdict
+            verdict = _judge(views.upright, other_sig, other) or verdict
         if verdict is not None:
             out.append((item_id, verdict))
     out.sort(key=lambda iv: _rank(iv[1]))
@@ -77,44 +84,50 @@ def verify_candidates(
 
 
 def _pixel_candidates(query: DecodedImage, pool: list[tuple[int, Signatures]],
-                      load_image: Callable[[int], DecodedImage | None]
-                      ) -> tuple[dict[int, DecodedImage | None],
-                                 dict[int, features.FeatureAlignment]]:
+                      load_image: Callable[[int], DecodedImage | None],
+                      load_sketch: Callable[[int], features.Sketch | None],
+                      ) -> dict[int, DecodedImage | None]:
     """The candidates of `pool` (nearest by keys first) that get the pixel checks, with
-    their images: the KEY_FIRST nearest, then the most inliers; None for those whose
-    image is gone, which are judged on signatures as before. Also the keypoint
-    alignments found for the inlier counts, which the checks would otherwise find
-    again. Images are let go as soon as they fall out of the running, so no more than
-    PIXEL_CHECKS + 1 are held."""
-    chosen: list[tuple[int, DecodedImage | None]] = []
+    their images: the KEY_FIRST nearest, then the most sketch inliers; None for those
+    whose image is gone, which are judged on signatures as before. Only the chosen are
+    decoded, and unsketched candidates ranked on their pixels; images are let go as
+    soon as they fall out of the running, so no more than PIXEL_CHECKS + 1 are held."""
+    chosen: dict[int, DecodedImage | None] = {}
     by_keys = len(pool) if len(pool) <= PIXEL_CHECKS else KEY_FIRST  # small pools: all
-    running: list[tuple[int, int, int, DecodedImage]] = []  # -inliers, position, item
-    alignments: dict[int, features.FeatureAlignment] = {}
+    query_sketch = features.sketch(query.image) if len(pool) > by_keys else None
+    # -inliers, position, item, its image when it had to be decoded to be ranked
+    running: list[tuple[int, int, int, DecodedImage | None]] = []
     for position, (item, _sig) in enumerate(pool):
-        image = load_image(item)
-        if image is None or by_keys > 0:
-            chosen.append((item, image))
+        if by_keys > 0:
+            image = load_image(item)
+            chosen[item] = image
             by_keys -= image is not None
             continue
-        aligned = features.align(query.image, image.image)
-        if aligned is not None:
-            alignments[item] = aligned
-        running.append((-aligned.inliers if aligned else 0, position, item, image))
+        image = None
+        other_sketch = load_sketch(item)
+        if other_sketch is None:
+            if position >= UNSKETCHED_POOL:
+                continue
+            image = load_image(item)
+            if image is None:
+                chosen[item] = None
+                continue
+            other_sketch = features.sketch(image.image)
+        inliers = features.sketch_inliers(query_sketch, other_sketch) if query_sketch else 0
+        running.append((-inliers, position, item, image))
         running.sort(key=lambda entry: entry[:2])  # ties: nearer by keys first
         del running[PIXEL_CHECKS - KEY_FIRST:]
-    kept = {item: image for _rank, _position, item, image in running}
-    return {**dict(chosen), **kept}, {item: alignments[item] for item in kept
-                                      if item in alignments}
+    for _rank, _position, item, image in running:
+        chosen[item] = image if image is not None else load_image(item)
+    return chosen
 
 
-def _judge(view: View, other_sig: Signatures, other: DecodedImage | None,
-           keypoints: features.FeatureAlignment | None = None) -> PairVerdict | None:
+def _judge(view: View, other_sig: Signatures, other: DecodedImage | None) -> PairVerdict | None:
     """One candidate against one view of the query: on signatures, then on pixels when
-    both images are at hand (`keypoints`: the pair's keypoint alignment, if found);
-    boxes in the upright query's coordinates."""
+    both images are at hand; boxes in the upright query's coordinates."""
     verdict = compare(view.signature, other_sig)
     if view.image is not None and other is not None:
-        confirmed = compare_images(view.image, other, view.signature, other_sig, keypoints)
+        confirmed = compare_images(view.image, other, view.signature, other_sig)
         if confirmed is None and verdict is not None and verdict.is_duplicate:
             # The thumbnails' duplicate finds no support in the pixels.
             confirmed = PairVerdict("similar", verdict.distance, None,
@@ -134,6 +147,7 @@ def find_matches(
     exclude: int | None = None,
     query_image: DecodedImage | None = None,
     load_image: Callable[[int], DecodedImage | None] | None = None,
+    load_sketch: Callable[[int], features.Sketch | None] | None = None,
 ) -> list[tuple[int, PairVerdict]]:
     """Search the index with every key of the query's views, verify each candidate,
     keep matches.
@@ -150,7 +164,7 @@ def find_matches(
                   index.search_many(keys, SEARCH_RADIUS, limit * 5, key_views)
                   if item_id != exclude]
     found = verify_candidates(views, [(i, load_signatures(i)) for i in candidates],
-                              load_image)
+                              load_image, load_sketch)
     return found[:limit]
 
 

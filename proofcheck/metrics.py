@@ -20,6 +20,7 @@ from rq import Queue, Worker
 from sqlalchemy import func, select
 
 from proofcheck.db import Check, Hash
+from proofcheck.neardup import ALGORITHM
 from proofcheck.services import Services
 
 log = logging.getLogger(__name__)
@@ -57,7 +58,8 @@ class ProofCheckCollector(Collector):
         with self.services.db.session() as session:
             rows = session.execute(select(Check.status, Check.verdict, func.count())
                                    .group_by(Check.status, Check.verdict)).all()
-            hashes = session.scalar(select(func.count()).select_from(Hash)) or 0
+            hashes = session.scalar(select(func.count()).select_from(Hash)
+                                   .where(Hash.algorithm == ALGORITHM)) or 0
         for status, verdict, count in rows:
             checks.add_metric([status, verdict or ""], count)
         yield checks

@@ -19,6 +19,7 @@ from sqlalchemy import select
 
 from proofcheck.candidates import RANK_POOL, verify_candidates
 from proofcheck.db import Database, Hash
+from proofcheck.features import Sketch
 from proofcheck.hashing import SIGNATURE_VERSION, Signatures, index_keys
 from proofcheck.imaging import DecodedImage
 from proofcheck.index import HammingIndex
@@ -28,10 +29,13 @@ from proofcheck.views import query_views
 log = logging.getLogger(__name__)
 
 ALGORITHM = f"sig-v{SIGNATURE_VERSION}"
+# A check's strongest keypoints (`features.Sketch`), in the same table: read for a
+# search's candidates only, never held in the index.
+SKETCH_ALGORITHM = "orb-sketch-v1"
 CATCH_UP_OVERLAP = 1000  # rows below the highest seen id re-read on each catch-up
 CACHE_SIZE = 20_000
 # Candidates verified per search on signatures alone (no pixels at hand), nearest first;
-# with pixels, `candidates.RANK_POOL` are read and `candidates.PIXEL_CHECKS` of them verified.
+# with pixels, `candidates.RANK_POOL` are ranked and `candidates.PIXEL_CHECKS` of them verified.
 # Verification costs tens of ms per pair, and screenshots of one app bring many near
 # candidates that are only `template`.
 MAX_CANDIDATES = 8
@@ -142,5 +146,26 @@ class NearDuplicateIndex:
         def load_candidate(position: int) -> DecodedImage | None:
             return load_image(checks[position]) if load_image is not None else None
 
-        found = verify_candidates(views, signatures, load_candidate if on_pixels else None)
+        sketches = _sketches(db, checks) if on_pixels else {}
+        found = verify_candidates(views, signatures, load_candidate if on_pixels else None,
+                                  lambda position: sketches.get(checks[position]))
         return [(checks[position], verdict) for position, verdict in found[:limit]]
+
+
+def _sketches(db: Database, checks: list[str]) -> dict[str, Sketch]:
+    """The stored keypoint sketches of these checks; a check without one (stored before
+    sketches were, or unreadable) is left out and ranked on its pixels instead."""
+    if not checks:
+        return {}
+    with db.session() as session:
+        rows = session.execute(
+            select(Hash.check_id, Hash.value)
+            .where(Hash.algorithm == SKETCH_ALGORITHM, Hash.check_id.in_(checks))
+        ).all()
+    found: dict[str, Sketch] = {}
+    for check_id, value in rows:
+        try:
+            found[check_id] = Sketch.from_bytes(value)
+        except ValueError as exc:  # a damaged row costs its ranking, not the search
+            log.warning("skipping keypoint sketch of check %s: %s", check_id, exc)
+    return found

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from proofcheck import forensics
+from proofcheck.features import Sketch, sketch
 from proofcheck.hashing import Signatures
 from proofcheck.imaging import DecodedImage, decode
 from proofcheck.matching import PairVerdict
@@ -123,6 +124,7 @@ class PipelineResult:
     matches: list[MatchFinding]
     assessment: Assessment
     signatures: Signatures | None = None
+    sketch: Sketch | None = None  # stored for later searches to rank this image by
     signals: dict[str, Any] = field(default_factory=dict)
     timings_ms: dict[str, float] = field(default_factory=dict)
 
@@ -391,6 +393,8 @@ def run(
     if near_duplicates is not None:
         known = {m.check_id for m in matches} | {item.check_id}
         matches += near_matches(item, near_duplicates(signatures, decoded, known), matches)
+    # After the search, which found the same keypoints already when it ranked a pool.
+    keypoint_sketch = sketch(decoded.image)
     timings["match"] = (time.perf_counter() - started) * 1000
 
     signals: dict[str, Any] = {}
@@ -416,5 +420,5 @@ def run(
     assessment = assess(item, matches, thresholds, flags=forensics.all_flags(signals))
     timings["score"] = (time.perf_counter() - started) * 1000
     return PipelineResult(fingerprint=print_, matches=matches, assessment=assessment,
-                          signatures=signatures, signals=signals,
+                          signatures=signatures, sketch=keypoint_sketch, signals=signals,
                           timings_ms={k: round(v, 2) for k, v in timings.items()})

@@ -20,7 +20,7 @@ from proofcheck.hashing import Signatures
 from proofcheck.imaging import DecodedImage, ImageError, decode
 from proofcheck.matching import PairVerdict
 from proofcheck.metrics import record_stages
-from proofcheck.neardup import ALGORITHM
+from proofcheck.neardup import ALGORITHM, SKETCH_ALGORITHM
 from proofcheck.services import Services
 from proofcheck.storage import BlobNotFound
 
@@ -144,6 +144,9 @@ def _save(services: Services, check_id: str, result: pipeline.PipelineResult) ->
             # Committed with the result: other workers index it on their next catch-up.
             session.add(Hash(check_id=check_id, algorithm=ALGORITHM,
                              value=result.signatures.to_bytes(), created_at=now))
+        if result.sketch is not None:
+            session.add(Hash(check_id=check_id, algorithm=SKETCH_ALGORITHM,
+                             value=result.sketch.to_bytes(), created_at=now))
         assessment = result.assessment
         session.execute(update(Check).where(Check.id == check_id).values(
             status="done", stage=None, error=None, finished_at=now, updated_at=now,

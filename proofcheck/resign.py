@@ -4,8 +4,10 @@ The index holds only signatures of the current version (`neardup.ALGORITHM`): wh
 hash changes meaning, `hashing.SIGNATURE_VERSION` is bumped and every image checked
 before leaves the search, silently. Records of the current version can also lack
 what was added to it later (the straightened keys of a tilted image, since 2026-12-03,
-without which a tilted image checked first is not found by its straight original).
-`resign` recomputes them from the stored files, which are the source of truth.
+without which a tilted image checked first is not found by its straight original), and
+checks can lack a keypoint sketch (`features.Sketch`, since 2026-12-05), without which
+a search ranks them only when they are among its nearest few. `resign` recomputes both
+from the stored files, which are the source of truth.
 
 Each check's new row replaces its old ones in one transaction, and gets a new row id,
 so running workers index it on their next catch-up; the rows they indexed before are
@@ -20,9 +22,10 @@ from dataclasses import dataclass, field
 from sqlalchemy import delete, select
 
 from proofcheck.db import Check, Hash, utcnow
+from proofcheck.features import Sketch, sketch
 from proofcheck.hashing import Signatures
 from proofcheck.imaging import ImageError, decode
-from proofcheck.neardup import ALGORITHM
+from proofcheck.neardup import ALGORITHM, SKETCH_ALGORITHM
 from proofcheck.services import Services
 from proofcheck.storage import BlobNotFound
 from proofcheck.views import stored_signatures
@@ -38,11 +41,14 @@ class ResignReport:
 
 
 def outdated(algorithm: str, value: bytes) -> bool:
-    """Whether a stored signature row needs computing again: another version, a
-    record that does not parse, or one without the straightened keys."""
-    if algorithm != ALGORITHM:
-        return True
+    """Whether a stored row needs computing again: a signature of another version, a
+    record that does not parse, or a signature without the straightened keys."""
     try:
+        if algorithm == SKETCH_ALGORITHM:
+            Sketch.from_bytes(value)
+            return False
+        if algorithm != ALGORITHM:
+            return True
         return Signatures.from_bytes(value).straightened_hashes is None
     except ValueError:
         return True
@@ -68,8 +74,10 @@ def resign(services: Services, everything: bool = False, batch: int = 500) -> Re
             return report
         last = checks[-1]
         report.examined += len(checks)
+        sketched = {check_id for check_id, algorithm, _value, _sha256 in rows
+                    if algorithm == SKETCH_ALGORITHM}
         stale = {check_id: sha256 for check_id, algorithm, value, sha256 in rows
-                 if everything or outdated(algorithm, value)}
+                 if everything or outdated(algorithm, value) or check_id not in sketched}
         for check_id, sha256 in stale.items():
             try:
                 _resign_one(services, check_id, sha256)
@@ -85,12 +93,17 @@ def _resign_one(services: Services, check_id: str, sha256: str) -> None:
     max_pixels = services.settings.max_pixels
     decoded = decode(data, max_pixels)
     signature = stored_signatures(data, max_pixels, decoded)
+    keypoints = sketch(decoded.image)
     with services.db.session() as session:
         # Added before the old rows go: SQLite gives a new row the highest id plus one,
         # and the old row's id again if it was the highest, which no worker would
         # catch up on.
+        now = utcnow()
         row = Hash(check_id=check_id, algorithm=ALGORITHM, value=signature.to_bytes(),
-                   created_at=utcnow())
-        session.add(row)
+                   created_at=now)
+        sketch_row = Hash(check_id=check_id, algorithm=SKETCH_ALGORITHM,
+                          value=keypoints.to_bytes(), created_at=now)
+        session.add_all([row, sketch_row])
         session.flush()
-        session.execute(delete(Hash).where(Hash.check_id == check_id, Hash.id != row.id))
+        session.execute(delete(Hash).where(Hash.check_id == check_id,
+                                           Hash.id.not_in([row.id, sketch_row.id])))

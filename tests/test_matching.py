@@ -944,26 +944,39 @@ def test_an_original_ranked_behind_its_banks_receipts_is_still_checked() -> None
     assert all(not v.is_duplicate for i, v in found.items() if i not in (0, gone)), found
 
 
-def test_a_pair_aligned_on_keypoints_to_choose_it_is_not_aligned_again(monkeypatch) -> None:
-    """Choosing the pool's candidates by inliers aligns each on keypoints; the checks
-    of those chosen take that alignment instead of finding it a second time."""
+def test_a_pool_ranked_on_stored_sketches_decodes_only_the_candidates_it_checks() -> None:
+    """Stored keypoint sketches rank the pool before anything is decoded: an original
+    read past the UNSKETCHED_POOL nearest (behind two dozen receipts of its bank, as an
+    edited chat sat 39th on bench/duplicates.py) is chosen and found, and no more than
+    PIXEL_CHECKS images are decoded. Without sketches the same pool is ranked on pixels
+    among its nearest UNSKETCHED_POOL only, and the original is never read."""
     stored_images = {i: receipt(80 + i) for i in range(12)}
     decoded, stored, _index = indexed(stored_images)
     q = dec(stored_images[0].crop((40, 560, W - 40, 1950)), "JPEG", quality=85)
-    aligned_pairs: list[tuple[int, int]] = []
-    align = features.align
+    # Item k of the pool shows receipt k % 12: the strangers twice over, then the original.
+    items = [*range(1, 12), *range(13, 24), 24]
+    assert items.index(24) >= candidates.UNSKETCHED_POOL and len(items) <= candidates.RANK_POOL
+    shown = {item: item % 12 for item in items}
+    sketches = {i: features.sketch(d.image) for i, d in decoded.items()}
+    pool = [(item, stored[shown[item]]) for item in items]
+    views = query_views(compute_signatures(q), q)
 
-    def counted(query: Image.Image, other: Image.Image) -> features.FeatureAlignment | None:
-        aligned_pairs.append((id(query), id(other)))
-        return align(query, other)
+    loaded: list[int] = []
 
-    monkeypatch.setattr(features, "align", counted)
-    pool = [(i, stored[i]) for i in [*range(1, 12), 0]]
-    found = dict(candidates.verify_candidates(query_views(compute_signatures(q), q),
-                                              pool, decoded.__getitem__))
-    assert found[0].relation == "cropped", found
-    assert len(aligned_pairs) > candidates.PIXEL_CHECKS - candidates.KEY_FIRST
-    assert len(set(aligned_pairs)) == len(aligned_pairs)  # no pair aligned twice
+    def load(item: int) -> DecodedImage | None:
+        loaded.append(item)
+        return decoded[shown[item]]
+
+    found = dict(candidates.verify_candidates(views, pool, load,
+                                              lambda item: sketches[shown[item]]))
+    assert found[24].relation == "cropped", found
+    assert 24 in loaded and len(loaded) <= candidates.PIXEL_CHECKS
+    assert all(not v.is_duplicate for i, v in found.items() if i != 24), found
+
+    loaded.clear()
+    unsketched = dict(candidates.verify_candidates(views, pool, load))
+    assert 24 not in unsketched and 24 not in loaded
+    assert len(loaded) == candidates.UNSKETCHED_POOL
 
 
 def smooth_picture(seed: int, rings_at: tuple[int, int] = (710, 430)) -> Image.Image:

@@ -155,6 +155,7 @@ def test_a_tilted_copy_checked_first_is_found_by_its_straight_original(client, a
 
     from proofcheck.db import Hash
     from proofcheck.hashing import Signatures
+    from proofcheck.neardup import ALGORITHM
     from tests.test_matching import chat
 
     original = chat(83)
@@ -168,7 +169,7 @@ def test_a_tilted_copy_checked_first_is_found_by_its_straight_original(client, a
 
     with services.db.session() as session:
         stored = {row.check_id: Signatures.from_bytes(row.value)
-                  for row in session.scalars(select(Hash))}
+                  for row in session.scalars(select(Hash).where(Hash.algorithm == ALGORITHM))}
     assert stored[first].straightened_hashes and stored[later].straightened_hashes == ()
     found = client.get(f"/api/v1/checks/{later}", headers=auth).get_json()["matches"]
     [match] = [m for m in found if m["check_id"] == first]
@@ -213,3 +214,61 @@ def test_a_repainted_name_is_an_edit_and_its_diff_boxes_it(client, auth, service
     scale = diff.width / edited.width
     edge = diff.getpixel((round((x + w / 2) * scale), round(y * scale)))
     assert edge == (0, 90, 255), edge  # the reported box, drawn on the query
+
+
+def test_the_worker_stores_keypoint_sketches_and_ranks_candidates_by_them(
+        client, auth, services, monkeypatch, caplog):
+    """Each check's strongest keypoints are stored beside its signature, and a search
+    ranks the candidates past its nearest few by them before decoding any: here, with
+    one candidate checked and none taken by keys alone, the original is the only image
+    decoded, and found. A candidate without a readable sketch (stored before sketches,
+    or damaged) is ranked on its pixels as before: the whole pool decoded, the original
+    still found."""
+    from sqlalchemy import select, update
+
+    from proofcheck import candidates, processing
+    from proofcheck.db import Hash
+    from proofcheck.features import Sketch
+    from proofcheck.imaging import decode
+    from proofcheck.neardup import SKETCH_ALGORITHM
+    from proofcheck.views import stored_signatures
+
+    original = image_bytes(size=(540, 1170), seed=311, text="Payment received 870,000")
+    ids = [post_check(client, auth, data, name=f"{k}.png", account=f"instagram:@s{k}"
+                      ).get_json()["checks"][0]["id"]
+           for k, data in enumerate((image_bytes(size=(540, 1170), seed=312), original,
+                                     image_bytes(size=(540, 1170), seed=313)))]
+    run_worker(services)
+    with services.db.session() as session:
+        sketches = dict(session.execute(select(Hash.check_id, Hash.value)
+                                        .where(Hash.algorithm == SKETCH_ALGORITHM)).all())
+    assert sorted(sketches) == sorted(ids)
+    assert all(len(Sketch.from_bytes(v).points) >= 12 for v in sketches.values())
+
+    monkeypatch.setattr(candidates, "PIXEL_CHECKS", 1)
+    monkeypatch.setattr(candidates, "KEY_FIRST", 0)
+    decoded_for: list[str] = []
+    read = processing.candidate_pixels
+
+    def counted(services_, check_id: str):
+        decoded_for.append(check_id)
+        return read(services_, check_id)
+
+    monkeypatch.setattr(processing, "candidate_pixels", counted)
+    copy = rescreenshot(original)
+    query = decode(copy, services.settings.max_pixels)
+    signature = stored_signatures(copy, services.settings.max_pixels, query)
+
+    def search() -> dict[str, str]:
+        decoded_for.clear()
+        found = processing.near_duplicates_of(services, set(), signature, query)
+        return {sighting.check_id: verdict.relation for sighting, verdict in found}
+
+    assert search()[ids[1]] in ("cropped", "resized")
+    assert decoded_for == [ids[1]]
+    with services.db.session() as session:
+        session.execute(update(Hash).where(Hash.algorithm == SKETCH_ALGORITHM)
+                        .values(value=b"\x01damaged"))
+    assert search()[ids[1]] in ("cropped", "resized")
+    assert len(decoded_for) > 1 and ids[1] in decoded_for
+    assert "skipping keypoint sketch" in caplog.text

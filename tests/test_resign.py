@@ -6,13 +6,13 @@ from __future__ import annotations
 from dataclasses import replace
 
 from PIL import Image
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from proofcheck import processing
 from proofcheck.db import Check, Hash
 from proofcheck.hashing import Signatures, file_signatures
 from proofcheck.imaging import decode
-from proofcheck.neardup import ALGORITHM
+from proofcheck.neardup import ALGORITHM, SKETCH_ALGORITHM
 from proofcheck.resign import outdated, resign
 from tests.conftest import image_bytes, run_worker
 from tests.test_api import post_check
@@ -21,8 +21,16 @@ from tests.test_near_duplicates import jpeg
 
 
 def rows(services) -> dict[str, tuple[int, str, bytes]]:
+    """Each check's signature row."""
     with services.db.session() as session:
-        return {r.check_id: (r.id, r.algorithm, r.value) for r in session.scalars(select(Hash))}
+        return {r.check_id: (r.id, r.algorithm, r.value) for r in session.scalars(
+            select(Hash).where(Hash.algorithm != SKETCH_ALGORITHM))}
+
+
+def sketched(services) -> set[str]:
+    with services.db.session() as session:
+        return set(session.scalars(select(Hash.check_id)
+                                   .where(Hash.algorithm == SKETCH_ALGORITHM)))
 
 
 def test_outdated_rows_are_signed_again_and_a_tilted_copy_is_found_again(client, auth,
@@ -43,10 +51,14 @@ def test_outdated_rows_are_signed_again_and_a_tilted_copy_is_found_again(client,
     as_stored = Signatures.from_bytes(before[tilted_id][2])
     assert as_stored.straightened_hashes  # the worker stores them since 2026-12-03
     with services.db.session() as session:
-        session.execute(update(Hash).where(Hash.check_id == tilted_id).values(
+        session.execute(update(Hash).where(Hash.check_id == tilted_id,
+                                           Hash.algorithm == ALGORITHM).values(
             value=replace(as_stored, straightened_hashes=None).to_bytes()))
-        session.execute(update(Hash).where(Hash.check_id.in_([old_version, gone]))
+        session.execute(update(Hash).where(Hash.check_id.in_([old_version, gone]),
+                                           Hash.algorithm == ALGORITHM)
                         .values(algorithm="sig-v0", value=b"\x00older"))
+        # ...and from before keypoint sketches.
+        session.execute(delete(Hash).where(Hash.algorithm == SKETCH_ALGORITHM))
         sha256 = session.scalar(select(Check.sha256).where(Check.id == gone))
     services.blobs.delete(sha256)
     del services.neardup  # a worker started on that database: only one row is current
@@ -64,6 +76,7 @@ def test_outdated_rows_are_signed_again_and_a_tilted_copy_is_found_again(client,
         assert row_id > max(r[0] for r in before.values())  # new rows: workers catch up
     assert Signatures.from_bytes(after[tilted_id][2]) == as_stored
     assert after[gone][1] == "sig-v0"  # kept as it was: nothing to sign it from
+    assert sketched(services) == {tilted_id, old_version}
     assert resign(services).resigned == []  # nothing left to do
 
     # That worker, still running, catches up on the new rows and searches with them.
@@ -93,3 +106,22 @@ def test_a_search_skips_a_row_replaced_since_it_was_indexed(client, auth, servic
         services, set(), file_signatures(copy, services.settings.max_pixels, decoded), decoded)
     assert len(index) == 2
     assert [(sighting.check_id, v.relation) for sighting, v in found] == [(first, "resized")]
+
+
+def test_a_check_stored_before_keypoint_sketches_is_given_one(client, auth, services):
+    """A current signature without a keypoint sketch (checked before sketches were
+    stored) is signed again, once: afterwards the check has both rows."""
+    data = image_bytes(seed=88, text="Sent 12,000")
+    check_id = post_check(client, auth, data, name="s.png",
+                          account="instagram:@s").get_json()["checks"][0]["id"]
+    run_worker(services)
+    with services.db.session() as session:
+        session.execute(delete(Hash).where(Hash.algorithm == SKETCH_ALGORITHM))
+    signature = rows(services)[check_id]
+    assert not outdated(signature[1], signature[2])
+
+    assert resign(services).resigned == [check_id]
+    assert sketched(services) == {check_id}
+    assert Signatures.from_bytes(rows(services)[check_id][2]) == Signatures.from_bytes(
+        signature[2])
+    assert resign(services).resigned == []
