@@ -94,7 +94,7 @@ def _pixel_candidates(query: DecodedImage, pool: list[tuple[int, Signatures]],
     soon as they fall out of the running, so no more than PIXEL_CHECKS + 1 are held."""
     chosen: dict[int, DecodedImage | None] = {}
     by_keys = len(pool) if len(pool) <= PIXEL_CHECKS else KEY_FIRST  # small pools: all
-    query_sketch = features.sketch(query.image) if len(pool) > by_keys else None
+    query_sketch: features.Sketch | None = None  # found when the first is ranked
     # -inliers, position, item, its image when it had to be decoded to be ranked
     running: list[tuple[int, int, int, DecodedImage | None]] = []
     for position, (item, _sig) in enumerate(pool):
@@ -113,7 +113,8 @@ def _pixel_candidates(query: DecodedImage, pool: list[tuple[int, Signatures]],
                 chosen[item] = None
                 continue
             other_sketch = features.sketch(image.image)
-        inliers = features.sketch_inliers(query_sketch, other_sketch) if query_sketch else 0
+        query_sketch = query_sketch or features.sketch(query.image)
+        inliers = features.sketch_inliers(query_sketch, other_sketch)
         running.append((-inliers, position, item, image))
         running.sort(key=lambda entry: entry[:2])  # ties: nearer by keys first
         del running[PIXEL_CHECKS - KEY_FIRST:]
