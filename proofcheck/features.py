@@ -23,6 +23,10 @@ from proofcheck.imaging import grey
 
 # Longest side the keypoints are found at: phone text is still crisp, ORB stays ~10 ms.
 SIDE = 720
+# ORB leaves a patch's width (31 px) unsearched along every edge and at every level of
+# its pyramid: a 200 x 254 crop of a small dialog had fewer than 12 keypoints left.
+# Smaller images are enlarged to this longest side first.
+MIN_SIDE = 400
 # Matching is quadratic in the keypoints: at 2000 knnMatch took 12 ms a pair, 16% of a
 # search's CPU. Full bench/duplicates.py, 2000 -> 1000: recall at <= 0.1% / 0.01% FMR
 # 0.971 / 0.896 -> 0.972 / 0.897, hard negatives 0 both, CPU per query 448 -> 372 ms.
@@ -69,10 +73,12 @@ class _Keypoints:
 @memo.per_object
 def _keypoints(image: Image.Image) -> _Keypoints | None:
     pixels = np.asarray(grey(image))
-    scale = min(1.0, SIDE / max(pixels.shape))
-    if scale < 1.0:
+    longest = max(pixels.shape)
+    scale = min(1.0, SIDE / longest) if longest >= MIN_SIDE else MIN_SIDE / longest
+    if scale != 1.0:
         size = (max(1, round(pixels.shape[1] * scale)), max(1, round(pixels.shape[0] * scale)))
-        pixels = cv2.resize(pixels, size, interpolation=cv2.INTER_AREA)
+        pixels = cv2.resize(pixels, size, interpolation=cv2.INTER_AREA if scale < 1.0
+                            else cv2.INTER_LINEAR)
     for threshold in FAST_THRESHOLDS:
         orb = cv2.ORB.create(nfeatures=KEYPOINTS, fastThreshold=threshold)
         found, descriptors = orb.detectAndCompute(pixels, None)
