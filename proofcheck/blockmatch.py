@@ -39,6 +39,14 @@ from proofcheck.imaging import grey
 
 # Samples across the query's canonical region (a 1080 px wide screenshot: 4 px each).
 WIDTH = 270
+# A region with too few textured blocks at WIDTH is looked at again this many samples
+# across, when it is that wide: a night sky's stars, a dark wallpaper's grain are a
+# pixel or two, blurred away at WIDTH. bench/duplicates.py: the dark Ubuntu wallpaper
+# captioned, 332 keypoints aligning it exactly, had no block to judge at 270 or 540
+# samples; at 1080, 30 textured blocks, all agreeing. Its JPEG q30 copy's blocking
+# disagreed there (`template`, found before on its grids), so only a closer look where
+# every block agrees is taken.
+CLOSER_WIDTH = 1080
 BLOCK = 16
 SEARCH = 12
 # A block needs this much contrast (grey levels, std) to say anything about content.
@@ -276,13 +284,13 @@ def to_other_image(al: Aligned, other_box: tuple[float, float, float, float],
 
 
 def _views(query: Image.Image, other: Image.Image, box: tuple[float, float, float, float],
-           other_box: tuple[float, float, float, float], al: Aligned
+           other_box: tuple[float, float, float, float], al: Aligned, width: int
            ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, float]:
     """The query's region and the other mapped onto the same sample grid (padded by
     SEARCH), each low-passed for its own sampling step; masks of where each is inside
     its image."""
     bx, by, bw, bh = box
-    step = max(1.0, bw / WIDTH)
+    step = max(1.0, bw / width)
     cols, rows = int(bw / step), int(bh / step)
     xs = bx + (np.arange(-SEARCH, cols + SEARCH) + 0.5) * step
     ys = by + (np.arange(-SEARCH, rows + SEARCH) + 0.5) * step
@@ -323,10 +331,11 @@ class _Sampled(NamedTuple):
 
 
 def _sampled(query: Image.Image, other: Image.Image, box: tuple[float, float, float, float],
-             other_box: tuple[float, float, float, float], al: Aligned) -> _Sampled | None:
+             other_box: tuple[float, float, float, float], al: Aligned,
+             width: int) -> _Sampled | None:
     """`_views` of the region, the size of its block grid, and whether the two are
     equally exposed over it; None when the grid would be under 2 x 2 blocks."""
-    q, o, q_in, o_in, step = _views(query, other, box, other_box, al)
+    q, o, q_in, o_in, step = _views(query, other, box, other_box, al, width)
     rows = (q.shape[0] - 2 * SEARCH) // BLOCK
     cols = (q.shape[1] - 2 * SEARCH) // BLOCK
     if rows < 2 or cols < 2:
@@ -349,7 +358,22 @@ def check_blocks(query: Image.Image, other: Image.Image,
                  other_box: tuple[float, float, float, float], al: Aligned
                  ) -> BlockCheck | None:
     """Block agreement of a pair of images under a coarse alignment. None when the
-    region has too few textured blocks to judge (a flat image, a tiny overlap)."""
+    region has too few textured blocks to judge (a flat image, a tiny overlap), unless
+    looked at closer every block agrees."""
+    found = _check_at(query, other, box, other_box, al, WIDTH)
+    if found is None and box[2] >= CLOSER_WIDTH:
+        closer = _check_at(query, other, box, other_box, al, CLOSER_WIDTH)
+        # At that scale a faint picture's compression noise (JPEG's 8 x 8 blocks over a
+        # dark sky) disagrees as an edit would: only agreement is taken from it.
+        if closer is not None and not closer.disagreeing.any():
+            found = closer
+    return found
+
+
+def _check_at(query: Image.Image, other: Image.Image, box: tuple[float, float, float, float],
+              other_box: tuple[float, float, float, float], al: Aligned,
+              width: int) -> BlockCheck | None:
+    """`check_blocks` with the query's region sampled `width` samples across."""
     # The canonical region's rows end where the image's middle columns go blank: above
     # a short chat's last bubble at the side, below its contact's name. In a pair
     # aligned edge to edge and equally exposed every row of the screen but the phone's
@@ -358,10 +382,10 @@ def check_blocks(query: Image.Image, other: Image.Image,
     # a brightened copy's clipped app bars.
     drift = _corner_drift(query, other, box, al)
     unresampled = drift <= 0.5
-    sampled = _sampled(query, other, _screen_rows(query, box), other_box, al) \
+    sampled = _sampled(query, other, _screen_rows(query, box), other_box, al, width) \
         if drift <= FRAMED_ALIKE * query.width else None
     if sampled is None or not sampled.same_exposure:
-        sampled = _sampled(query, other, box, other_box, al)
+        sampled = _sampled(query, other, box, other_box, al, width)
     if sampled is None:
         return None
     q, o, q_in, o_in, step, rows, cols, same_exposure, box = sampled
