@@ -1097,6 +1097,43 @@ def test_stars_too_fine_for_the_blocks_are_looked_at_closer() -> None:
     assert v is None or v.relation not in ("exact", "resized", "cropped"), v
 
 
+def dark_wallpaper(seed: int) -> Image.Image:
+    """A dark wallpaper: faint shaded wings, a bright textured face in the middle, and
+    margins dark enough to be trimmed off its canonical region (1192 x 516 of 1600 x
+    1000), as bench/duplicates.py's the-mouse."""
+    rng = np.random.default_rng(seed)
+    h, w = 1000, 1600
+    y, x = np.mgrid[0:h, 0:w].astype(np.float32)
+    wings = np.hypot((x - 800) / 600, (y - 500) / 260) < 1
+    r = np.hypot(x - 800, y - 500)
+    face = (r < 200) * (150 + 80 * np.sin(r / 7 + rng.uniform(0, 6)) * np.cos((x - y) / 23))
+    g = (8 + 3 * np.sin(x / 300) * np.cos(y / 250) + face
+         + wings * (30 + 20 * np.sin(x / 90) * np.cos(y / 70))
+         + rng.normal(0, 1.5, (h, w)) * (r < 200))
+    g = np.clip(g, 0, 255)
+    rgb = np.stack([g * 0.6, g * 0.4, np.clip(g * 1.2 + 10, 0, 255)], -1)
+    return Image.fromarray(rgb.astype(np.uint8))
+
+
+def test_a_bright_patch_over_a_dark_picture_is_an_edit_not_an_exposure_change() -> None:
+    # The patch moved the mean grey past EXPOSURE_TOLERANCE, so the pair was judged as
+    # exposed differently, over its trimmed canonical region only, where the patch's
+    # box was too much of the grid for an edit: no match at all before. Everywhere
+    # but the patch the samples agree, which is no change of exposure.
+    original = dark_wallpaper(1)
+    edited = original.copy()
+    edited.paste(original.crop((560, 330, 1066, 646)).transpose(Image.Transpose.ROTATE_180),
+                 (260, 260))  # 10% of the area
+    ImageDraw.Draw(edited).text((300, 360), "993$", fill=(255, 0, 0), font=_font(110))
+    v = compare_images(dec(edited), dec(original))
+    assert v is not None and v.relation == "edited", v
+    assert overlaps(v.changed_box, (260, 260, 766, 576))
+    # A brightened copy does change exposure, and is the same picture.
+    brighter = ImageEnhance.Brightness(original).enhance(1.3)
+    v = compare_images(dec(brighter), dec(original))
+    assert v is not None and v.relation == "resized", v
+
+
 def test_a_pair_the_grids_call_a_template_is_a_copy_only_where_every_block_agrees() -> None:
     # A smooth picture pasted small into another screen can differ from its original
     # cell by cell by more than its little contrast, and the grids call it a template
