@@ -43,9 +43,7 @@ WIDTH = 270
 # across, when it is that wide: a night sky's stars, a dark wallpaper's grain are a
 # pixel or two, blurred away at WIDTH. bench/duplicates.py: the dark Ubuntu wallpaper
 # captioned, 332 keypoints aligning it exactly, had no block to judge at 270 or 540
-# samples; at 1080, 30 textured blocks, all agreeing. Its JPEG q30 copy's blocking
-# disagreed there (`template`, found before on its grids), so only a closer look where
-# every block agrees is taken.
+# samples; at 1080, 30 textured blocks, all agreeing.
 CLOSER_WIDTH = 1080
 BLOCK = 16
 SEARCH = 12
@@ -371,8 +369,9 @@ def check_blocks(query: Image.Image, other: Image.Image,
     found = _check_at(query, other, box, other_box, al, WIDTH)
     if found is None and box[2] >= CLOSER_WIDTH:
         closer = _check_at(query, other, box, other_box, al, CLOSER_WIDTH)
-        # At that scale a faint picture's compression noise (JPEG's 8 x 8 blocks over a
-        # dark sky) disagrees as an edit would: only agreement is taken from it.
+        # At that scale a faint picture's compression noise disagrees as an edit would
+        # (the same wallpaper's JPEG q30 copy, found before on its grids, became
+        # `template`): only agreement is taken from it.
         if closer is not None and not closer.disagreeing.any():
             found = closer
     return found
