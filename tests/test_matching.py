@@ -946,10 +946,11 @@ def test_an_original_ranked_behind_its_banks_receipts_is_still_checked() -> None
 
 def test_a_pool_ranked_on_stored_sketches_decodes_only_the_candidates_it_checks() -> None:
     """Stored keypoint sketches rank the pool before anything is decoded: an original
-    read past the UNSKETCHED_POOL nearest (behind two dozen receipts of its bank, as an
-    edited chat sat 39th on bench/duplicates.py) is chosen and found, and no more than
-    PIXEL_CHECKS images are decoded. Without sketches the same pool is ranked on pixels
-    among its nearest UNSKETCHED_POOL only, and the original is never read."""
+    read past the UNSKETCHED_POOL nearest (behind 22 candidates showing its bank's
+    other receipts, as an edited chat sat 39th on bench/duplicates.py) is chosen and
+    found, and no more than PIXEL_CHECKS images are decoded. Without sketches the same
+    pool is ranked on pixels among its nearest UNSKETCHED_POOL only, and the original
+    is never read."""
     stored_images = {i: receipt(80 + i) for i in range(12)}
     decoded, stored, _index = indexed(stored_images)
     q = dec(stored_images[0].crop((40, 560, W - 40, 1950)), "JPEG", quality=85)
