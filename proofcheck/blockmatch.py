@@ -43,7 +43,9 @@ WIDTH = 270
 # across, when it is that wide: a night sky's stars, a dark wallpaper's grain are a
 # pixel or two, blurred away at WIDTH. bench/duplicates.py: the dark Ubuntu wallpaper
 # captioned, 332 keypoints aligning it exactly, had no block to judge at 270 or 540
-# samples; at 1080, 30 textured blocks, all agreeing.
+# samples; at 1080, 30 textured blocks, all agreeing. It costs: a 12-megapixel flat
+# picture took 0.5-2.5 s more per pair, so only a caller that has other evidence of one
+# picture (many keypoints aligning it) asks for it.
 CLOSER_WIDTH = 1080
 BLOCK = 16
 SEARCH = 12
@@ -361,13 +363,13 @@ def _screen_rows(image: Image.Image, box: tuple[float, float, float, float]
 
 def check_blocks(query: Image.Image, other: Image.Image,
                  box: tuple[float, float, float, float],
-                 other_box: tuple[float, float, float, float], al: Aligned
-                 ) -> BlockCheck | None:
+                 other_box: tuple[float, float, float, float], al: Aligned,
+                 look_closer: bool = False) -> BlockCheck | None:
     """Block agreement of a pair of images under a coarse alignment. None when the
-    region has too few textured blocks to judge (a flat image, a tiny overlap), unless
-    looked at closer every block agrees."""
+    region has too few textured blocks to judge (a flat image, a tiny overlap), unless,
+    with `look_closer`, every block agrees at CLOSER_WIDTH."""
     found = _check_at(query, other, box, other_box, al, WIDTH)
-    if found is None and box[2] >= CLOSER_WIDTH:
+    if found is None and look_closer and box[2] >= CLOSER_WIDTH:
         closer = _check_at(query, other, box, other_box, al, CLOSER_WIDTH)
         # At that scale a faint picture's compression noise disagrees as an edit would
         # (the same wallpaper's JPEG q30 copy, found before on its grids, became

@@ -258,7 +258,8 @@ def _keypoint_verdict(query: DecodedImage, other: DecodedImage, query_sig: Signa
     """The pair judged block by block on its keypoint alignment: a copy, an edit of
     one, or `template`; None when too few blocks can be judged."""
     check = check_blocks(query.image, other.image, query_sig.canon_box,
-                         other_sig.canon_box, aligned)
+                         other_sig.canon_box, aligned,
+                         look_closer=aligned.inliers >= KEYPOINTS_CONFIRM)
     if check is None:
         # A short chat's canonical region ends under its last bubble, and a copy cut
         # below the app bar covers too little of it to judge: the original, checked
