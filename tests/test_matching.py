@@ -1089,8 +1089,16 @@ def test_stars_too_fine_for_the_blocks_are_looked_at_closer() -> None:
     captioned = Image.new("RGB", (1600, 1130), "white")
     captioned.paste(original, (0, 0))
     ImageDraw.Draw(captioned).text((40, 1030), "Order #299", fill="black", font=_font(60))
-    v = compare_images(dec(captioned, "JPEG", quality=85), dec(original))
+    query, other = dec(captioned, "JPEG", quality=85), dec(original)
+    v = compare_images(query, other)
     assert v is not None and v.relation == "cropped", v
+    # The closer look is asked for, by the keypoints' verdict; the blocks alone do not
+    # take it (it cost seconds per pair of 12-megapixel flat pictures).
+    aligned = features.align(query.image, other.image)
+    assert aligned is not None and aligned.inliers >= pixelmatch.KEYPOINTS_CONFIRM
+    boxes = compute_signatures(query).canon_box, compute_signatures(other).canon_box
+    assert check_blocks(query.image, other.image, *boxes, aligned) is None
+    assert check_blocks(query.image, other.image, *boxes, aligned, look_closer=True) is not None
     # Other stars pasted over a tenth of it: never a plain copy.
     edited = original.copy()
     edited.paste(night_sky(5).crop((100, 100, 600, 400)), (700, 300))
