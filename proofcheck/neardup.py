@@ -100,19 +100,20 @@ class NearDuplicateIndex:
         while len(self._cache) > CACHE_SIZE:
             self._cache.popitem(last=False)
 
-    def _signature(self, db: Database, row_id: int) -> Signatures | None:
-        """The signature of an indexed row; None when the row is gone: replaced by a
-        check run again, or by `resign`, since this worker indexed it."""
-        found = self._cache.get(row_id)
-        if found is not None:
-            return found
-        with db.session() as session:
-            value = session.scalar(select(Hash.value).where(Hash.id == row_id))
-        if value is None:
-            return None
-        signature = Signatures.from_bytes(value)
-        self._remember(row_id, signature)
-        return signature
+    def _signatures(self, db: Database, row_ids: list[int]) -> dict[int, Signatures]:
+        """The signatures of indexed rows, from the cache or in one query for those not
+        in it (a search reads up to RANK_POOL of them). Rows gone since this worker
+        indexed them (replaced by a check run again, or by `resign`) are left out."""
+        found = {row_id: self._cache[row_id] for row_id in row_ids if row_id in self._cache}
+        missing = [row_id for row_id in row_ids if row_id not in found]
+        if missing:
+            with db.session() as session:
+                rows = session.execute(select(Hash.id, Hash.value)
+                                       .where(Hash.id.in_(missing))).all()
+            for row_id, value in rows:
+                found[row_id] = Signatures.from_bytes(value)
+                self._remember(row_id, found[row_id])
+        return found
 
     def search(self, db: Database, signature: Signatures, limit: int = 20,
                exclude: Collection[str] = (), query_image: DecodedImage | None = None,
@@ -132,23 +133,35 @@ class NearDuplicateIndex:
         with self._lock:
             candidates = self.index.search_many(keys, SEARCH_RADIUS,
                                                 wanted + min(len(exclude), 1000), key_views)
+        rows = [row for row in (self._row_of_item[item] for item, _distance in candidates)
+                if self._check_of_row[row] not in exclude]
+        stored = self._signatures(db, rows)
         checks: list[str] = []
         signatures: list[tuple[int, Signatures]] = []
-        for item, _distance in candidates:
-            check_id = self._check_of_row[self._row_of_item[item]]
-            if check_id in exclude or check_id in checks or len(checks) == wanted:
+        for row in rows:
+            check_id = self._check_of_row[row]
+            if check_id in checks or len(checks) == wanted:
                 continue
-            stored = self._signature(db, self._row_of_item[item])
-            if stored is None:
+            if row not in stored:
                 continue  # its replacement, a newer row, is indexed too
-            signatures.append((len(checks), stored))
+            signatures.append((len(checks), stored[row]))
             checks.append(check_id)
+
         def load_candidate(position: int) -> DecodedImage | None:
             return load_image(checks[position]) if load_image is not None else None
 
-        sketches = _sketches(db, checks) if on_pixels else {}
+        sketches: dict[str, Sketch] | None = None
+
+        def load_sketch(position: int) -> Sketch | None:
+            # Read, all in one query, only when the pool is ranked: a pool of
+            # PIXEL_CHECKS or fewer is checked whole, and needs none.
+            nonlocal sketches
+            if sketches is None:
+                sketches = _sketches(db, checks)
+            return sketches.get(checks[position])
+
         found = verify_candidates(views, signatures, load_candidate if on_pixels else None,
-                                  lambda position: sketches.get(checks[position]))
+                                  load_sketch)
         return [(checks[position], verdict) for position, verdict in found[:limit]]
 
 

@@ -224,7 +224,7 @@ def test_the_worker_stores_keypoint_sketches_and_ranks_candidates_by_them(
     decoded, and found. A candidate without a readable sketch (stored before sketches,
     or damaged) is ranked on its pixels as before: the whole pool decoded, the original
     still found."""
-    from sqlalchemy import select, update
+    from sqlalchemy import event, select, update
 
     from proofcheck import candidates, processing
     from proofcheck.db import Hash
@@ -264,8 +264,23 @@ def test_the_worker_stores_keypoint_sketches_and_ranks_candidates_by_them(
         found = processing.near_duplicates_of(services, set(), signature, query)
         return {sighting.check_id: verdict.relation for sighting, verdict in found}
 
-    assert search()[ids[1]] in ("cropped", "resized")
+    # The candidates' stored rows are read in one query for their signatures (none
+    # cached here) and one for their sketches, not one query each.
+    reads: list[str] = []
+
+    def count(_conn, _cursor, statement: str, *_args) -> None:
+        if "hashes.value" in statement:
+            reads.append(statement)
+
+    services.neardup.catch_up(services.db)
+    services.neardup._cache.clear()
+    event.listen(services.db.engine, "before_cursor_execute", count)
+    try:
+        assert search()[ids[1]] in ("cropped", "resized")
+    finally:
+        event.remove(services.db.engine, "before_cursor_execute", count)
     assert decoded_for == [ids[1]]
+    assert len(reads) == 2, reads
     with services.db.session() as session:
         session.execute(update(Hash).where(Hash.algorithm == SKETCH_ALGORITHM)
                         .values(value=b"\x01damaged"))
