@@ -515,6 +515,12 @@ def _smooth_agreeing(qb: np.ndarray, q_std: np.ndarray, o: np.ndarray, top: np.n
     return out
 
 
+def box_corners(box: tuple[float, float, float, float]) -> tuple[np.ndarray, np.ndarray]:
+    """The x and the y coordinates of a box's four corners (x, y, w, h)."""
+    x, y, w, h = box
+    return np.array([x, x + w, x, x + w]), np.array([y, y, y + h, y + h])
+
+
 def _corner_drift(query: Image.Image, other: Image.Image,
                   box: tuple[float, float, float, float], al: Aligned) -> float:
     """How far (pixels) the alignment moves the region's corners, in an image of the
@@ -522,8 +528,7 @@ def _corner_drift(query: Image.Image, other: Image.Image,
     sampled pixel for pixel (`BlockCheck.unresampled`, if equally exposed)."""
     if query.size != other.size or al.flip:
         return float("inf")
-    xs = np.array([box[0], box[0] + box[2], box[0], box[0] + box[2]])
-    ys = np.array([box[1], box[1], box[1] + box[3], box[1] + box[3]])
+    xs, ys = box_corners(box)
     ox, oy = al.to_other(xs, ys)
     return float(max(np.abs(ox - xs).max(), np.abs(oy - ys).max()))
 

@@ -220,9 +220,7 @@ def _keypoints_confirm(aligned: features.FeatureAlignment | None,
     if aligned is None or aligned.inliers < KEYPOINTS_CONFIRM or found is None or (
             found[1] is None):
         return False
-    x, y, w, h = found[2].box
-    xs = np.array([x, x + w, x, x + w])
-    ys = np.array([y, y, y + h, y + h])
+    xs, ys = blockmatch.box_corners(found[2].box)
     gx, gy = found[1].alignment.to_other(xs, ys)
     kx, ky = aligned.to_other(xs, ys)
     tolerance = ALIGNMENTS_AGREE * max(other.width, other.height)
