@@ -9,7 +9,9 @@ offsets, 16 MB, plus one uint32 row per key): 28 bytes per key plus the fixed of
 Measured at 10^7 random keys, r = 8: 4 x 16-bit chunks 4.1 ms median, brute force
 30 ms; the 3-chunk layout probes ~30x fewer rows (bench/duplicates.py prints it).
 Where the probes and the rows they gather would cost more than scanning every key (a
-wide radius over few keys: `_tables_pay`), the keys are scanned.
+wide radius: the engine's 16 bits always, `_tables_pay`), the keys are scanned, every
+key of a query in one pass of FAISS's Hamming range search over the index's own
+arrays (nothing copied): 0.5 ns a key against numpy's 2.3 (bench/duplicates.py).
 
 Adds go to an unindexed tail that is searched by brute force and folded into the
 tables when it grows past an eighth of the indexed part, so loading from the database
@@ -21,16 +23,22 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from functools import lru_cache
-from itertools import combinations
+from itertools import combinations, pairwise
 
+import faiss
 import numpy as np
 
-# What a search costs per key, in ns of one core (numpy), fitted to searches of 4.6 x
+# One thread: each worker process is one core's work (`proofcheck serve --workers N`
+# runs N), and FAISS's OpenMP threads beside them would only contend for the cores.
+faiss.omp_set_num_threads(1)
+
+# What a search costs per query key, in ns of one core, fitted to searches of 4.6 x
 # 10^6 and 4.6 x 10^7 random keys at radii 12 and 16 (within 10%): a bucket probed in
-# one table, a row gathered from the buckets, a key scanned linearly. The tables are used
-# where they cost less than a scan; a fixed cap of 8,000 probes per table had sent every
-# search at radius 12 or more to a scan, 3-5x slower than the tables at radius 12.
-_PROBE_NS, _ROW_NS, _SCAN_NS = 39, 43, 2
+# one table, a row gathered from the buckets (numpy), a key scanned (FAISS; numpy's
+# scan was 2). The tables are used where they cost less than a scan; a fixed cap of
+# 8,000 probes per table had sent every search at radius 12 or more to a scan, 3-5x
+# slower than the tables at radius 12.
+_PROBE_NS, _ROW_NS, _SCAN_NS = 39, 43, 0.5
 _MIN_TAIL = 4096
 # Below this many keys a linear popcount scan beats the tables (and their 32 MB of
 # bucket offsets), so small indexes never build them.
@@ -177,11 +185,10 @@ class HammingIndex:
                                                                    strict=True))
         return _PROBE_NS * sum(probes) + _ROW_NS * rows < _SCAN_NS * len(self._keys)
 
-    def _candidate_rows(self, key: int, max_distance: int) -> np.ndarray | None:
-        """Rows of the indexed part that share a near sub-key; None means scan them all."""
+    def _candidate_rows(self, key: int, max_distance: int) -> np.ndarray:
+        """Rows of the indexed part that share a near sub-key (`_tables_pay` said to
+        probe the tables at this radius)."""
         radius = max_distance // self._chunks
-        if not self._rows or not self._tables_pay(radius):
-            return None
         found: list[np.ndarray] = []
         for c, (width, shift) in enumerate(zip(self._widths, self._shifts, strict=True)):
             sub = (key >> shift) & ((1 << width) - 1)
@@ -214,28 +221,62 @@ class HammingIndex:
         distance, the item nearest over all the query's keys first (see
         `_best_per_item`). `views[k]` says which view of the query (as uploaded,
         mirrored...) key k belongs to; an item is ranked by the view nearest it."""
-        return _ranked_hits(lambda key: self._hits(key, max_distance), keys, max_distance,
-                            limit, views)
+        return _ranked_hits(lambda query: self._hits(query, max_distance), keys,
+                            max_distance, limit, views)
 
-    def _hits(self, key: int, max_distance: int) -> tuple[np.ndarray, np.ndarray]:
-        """(item ids, distances) of every stored key within `max_distance` of `key`."""
-        parts: list[tuple[np.ndarray, np.ndarray]] = []
+    def _hits(self, query: np.ndarray, max_distance: int) -> list[Hits]:
+        """For each key of `query`: (item ids, distances) of every stored key within
+        `max_distance` of it."""
+        parts: list[list[Hits]] = [[] for _ in query]
         if len(self._keys):
-            rows = self._candidate_rows(key, max_distance)
-            parts.append(_within(self._keys if rows is None else self._keys[rows],
-                                 self._ids if rows is None else self._ids[rows],
-                                 key, max_distance))
+            if self._rows and self._tables_pay(max_distance // self._chunks):
+                for part, key in zip(parts, query, strict=True):
+                    rows = self._candidate_rows(int(key), max_distance)
+                    part.append(_within(self._keys[rows], self._ids[rows], int(key),
+                                        max_distance))
+            else:
+                for part, found in zip(parts, _scan(self._keys, self._ids, query,
+                                                    max_distance), strict=True):
+                    part.append(found)
         if self._tail_keys.n:
-            parts.append(_within(self._tail_keys.view(), self._tail_ids.view(), key,
-                                 max_distance))
-        if not parts:
-            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
-        return (np.concatenate([ids for ids, _ in parts]),
-                np.concatenate([d for _, d in parts]))
+            for part, found in zip(parts, _scan(self._tail_keys.view(), self._tail_ids.view(),
+                                                query, max_distance), strict=True):
+                part.append(found)
+        return [_joined(part) for part in parts]
+
+
+# (item ids, distances) of the stored keys one query key found.
+Hits = tuple[np.ndarray, np.ndarray]
+
+
+def _joined(parts: list[Hits]) -> Hits:
+    if not parts:
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
+    return (np.concatenate([ids for ids, _ in parts]),
+            np.concatenate([d for _, d in parts]))
+
+
+def _scan(keys: np.ndarray, ids: np.ndarray, query: np.ndarray,
+          max_distance: int) -> list[Hits]:
+    """`_within` for every key of `query`, by one FAISS range search over `keys` (read
+    in place: both arrays are contiguous uint64)."""
+    found = faiss.RangeSearchResult(len(query))
+    # FAISS keeps what lies strictly within its radius. (A SWIG wrapper that faiss's
+    # type stubs leave out.)
+    faiss.hamming_range_search(  # type: ignore[attr-defined]
+        faiss.swig_ptr(query.view(np.uint8)),
+        faiss.swig_ptr(keys.view(np.uint8)), len(query), len(keys), max_distance + 1, 8,
+        found)
+    bounds = faiss.rev_swig_ptr(found.lims, len(query) + 1).astype(np.int64)
+    total = int(bounds[-1])
+    rows = faiss.rev_swig_ptr(found.labels, total).astype(np.int64)
+    distances = faiss.rev_swig_ptr(found.distances, total).astype(np.int64)
+    return [(ids[rows[start:end]], distances[start:end])
+            for start, end in pairwise(bounds)]
 
 
 def _within(keys: np.ndarray, ids: np.ndarray, key: int,
-            max_distance: int) -> tuple[np.ndarray, np.ndarray]:
+            max_distance: int) -> Hits:
     """(ids, distances) of the `keys` within `max_distance` bits of `key`, by a scan."""
     d = popcount64(keys ^ np.uint64(key))
     ok = d <= max_distance
@@ -243,20 +284,20 @@ def _within(keys: np.ndarray, ids: np.ndarray, key: int,
 
 
 def _ranked_hits(
-    hits_of: Callable[[int], tuple[np.ndarray, np.ndarray]], keys: Sequence[int],
+    hits_of: Callable[[np.ndarray], list[Hits]], keys: Sequence[int],
     max_distance: int, limit: int, views: Sequence[int] | None,
 ) -> list[tuple[int, int]]:
-    """The items `hits_of` finds for the query's keys, ranked by `_best_per_item` (each
-    view of the query on its own keys)."""
+    """The items `hits_of` finds for the query's keys (given all at once, it returns
+    each key's hits), ranked by `_best_per_item` (each view of the query on its own
+    keys)."""
+    # Views of a symmetric image share keys: search each distinct key once.
+    distinct = list(dict.fromkeys(int(k) for k in keys))
+    found = dict(zip(distinct, hits_of(np.array(distinct, dtype=np.uint64)), strict=True))
     id_parts: list[np.ndarray] = []
     dist_parts: list[np.ndarray] = []
     query_parts: list[np.ndarray] = []
-    # Views of a symmetric image share keys: probe each distinct key once.
-    hits: dict[int, tuple[np.ndarray, np.ndarray]] = {}
     for number, key in enumerate(int(k) for k in keys):
-        if key not in hits:
-            hits[key] = hits_of(key)
-        ids, d = hits[key]
+        ids, d = found[key]
         id_parts.append(ids)
         dist_parts.append(d)
         query_parts.append(np.full(len(ids), number, dtype=np.int64))
@@ -329,5 +370,6 @@ def brute_force_search_many(
     limit: int, views: Sequence[int] | None = None,
 ) -> list[tuple[int, int]]:
     """Reference linear scans with the same result order as `HammingIndex.search_many`."""
-    return _ranked_hits(lambda key: _within(keys, ids, key, max_distance), query_keys,
-                        max_distance, limit, views)
+    return _ranked_hits(lambda query: [_within(keys, ids, int(k), max_distance)
+                                       for k in query],
+                        query_keys, max_distance, limit, views)
