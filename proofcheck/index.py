@@ -11,7 +11,7 @@ Measured at 10^7 random keys, r = 8: 4 x 16-bit chunks 4.1 ms median, brute forc
 Where the probes and the rows they gather would cost more than scanning every key (a
 wide radius: the engine's 16 bits always, `_tables_pay`), the keys are scanned, every
 key of a query in one pass of FAISS's Hamming range search over the index's own
-arrays (nothing copied): 0.5 ns a key against numpy's 2.3 (bench/duplicates.py).
+arrays (`hamming.within`): 0.5 ns a key against numpy's 2.3 (bench/duplicates.py).
 
 Adds go to an unindexed tail that is searched by brute force and folded into the
 tables when it grows past an eighth of the indexed part, so loading from the database
@@ -25,12 +25,9 @@ from collections.abc import Callable, Sequence
 from functools import lru_cache
 from itertools import combinations, pairwise
 
-import faiss
 import numpy as np
 
-# One thread: each worker process is one core's work (`proofcheck serve --workers N`
-# runs N), and FAISS's OpenMP threads beside them would only contend for the cores.
-faiss.omp_set_num_threads(1)
+from proofcheck import hamming
 
 # What a search costs per query key, in ns of one core, fitted to searches of 4.6 x
 # 10^6 and 4.6 x 10^7 random keys at radii 12 and 16 (within 10%): a bucket probed in
@@ -258,19 +255,8 @@ def _joined(parts: list[Hits]) -> Hits:
 
 def _scan(keys: np.ndarray, ids: np.ndarray, query: np.ndarray,
           max_distance: int) -> list[Hits]:
-    """`_within` for every key of `query`, by one FAISS range search over `keys` (read
-    in place: both arrays are contiguous uint64)."""
-    found = faiss.RangeSearchResult(len(query))
-    # FAISS keeps what lies strictly within its radius. (A SWIG wrapper that faiss's
-    # type stubs leave out.)
-    faiss.hamming_range_search(  # type: ignore[attr-defined]
-        faiss.swig_ptr(query.view(np.uint8)),
-        faiss.swig_ptr(keys.view(np.uint8)), len(query), len(keys), max_distance + 1, 8,
-        found)
-    bounds = faiss.rev_swig_ptr(found.lims, len(query) + 1).astype(np.int64)
-    total = int(bounds[-1])
-    rows = faiss.rev_swig_ptr(found.labels, total).astype(np.int64)
-    distances = faiss.rev_swig_ptr(found.distances, total).astype(np.int64)
+    """`_within` for every key of `query`, in one pass over `keys`."""
+    bounds, rows, distances = hamming.within(keys, query, max_distance)
     return [(ids[rows[start:end]], distances[start:end])
             for start, end in pairwise(bounds)]
 
