@@ -18,6 +18,8 @@ doing part of it, run in the same process on the same queries:
   against the nearest factor to half the sampling step (reduced by 2 first);
 - `--compare colour`: verification on grey levels only, as before 2026-12-03's
   eleventh session, against copies also compared in colour (`colourcheck`).
+- `--compare matcher`: keypoint descriptors matched by OpenCV's brute-force matcher,
+  as before 2026-12-05's twenty-fourth session, against FAISS (`hamming.two_nearest`).
 
     .venv/bin/python bench/worker_search.py --indexed 80 --queries 20 --rounds 3
 
@@ -40,6 +42,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import cv2
 import numpy as np
 from PIL import Image
 from scipy import ndimage
@@ -52,6 +55,7 @@ from bench.worker_memory import run_checks  # noqa: E402
 from proofcheck import (  # noqa: E402
     blockmatch,
     candidates,
+    hamming,
     imaging,
     matching,
     neardup,
@@ -157,7 +161,7 @@ def sketch_pools() -> dict[str, Way]:
     def unsketched() -> Callable[[], None]:
         pool, stored = candidates.RANK_POOL, neardup._sketches
         candidates.RANK_POOL = neardup.RANK_POOL = candidates.UNSKETCHED_POOL
-        neardup._sketches = lambda _db, _checks: {}
+        neardup._sketches = lambda db, checks: {}
 
         def restore() -> None:
             candidates.RANK_POOL = neardup.RANK_POOL = pool
@@ -203,13 +207,35 @@ def colour_checks() -> dict[str, Way]:
             "now (copies checked in colour)": lambda: lambda: None}
 
 
+def opencv_two_nearest(query: np.ndarray, stored: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`hamming.two_nearest` as OpenCV's matcher gave it before 2026-12-05."""
+    pairs = cv2.BFMatcher(cv2.NORM_HAMMING).knnMatch(query, stored, k=2)
+    distances = np.array([[p[0].distance, p[1].distance if len(p) == 2 else 2**31 - 1]
+                          for p in pairs], dtype=np.int32).reshape(-1, 2)
+    rows = np.array([[p[0].trainIdx, p[1].trainIdx if len(p) == 2 else -1] for p in pairs],
+                    dtype=np.int64).reshape(-1, 2)
+    return distances, rows
+
+
+def matchers() -> dict[str, Way]:
+    def old() -> Callable[[], None]:
+        current = hamming.two_nearest
+        hamming.two_nearest = opencv_two_nearest
+
+        def restore() -> None:
+            hamming.two_nearest = current
+        return restore
+
+    return {"before (OpenCV's BFMatcher)": old, "now (FAISS)": lambda: lambda: None}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--indexed", type=int, default=80, help="checks indexed before searching")
     ap.add_argument("--queries", type=int, default=20)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--compare", default="png", choices=(
-        "png", "samplers", "cache", "pool", "sketches", "blur", "colour"))
+        "png", "samplers", "cache", "pool", "sketches", "blur", "colour", "matcher"))
     ap.add_argument("--verbose", action="store_true", help="print the matches that differ")
     args = ap.parse_args()
     logging.disable(logging.WARNING)
@@ -228,7 +254,7 @@ def main() -> None:
     ways = {"png": png_decoders, "samplers": samplers,
             "cache": lambda: pixel_caches(services), "pool": candidate_pools,
             "sketches": sketch_pools,
-            "blur": low_passes, "colour": colour_checks}[args.compare]()
+            "blur": low_passes, "colour": colour_checks, "matcher": matchers}[args.compare]()
     times: dict[str, list[float]] = {name: [] for name in ways}
     found: dict[str, list[list[tuple[str, str]]]] = {}
     for _ in range(args.rounds):
