@@ -147,13 +147,24 @@ def test_ids_must_not_go_backwards() -> None:
         index.add(9, 3)
 
 
-def test_memory_per_key_is_small() -> None:
+def test_memory_per_key_is_small_and_tables_are_built_only_when_they_pay() -> None:
+    """Searched at the engine's radius (a scan), the index holds its keys and ids alone:
+    16 bytes a key. A search the tables serve builds them: 12 bytes a key more and the
+    bucket offsets. Either way it finds what a scan finds."""
     rng = np.random.default_rng(3)
     index = HammingIndex()
     n = 200_000
-    index.add_many(np.arange(n), _random_keys(rng, n))
-    # 28 bytes per key plus the fixed bucket offsets (32 MB for 3 chunks).
-    assert (index.nbytes() - 33 * 2**20) / n <= 40
+    keys = _random_keys(rng, n)
+    ids = np.arange(n, dtype=np.int64)
+    index.add_many(ids, keys)
+    query = [_near(rng, int(keys[i]), 3) for i in range(5)]
+    assert index.search_many(query, 16, 50) == brute_force_search_many(keys, ids, query,
+                                                                       16, 50)
+    tail_buffers = 2 * 8 * 1024
+    assert index.nbytes() <= 16 * n + tail_buffers
+    assert index.search_many(query, 8, 50) == brute_force_search_many(keys, ids, query, 8, 50)
+    offsets = 4 * (2 * 2**21 + 2**22 + 3)
+    assert 28 * n + offsets - 64 <= index.nbytes() <= 28 * n + offsets + tail_buffers
 
 
 def test_an_item_near_on_all_keys_of_one_view_outranks_items_near_on_one() -> None:
