@@ -527,9 +527,8 @@ def scaling(sizes: list[int], nq: int, radii: list[int], chunks: int) -> None:
             p = np.percentile(np.array(lat) * 1e3, [50, 99])
             b = np.percentile(np.array(brute) * 1e3, [50, 99])
             print(f"| {size:.0e} | {build:.1f} | {first:.1f} | {idx.nbytes() / size:.1f} | "
-                  f"{radius} | "
-                  f"{p[0]:.3f} | {p[1]:.3f} | {b[0]:.2f} | {b[1]:.2f} | {same}/{nq} |",
-                  flush=True)
+                  f"{radius} | {p[0]:.3f} | {p[1]:.3f} | {b[0]:.2f} | {b[1]:.2f} | "
+                  f"{same}/{nq} |", flush=True)
         del idx, keys, ids
 
 
@@ -556,9 +555,8 @@ def image_scaling(sizes: list[int], nq: int, radii: list[int]) -> None:
                 f"{QUERY_VIEWS * KEYS_PER_IMAGE} keys per query in {QUERY_VIEWS} views, "
                 f"limit {RANK_POOL}, CPU time per query",
                 ["images", "keys", "build s", "first search s", "bytes/image", "radius",
-                 "index p50 ms",
-                 "index p99 ms", "brute p50 ms", "brute p99 ms", "found its image",
-                 "same results"])
+                 "index p50 ms", "index p99 ms", "brute p50 ms", "brute p99 ms",
+                 "found its image", "same results"])
     rng = np.random.default_rng(7)
     for size in sizes:
         n_keys = size * KEYS_PER_IMAGE
@@ -594,9 +592,8 @@ def image_scaling(sizes: list[int], nq: int, radii: list[int]) -> None:
             p = np.percentile(np.array(lat) * 1e3, [50, 99])
             b = np.percentile(np.array(brute) * 1e3, [50, 99])
             print(f"| {size:.0e} | {n_keys:.1e} | {build:.1f} | {first:.1f} | "
-                  f"{idx.nbytes() / size:.0f} | "
-                  f"{radius} | {p[0]:.1f} | {p[1]:.1f} | {b[0]:.1f} | {b[1]:.1f} | "
-                  f"{found}/{nq} | {same}/{nq} |", flush=True)
+                  f"{idx.nbytes() / size:.0f} | {radius} | {p[0]:.1f} | {p[1]:.1f} | "
+                  f"{b[0]:.1f} | {b[1]:.1f} | {found}/{nq} | {same}/{nq} |", flush=True)
         del idx, keys, ids
 
 

@@ -19,7 +19,7 @@ def within(stored: np.ndarray, query: np.ndarray,
            radius: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """For each 64-bit key of `query`, the rows of `stored` within `radius` bits of it:
     (bounds, rows, distances), query key i's in [bounds[i], bounds[i + 1]), by row.
-    Both arrays are read in place: nothing of `stored` is copied."""
+    `stored` is read in place when it is contiguous uint64, as the index's arrays are."""
     stored = np.ascontiguousarray(stored, dtype=np.uint64)
     query = np.ascontiguousarray(query, dtype=np.uint64)
     found = faiss.RangeSearchResult(len(query))

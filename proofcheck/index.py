@@ -1,4 +1,5 @@
-"""In-memory Hamming index over 64-bit keys: multi-index hashing in numpy.
+"""In-memory Hamming index over 64-bit keys: multi-index hashing in numpy, scans by
+FAISS.
 
 Each key is split into `chunks` sub-keys (default 3: 21 + 21 + 22 bits). By
 pigeonhole, a key within distance r of the query agrees with it within floor(r / chunks)
@@ -13,12 +14,11 @@ wide radius: the engine's 16 bits always, `_tables_pay`), the keys are scanned, 
 key of a query in one pass of FAISS's Hamming range search over the index's own
 arrays (`hamming.within`): 0.5 ns a key against numpy's 2.3 (bench/duplicates.py).
 
-Adds go to an unindexed tail that is scanned, and folded into the
-indexed part when it grows past an eighth of it, so loading from the database and
-catching up by id both stay cheap. The tables are built on the first search they pay
-for, and dropped at each fold: the engine, which always scans, never holds them, and
-its workers save 12 bytes a key and the 32 MB of offsets (~550 MB each at 10^6 images
-of 46 keys).
+Adds go to an unindexed tail that is scanned, and folded into the indexed part when
+it grows past an eighth of it, so loading from the database and catching up by id
+both stay cheap. The tables are built on the first search they pay for, and dropped
+at each fold: the engine, which always scans, never holds them, and its workers save
+12 bytes a key and the 32 MB of offsets (~550 MB each at 10^6 images of 46 keys).
 """
 
 from __future__ import annotations
@@ -105,7 +105,8 @@ class _Grow:
 
 
 class HammingIndex:
-    """Incremental index of (item_id, 64-bit key) pairs; an item may have many keys."""
+    """Incremental index of (item_id, 64-bit key) pairs; an item may have many keys.
+    Not thread-safe: a search may build the tables (`neardup` searches under a lock)."""
 
     def __init__(self, chunks: int = 3) -> None:
         # Two chunks would need 2^32 bucket offsets per table.

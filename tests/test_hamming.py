@@ -7,6 +7,7 @@ import cv2
 import numpy as np
 
 from proofcheck import features, hamming
+from proofcheck.index import popcount64
 from tests.test_matching import receipt
 
 
@@ -25,7 +26,7 @@ def test_within_finds_what_a_scan_finds_and_nothing_else() -> None:
         bounds, rows, distances = hamming.within(stored, query, radius)
         assert len(bounds) == len(query) + 1
         for i, key in enumerate(query):
-            scan = np.bitwise_count(stored ^ key)
+            scan = popcount64(stored ^ key)
             expected = np.flatnonzero(scan <= radius)
             got = rows[bounds[i]:bounds[i + 1]]
             assert sorted(got.tolist()) == expected.tolist()
