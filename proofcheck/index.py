@@ -6,7 +6,7 @@ pigeonhole, a key within distance r of the query agrees with it within floor(r /
 bits on at least one chunk, so a search probes, in every chunk table, all sub-keys
 within that radius (254 probes per table at r = 8), gathers the rows found there and
 checks the full distance with a popcount. Tables are CSR arrays (2^22 + 1 bucket
-offsets, 16 MB, plus one uint32 row per key): 28 bytes per key plus the fixed offsets.
+offsets, 16 MB, plus one uint32 row per key): 24 bytes per key plus the fixed offsets.
 Measured at 10^7 random keys, r = 8: 4 x 16-bit chunks 4.1 ms median, brute force
 30 ms; the 3-chunk layout probes ~30x fewer rows (bench/duplicates.py prints it).
 Where the probes and the rows they gather would cost more than scanning every key (a
@@ -118,11 +118,12 @@ class HammingIndex:
         self._widths = [base] * (chunks - 1) + [64 - base * (chunks - 1)]
         self._shifts = [base * c for c in range(chunks)]
         self._keys = np.empty(0, dtype=np.uint64)
-        self._ids = np.empty(0, dtype=np.int64)
+        # Item ids in 32 bits: 12 bytes a key with the key, not 16.
+        self._ids = np.empty(0, dtype=np.uint32)
         self._offsets: list[np.ndarray] = []  # per chunk: bucket start rows, uint32
         self._rows: list[np.ndarray] = []  # per chunk: key rows sorted by sub-key, uint32
         self._tail_keys = _Grow(np.uint64)
-        self._tail_ids = _Grow(np.int64)
+        self._tail_ids = _Grow(np.uint32)
         self._last_item_id = 0
 
     def __len__(self) -> int:
@@ -138,7 +139,8 @@ class HammingIndex:
         self.add_many(np.array([item_id], dtype=np.int64), np.array([key], dtype=np.uint64))
 
     def add_many(self, item_ids: np.ndarray | list[int], keys: np.ndarray | list[int]) -> None:
-        """Add keys in bulk; item ids must not go below `last_item_id`."""
+        """Add keys in bulk; item ids must not go below `last_item_id`, and must fit in
+        32 bits (`neardup` numbers its items from 1; a database's row ids fit too)."""
         ids = np.asarray(item_ids, dtype=np.int64)
         ks = np.asarray(keys, dtype=np.uint64)
         if ids.shape != ks.shape or ids.ndim != 1:
@@ -147,7 +149,9 @@ class HammingIndex:
             return
         if ids[0] < self._last_item_id or (len(ids) > 1 and np.any(np.diff(ids) < 0)):
             raise ValueError("item ids must be added in increasing order")
-        self._tail_ids.extend(ids)
+        if ids[-1] > np.iinfo(np.uint32).max:  # (and none is negative: see above)
+            raise ValueError("item ids must fit in 32 bits")
+        self._tail_ids.extend(ids.astype(np.uint32))
         self._tail_keys.extend(ks)
         self._last_item_id = int(ids[-1])
         if self._tail_keys.n > max(_MIN_TAIL, len(self._keys) // 8):

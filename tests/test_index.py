@@ -62,14 +62,14 @@ def test_wide_searches_of_a_large_index_use_the_tables_and_equal_brute_force() -
     index = HammingIndex()
     index.add_many(ids, keys)
     assert index._tables_pay(11 // 3) and not index._tables_pay(12 // 3)
-    # 28 bytes a key (key, id, a row in each of three tables) and the bucket offsets;
-    # nothing is held twice.
-    assert index.nbytes() <= 28 * n + 4 * (2 * 2**21 + 2**22 + 3) + 2 * 8 * 1024
     for trial in range(8):
         query = _near(rng, int(keys[int(rng.integers(0, 300))]), int(rng.integers(0, 10)))
         radius = (9, 11)[trial % 2]
         assert index.search(query, radius, 500) == brute_force_search(keys, ids, query,
                                                                       radius, 500)
+    # 24 bytes a key (key, 32-bit id, a row in each of three tables) and the bucket
+    # offsets; nothing is held twice.
+    assert index.nbytes() <= 24 * n + 4 * (2 * 2**21 + 2**22 + 3) + 2 * 8 * 1024
 
 
 def test_a_search_with_many_keys_and_views_equals_brute_force() -> None:
@@ -139,6 +139,14 @@ def test_among_equally_near_items_the_one_nearer_on_all_query_keys_comes_first()
     assert index.search_many([bar], 2, 3) == [(1, 0), (2, 0), (3, 0)]
 
 
+def test_ids_must_fit_in_32_bits() -> None:
+    index = HammingIndex()
+    index.add_many([0, 2**32 - 1], [5, 6])
+    assert index.search(6, 0, 5) == [(2**32 - 1, 0)]
+    with pytest.raises(ValueError, match="32 bits"):
+        HammingIndex().add_many([2**32], [5])
+
+
 def test_ids_must_not_go_backwards() -> None:
     index = HammingIndex()
     index.add(10, 1)
@@ -148,9 +156,9 @@ def test_ids_must_not_go_backwards() -> None:
 
 
 def test_memory_per_key_is_small_and_tables_are_built_only_when_they_pay() -> None:
-    """Searched at the engine's radius (a scan), the index holds its keys and ids alone:
-    16 bytes a key. A search the tables serve builds them: 12 bytes a key more and the
-    bucket offsets. Either way it finds what a scan finds."""
+    """Searched at the engine's radius (a scan), the index holds its keys and 32-bit
+    ids alone: 12 bytes a key. A search the tables serve builds them: 12 bytes a key
+    more and the bucket offsets. Either way it finds what a scan finds."""
     rng = np.random.default_rng(3)
     index = HammingIndex()
     n = 200_000
@@ -160,11 +168,11 @@ def test_memory_per_key_is_small_and_tables_are_built_only_when_they_pay() -> No
     query = [_near(rng, int(keys[i]), 3) for i in range(5)]
     assert index.search_many(query, 16, 50) == brute_force_search_many(keys, ids, query,
                                                                        16, 50)
-    tail_buffers = 2 * 8 * 1024
-    assert index.nbytes() <= 16 * n + tail_buffers
+    tail_buffers = (8 + 4) * 1024
+    assert index.nbytes() <= 12 * n + tail_buffers
     assert index.search_many(query, 8, 50) == brute_force_search_many(keys, ids, query, 8, 50)
     offsets = 4 * (2 * 2**21 + 2**22 + 3)
-    assert 28 * n + offsets - 64 <= index.nbytes() <= 28 * n + offsets + tail_buffers
+    assert 24 * n + offsets - 64 <= index.nbytes() <= 24 * n + offsets + tail_buffers
 
 
 def test_an_item_near_on_all_keys_of_one_view_outranks_items_near_on_one() -> None:
