@@ -5,9 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import io
 import shutil
+import time
 
+import pytest
 from redis import Redis
 from rq import Worker
+from rq.job import Job, JobStatus
 from sqlalchemy import func, select, update
 
 from proofcheck import create_app
@@ -83,6 +86,31 @@ def test_sweeper_recovers_a_check_left_running_by_a_dead_worker(client, auth, se
     run_worker(services)
     check = status_of(services, check_id)
     assert (check.status, check.attempts) == ("done", 2)
+
+
+def test_sweeper_gets_past_a_job_naming_an_execution_whose_record_expired(client, auth,
+                                                                        services):
+    """A worker killed mid-job leaves its job naming an execution whose record expires a
+    minute before the name does (RQ 3.0), and deleting such a job raises: the sweep
+    still requeues that check, and the checks after it."""
+    redis = Redis.from_url(services.settings.redis_url)
+    settings = services.settings
+    first, second = (submit(client, auth, image_bytes(seed=seed)) for seed in (37, 38))
+    for check_id, older in ((first, 10), (second, 0)):  # the sweep meets `first` first
+        Job.fetch(check_id, connection=redis).set_status(JobStatus.STARTED)
+        with services.db.session() as session:
+            session.execute(update(Check).where(Check.id == check_id).values(
+                status="running", attempts=1))
+        age(services, check_id, settings.stuck_after_s + settings.job_timeout_s + 5 + older)
+    job = Job.fetch(first, connection=redis)
+    redis.zadd(job.execution_registry.key, {"expired": time.time() + 60})
+    with pytest.raises(ValueError, match="not found"):
+        job.get_executions()  # what Job.delete reads first
+
+    assert sweep(services).requeued == [first, second]
+    assert job_status(services, first) == job_status(services, second) == JobStatus.QUEUED
+    run_worker(services)
+    assert [status_of(services, c).status for c in (first, second)] == ["done", "done"]
 
 
 def test_transient_failure_is_retried_then_given_up(client, auth, services):
