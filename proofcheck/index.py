@@ -17,9 +17,9 @@ arrays (`hamming.within`): 0.5 ns a key against numpy's 2.3 (bench/duplicates.py
 Adds go to an unindexed tail that is scanned, and folded into the indexed part when
 it grows past an eighth of it, so loading from the database and catching up by id
 both stay cheap. The tables are built on the first search they pay for, and dropped
-at each fold: the engine, which always scans, never holds them, and its workers save
-12 bytes a key and the 32 MB of offsets (~550 MB each at 10^6 images of 46 keys),
-holding 12 bytes a key: the key and a 32-bit item id.
+at each fold: the engine, which always scans, never holds them (12 bytes a key and 32
+MB of offsets: ~550 MB a worker at 10^6 images of 46 keys). A key costs it 12 bytes:
+itself and a 32-bit item id.
 """
 
 from __future__ import annotations
