@@ -101,29 +101,35 @@ def numpy_grid_sample(grid: matching.Grid, xs: np.ndarray,
 Way = Callable[[], Callable[[], None]]  # switches a way on; returns what switches it off
 
 
-def png_decoders() -> dict[str, Way]:
-    def pillow() -> Callable[[], None]:
-        fast = imaging._png_pixels
-        imaging._png_pixels = lambda data: None
+def as_it_is() -> Callable[[], None]:
+    """The way the code is now."""
+    return lambda: None
+
+
+def swapped(*replacements: tuple[object, str, object]) -> Way:
+    """The way in which each (module, name, value) has that value instead of its own."""
+    def use() -> Callable[[], None]:
+        own = [getattr(module, name) for module, name, _value in replacements]
+        for module, name, value in replacements:
+            setattr(module, name, value)
 
         def restore() -> None:
-            imaging._png_pixels = fast
+            for (module, name, _value), value in zip(replacements, own, strict=True):
+                setattr(module, name, value)
         return restore
+    return use
 
-    return {"before (Pillow decodes PNG)": pillow, "now (libspng)": lambda: lambda: None}
+
+def png_decoders() -> dict[str, Way]:
+    return {"before (Pillow decodes PNG)": swapped((imaging, "_png_pixels", lambda data: None)),
+            "now (libspng)": as_it_is}
 
 
 def samplers() -> dict[str, Way]:
-    def old() -> Callable[[], None]:
-        current = (blockmatch._sample, matching._sample)
-        blockmatch._sample, matching._sample = scipy_block_sample, numpy_grid_sample
-
-        def restore() -> None:
-            blockmatch._sample, matching._sample = current
-        return restore
-
-    return {"before (scipy map_coordinates, numpy indexing)": old,
-            "now (OpenCV remap)": lambda: lambda: None}
+    return {"before (scipy map_coordinates, numpy indexing)": swapped(
+                (blockmatch, "_sample", scipy_block_sample),
+                (matching, "_sample", numpy_grid_sample)),
+            "now (OpenCV remap)": as_it_is}
 
 
 def pixel_caches(services: Services) -> dict[str, Way]:
@@ -145,33 +151,18 @@ def pixel_caches(services: Services) -> dict[str, Way]:
 
 
 def candidate_pools() -> dict[str, Way]:
-    def nearest_only() -> Callable[[], None]:
-        pool = candidates.RANK_POOL
-        candidates.RANK_POOL = neardup.RANK_POOL = candidates.PIXEL_CHECKS
-
-        def restore() -> None:
-            candidates.RANK_POOL = neardup.RANK_POOL = pool
-        return restore
-
-    return {"before (the nearest by keys)": nearest_only,
-            f"now (a pool of {candidates.RANK_POOL} ranked by inliers)": lambda: lambda: None}
+    nearest = candidates.PIXEL_CHECKS
+    return {"before (the nearest by keys)": swapped((candidates, "RANK_POOL", nearest),
+                                                    (neardup, "RANK_POOL", nearest)),
+            f"now (a pool of {candidates.RANK_POOL} ranked by inliers)": as_it_is}
 
 
 def sketch_pools() -> dict[str, Way]:
-    def unsketched() -> Callable[[], None]:
-        pool, stored = candidates.RANK_POOL, neardup._sketches
-        candidates.RANK_POOL = neardup.RANK_POOL = candidates.UNSKETCHED_POOL
-        neardup._sketches = lambda db, checks: {}
-
-        def restore() -> None:
-            candidates.RANK_POOL = neardup.RANK_POOL = pool
-            neardup._sketches = stored
-        return restore
-
-    return {f"before (the {candidates.UNSKETCHED_POOL} nearest, each decoded to be ranked)":
-            unsketched,
-            f"now (the {candidates.RANK_POOL} nearest ranked on stored sketches)":
-            lambda: lambda: None}
+    pool = candidates.UNSKETCHED_POOL
+    return {f"before (the {pool} nearest, each decoded to be ranked)": swapped(
+                (candidates, "RANK_POOL", pool), (neardup, "RANK_POOL", pool),
+                (neardup, "_sketches", lambda db, checks: {})),
+            f"now (the {candidates.RANK_POOL} nearest ranked on stored sketches)": as_it_is}
 
 
 def full_size_low_pass(image: Image.Image, step: float) -> tuple[np.ndarray, int]:
@@ -182,29 +173,15 @@ def full_size_low_pass(image: Image.Image, step: float) -> tuple[np.ndarray, int
 
 
 def low_passes() -> dict[str, Way]:
-    def old() -> Callable[[], None]:
-        current = blockmatch._low_passed
-        blockmatch._low_passed = full_size_low_pass
-
-        def restore() -> None:
-            blockmatch._low_passed = current
-        return restore
-
-    return {"before (blurred at full size)": old,
-            "now (reduced by 2, then blurred)": lambda: lambda: None}
+    return {"before (blurred at full size)": swapped(
+                (blockmatch, "_low_passed", full_size_low_pass)),
+            "now (reduced by 2, then blurred)": as_it_is}
 
 
 def colour_checks() -> dict[str, Way]:
-    def off() -> Callable[[], None]:
-        current = pixelmatch._colour_checked
-        pixelmatch._colour_checked = lambda verdict, *_args: verdict
-
-        def restore() -> None:
-            pixelmatch._colour_checked = current
-        return restore
-
-    return {"before (grey levels only)": off,
-            "now (copies checked in colour)": lambda: lambda: None}
+    return {"before (grey levels only)": swapped(
+                (pixelmatch, "_colour_checked", lambda verdict, *_args: verdict)),
+            "now (copies checked in colour)": as_it_is}
 
 
 def opencv_two_nearest(query: np.ndarray, stored: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -218,15 +195,8 @@ def opencv_two_nearest(query: np.ndarray, stored: np.ndarray) -> tuple[np.ndarra
 
 
 def matchers() -> dict[str, Way]:
-    def old() -> Callable[[], None]:
-        current = hamming.two_nearest
-        hamming.two_nearest = opencv_two_nearest
-
-        def restore() -> None:
-            hamming.two_nearest = current
-        return restore
-
-    return {"before (OpenCV's BFMatcher)": old, "now (FAISS)": lambda: lambda: None}
+    return {"before (OpenCV's BFMatcher)": swapped((hamming, "two_nearest", opencv_two_nearest)),
+            "now (FAISS)": as_it_is}
 
 
 def main() -> None:
