@@ -135,17 +135,23 @@ class NearDuplicateIndex:
                                                 wanted + min(len(exclude), 1000), key_views)
         rows = [row for row in (self._row_of_item[item] for item, _distance in candidates)
                 if self._check_of_row[row] not in exclude]
-        stored = self._signatures(db, rows)
         checks: list[str] = []
         signatures: list[tuple[int, Signatures]] = []
-        for row in rows:
-            check_id = self._check_of_row[row]
-            if check_id in checks or len(checks) == wanted:
-                continue
-            if row not in stored:
-                continue  # its replacement, a newer row, is indexed too
-            signatures.append((len(checks), stored[row]))
-            checks.append(check_id)
+        # Read `wanted` rows at a time: the search asked for more than it needs when it
+        # has checks to exclude, which are often not among its candidates at all.
+        for start in range(0, len(rows), wanted):
+            chunk = rows[start:start + wanted]
+            stored = self._signatures(db, chunk)
+            for row in chunk:
+                check_id = self._check_of_row[row]
+                if check_id in checks or row not in stored:
+                    continue  # a row gone has a replacement, a newer row, indexed too
+                signatures.append((len(checks), stored[row]))
+                checks.append(check_id)
+                if len(checks) == wanted:
+                    break
+            if len(checks) == wanted:
+                break
 
         def load_candidate(position: int) -> DecodedImage | None:
             return load_image(checks[position]) if load_image is not None else None

@@ -281,6 +281,21 @@ def test_the_worker_stores_keypoint_sketches_and_ranks_candidates_by_them(
         event.remove(services.db.engine, "before_cursor_execute", count)
     assert decoded_for == [ids[1]]
     assert len(reads) == 2, reads
+
+    # Checks to exclude make the search ask the index for more candidates, often for
+    # none it has: it still reads only as many signatures as the pool takes.
+    from proofcheck import neardup
+    monkeypatch.setattr(neardup, "RANK_POOL", 1)
+    services.neardup._cache.clear()
+    reads.clear()
+    event.listen(services.db.engine, "before_cursor_execute", count)
+    try:
+        processing.near_duplicates_of(services, {f"c_gone{k}" for k in range(50)},
+                                      signature, query)
+    finally:
+        event.remove(services.db.engine, "before_cursor_execute", count)
+    assert [statement.count("?") for statement in reads[:1]] == [1], reads
+    monkeypatch.setattr(neardup, "RANK_POOL", candidates.RANK_POOL)  # for what follows
     with services.db.session() as session:
         session.execute(update(Hash).where(Hash.algorithm == SKETCH_ALGORITHM)
                         .values(value=b"\x01damaged"))
