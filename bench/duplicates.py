@@ -53,10 +53,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from build_dataset import DATA, font, repaint_amount
 
+from proofcheck import imaging
 from proofcheck.candidates import RANK_POOL, verify_candidates
 from proofcheck.features import sketch
 from proofcheck.hashing import Signatures, compute_signatures, file_signatures, index_keys
-from proofcheck.imaging import decode
+from proofcheck.imaging import DecodedImage, decode
 from proofcheck.index import (
     HammingIndex,
     brute_force_search,
@@ -232,6 +233,8 @@ def main() -> None:
     ap.add_argument("--radii", default="8,12", help="search radii for the scaling run")
     ap.add_argument("--chunks", type=int, default=3, help="MIH chunks (3 or 4)")
     ap.add_argument("--scale-only", action="store_true", help="skip quality and speed")
+    ap.add_argument("--speed-only", action="store_true",
+                    help="only the signature speed table on rendered screenshots")
     ap.add_argument("--scale-images", default="",
                     help="indexed images for a per-query scaling run, e.g. 100000,1000000 "
                          "(each image KEYS_PER_IMAGE keys; '' to skip)")
@@ -249,6 +252,9 @@ def main() -> None:
 
     if args.scale_only:
         scaling_runs(args)
+        return
+    if args.speed_only:
+        speed([], 0.0)
         return
     paths = sorted((DATA / "originals").iterdir())
     if not paths:
@@ -449,9 +455,21 @@ def scaling_runs(args: argparse.Namespace) -> None:
         image_scaling([int(s) for s in args.scale_images.split(",")], args.queries, radii)
 
 
+def _pillow_decode(data: bytes, _decoded: DecodedImage) -> DecodedImage:
+    """`decode` with Pillow decoding PNG too, as before Wuffs (2026-12-05)."""
+    fast = imaging._png_pixels
+    imaging._png_pixels = lambda _data: None
+    try:
+        return decode(data, 10**9)
+    finally:
+        imaging._png_pixels = fast
+
+
 def speed(orig_bytes: list[bytes], t_ref: float) -> None:
-    print(f"\n## Speed (one core, CPU time)\nsignatures of the {len(orig_bytes)} originals, decode "
-          f"included: {len(orig_bytes) / t_ref:.0f} images/s")
+    print("\n## Speed (one core, CPU time)")
+    if orig_bytes:
+        print(f"signatures of the {len(orig_bytes)} originals, decode included: "
+              f"{len(orig_bytes) / t_ref:.0f} images/s")
     from build_dataset import render_chat
 
     shots: dict[str, list[bytes]] = {"PNG": [], "JPEG q90": []}
@@ -463,6 +481,7 @@ def speed(orig_bytes: list[bytes], t_ref: float) -> None:
             shots[fmt].append(buf.getvalue())
     steps = (
         ("decode only (full)", lambda b, d: decode(b, 10**9)),
+        ("decode only (full), PNG by Pillow: the baseline", _pillow_decode),
         ("engine signatures (decoded input)", lambda b, d: compute_signatures(d)),
         ("engine signatures after a full decode (the path before 2026-12-02)",
          lambda b, d: compute_signatures(decode(b, 10**9))),

@@ -2,7 +2,7 @@
 doing part of it, run in the same process on the same queries:
 
 - `--compare png` (the default): candidates' PNGs decoded by Pillow, as before
-  2026-12-03, against libspng (`imaging._png_pixels`);
+  2026-12-03, against Wuffs (`imaging._png_pixels`; libspng from 2026-12-03 to 12-05);
 - `--compare samplers`: the samplers the verification used before 2026-12-02 (scipy's
   map_coordinates for blocks, numpy fancy indexing for grids) against OpenCV's remap;
 - `--compare cache`: every candidate decoded from storage, as before 2026-12-03,
@@ -122,7 +122,7 @@ def swapped(*replacements: tuple[object, str, object]) -> Way:
 
 def png_decoders() -> dict[str, Way]:
     return {"before (Pillow decodes PNG)": swapped((imaging, "_png_pixels", lambda data: None)),
-            "now (libspng)": as_it_is}
+            "now (Wuffs)": as_it_is}
 
 
 def samplers() -> dict[str, Way]:

@@ -14,6 +14,9 @@ OCR_PACKAGES="tesseract-ocr-eng tesseract-ocr-fas tesseract-ocr-ara tesseract-oc
   fonts-freefarsi fonts-hosny-thabit fonts-lemonada fonts-sil-harmattan fonts-unikurdweb
   fonts-sil-alkalami fonts-liberation2 fonts-freefont-ttf"
 
+# What pip needs to compile the dependencies published as source only (pywuffs).
+BUILD_PACKAGES="g++ python3-dev"
+
 pick_python() {
   for candidate in python3.13 python3.12 python3.11 python3; do
     if command -v "$candidate" >/dev/null 2>&1 &&

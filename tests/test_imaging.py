@@ -6,7 +6,7 @@ import zlib
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, PngImagePlugin
 
 from proofcheck.imaging import ImageError, _png_pixels, decode
 from tests.conftest import image_bytes, png_with_size
@@ -106,7 +106,7 @@ def _adam7_png(pixels: np.ndarray) -> bytes:
 
 
 def _png_variants() -> dict[str, tuple[bytes, bool]]:
-    """PNG files of each kind, and whether libspng (not Pillow) should decode them."""
+    """PNG files of each kind, and whether Wuffs (not Pillow) should decode them."""
     rng = np.random.default_rng(3)
     noise = rng.integers(0, 256, (37, 53, 4), dtype=np.uint8)
 
@@ -117,18 +117,28 @@ def _png_variants() -> dict[str, tuple[bytes, bool]]:
 
     rgba = Image.fromarray(noise)
     palette = Image.fromarray(noise[..., :3]).quantize(40)
+    # A gamma and a colour profile, as phones write them: Pillow ignores both.
+    described = PngImagePlugin.PngInfo()
+    described.add(b"gAMA", struct.pack(">I", 45455))
+    described.add(b"sRGB", b"\x00")
+    first_rgb = tuple(int(v) for v in noise[0, 0, :3])
+    first_grey = int(np.asarray(rgba.convert("L"))[0, 0])
     return {
         "rgb": (save(rgba.convert("RGB")), True),
         "rgba": (save(rgba), True),
         "grey": (save(rgba.convert("L")), True),
         "palette": (save(palette), True),
         "palette_transparent": (save(palette, transparency=5), True),
-        "rgb_transparent": (save(rgba.convert("RGB"), transparency=(1, 2, 3)), True),
+        # The transparent colours are the first pixel's, so some pixels have them.
+        "rgb_transparent": (save(rgba.convert("RGB"), transparency=first_rgb), False),
+        "grey_transparent": (save(rgba.convert("L"), transparency=first_grey), False),
+        "rgb_gamma_srgb": (save(rgba.convert("RGB"), pnginfo=described), True),
         "interlaced": (_adam7_png(noise[..., :3]), True),
-        "grey_alpha": (save(rgba.convert("LA")), False),
+        "grey_alpha": (save(rgba.convert("LA")), True),
+        "bilevel": (save(rgba.convert("1")), True),
+        "palette_4bit": (save(Image.fromarray(noise[..., :3]).quantize(12), bits=4), True),
+        "palette_2bit": (save(Image.fromarray(noise[..., :3]).quantize(4), bits=2), True),
         "grey_16bit": (save(Image.fromarray(noise[..., 0].astype(np.uint16) * 257)), False),
-        "bilevel": (save(rgba.convert("1")), False),
-        "palette_4bit": (save(Image.fromarray(noise[..., :3]).quantize(12), bits=4), False),
     }
 
 
