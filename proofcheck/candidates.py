@@ -4,7 +4,8 @@
 `pixelmatch.compare_images` on their pixels. This module decides, per search, which
 candidates get which: every one on signatures, and with the query's pixels at hand the
 RANK_POOL nearest are ranked and PIXEL_CHECKS of them (the nearest by keys, then by
-the inliers of their stored keypoint sketches) decoded and confirmed on pixels. Split
+the inliers of their stored keypoint sketches against all the query's keypoints)
+decoded and confirmed on pixels. Split
 from `matching` on 2026-12-04: its pool sizes are measured on their own
 (bench/worker_search.py --compare pool, --compare sketches) and it is the one part the
 worker's search loop (`neardup`) calls.
@@ -113,7 +114,7 @@ def _pixel_candidates(query: DecodedImage, pool: list[tuple[int, Signatures]],
                 chosen[item] = None
                 continue
             other_sketch = features.sketch(image.image)
-        query_sketch = query_sketch or features.sketch(query.image)
+        query_sketch = query_sketch or features.query_sketch(query.image)
         inliers = features.sketch_inliers(query_sketch, other_sketch)
         running.append((-inliers, position, item, image))
         running.sort(key=lambda entry: entry[:2])  # ties: nearer by keys first

@@ -131,11 +131,11 @@ def _fit(q_points: np.ndarray, q_descriptors: np.ndarray, o_points: np.ndarray,
 
 
 # A search's candidates are ranked before any is decoded: by the RANSAC inliers of their
-# strongest keypoints, stored with each check (`Sketch`), against the query's. On
-# bench/duplicates.py copies the original's score stands out among 64 candidates with
-# the 256 strongest (originals 37-177 inliers, the best stranger 6-127, mostly under
-# 20), at 0.17 ms a pair (profiled; 0.5 ms before FAISS matched descriptors); all 1000
-# keypoints cost 1.7 ms a pair, and four times the storage.
+# strongest keypoints, stored with each check (`Sketch`), against all of the query's
+# (`query_sketch`). On bench/duplicates.py copies the original's score stands out among
+# 64 candidates with the 256 strongest (originals 37-177 inliers, the best stranger
+# 6-127, mostly under 20); storing all 1000 would cost four times the storage. A pair
+# costs 0.45 ms with the query's 1000 keypoints, 0.17 ms with its 256 strongest.
 SKETCH_KEYPOINTS = 256
 
 
@@ -181,6 +181,18 @@ def sketch(image: Image.Image) -> Sketch:
         return Sketch(max(image.size), np.empty((0, 2), np.float32), np.empty((0, 32), np.uint8))
     strongest = np.argsort(-found.responses, kind="stable")[:SKETCH_KEYPOINTS]
     return Sketch(max(image.size), found.points[strongest], found.descriptors[strongest])
+
+
+def query_sketch(image: Image.Image) -> Sketch:
+    """All of a query's keypoints, to rank stored sketches against. A crop keeps only
+    part of its original, and the original's strongest keypoints there are not the
+    crop's strongest: found at another scale (both are reduced to one longest side),
+    their corner scores order them differently. Against the crop's own 256 strongest,
+    originals of 60%-area crops had no inliers at all, behind strangers' 12-31."""
+    found = _keypoints(image)
+    if found is None:
+        return Sketch(max(image.size), np.empty((0, 2), np.float32), np.empty((0, 32), np.uint8))
+    return Sketch(max(image.size), found.points, found.descriptors)
 
 
 def sketch_inliers(query: Sketch, other: Sketch) -> int:

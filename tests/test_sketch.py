@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from bench.build_dataset import render_chat
 from proofcheck import features
 from tests.test_matching import W, dec, receipt
 
@@ -21,6 +22,22 @@ def test_a_copy_outscores_another_receipt_of_its_bank() -> None:
     mine = features.sketch_inliers(query, features.sketch(original))
     theirs = features.sketch_inliers(query, features.sketch(stranger))
     # Its bank's layout gives the stranger inliers too: the values make the difference.
+    assert mine >= features.MIN_INLIERS and mine > 1.5 * theirs, (mine, theirs)
+
+
+@pytest.mark.parametrize("where", [(0.5, 0.5), (1.0, 1.0), (1.0, 0.0)])
+def test_a_crop_of_a_chat_ranks_its_original_above_a_chat_of_its_app(where) -> None:
+    """A 60%-area crop's own strongest keypoints are not its original's strongest there
+    (found at another scale): ranked by them, such crops had no inliers with their
+    originals, or fewer than with other chats of the app. All the query's keypoints
+    against the stored sketches put the original first."""
+    original, stranger = (render_chat(seed, "blueapp").resize((738, 1600)) for seed in (5, 17))
+    w, h = round(738 * 0.6**0.5), round(1600 * 0.6**0.5)
+    x, y = round(where[0] * (738 - w)), round(where[1] * (1600 - h))
+    query = features.query_sketch(original.crop((x, y, x + w, y + h)))
+    assert len(query.points) > features.SKETCH_KEYPOINTS
+    mine = features.sketch_inliers(query, features.sketch(original))
+    theirs = features.sketch_inliers(query, features.sketch(stranger))
     assert mine >= features.MIN_INLIERS and mine > 1.5 * theirs, (mine, theirs)
 
 
