@@ -233,20 +233,31 @@ def _copy_the_grids_misjudged(
 ) -> PairVerdict | None:
     """A pair the grids called `template` whose every textured block agrees at their
     alignment, pinned at distinct places: a copy whose grid cells differ by resampling
-    alone. A smooth picture pasted small into another screen has grid cells that differ
-    by more than its little contrast (bench/duplicates.py: MATE's Silk re-screenshotted,
-    48 blocks of 48 agreeing); its keypoints, few on such a picture, aligned it a
-    percent off. Another picture of one layout differs where its content does."""
+    alone; or one whose blocks agree but in one compact region: an edit of it. A smooth
+    picture pasted small into another screen has grid cells that differ by more than
+    its little contrast (bench/duplicates.py: MATE's Silk re-screenshotted, 48 blocks
+    of 48 agreeing); its keypoints, few on such a picture, aligned it a percent off.
+    Another picture of one layout differs where its content does."""
     if found is None or found[0].relation != "template" or found[1] is None:
         return None
     al = found[1].alignment
     check = check_blocks(query.image, other.image, query_sig.canon_box, other_sig.canon_box, al)
-    if check is None or check.disagree_count or not check.agreement_pins_the_pair:
+    if check is None or not check.agreement_pins_the_pair:
         return None
     framed_alike = _same_framing(al, query, other)
     distance = found[0].distance
     copy = PairVerdict("resized" if framed_alike else "cropped", distance, None,
                        round(key_score(distance), 4))
+    if check.disagree_count:
+        # Disagreeing in one compact region, a minority of the content, the rest
+        # agreeing: an edit, which `_judge_blocks` boxes. A patch can move a picture's
+        # thumbnail enough for the grids to see another picture of the layout
+        # (bench/duplicates.py --limit 0: Painting-Colors' local edit, Silk's sticker;
+        # no new false pair). Stray blocks alone leave the grids' verdict standing.
+        edited = _judge_blocks(copy, check)
+        if edited.relation != "edited":
+            return None
+        copy = edited
     return _final_copy(copy, query, other, other_sig, check, al, framed_alike)
 
 

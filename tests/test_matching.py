@@ -10,7 +10,7 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-from PIL import Image, ImageDraw, ImageEnhance, ImageFont
+from PIL import Image, ImageDraw, ImageEnhance, ImageFilter, ImageFont
 from scipy import ndimage
 
 from bench.build_dataset import render_chat
@@ -1164,6 +1164,30 @@ def test_a_pair_the_grids_call_a_template_is_a_copy_only_where_every_block_agree
             assert v is not None and v.relation == "cropped", v
         else:
             assert v is None, v
+
+
+def test_a_pair_the_grids_call_a_template_is_an_edit_where_one_region_of_blocks_differs(
+) -> None:
+    # A patch cloned over a picture can move its thumbnail enough for the grids to see
+    # another picture of the layout (bench/duplicates.py: Painting-Colors' local edit,
+    # Silk's sticker). Blocks agreeing everywhere but in one compact region make it
+    # the edit, boxed where the patch is.
+    rng = np.random.default_rng(5)
+    texture = np.asarray(Image.fromarray(rng.integers(0, 256, (600, 800, 3), dtype=np.uint8))
+                         .filter(ImageFilter.GaussianBlur(4))).astype(int)
+    original = Image.fromarray(np.clip((texture - 128) * 4 + 128, 0, 255).astype(np.uint8))
+    patched = original.copy()
+    patched.paste(original.crop((500, 350, 753, 540)).rotate(180), (80, 60))
+    ImageDraw.Draw(patched).text((100, 120), "731$", fill=(255, 0, 0))
+    query, theirs = dec(patched), dec(original)
+    query_sig, their_sig = compute_signatures(query), compute_signatures(theirs)
+    found = pixelmatch._pixel_verdict(query, theirs, query_sig, their_sig)
+    assert found is not None and found[1] is not None
+    called_template = (replace(found[0], relation="template", changed_box=None), *found[1:])
+    v = pixelmatch._copy_the_grids_misjudged(query, theirs, query_sig, their_sig,
+                                             called_template)
+    assert v is not None and v.relation == "edited", v
+    assert overlaps(v.changed_box, (80, 60, 253, 190)), v.changed_box
 
 
 def test_keypoints_confirm_the_grids_only_where_many_map_the_query_as_they_do() -> None:
