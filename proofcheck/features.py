@@ -176,11 +176,7 @@ class Sketch:
 def sketch(image: Image.Image) -> Sketch:
     """The image's SKETCH_KEYPOINTS strongest keypoints; none when it has too few to
     align on (a flat picture), which is stored as such."""
-    found = _keypoints(image)
-    if found is None:
-        return Sketch(max(image.size), np.empty((0, 2), np.float32), np.empty((0, 32), np.uint8))
-    strongest = np.argsort(-found.responses, kind="stable")[:SKETCH_KEYPOINTS]
-    return Sketch(max(image.size), found.points[strongest], found.descriptors[strongest])
+    return _strongest(image, SKETCH_KEYPOINTS)
 
 
 def query_sketch(image: Image.Image) -> Sketch:
@@ -189,10 +185,15 @@ def query_sketch(image: Image.Image) -> Sketch:
     crop's strongest: found at another scale (both are reduced to one longest side),
     their corner scores order them differently. Against the crop's own 256 strongest,
     originals of 60%-area crops had no inliers at all, behind strangers' 12-31."""
+    return _strongest(image, KEYPOINTS)
+
+
+def _strongest(image: Image.Image, count: int) -> Sketch:
     found = _keypoints(image)
     if found is None:
         return Sketch(max(image.size), np.empty((0, 2), np.float32), np.empty((0, 32), np.uint8))
-    return Sketch(max(image.size), found.points, found.descriptors)
+    strongest = np.argsort(-found.responses, kind="stable")[:count]
+    return Sketch(max(image.size), found.points[strongest], found.descriptors[strongest])
 
 
 def sketch_inliers(query: Sketch, other: Sketch) -> int:
