@@ -2,7 +2,8 @@
 
 Each target gets mutated valid inputs (real images, zips, manifests with bytes flipped,
 cut and spliced) and must either succeed or raise its own typed error — never anything
-else, never hang. Prints examples run per target and the first failure, if any.
+else, never hang; and PNGs must decode to the same pixels, or be refused alike, with
+Wuffs and with Pillow. Prints examples run per target and the first failure, if any.
 
     .venv/bin/python bench/fuzz.py --examples 5000
 """
@@ -26,11 +27,12 @@ from hypothesis import strategies as st
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from proofcheck import forensics  # noqa: E402
+from proofcheck import forensics, imaging  # noqa: E402
 from proofcheck.archive import ArchiveError, ArchiveLimits, SafeArchive  # noqa: E402
 from proofcheck.imaging import ImageError, decode, probe  # noqa: E402
 from proofcheck.submission import SubmissionError, parse_meta  # noqa: E402
 from tests.hostile import _image  # noqa: E402
+from tests.test_imaging import _png_variants  # noqa: E402
 
 SEEDS = [_image(fmt, size=(64, 48), seed=n) for n, fmt in enumerate(("PNG", "JPEG", "WEBP",
                                                                       "GIF"))]
@@ -62,6 +64,8 @@ def _zip(manifest: bytes, payload: bytes) -> bytes:
     return out.getvalue()
 
 
+# One PNG of each kind Wuffs decodes: RGB, RGBA, grey, palette, interlaced.
+PNG_SEEDS = [data for data, wuffs in _png_variants().values() if wuffs]
 ZIP_SEEDS = [_zip(json.dumps({"items": [{"filename": "a.png"}]}).encode(), SEEDS[0])]
 LIMITS = ArchiveLimits(max_entries=100, max_total_bytes=10_000_000, max_entry_bytes=5_000_000,
                        max_ratio=200)
@@ -95,6 +99,27 @@ def fuzz_forensics(data: bytes) -> None:
     forensics.run_all(data, decoded, None)
 
 
+def _decoded_pixels(data: bytes) -> bytes | None:
+    try:
+        return decode(data, max_pixels=20_000_000).image.tobytes()
+    except ImageError:
+        return None
+
+
+def fuzz_png_decoders(data: bytes) -> None:
+    """Wuffs (`imaging._png_pixels`) and Pillow agree on every PNG: both refuse it, or
+    both give the same pixels. A decoder that accepted damaged pixel data Pillow
+    refuses would sign other pixels than the file's."""
+    fast = imaging._png_pixels
+    with_wuffs = _decoded_pixels(data)
+    imaging._png_pixels = lambda _data: None
+    try:
+        with_pillow = _decoded_pixels(data)
+    finally:
+        imaging._png_pixels = fast
+    assert with_wuffs == with_pillow, "Wuffs and Pillow decode this PNG differently"
+
+
 def fuzz_meta(fields: dict[str, str]) -> None:
     with contextlib.suppress(SubmissionError):
         parse_meta(fields, 5000)
@@ -104,6 +129,7 @@ TARGETS: dict[str, tuple[Callable[..., None], st.SearchStrategy]] = {
     "decode": (fuzz_decode, mutated(SEEDS)),
     "archive": (fuzz_archive, mutated(ZIP_SEEDS)),
     "forensics": (fuzz_forensics, mutated(SEEDS)),
+    "png": (fuzz_png_decoders, mutated(PNG_SEEDS)),
     "meta": (fuzz_meta, st.dictionaries(
         st.sampled_from(["account", "post_id", "posted_at", "caption", "kind", "callback_url"]),
         st.text(max_size=300))),

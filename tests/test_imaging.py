@@ -85,6 +85,18 @@ def test_tiff_and_bmp_are_not_accepted():
         assert info.value.code == "unsupported_format"
 
 
+def _rgb_png(width: int, height: int, interlaced: bool, idat: bytes) -> bytes:
+    """An 8-bit RGB PNG around `idat`, a zlib stream of filtered rows, each chunk's
+    CRC right."""
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return (struct.pack(">I", len(body)) + kind + body
+                + struct.pack(">I", zlib.crc32(kind + body)))
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, int(interlaced))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", idat)
+            + chunk(b"IEND", b""))
+
+
 def _adam7_png(pixels: np.ndarray) -> bytes:
     """An interlaced 8-bit RGB PNG; Pillow writes no interlaced files."""
     height, width, _ = pixels.shape
@@ -95,14 +107,7 @@ def _adam7_png(pixels: np.ndarray) -> bytes:
         sub = pixels[y0::dy, x0::dx]
         if sub.size:
             raw += b"".join(b"\0" + row.tobytes() for row in sub)
-
-    def chunk(kind: bytes, body: bytes) -> bytes:
-        return (struct.pack(">I", len(body)) + kind + body
-                + struct.pack(">I", zlib.crc32(kind + body)))
-
-    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 1)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(raw))
-            + chunk(b"IEND", b""))
+    return _rgb_png(width, height, True, zlib.compress(raw))
 
 
 def _png_variants() -> dict[str, tuple[bytes, bool]]:
@@ -151,6 +156,21 @@ def test_png_pixels_are_pillows_whichever_decoder_reads_them(kind):
     assert decoded.image.mode == "RGB"
     assert np.array_equal(np.asarray(decoded.image), expected)
     assert (_png_pixels(data) is not None) == fast
+
+
+def test_pixels_that_fail_their_checksum_are_refused_by_either_decoder():
+    # Stored (uncompressed) deflate: a flipped bit still inflates, to other pixels, and
+    # only the stream's Adler-32 tells. zlib, and so Pillow, refuses it; so must Wuffs,
+    # which ignores checksums unless told not to.
+    pixels = np.random.default_rng(4).integers(0, 256, (30, 40, 3), dtype=np.uint8)
+    rows = b"".join(b"\0" + row.tobytes() for row in pixels)
+    stream = bytearray(zlib.compress(rows, level=0))
+    stream[len(stream) // 2] ^= 0x10
+    data = _rgb_png(40, 30, False, bytes(stream))
+    assert _png_pixels(data) is None
+    with pytest.raises(ImageError) as info:
+        decode(data, LIMIT)
+    assert info.value.code == "truncated_image"
 
 
 def test_a_damaged_png_is_refused_by_either_decoder():
