@@ -64,7 +64,8 @@ def _zip(manifest: bytes, payload: bytes) -> bytes:
     return out.getvalue()
 
 
-# One PNG of each kind Wuffs decodes: RGB, RGBA, grey, palette, interlaced.
+# One PNG of each kind Wuffs decodes (RGB, RGBA, grey with and without alpha, palette,
+# 1-4 bit, interlaced, with gAMA and sRGB chunks).
 PNG_SEEDS = [data for data, wuffs in _png_variants().values() if wuffs]
 ZIP_SEEDS = [_zip(json.dumps({"items": [{"filename": "a.png"}]}).encode(), SEEDS[0])]
 LIMITS = ArchiveLimits(max_entries=100, max_total_bytes=10_000_000, max_entry_bytes=5_000_000,

@@ -1166,8 +1166,7 @@ def test_a_pair_the_grids_call_a_template_is_a_copy_only_where_every_block_agree
             assert v is None, v
 
 
-def test_a_pair_the_grids_call_a_template_is_an_edit_where_one_region_of_blocks_differs(
-) -> None:
+def test_a_template_to_the_grids_is_an_edit_where_one_region_of_blocks_differs() -> None:
     # A patch cloned over a picture can move its thumbnail enough for the grids to see
     # another picture of the layout (bench/duplicates.py: Painting-Colors' local edit,
     # Silk's sticker). Blocks agreeing everywhere but in one compact region make it
