@@ -53,7 +53,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from build_dataset import DATA, font, repaint_amount
 
-from proofcheck import imaging
+from bench.swap import PILLOW_PNG, replaced
 from proofcheck.candidates import RANK_POOL, verify_candidates
 from proofcheck.features import sketch
 from proofcheck.hashing import Signatures, compute_signatures, file_signatures, index_keys
@@ -457,12 +457,8 @@ def scaling_runs(args: argparse.Namespace) -> None:
 
 def _pillow_decode(data: bytes, _decoded: DecodedImage) -> DecodedImage:
     """`decode` with Pillow decoding PNG too, as before Wuffs (2026-12-05)."""
-    fast = imaging._png_pixels
-    imaging._png_pixels = lambda _data: None
-    try:
+    with replaced(PILLOW_PNG):
         return decode(data, 10**9)
-    finally:
-        imaging._png_pixels = fast
 
 
 def speed(orig_bytes: list[bytes], t_ref: float) -> None:

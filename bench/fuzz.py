@@ -27,7 +27,8 @@ from hypothesis import strategies as st
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from proofcheck import forensics, imaging  # noqa: E402
+from bench.swap import PILLOW_PNG, replaced  # noqa: E402
+from proofcheck import forensics  # noqa: E402
 from proofcheck.archive import ArchiveError, ArchiveLimits, SafeArchive  # noqa: E402
 from proofcheck.imaging import ImageError, decode, probe  # noqa: E402
 from proofcheck.submission import SubmissionError, parse_meta  # noqa: E402
@@ -111,13 +112,9 @@ def fuzz_png_decoders(data: bytes) -> None:
     """Wuffs (`imaging._png_pixels`) and Pillow agree on every PNG: both refuse it, or
     both give the same pixels. A decoder that accepted damaged pixel data Pillow
     refuses would sign other pixels than the file's."""
-    fast = imaging._png_pixels
     with_wuffs = _decoded_pixels(data)
-    imaging._png_pixels = lambda _data: None
-    try:
+    with replaced(PILLOW_PNG):
         with_pillow = _decoded_pixels(data)
-    finally:
-        imaging._png_pixels = fast
     assert with_wuffs == with_pillow, "Wuffs and Pillow decode this PNG differently"
 
 

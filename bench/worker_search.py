@@ -40,6 +40,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from contextlib import ExitStack
 from pathlib import Path
 
 import cv2
@@ -51,12 +52,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.api import screenshot  # noqa: E402
+from bench.swap import PILLOW_PNG, Replacement, replaced  # noqa: E402
 from bench.worker_memory import run_checks  # noqa: E402
 from proofcheck import (  # noqa: E402
     blockmatch,
     candidates,
     hamming,
-    imaging,
     matching,
     neardup,
     pixelmatch,
@@ -106,22 +107,17 @@ def as_it_is() -> Callable[[], None]:
     return lambda: None
 
 
-def swapped(*replacements: tuple[object, str, object]) -> Way:
+def swapped(*replacements: Replacement) -> Way:
     """The way in which each (module, name, value) has that value instead of its own."""
     def use() -> Callable[[], None]:
-        own = [getattr(module, name) for module, name, _value in replacements]
-        for module, name, value in replacements:
-            setattr(module, name, value)
-
-        def restore() -> None:
-            for (module, name, _value), value in zip(replacements, own, strict=True):
-                setattr(module, name, value)
-        return restore
+        stack = ExitStack()
+        stack.enter_context(replaced(*replacements))
+        return stack.close
     return use
 
 
 def png_decoders() -> dict[str, Way]:
-    return {"before (Pillow decodes PNG)": swapped((imaging, "_png_pixels", lambda data: None)),
+    return {"before (Pillow decodes PNG)": swapped(PILLOW_PNG),
             "now (Wuffs)": as_it_is}
 
 
