@@ -139,19 +139,17 @@ class NearDuplicateIndex:
         signatures: list[tuple[int, Signatures]] = []
         # Read `wanted` rows at a time: the search asked for more than it needs when it
         # has checks to exclude, which are often not among its candidates at all.
-        for start in range(0, len(rows), wanted):
+        start = 0
+        while len(checks) < wanted and start < len(rows):
             chunk = rows[start:start + wanted]
+            start += wanted
             stored = self._signatures(db, chunk)
             for row in chunk:
                 check_id = self._check_of_row[row]
-                if check_id in checks or row not in stored:
-                    continue  # a row gone has a replacement, a newer row, indexed too
+                if len(checks) == wanted or check_id in checks or row not in stored:
+                    continue  # full; or seen; or gone (its replacement, a newer row, is indexed)
                 signatures.append((len(checks), stored[row]))
                 checks.append(check_id)
-                if len(checks) == wanted:
-                    break
-            if len(checks) == wanted:
-                break
 
         def load_candidate(position: int) -> DecodedImage | None:
             return load_image(checks[position]) if load_image is not None else None
