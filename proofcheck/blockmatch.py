@@ -48,6 +48,14 @@ WIDTH = 270
 # picture (many keypoints aligning it) asks for it.
 CLOSER_WIDTH = 1080
 BLOCK = 16
+# A region much wider than tall is sampled finer than WIDTH across, up to
+# CLOSER_WIDTH, so that it still has this many rows of blocks: at 270 samples a 741 x
+# 224 dialog was three rows, one once the rim is left out, and its rotated,
+# brightened and bordered copies had too few blocks to judge (bench/duplicates.py
+# --limit 0: GIMP's playback dialog; MATE's Spring, whose canonical region is its
+# bright band, resized and bordered). Phone screenshots are taller than wide and
+# sampled as before.
+MIN_BLOCK_ROWS = 8
 SEARCH = 12
 # A block needs this much contrast (grey levels, std) to say anything about content.
 # A faint picture with fewer than MIN_BLOCKS such blocks (a watermark whose letters are
@@ -298,7 +306,7 @@ def _views(query: Image.Image, other: Image.Image, box: tuple[float, float, floa
     SEARCH), each low-passed for its own sampling step; masks of where each is inside
     its image."""
     bx, by, bw, bh = box
-    step = max(1.0, bw / width)
+    step = max(1.0, bw / CLOSER_WIDTH, min(bw / width, bh / (MIN_BLOCK_ROWS * BLOCK)))
     cols, rows = int(bw / step), int(bh / step)
     xs = bx + (np.arange(-SEARCH, cols + SEARCH) + 0.5) * step
     ys = by + (np.arange(-SEARCH, rows + SEARCH) + 0.5) * step

@@ -1234,3 +1234,38 @@ def test_a_pictures_worth_of_agreeing_shading_counts_a_few_blocks_do_not() -> No
     # Nor do those few count as content that agrees when an edit is weighed.
     assert check(gradient).content_blocks == int(buttons.sum() + gradient.sum())
     assert check(background).content_blocks == int(buttons.sum())
+
+
+def _wide_dialog(seed: int) -> Image.Image:
+    """A 740 x 220 dialog strip: a toolbar of buttons over a row of drop-downs, like
+    GIMP's animation playback dialog."""
+    rng = random.Random(seed)
+    img = Image.new("RGB", (740, 220), (236, 236, 236))
+    d = ImageDraw.Draw(img)
+    for x in range(8, 300, 34):  # toolbar buttons
+        d.rectangle((x, 30, x + 26, 56), outline=(60, 60, 60), width=2)
+        d.polygon([(x + 8, 36), (x + 8, 50), (x + 20, 43)], fill=(40, 90, 160))
+    d.rectangle((300, 70, 440, 170), fill=(255, 255, 255), outline=(120, 120, 120))
+    for x in range(6, 740, 150):  # drop-downs with labels
+        d.rectangle((x, 186, x + 140, 212), outline=(90, 90, 90), width=2)
+        d.text((x + 8, 192), rng.choice(WORDS), fill=(0, 0, 0), font=_font(13))
+    d.text((250, 6), " ".join(rng.choice(WORDS) for _ in range(4)), fill=(0, 0, 0),
+           font=_font(14))
+    for _ in range(3):
+        y = rng.randrange(80, 160)
+        d.text((rng.randrange(470, 640), y), rng.choice(WORDS), fill=(0, 0, 0), font=_font(13))
+    return img
+
+
+def test_a_rotated_copy_of_a_wide_strip_of_a_dialog_is_judged_on_enough_blocks() -> None:
+    """At WIDTH samples across, a 740 x 220 dialog was three rows of blocks, one once
+    the rim was left out: a rotated copy, 124 keypoints aligning it, had too few blocks
+    to judge and was no match (bench/duplicates.py --limit 0: GIMP's playback dialog
+    rotated, brightened, bordered). Sampled finer until it has MIN_BLOCK_ROWS, it is a
+    copy; another dialog of the layout, rotated the same, is not."""
+    own, stranger = _wide_dialog(1), _wide_dialog(2)
+    query = dec(own.rotate(5, resample=Image.Resampling.BILINEAR), "JPEG", quality=85)
+    same = compare_images(query, dec(own))
+    assert same is not None and same.relation in ("cropped", "resized"), same
+    other = compare_images(query, dec(stranger))
+    assert other is None or not other.is_duplicate, other
