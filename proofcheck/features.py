@@ -40,6 +40,12 @@ FAST_THRESHOLDS = (20, 8, 3)
 ENOUGH_KEYPOINTS = 300
 RATIO = 0.8  # Lowe's ratio test on the two nearest descriptors
 MIN_INLIERS = 12
+# A copy is at most this much smaller or larger than its original. RANSAC can prefer
+# a fit far outside that (matches collapsing onto one spot of the query: a local
+# edit's red price tag on a smooth wallpaper held 61 such "inliers", more than the
+# true fit's); its matches are set aside and the rest fitted again, MAX_FITS in all.
+MIN_SCALE, MAX_SCALE = 0.1, 10.0
+MAX_FITS = 3
 REPROJECTION_PX = 4.0  # RANSAC tolerance, in pixels of the reduced images
 
 
@@ -104,18 +110,15 @@ def align(query: Image.Image, other: Image.Image) -> FeatureAlignment | None:
         return None
     matrix, inliers = fitted
     a, b = float(matrix[0, 0]), float(matrix[1, 0])
-    scale = float(np.hypot(a, b))
-    if not 0.1 <= scale <= 10.0:
-        return None
-    return FeatureAlignment(scale, float(np.arctan2(b, a)), float(matrix[0, 2]),
-                            float(matrix[1, 2]), inliers)
+    return FeatureAlignment(float(np.hypot(a, b)), float(np.arctan2(b, a)),
+                            float(matrix[0, 2]), float(matrix[1, 2]), inliers)
 
 
 def _fit(q_points: np.ndarray, q_descriptors: np.ndarray, o_points: np.ndarray,
          o_descriptors: np.ndarray, query_side: int) -> tuple[np.ndarray, int] | None:
     """The similarity transform (2 x 3) from the other's keypoints to the query's that
     RANSAC fits to their ratio-tested matches, and its inlier count; None under
-    MIN_INLIERS."""
+    MIN_INLIERS, or when MAX_FITS tries find no scale a copy can have."""
     distances, rows = hamming.two_nearest(o_descriptors, q_descriptors)
     # A best match equally near as the second fails the test, so the rows kept are
     # each descriptor's one nearest, whatever the order of ties.
@@ -125,11 +128,21 @@ def _fit(q_points: np.ndarray, q_descriptors: np.ndarray, o_points: np.ndarray,
     src = o_points[good]
     dst = q_points[rows[good, 0]]
     tolerance = REPROJECTION_PX * query_side / SIDE
-    matrix, inliers = cv2.estimateAffinePartial2D(src, dst, method=cv2.RANSAC,
-                                                  ransacReprojThreshold=tolerance)
-    if matrix is None or inliers is None or int(inliers.sum()) < MIN_INLIERS:
-        return None
-    return matrix, int(inliers.sum())
+    for _ in range(MAX_FITS):
+        matrix, inliers = cv2.estimateAffinePartial2D(src, dst, method=cv2.RANSAC,
+                                                      ransacReprojThreshold=tolerance)
+        if matrix is None or inliers is None or int(inliers.sum()) < MIN_INLIERS:
+            return None
+        if MIN_SCALE <= float(np.hypot(matrix[0, 0], matrix[1, 0])) <= MAX_SCALE:
+            return matrix, int(inliers.sum())
+        # Mostly a transform that shrinks the other to a point: its "inliers" are a
+        # cluster of look-alike corners in the query (one word's letters, found again
+        # at every level of the pyramid), which RANSAC preferred to the true fit.
+        outside = ~inliers.ravel().astype(bool)
+        if int(outside.sum()) < MIN_INLIERS:
+            return None
+        src, dst = src[outside], dst[outside]
+    return None
 
 
 # A search's candidates are ranked before any is decoded: by the RANSAC inliers of their

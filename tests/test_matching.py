@@ -1269,3 +1269,25 @@ def test_a_rotated_copy_of_a_wide_strip_of_a_dialog_is_judged_on_enough_blocks()
     assert same is not None and same.relation in ("cropped", "resized"), same
     other = compare_images(query, dec(stranger))
     assert other is None or not other.is_duplicate, other
+
+
+def test_matches_collapsing_onto_one_spot_are_set_aside_for_the_true_fit() -> None:
+    """A local edit's price tag on a smooth wallpaper: many of the original's weak
+    corners matched the tag's letters, found again at every pyramid level within a few
+    pixels, and RANSAC preferred the transform shrinking the original onto that spot
+    (61 "inliers") to the true one; `align` then refused it for its scale and the edit
+    was no match (bench/duplicates.py --limit 0: rhythm). The true fit is found."""
+    rng = np.random.default_rng(3)
+    o_points = rng.uniform(0, 700, (50, 2)).astype(np.float32)
+    q_points = o_points.copy()
+    q_points[20:] = np.float32([350, 350]) + rng.uniform(-0.5, 0.5, (30, 2)).astype(np.float32)
+    descriptors = rng.integers(0, 256, (50, 32), dtype=np.uint8)
+    fitted = features._fit(q_points, descriptors, o_points, descriptors, 720)
+    assert fitted is not None
+    matrix, inliers = fitted
+    assert inliers == 20
+    assert np.allclose(matrix, [[1, 0, 0], [0, 1, 0]], atol=1e-3)
+    # Nothing but the collapse, or the collapse and one stray match: no fit, no error.
+    for kept in (30, 31):
+        assert features._fit(q_points[-kept:], descriptors[-kept:], o_points[-kept:],
+                             descriptors[-kept:], 720) is None
