@@ -212,9 +212,9 @@ def _strongest(image: Image.Image, count: int) -> Sketch:
     # The strongest of every level of the pyramid in the share ORB found there. By
     # response alone 80-100% came from the finest two levels, which a copy shown
     # smaller (pasted into another screen) has only at coarser ones: against such
-    # sketches 197 of 258 re-screenshotted originals of bench/duplicates.py --limit 0
-    # had more inliers than every other candidate in their pool, 237 now (crops,
-    # captions, rotations 697 -> 711 of 777; stickers 255 of 260 both ways).
+    # sketches 225 of 258 re-screenshotted originals of bench/duplicates.py --limit 0
+    # had more inliers than every other candidate in their pool, 250 now (with crops,
+    # captions, rotations and stickers 1,232 -> 1,252 of 1,295; RESULTS.md).
     by_level = np.lexsort((-found.responses, found.levels))
     levels = found.levels[by_level]
     first = np.searchsorted(levels, levels)  # where each one's level starts
