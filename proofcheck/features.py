@@ -214,7 +214,7 @@ def _strongest(image: Image.Image, count: int) -> Sketch:
     # smaller (pasted into another screen) has only at coarser ones: against such
     # sketches 225 of 258 re-screenshotted originals of bench/duplicates.py --limit 0
     # had more inliers than every other candidate in their pool, 250 now (with crops,
-    # captions, rotations and stickers 1,232 -> 1,252 of 1,295; RESULTS.md).
+    # captions, rotations and stickers 1,232 -> 1,252 of 1,295; bench/pool_ranking.py).
     by_level = np.lexsort((-found.responses, found.levels))
     levels = found.levels[by_level]
     first = np.searchsorted(levels, levels)  # where each one's level starts
