@@ -1266,6 +1266,34 @@ def test_a_pictures_worth_of_agreeing_shading_counts_a_few_blocks_do_not() -> No
     assert check(background).content_blocks == int(buttons.sum())
 
 
+def test_the_rest_of_a_smooth_picture_around_an_edit_is_judged_on_its_shading() -> None:
+    # A wallpaper with 8 textured blocks, 5 of them under the edit the grids boxed (the
+    # right three columns): 3 textured blocks are left outside. With a picture's worth
+    # of shading agreeing there, the rest still shows the picture and is judged; with
+    # none, too little is left to judge.
+    rows, cols = 6, 8
+    textured = np.zeros((rows, cols), dtype=bool)
+    textured[1, 1:4] = True
+    textured[2:4, 5:7] = True
+    textured[4, 6] = True
+    nothing = np.zeros_like(textured)
+    shading = np.zeros_like(textured)
+    shading[2:5, 0:4] = True
+    under_edit = textured.copy()
+    under_edit[:, :5] = False
+    edit = (80, 0, 48, 96)  # x, y, w, h in the query's pixels: columns 5-7
+
+    def check(smooth_agreeing: np.ndarray) -> BlockCheck:
+        return BlockCheck(int(textured.sum()), under_edit, textured,
+                          (0.0, 0.0, 128.0, 96.0), np.zeros(96), np.zeros((2, 96)), False,
+                          True, np.zeros((rows, cols, 2)), nothing, smooth_agreeing)
+
+    rest = check(shading).ignoring(edit)
+    assert rest is not None
+    assert rest.blocks == 3 and rest.disagree_count == 0 and rest.agreement_pins_the_pair
+    assert check(nothing).ignoring(edit) is None
+
+
 def _wide_dialog(seed: int) -> Image.Image:
     """A 740 x 220 dialog strip: a toolbar of buttons over a row of drop-downs, like
     GIMP's animation playback dialog."""
