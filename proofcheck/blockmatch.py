@@ -107,9 +107,6 @@ MORE_CLIPPED = 0.05
 # A match is distinct when nothing more than two samples away comes this close to it.
 PEAK_MARGIN = 0.1
 MIN_BLOCKS = 6
-# Rows and columns of blocks that agreement spans to show more than one strip of a
-# picture (`BlockCheck.rest_of_the_picture_agrees`).
-PINNED_SPAN = 3
 # A same-size pair aligned edge to edge within this share of the width (a recompressed
 # forward, another chat of the app, a keypoint alignment a pixel off the identity) has
 # no frame whose edge the screen's rows could straddle.
@@ -198,18 +195,6 @@ class BlockCheck:
             return True
         agreeing = agreeing | self.agreeing_shading
         return int(agreeing.any(axis=1).sum()) >= 2 and int(agreeing.any(axis=0).sum()) >= 2
-
-    @property
-    def rest_of_the_picture_agrees(self) -> bool:
-        """Blocks agreeing at one distinct place each, MIN_BLOCKS of them at least,
-        over PINNED_SPAN block rows and as many columns: what agrees is more of the same
-        picture, not an app's chrome. Two short chats of one messenger agree in their
-        app bar, along its edge and at any offset along it: 0-3 such blocks over at
-        most two rows (tests/test_matching.py's short chats)."""
-        pinned = self.judged & ~self.disagreeing & self.distinct
-        return (int(pinned.sum()) >= MIN_BLOCKS
-                and int(pinned.any(axis=1).sum()) >= PINNED_SPAN
-                and int(pinned.any(axis=0).sum()) >= PINNED_SPAN)
 
     def changed_lines(self, row: int, nrows: int) -> int:
         """Separate horizontal bands that differ in block rows [row, row + nrows): the

@@ -477,13 +477,6 @@ BLOCK_NOISE_SHARE = 0.02
 # the top of the screen differ in one compact region too (measured on the seed-11
 # scenario: 0.33-1.0 of their blocks; true copies and repainted receipts 0-0.21).
 EDIT_MAX_DISAGREE = 0.4
-# Unless the rest agrees at distinct places over several rows and columns
-# (`BlockCheck.rest_of_the_picture_agrees`): then the agreeing rest is the same picture,
-# and a patch may cover most of its texture. A sticker on a mostly blank GIMP example
-# (bench/duplicates.py --limit 0: symmetry-painting 16 of 32 blocks, 10 distinct ones
-# agreeing over 3 rows and 5 columns), a clone-stamped patch over GIMPressionist's
-# preview (19 of 36). Still at most this share: an edit leaves some of the picture.
-EDIT_MAX_DISAGREE_PINNED = 0.6
 
 
 def _judge_blocks(v: PairVerdict, check: BlockCheck) -> PairVerdict:
@@ -504,8 +497,7 @@ def _judge_blocks(v: PairVerdict, check: BlockCheck) -> PairVerdict:
     noise = 0 if exact else max(BLOCK_NOISE, BLOCK_NOISE_SHARE * check.blocks)
     if check.disagree_count <= noise:
         return v
-    most = EDIT_MAX_DISAGREE_PINNED if check.rest_of_the_picture_agrees else EDIT_MAX_DISAGREE
-    if len(regions) == 1 and check.disagree_count <= most * check.content_blocks:
+    if len(regions) == 1 and check.disagree_count <= EDIT_MAX_DISAGREE * check.content_blocks:
         col, row, ncols, nrows, _cells = regions[0]
         box = _union(check.cell_box(col, row, ncols, nrows), v.changed_box)
         if (box[2] * box[3] <= EDIT_MAX_BOX * check.box[2] * check.box[3]
