@@ -237,9 +237,10 @@ class BlockCheck:
         """This check with the blocks in `box`, a region already known to differ (an
         edit the grids boxed), left unjudged; None when too little remains to show the
         picture: under MIN_BLOCKS blocks, the agreeing shading counted as in
-        `content_blocks`. A smooth wallpaper's few textured blocks can all lie under the
-        edit (bench/duplicates.py --limit 0: Fossa's, 3 of its 8, with 53 blocks of
-        shading agreeing around it); left undecided, it came out `template`."""
+        `content_blocks`. An edit can cover enough of a smooth wallpaper's few textured
+        blocks to leave fewer outside (bench/duplicates.py --limit 0: Fossa's covers 3 of
+        its 8, and 53 blocks of shading agree around it); left undecided, that pair came
+        out `template`."""
         outside = ~self._within(box)
         rest = replace(self, blocks=int((self.judged & outside).sum()),
                        judged=self.judged & outside, disagreeing=self.disagreeing & outside,
