@@ -1,0 +1,136 @@
+"""Recall where the index is crowded: copies of the bench's rendered screenshots searched
+among many more screenshots of the same messengers and banks. Prints figures, asserts
+nothing.
+
+bench/duplicates.py holds 260 originals, 10 of each app or bank: the KEY_FIRST
+candidates taken by key distance nearly always hold the original, and the pool of
+RANK_POOL nearest by keys always does. A service that has seen many shops' proof holds
+hundreds of chats of each messenger, near one another by keys (status bars, app bars,
+blank backgrounds). Here the 60 rendered originals (chats of three messengers, receipts
+of three banks; `bench/build_dataset.py`) are indexed with `--distractors` more of the
+same styles (other seeds), and each original's copies (`bench/duplicates.py`'s
+transforms) are searched as the worker searches: the RANK_POOL nearest by keys,
+PIXEL_CHECKS of them chosen by keys and stored sketches and verified on pixels. Per
+transform: how many originals are in the pool, found (called a duplicate), and how
+many distractors are called duplicates, for two pools in the same process:
+
+- keys: the RANK_POOL nearest by keys, as the worker's search;
+- keys + votes: the VOTED images with the most votes of the query's ORB descriptors in
+  an inverted index of the stored sketches (`bench/descriptor_votes.py`: 24-bit
+  buckets, buckets filed for more than STOP of the images dropped) and the nearest by
+  keys up to RANK_POOL in all; a prototype measured here, not in the worker.
+
+    .venv/bin/python bench/crowded.py [--distractors 600] [--transforms crop_60,rescreenshot]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+import time
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.build_dataset import APP_STYLES, BANKS, render_chat, render_receipt  # noqa: E402
+from bench.descriptor_votes import bucket_ids, inverted_index, votes_for  # noqa: E402
+from bench.duplicates import DATA, TRANSFORMS, _index_of, _png_bytes, style_of  # noqa: E402
+from proofcheck import features  # noqa: E402
+from proofcheck.candidates import RANK_POOL, verify_candidates  # noqa: E402
+from proofcheck.hashing import Signatures, compute_signatures, file_signatures  # noqa: E402
+from proofcheck.imaging import DecodedImage, decode  # noqa: E402
+from proofcheck.matching import SEARCH_RADIUS  # noqa: E402
+from proofcheck.views import query_views, with_straightened  # noqa: E402
+
+DEFAULT_TRANSFORMS = "jpeg_q70,crop_60,rotate_5,caption_bar,sticker,rescreenshot,local_edit_10"
+VOTED = 16
+STOP = 0.02
+
+
+def distractor(k: int) -> bytes:
+    """The k-th screenshot of the crowd: chats and receipts of the bench's styles in
+    turn, with seeds the data set does not use (its own are 1000+ and 2000+)."""
+    styles = [("chat", s) for s in APP_STYLES] + [("receipt", b) for b in BANKS]
+    kind, style = styles[k % len(styles)]
+    image = render_chat(5000 + k, style) if kind == "chat" else render_receipt(7000 + k, style)
+    return _png_bytes(image)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--distractors", type=int, default=600)
+    ap.add_argument("--transforms", default=DEFAULT_TRANSFORMS)
+    ap.add_argument("--sketch-size", type=int, default=features.SKETCH_KEYPOINTS,
+                    help="keypoints in each stored sketch")
+    ap.add_argument("--seed", type=int, default=1)
+    args = ap.parse_args()
+    started = time.time()
+    paths = [p for p in sorted((DATA / "originals").iterdir()) if style_of(p.stem)]
+    if not paths:
+        raise SystemExit("no images: run bench/build_dataset.py first")
+    stored = [p.read_bytes() for p in paths]
+    stored += [distractor(k) for k in range(args.distractors)]
+    bits = np.random.default_rng(12345).choice(256, 24, replace=False)
+    signatures: list[Signatures] = []
+    sketches: list[features.Sketch] = []
+    for data in stored:
+        decoded = decode(data, 10**9)
+        signatures.append(with_straightened(file_signatures(data, 10**9, decoded), decoded))
+        sketches.append(features._strongest(decoded.image, args.sketch_size))
+    index = _index_of(signatures)
+    votes = inverted_index([bucket_ids(s.descriptors, bits) for s in sketches], STOP)
+
+    @lru_cache(maxsize=16)
+    def load_image(item: int) -> DecodedImage:
+        return decode(stored[item], 10**9)
+
+    print(f"# {len(paths)} rendered originals among {args.distractors} more screenshots of "
+          f"their apps and banks (indexed in {time.time() - started:.0f} s); pools of "
+          f"{RANK_POOL} at radius {SEARCH_RADIUS}, sketches of {args.sketch_size}")
+    ways = ("keys", f"keys + {VOTED} by votes")
+    print("| transform | " + " | ".join(f"{w}: original in the pool | found | distractors "
+                                          f"called duplicates" for w in ways) + " |")
+    print("|---|" + "---|---|---|" * len(ways))
+    totals = [0] * (3 * len(ways))
+    for name, transform in TRANSFORMS.items():
+        if name not in args.transforms.split(","):
+            continue
+        ti = list(TRANSFORMS).index(name)
+        row = [0] * (3 * len(ways))
+        for qi, path in enumerate(paths):
+            original = decode(stored[qi], 10**9).image
+            copy = transform(original, random.Random(args.seed * 1000 + ti * 7919 + qi),
+                             path.stem)
+            query = decode(_png_bytes(copy), 10**9)
+            views = query_views(compute_signatures(query), query)
+            keys, key_views = views.search_keys()
+            by_keys = [item for item, _d in index.search_many(keys, SEARCH_RADIUS, RANK_POOL,
+                                                               key_views)]
+            found = features._keypoints(query.image)
+            counted = votes_for(bucket_ids(found.descriptors, bits) if found is not None
+                                else np.zeros(0, dtype=np.int64), votes, len(stored))
+            voted = [int(i) for i in np.argsort(-counted, kind="stable")[:VOTED]
+                     if counted[i] > 0]
+            # Within RANK_POOL, as every member must be: candidates past it are judged on
+            # signatures alone, which call a third of same-app screenshots duplicates.
+            kept = by_keys[:RANK_POOL - len(voted)]
+            for k, pool in enumerate((by_keys, kept + [i for i in voted if i not in kept])):
+                verdicts = verify_candidates(views, [(item, signatures[item]) for item in pool],
+                                             load_image, sketches.__getitem__)
+                row[3 * k] += qi in pool
+                row[3 * k + 1] += any(item == qi and v.is_duplicate for item, v in verdicts)
+                row[3 * k + 2] += sum(item >= len(paths) and v.is_duplicate
+                                      for item, v in verdicts)
+        totals = [t + r for t, r in zip(totals, row, strict=True)]
+        print(f"| {name} | " + " | ".join(str(v) for v in row) + " |", flush=True)
+    print("| **all** | " + " | ".join(f"**{v}**" for v in totals) + " |")
+    print(f"\n{len(paths)} copies per transform; {time.time() - started:.0f} s in all")
+
+
+if __name__ == "__main__":
+    main()
