@@ -12,7 +12,8 @@ same styles (other seeds), and each original's copies (`bench/duplicates.py`'s
 transforms) are searched as the worker searches: the RANK_POOL nearest by keys,
 PIXEL_CHECKS of them chosen by keys and stored sketches and verified on pixels. Per
 transform: how many originals are in the pool, found (called a duplicate), and how
-many distractors are called duplicates, for two pools in the same process:
+many other screenshots (distractors, or the other originals) are called duplicates, for
+two pools in the same process:
 
 - keys: the RANK_POOL nearest by keys, as the worker's search;
 - keys + votes: the VOTED images with the most votes of the query's ORB descriptors in
@@ -93,7 +94,7 @@ def main() -> None:
           f"their apps and banks (indexed in {time.time() - started:.0f} s); pools of "
           f"{RANK_POOL} at radius {SEARCH_RADIUS}, sketches of {args.sketch_size}")
     ways = ("keys", f"keys + {VOTED} by votes")
-    print("| transform | " + " | ".join(f"{w}: original in the pool | found | distractors "
+    print("| transform | " + " | ".join(f"{w}: original in the pool | found | others "
                                           f"called duplicates" for w in ways) + " |")
     print("|---|" + "---|---|---|" * len(ways))
     totals = [0] * (3 * len(ways))
@@ -117,15 +118,14 @@ def main() -> None:
             voted = [int(i) for i in np.argsort(-counted, kind="stable")[:VOTED]
                      if counted[i] > 0]
             # Within RANK_POOL, as every member must be: candidates past it are judged on
-            # signatures alone, which call a third of same-app screenshots duplicates.
+            # signatures alone, which call some 30% of same-app candidates duplicates.
             kept = by_keys[:RANK_POOL - len(voted)]
             for k, pool in enumerate((by_keys, kept + [i for i in voted if i not in kept])):
                 verdicts = verify_candidates(views, [(item, signatures[item]) for item in pool],
                                              load_image, sketches.__getitem__)
                 row[3 * k] += qi in pool
                 row[3 * k + 1] += any(item == qi and v.is_duplicate for item, v in verdicts)
-                row[3 * k + 2] += sum(item >= len(paths) and v.is_duplicate
-                                      for item, v in verdicts)
+                row[3 * k + 2] += sum(item != qi and v.is_duplicate for item, v in verdicts)
         totals = [t + r for t, r in zip(totals, row, strict=True)]
         print(f"| {name} | " + " | ".join(str(v) for v in row) + " |", flush=True)
     print("| **all** | " + " | ".join(f"**{v}**" for v in totals) + " |")
