@@ -27,7 +27,6 @@ two pools in the same process:
 from __future__ import annotations
 
 import argparse
-import random
 import sys
 import time
 from functools import lru_cache
@@ -40,7 +39,14 @@ sys.path.insert(0, str(ROOT))
 
 from bench.build_dataset import APP_STYLES, BANKS, render_chat, render_receipt  # noqa: E402
 from bench.descriptor_votes import bucket_ids, inverted_index, votes_for  # noqa: E402
-from bench.duplicates import DATA, TRANSFORMS, _index_of, _png_bytes, style_of  # noqa: E402
+from bench.duplicates import (  # noqa: E402
+    DATA,
+    TRANSFORMS,
+    _index_of,
+    _png_bytes,
+    copy_of,
+    style_of,
+)
 from proofcheck import features  # noqa: E402
 from proofcheck.candidates import RANK_POOL, verify_candidates  # noqa: E402
 from proofcheck.hashing import Signatures, compute_signatures, file_signatures  # noqa: E402
@@ -98,15 +104,13 @@ def main() -> None:
                                           f"called duplicates" for w in ways) + " |")
     print("|---|" + "---|---|---|" * len(ways))
     totals = [0] * (3 * len(ways))
-    for name, transform in TRANSFORMS.items():
+    for name in TRANSFORMS:
         if name not in args.transforms.split(","):
             continue
-        ti = list(TRANSFORMS).index(name)
         row = [0] * (3 * len(ways))
         for qi, path in enumerate(paths):
             original = decode(stored[qi], 10**9).image
-            copy = transform(original, random.Random(args.seed * 1000 + ti * 7919 + qi),
-                             path.stem)
+            copy = copy_of(name, original, qi, path.stem, args.seed)
             query = decode(_png_bytes(copy), 10**9)
             views = query_views(compute_signatures(query), query)
             keys, key_views = views.search_keys()

@@ -21,19 +21,17 @@ gather and count of that many random postings.
 from __future__ import annotations
 
 import argparse
-import random
 import statistics
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.duplicates import DATA, TRANSFORMS, _png_bytes  # noqa: E402
+from bench.duplicates import DATA, TRANSFORMS, _png_bytes, copy_of  # noqa: E402
 from proofcheck import features  # noqa: E402
 from proofcheck.imaging import decode  # noqa: E402
 
@@ -96,17 +94,16 @@ def main() -> None:
     if args.limit:
         paths = paths[:args.limit]
     names = [p.stem for p in paths]
-    stored = [bucket_ids(features.sketch(decode(p.read_bytes(), 10**9).image).descriptors, bits)
-              for p in paths]
+    originals = [decode(p.read_bytes(), 10**9).image for p in paths]
+    stored = [bucket_ids(features.sketch(image).descriptors, bits) for image in originals]
     transforms = args.transforms.split(",")
     queries: dict[str, list[np.ndarray]] = {}
-    for ti, name in enumerate(TRANSFORMS):
+    for name in TRANSFORMS:
         if name not in transforms:
             continue
         queries[name] = []
-        for qi, path in enumerate(paths):
-            original = Image.open(path).convert("RGB")
-            copy = TRANSFORMS[name](original, random.Random(1000 + ti * 7919 + qi), names[qi])
+        for qi, original in enumerate(originals):
+            copy = copy_of(name, original.convert("RGB"), qi, names[qi])
             found = features._keypoints(decode(_png_bytes(copy), 10**9).image)
             queries[name].append(bucket_ids(found.descriptors, bits) if found is not None
                                  else np.zeros(0, dtype=np.int64))

@@ -176,6 +176,17 @@ TRANSFORMS: dict[str, Transform] = {
 }
 
 
+def copy_of(transform: str, original: Image.Image, number: int, name: str,
+            seed: int = 1) -> Image.Image:
+    """The copy made of the run's `number`-th original, `name`, under `transform`. Seeded
+    by the transform's place in TRANSFORMS, not in a run's selection: a run of a few
+    transforms makes the very copies the full run makes, and so does another bench that
+    numbers the originals alike (`bench/pool_ranking.py`, `bench/descriptor_votes.py`)."""
+    ti = list(TRANSFORMS).index(transform)
+    return TRANSFORMS[transform](original, random.Random(seed * 1000 + ti * 7919 + number),
+                                 name)
+
+
 def style_of(name: str) -> str | None:
     """Same-style group of a rendered screenshot (chat_greenapp_003 -> chat_greenapp)."""
     if name.startswith(("chat_", "receipt_")):
@@ -299,12 +310,9 @@ def main() -> None:
     n_candidates = 0
     t_engine = 0.0
     styles = [style_of(nm) for nm in names]
-    for tname, fn in transforms.items():
+    for tname in transforms:
         t_start = _clock()
-        # Seeded by the transform's place in the full list, not in this run's selection,
-        # so a run of a few transforms makes the very copies the full run makes.
-        ti = list(TRANSFORMS).index(tname)
-        copies = [fn(im, random.Random(args.seed * 1000 + ti * 7919 + qi), names[qi])
+        copies = [copy_of(tname, im, qi, names[qi], args.seed)
                   for qi, im in enumerate(originals)]
         if args.reverse:
             # The copies were checked first: they are what the index holds, stored as

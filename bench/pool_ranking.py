@@ -31,7 +31,7 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.duplicates import DATA, TRANSFORMS, _index_of, _png_bytes  # noqa: E402
+from bench.duplicates import DATA, _index_of, _png_bytes, copy_of  # noqa: E402
 from bench.swap import replaced  # noqa: E402
 from proofcheck import features, hamming  # noqa: E402
 from proofcheck.candidates import RANK_POOL  # noqa: E402
@@ -104,12 +104,10 @@ def main() -> None:
     totals = {way: [0, 0] for way in WAYS}
     in_pool_total = 0
     for tname in args.transforms.split(","):
-        ti = list(TRANSFORMS).index(tname)  # seeded as bench/duplicates.py seeds it
         counts = {way: [0, 0] for way in WAYS}
         in_pool = 0
         for qi, path in enumerate(paths):
-            copy = TRANSFORMS[tname](Image.open(path).convert("RGB"),
-                                     random.Random(args.seed * 1000 + ti * 7919 + qi), names[qi])
+            copy = copy_of(tname, Image.open(path).convert("RGB"), qi, names[qi], args.seed)
             query = decode(_png_bytes(copy), 10**9)
             keys, key_views = query_views(compute_signatures(query), query).search_keys()
             pool = [item for item, _d in index.search_many(keys, SEARCH_RADIUS, RANK_POOL,
