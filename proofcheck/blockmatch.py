@@ -242,8 +242,9 @@ class BlockCheck:
         its 8, and 53 blocks of shading agree around it); left undecided, that pair came
         out `template`."""
         outside = ~self._within(box)
-        rest = replace(self, blocks=int((self.judged & outside).sum()),
-                       judged=self.judged & outside, disagreeing=self.disagreeing & outside,
+        judged = self.judged & outside
+        rest = replace(self, blocks=int(judged.sum()), judged=judged,
+                       disagreeing=self.disagreeing & outside,
                        smooth_agreeing=self.smooth_agreeing & outside)
         return rest if rest.content_blocks >= MIN_BLOCKS else None
 

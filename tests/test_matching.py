@@ -1208,6 +1208,16 @@ def test_keypoints_confirm_the_grids_only_where_many_map_the_query_as_they_do() 
     assert not pixelmatch._keypoints_confirm(None, found, other)
 
 
+def _grid_check(judged: np.ndarray, disagreeing: np.ndarray,
+                smooth_agreeing: np.ndarray) -> BlockCheck:
+    """A block check of a 128 x 96 region, one block per 16 x 16 pixels, with these
+    grids: no line profiles, no shifts, no block at one distinct place."""
+    rows, cols = judged.shape
+    return BlockCheck(int(judged.sum()), disagreeing, judged, (0.0, 0.0, 128.0, 96.0),
+                      np.zeros(96), np.zeros((2, 96)), False, True, np.zeros((rows, cols, 2)),
+                      np.zeros_like(judged), smooth_agreeing)
+
+
 def test_a_pictures_worth_of_agreeing_shading_counts_a_few_blocks_do_not() -> None:
     # A crop of a colour dialog: its only textured blocks are one row of alike buttons,
     # which agree in any two screenshots of the app; the colour gradient agreeing
@@ -1224,9 +1234,7 @@ def test_a_pictures_worth_of_agreeing_shading_counts_a_few_blocks_do_not() -> No
     background[4, 5] = True
 
     def check(smooth_agreeing: np.ndarray) -> BlockCheck:
-        return BlockCheck(int(buttons.sum()), nothing, buttons, (0.0, 0.0, 128.0, 96.0),
-                          np.zeros(96), np.zeros((2, 96)), False, True,
-                          np.zeros((rows, cols, 2)), nothing, smooth_agreeing)
+        return _grid_check(buttons, nothing, smooth_agreeing)
 
     assert not check(nothing).agreement_pins_the_pair
     assert check(gradient).agreement_pins_the_pair
@@ -1254,9 +1262,7 @@ def test_the_rest_of_a_smooth_picture_around_an_edit_is_judged_on_its_shading() 
     edit = (80, 0, 48, 96)  # x, y, w, h in the query's pixels: columns 5-7
 
     def check(smooth_agreeing: np.ndarray) -> BlockCheck:
-        return BlockCheck(int(textured.sum()), under_edit, textured,
-                          (0.0, 0.0, 128.0, 96.0), np.zeros(96), np.zeros((2, 96)), False,
-                          True, np.zeros((rows, cols, 2)), nothing, smooth_agreeing)
+        return _grid_check(textured, under_edit, smooth_agreeing)
 
     rest = check(shading).ignoring(edit)
     assert rest is not None
