@@ -106,8 +106,8 @@ def main() -> None:
     for tname in args.transforms.split(","):
         counts = {way: [0, 0] for way in WAYS}
         in_pool = 0
-        for qi, path in enumerate(paths):
-            copy = copy_of(tname, Image.open(path).convert("RGB"), qi, names[qi], args.seed)
+        for qi, original in enumerate(decoded):
+            copy = copy_of(tname, original.image.convert("RGB"), qi, names[qi], args.seed)
             query = decode(_png_bytes(copy), 10**9)
             keys, key_views = query_views(compute_signatures(query), query).search_keys()
             pool = [item for item, _d in index.search_many(keys, SEARCH_RADIUS, RANK_POOL,
