@@ -74,7 +74,7 @@ def _probe_count(bits: int, radius: int) -> int:
     return sum(math.comb(bits, r) for r in range(radius + 1))
 
 
-class _Grow:
+class GrowableArray:
     """A growable 1-D numpy array (amortised O(1) append)."""
 
     def __init__(self, dtype: type[np.generic]) -> None:
@@ -123,8 +123,8 @@ class HammingIndex:
         self._ids = np.empty(0, dtype=np.uint32)
         self._offsets: list[np.ndarray] = []  # per chunk: bucket start rows, uint32
         self._rows: list[np.ndarray] = []  # per chunk: key rows sorted by sub-key, uint32
-        self._tail_keys = _Grow(np.uint64)
-        self._tail_ids = _Grow(np.uint32)
+        self._tail_keys = GrowableArray(np.uint64)
+        self._tail_ids = GrowableArray(np.uint32)
         self._last_item_id = 0
 
     def __len__(self) -> int:

@@ -1,0 +1,144 @@
+"""An inverted index of the stored keypoint sketches' descriptors: which images share
+the query's corners, whatever its hash keys say.
+
+A search's pool is the RANK_POOL images nearest by hash keys. Where an app or a bank
+has hundreds of screenshots indexed, its strangers sit 0-4 bits from a re-screenshot
+or a captioned copy on their status and app bars, and the original falls out of the
+pool (bench/crowded.py: at 110 screenshots an app, 30 of 60 re-screenshotted
+originals in it). Keypoint descriptors see the small print instead. Each stored
+sketch's ORB descriptors (`features.sketch`: 256 an image) are filed under BITS of
+their 256 bits (bit-sampling LSH, one table); a query's descriptors (all of
+`features.query_sketch`'s, up to 1,000) vote for the images filed in their buckets,
+once per image and bucket. Buckets filed for more than a STOP_SHARE of the images
+(flat backgrounds, a font's common strokes) are too common to tell anything and cast
+no votes. `candidates.pool_of` gives the most voted a share of the pool.
+
+Storage is two-level, 5 bytes a posting, about 1.3 KB an image: postings sorted by
+bucket, a uint32 offset for each value of the bucket's high 16 bits (256 KB in all),
+and per posting the bucket's low 8 bits and the image's 32-bit item id. Adds go to an
+unsorted tail, folded in when it grows past an eighth of the rest, as in `index`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from proofcheck.index import GrowableArray
+
+# Which 24 of an ORB descriptor's 256 bits name its bucket (drawn once, at random, for
+# bench/descriptor_votes.py; any fixed choice does, as long as it never changes between
+# what is stored and what is asked). 24 bits: a copy's descriptor and its original's
+# differ in a few bits, and share all 24 often enough (bench/descriptor_votes.py:
+# originals first by votes for 156-259 of 260 per transform; strangers 1.3 votes).
+BITS = np.array([46, 48, 52, 53, 57, 63, 74, 81, 94, 139, 147, 153, 162, 168, 178, 185,
+                 189, 203, 233, 237, 238, 239, 242, 250])
+STOP_SHARE = 0.02
+# Small indexes: a bucket of this many images still tells them from the rest (at 100
+# images 2% would leave only buckets of one image, and a copy's original needs its
+# descriptors to be unique to vote at all).
+MIN_STOP_IMAGES = 4
+_HIGH_BITS = 16
+_LOW_MASK = (1 << (len(BITS) - _HIGH_BITS)) - 1
+_MIN_TAIL = 65_536  # postings
+_WEIGHTS = (1 << np.arange(len(BITS), dtype=np.int64))
+
+
+def buckets(descriptors: np.ndarray) -> np.ndarray:
+    """The distinct buckets of ORB descriptors (uint8, n x 32), sorted, as uint32."""
+    if len(descriptors) == 0:
+        return np.empty(0, dtype=np.uint32)
+    chosen = np.unpackbits(np.asarray(descriptors, dtype=np.uint8), axis=1)[:, BITS]
+    return np.unique(chosen.astype(np.int64) @ _WEIGHTS).astype(np.uint32)
+
+
+class DescriptorVotes:
+    """Bucket -> the items filed there. Not thread-safe (`neardup` holds a lock)."""
+
+    def __init__(self) -> None:
+        self._offsets = np.zeros((1 << _HIGH_BITS) + 1, dtype=np.uint32)
+        self._low = np.empty(0, dtype=np.uint8)
+        self._items = np.empty(0, dtype=np.uint32)
+        self._tail_buckets = GrowableArray(np.uint32)
+        self._tail_items = GrowableArray(np.uint32)
+        self._images = 0  # items with at least one bucket: what STOP_SHARE is a share of
+
+    def __len__(self) -> int:
+        """Images filed (those whose sketch had descriptors)."""
+        return self._images
+
+    def add(self, item: int, descriptors: np.ndarray) -> None:
+        """File one image's descriptors under `item`, a 32-bit id."""
+        filed = buckets(descriptors)
+        if len(filed) == 0:
+            return
+        if not 0 <= item <= np.iinfo(np.uint32).max:
+            raise ValueError("item ids must fit in 32 bits")
+        self._tail_buckets.extend(filed)
+        self._tail_items.extend(np.full(len(filed), item, dtype=np.uint32))
+        self._images += 1
+        if self._tail_buckets.n > max(_MIN_TAIL, len(self._items) // 8):
+            self._fold_tail()
+
+    def _fold_tail(self) -> None:
+        high = np.repeat(np.arange(1 << _HIGH_BITS, dtype=np.uint32), np.diff(self._offsets))
+        every = np.concatenate([(high << np.uint32(8)) | self._low,
+                                self._tail_buckets.view()])
+        items = np.concatenate([self._items, self._tail_items.view()])
+        # Stable: within a bucket, items stay in the order they were added.
+        order = np.argsort(every, kind="stable")
+        every, self._items = every[order], items[order]
+        self._low = (every & np.uint32(_LOW_MASK)).astype(np.uint8)
+        counts = np.bincount(every >> np.uint32(8), minlength=1 << _HIGH_BITS)
+        self._offsets = np.zeros((1 << _HIGH_BITS) + 1, dtype=np.uint32)
+        np.cumsum(counts, out=self._offsets[1:])
+        self._tail_buckets.clear()
+        self._tail_items.clear()
+
+    def nbytes(self) -> int:
+        return (self._offsets.nbytes + self._low.nbytes + self._items.nbytes
+                + self._tail_buckets.nbytes + self._tail_items.nbytes)
+
+    def top(self, descriptors: np.ndarray, count: int) -> list[tuple[int, int]]:
+        """(item, votes) of the `count` items the query's descriptors vote for most,
+        most first, ties to the lower id; items without a vote are left out."""
+        asked = buckets(descriptors)
+        if len(asked) == 0 or self._images == 0 or count <= 0:
+            return []
+        limit = max(MIN_STOP_IMAGES, STOP_SHARE * self._images)
+        filed, from_bucket = self._postings(asked)
+        # Each bucket once per image already (`buckets`), so a bucket's postings are
+        # the images filed there.
+        per_bucket = np.bincount(from_bucket, minlength=len(asked))
+        voters = filed[per_bucket[from_bucket] <= limit]
+        if len(voters) == 0:
+            return []
+        items, votes = np.unique(voters, return_counts=True)
+        best = np.lexsort((items, -votes))[:count]
+        return [(int(items[i]), int(votes[i])) for i in best]
+
+    def _postings(self, asked: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The items filed under the `asked` buckets (sorted, distinct), and for each,
+        the position in `asked` of the bucket it was filed under."""
+        items: list[np.ndarray] = []
+        positions: list[np.ndarray] = []
+        high, low = asked >> np.uint32(8), (asked & np.uint32(_LOW_MASK)).astype(np.uint8)
+        for position, (start, end, value) in enumerate(zip(
+                self._offsets[high].tolist(), self._offsets[high + 1].tolist(),
+                low.tolist(), strict=True)):
+            if start == end:
+                continue
+            lows = self._low[start:end]
+            first = start + int(np.searchsorted(lows, value, "left"))
+            last = start + int(np.searchsorted(lows, value, "right"))
+            if first < last:
+                items.append(self._items[first:last])
+                positions.append(np.full(last - first, position, dtype=np.int64))
+        if self._tail_buckets.n:
+            tail = self._tail_buckets.view()
+            at = np.searchsorted(asked, tail)
+            hit = (at < len(asked)) & (asked[np.minimum(at, len(asked) - 1)] == tail)
+            items.append(self._tail_items.view()[hit])
+            positions.append(at[hit].astype(np.int64))
+        if not items:
+            return np.empty(0, dtype=np.uint32), np.empty(0, dtype=np.int64)
+        return np.concatenate(items), np.concatenate(positions)

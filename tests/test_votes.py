@@ -1,0 +1,114 @@
+"""The inverted index of keypoint descriptors (`votes`) and how its votes share a
+search's pool with the keys (`candidates.pool_of`)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from proofcheck import votes
+from proofcheck.candidates import VOTED, pool_of
+from proofcheck.votes import BITS, DescriptorVotes, buckets
+
+
+def _descriptors(rng: np.random.Generator, n: int) -> np.ndarray:
+    return rng.integers(0, 256, (n, 32), dtype=np.uint8)
+
+
+def _with_bit_flipped(descriptors: np.ndarray, bit: int) -> np.ndarray:
+    flipped = np.unpackbits(descriptors, axis=1)
+    flipped[:, bit] ^= 1
+    return np.packbits(flipped, axis=1)
+
+
+def test_a_bucket_is_named_by_the_chosen_bits_only() -> None:
+    d = _descriptors(np.random.default_rng(1), 40)
+    other_bit = next(b for b in range(256) if b not in BITS)
+    assert np.array_equal(buckets(_with_bit_flipped(d, other_bit)), buckets(d))
+    moved = buckets(_with_bit_flipped(d, int(BITS[3])))
+    assert len(np.intersect1d(moved, buckets(d))) < len(buckets(d)) // 2
+    # Distinct and sorted, one per bucket however many descriptors fall in it.
+    assert np.array_equal(buckets(np.concatenate([d, d])), buckets(d))
+    assert np.all(np.diff(buckets(d).astype(np.int64)) > 0)
+    assert len(buckets(np.empty((0, 32), np.uint8))) == 0
+
+
+def _reference_top(filed: dict[int, np.ndarray], query: np.ndarray,
+                   count: int) -> list[tuple[int, int]]:
+    """The same votes, from a plain dict of sets: what the index must agree with."""
+    images_of: dict[int, set[int]] = {}
+    for item, descriptors in filed.items():
+        for bucket in buckets(descriptors).tolist():
+            images_of.setdefault(bucket, set()).add(item)
+    limit = max(votes.MIN_STOP_IMAGES, votes.STOP_SHARE * len(filed))
+    counted: dict[int, int] = {}
+    for bucket in buckets(query).tolist():
+        if len(images_of.get(bucket, ())) <= limit:
+            for item in images_of.get(bucket, ()):
+                counted[item] = counted.get(item, 0) + 1
+    return sorted(counted.items(), key=lambda iv: (-iv[1], iv[0]))[:count]
+
+
+def test_votes_agree_with_a_plain_count_before_and_after_the_tail_is_folded(
+        monkeypatch) -> None:
+    # Descriptors drawn from a small shared vocabulary, so buckets are shared by many
+    # images and the stop list has work to do; a tail of 5,000 postings folds often.
+    monkeypatch.setattr(votes, "_MIN_TAIL", 5000)
+    rng = np.random.default_rng(7)
+    vocabulary = _descriptors(rng, 6000)
+    index = DescriptorVotes()
+    filed: dict[int, np.ndarray] = {}
+    queries = [vocabulary[rng.choice(6000, 300, replace=False)] for _ in range(5)]
+    for item in range(1, 401):
+        filed[item] = vocabulary[rng.choice(6000, 200, replace=False)]
+        index.add(item, filed[item])
+        if item in (3, 26, 150, 400):
+            # A tail only, folded with none, and folded with a tail (twice).
+            assert (len(index._items) > 0, index._tail_items.n > 0) == {
+                3: (False, True), 26: (True, False)}.get(item, (True, True))
+            for query in queries:
+                assert index.top(query, 16) == _reference_top(filed, query, 16)
+    assert len(index) == 400
+    assert index.nbytes() < 400 * 200 * 6 + 2**20  # 5 bytes a posting, and offsets
+
+
+def test_the_copy_of_an_image_gets_its_votes_and_common_buckets_none() -> None:
+    rng = np.random.default_rng(3)
+    common = _descriptors(rng, 30)  # a font's strokes: in every image
+    index = DescriptorVotes()
+    own = {item: _descriptors(rng, 226) for item in range(200)}
+    for item, descriptors in own.items():
+        index.add(item, np.concatenate([descriptors, common]))
+    # A copy: some of the original's descriptors, a few bits off outside the bucket's.
+    other_bit = next(b for b in range(256) if b not in BITS)
+    copy = _with_bit_flipped(own[57][:120], other_bit)
+    [(item, count), *_rest] = index.top(np.concatenate([copy, common]), 16)
+    assert item == 57 and count == len(buckets(copy))
+    # The shared buckets (in 200 of 200 images, over the stop list) cast no vote.
+    assert index.top(common, 16) == []
+    assert index.top(_descriptors(rng, 50), 16) == []  # a stranger's corners
+    assert index.top(copy, 0) == [] and DescriptorVotes().top(copy, 16) == []
+
+
+def test_an_image_without_descriptors_is_not_filed_and_ids_must_fit_32_bits() -> None:
+    index = DescriptorVotes()
+    index.add(1, np.empty((0, 32), np.uint8))
+    assert len(index) == 0
+    with pytest.raises(ValueError, match="32 bits"):
+        index.add(2**32, _descriptors(np.random.default_rng(0), 5))
+
+
+def test_the_pool_keeps_keys_first_and_gives_the_voted_their_places() -> None:
+    by_keys = [f"k{n}" for n in range(100)]
+    voted = [f"v{n}" for n in range(VOTED + 5)]
+    pool = pool_of(by_keys, voted, 64)
+    assert pool == by_keys[:64 - VOTED] + voted[:VOTED]
+    # Voted ones keys brought anyway take no place of their own: keys get it back.
+    overlapping = ["k3", "k60", "v0"]
+    pool = pool_of(by_keys, overlapping, 64)
+    assert len(pool) == 64 and pool[-1] == "v0" and pool.count("k60") == 1
+    assert pool[:63] == by_keys[:63]
+    # Few candidates: everything, no repeats; no votes: the keys' pool as before.
+    assert pool_of(["a", "b"], ["b", "c"], 64) == ["a", "b", "c"]
+    assert pool_of(by_keys, [], 64) == by_keys[:64]
+    assert pool_of([], voted, 8) == voted[:8]
