@@ -5,7 +5,10 @@ that serves /search) keeps the 64-bit keys of every signature in a `HammingIndex
 memory and reads only the rows it has not seen before each search, so every process
 sees every committed image. Row ids can commit out of order on PostgreSQL (a sequence
 hands out ids before commit), so catching up re-reads a window below the highest id
-seen and skips rows already indexed; index item ids are local and increasing.
+seen and skips rows already indexed; index item ids are local and increasing. Each
+signature's check's keypoint sketch, committed with it, is read at the same time and
+its descriptors filed in a `DescriptorVotes` under the same item, so the images a
+query's keypoints vote for can join the keys' pool (`candidates.pool_of`).
 """
 
 from __future__ import annotations
@@ -16,15 +19,17 @@ from collections import OrderedDict
 from collections.abc import Callable, Collection
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from proofcheck.candidates import RANK_POOL, verify_candidates
+from proofcheck.candidates import RANK_POOL, VOTED, pool_of, verify_candidates
 from proofcheck.db import Database, Hash
-from proofcheck.features import Sketch
+from proofcheck.features import Sketch, query_sketch
 from proofcheck.hashing import SIGNATURE_VERSION, Signatures, index_keys
 from proofcheck.imaging import DecodedImage
 from proofcheck.index import HammingIndex
 from proofcheck.matching import SEARCH_RADIUS, PairVerdict
 from proofcheck.views import query_views
+from proofcheck.votes import DescriptorVotes
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +49,7 @@ MAX_CANDIDATES = 8
 class NearDuplicateIndex:
     def __init__(self) -> None:
         self.index = HammingIndex()
+        self.votes = DescriptorVotes()  # the same items, by their sketches' descriptors
         self._row_of_item: list[int] = [0]  # local item id -> hashes.id (item ids from 1)
         self._check_of_row: dict[int, str] = {}
         self._highest_row = 0
@@ -73,6 +79,8 @@ class NearDuplicateIndex:
                         select(Hash.id, Hash.check_id, Hash.value)
                         .where(Hash.id.in_(new)).order_by(Hash.id)
                     ).all() if new else []
+                    # Committed with their signatures (`processing`, `resign`).
+                    sketches = _sketches(session, [check_id for _row, check_id, _v in rows])
                 item_ids: list[int] = []
                 keys: list[int] = []
                 for row_id, check_id, value in rows:
@@ -88,6 +96,8 @@ class NearDuplicateIndex:
                     for key in index_keys(signature):
                         item_ids.append(item)
                         keys.append(key)
+                    if check_id in sketches:
+                        self.votes.add(item, sketches[check_id].descriptors)
                     added += 1
                 self.index.add_many(item_ids, keys)
                 self._highest_row = max(self._highest_row, ids[-1])
@@ -123,33 +133,27 @@ class NearDuplicateIndex:
         first, one per other check, none of the checks in `exclude` (the query's own,
         and copies of its very file, which need no verifying). With the query's decoded
         image, its mirrored and straightened views are searched too (`views`); with a
-        loader of a check's decoded image as well, verdicts are confirmed on pixels
+        loader of a check's decoded image as well, the pool takes in the images its
+        keypoints vote for (`candidates.pool_of`) and verdicts are confirmed on pixels
         (`verify_candidates`)."""
         self.catch_up(db)
         views = query_views(signature, query_image)
         keys, key_views = views.search_keys()
         on_pixels = query_image is not None and load_image is not None
         wanted = RANK_POOL if on_pixels else MAX_CANDIDATES
+        spare = min(len(exclude), 1000)  # asked for beyond what is wanted, to skip them
+        voted: list[tuple[int, int]] = []
         with self._lock:
-            candidates = self.index.search_many(keys, SEARCH_RADIUS,
-                                                wanted + min(len(exclude), 1000), key_views)
-        rows = [row for row in (self._row_of_item[item] for item, _distance in candidates)
-                if self._check_of_row[row] not in exclude]
-        checks: list[str] = []
-        signatures: list[tuple[int, Signatures]] = []
-        # Read `wanted` rows at a time: the search asked for more than it needs when it
-        # has checks to exclude, which are often not among its candidates at all.
-        start = 0
-        while len(checks) < wanted and start < len(rows):
-            chunk = rows[start:start + wanted]
-            start += wanted
-            stored = self._signatures(db, chunk)
-            for row in chunk:
-                check_id = self._check_of_row[row]
-                if len(checks) == wanted or check_id in checks or row not in stored:
-                    continue  # full; or seen; or gone (its replacement, a newer row, is indexed)
-                signatures.append((len(checks), stored[row]))
-                checks.append(check_id)
+            candidates = self.index.search_many(keys, SEARCH_RADIUS, wanted + spare,
+                                                key_views)
+            if query_image is not None and on_pixels:
+                voted = self.votes.top(query_sketch(query_image.image).descriptors,
+                                       VOTED + spare)
+        pool = self._pool(db, [item for item, _d in candidates],
+                          [item for item, _v in voted], exclude, wanted)
+        checks = [check for check, _signature in pool]
+        signatures = [(position, signature) for position, (_check, signature)
+                      in enumerate(pool)]
 
         def load_candidate(position: int) -> DecodedImage | None:
             return load_image(checks[position]) if load_image is not None else None
@@ -161,24 +165,55 @@ class NearDuplicateIndex:
             # PIXEL_CHECKS or fewer is checked whole, and needs none.
             nonlocal sketches
             if sketches is None:
-                sketches = _sketches(db, checks)
+                with db.session() as session:
+                    sketches = _sketches(session, checks)
             return sketches.get(checks[position])
 
         found = verify_candidates(views, signatures, load_candidate if on_pixels else None,
                                   load_sketch)
         return [(checks[position], verdict) for position, verdict in found[:limit]]
 
+    def _pool(self, db: Database, by_keys: list[int], by_votes: list[int],
+              exclude: Collection[str], size: int) -> list[tuple[str, Signatures]]:
+        """The pool (`candidates.pool_of`) of these index items, nearest by keys and
+        most voted first, as (check, signatures): one row for each check, none of the
+        checks in `exclude`. Only the pool's rows are read, all in one query; a row
+        gone since it was indexed (replaced by a newer row, indexed too) gives its
+        place to the next candidate, read in one more."""
+        signature_of: dict[int, Signatures] = {}
+        gone: set[int] = set()
+        while True:
+            row_of = [self._first_rows(items, exclude, gone) for items in (by_keys, by_votes)]
+            checks = pool_of(list(row_of[0]), list(row_of[1]), size)
+            rows = [row_of[0].get(check) or row_of[1][check] for check in checks]
+            unread = [row for row in rows if row not in signature_of]
+            if not unread:
+                return [(check, signature_of[row]) for check, row in zip(checks, rows,
+                                                                         strict=True)]
+            signature_of |= self._signatures(db, unread)
+            gone.update(row for row in unread if row not in signature_of)
 
-def _sketches(db: Database, checks: list[str]) -> dict[str, Sketch]:
+    def _first_rows(self, items: list[int], exclude: Collection[str],
+                    gone: set[int]) -> dict[str, int]:
+        """Check -> its first row among these index items' rows, in their order."""
+        first: dict[str, int] = {}
+        for row in (self._row_of_item[item] for item in items):
+            check_id = self._check_of_row[row]
+            if row not in gone and check_id not in exclude and check_id not in first:
+                first[check_id] = row
+        return first
+
+
+def _sketches(session: Session, checks: list[str]) -> dict[str, Sketch]:
     """The stored keypoint sketches of these checks; a check without one (stored before
-    sketches were, or unreadable) is left out and ranked on its pixels instead."""
+    sketches were, or unreadable) is left out: ranked on its pixels instead, and never
+    voted for."""
     if not checks:
         return {}
-    with db.session() as session:
-        rows = session.execute(
-            select(Hash.check_id, Hash.value)
-            .where(Hash.algorithm == SKETCH_ALGORITHM, Hash.check_id.in_(checks))
-        ).all()
+    rows = session.execute(
+        select(Hash.check_id, Hash.value)
+        .where(Hash.algorithm == SKETCH_ALGORITHM, Hash.check_id.in_(checks))
+    ).all()
     found: dict[str, Sketch] = {}
     for check_id, value in rows:
         try:

@@ -146,6 +146,41 @@ def test_rotated_copy_is_found_and_another_receipt_of_the_bank_is_not(client, au
         assert m["relation"] not in duplicates, m
 
 
+def test_a_copy_held_at_an_angle_is_found_by_its_keypoints_votes(client, auth, services,
+                                                                  monkeypatch):
+    """A receipt photographed at 40 degrees: past the straightened view's 8, every hash
+    key moves, and keys do not bring the original. The copy's
+    keypoint descriptors vote for the original (`votes`), which takes a place in the
+    pool and is confirmed on pixels; the other receipt is still not a copy. Without
+    the votes' places the original is not found at all."""
+    from proofcheck import candidates, processing
+    from proofcheck.imaging import decode
+    from proofcheck.views import stored_signatures
+    from tests.test_matching import receipt
+
+    original = receipt(61)
+    first = post_check(client, auth, jpeg(original), name="a.jpg", account="instagram:@owner",
+                       posted_at="2026-03-01T10:00:00Z").get_json()["checks"][0]["id"]
+    other = post_check(client, auth, jpeg(receipt(62)), name="b.jpg", account="instagram:@x",
+                       posted_at="2026-03-02T10:00:00Z").get_json()["checks"][0]["id"]
+    tilted = jpeg(original.rotate(40, resample=Image.Resampling.BILINEAR, expand=True,
+                                  fillcolor=(40, 40, 40)))
+    copy = post_check(client, auth, tilted, name="c.jpg", account="instagram:@thief",
+                      posted_at="2026-04-01T10:00:00Z").get_json()["checks"][0]["id"]
+    run_worker(services)
+
+    found = client.get(f"/api/v1/checks/{copy}", headers=auth).get_json()["matches"]
+    [match] = [m for m in found if m["check_id"] == first]
+    assert match["relation"] in ("cropped", "resized") and match["earlier"] is True
+    assert all(m["relation"] in ("template", "similar") for m in found if m["check_id"] == other)
+
+    query = decode(tilted, services.settings.max_pixels)
+    signature = stored_signatures(tilted, services.settings.max_pixels, query)
+    monkeypatch.setattr(candidates, "VOTED", 0)
+    without_votes = processing.near_duplicates_of(services, {copy}, signature, query)
+    assert first not in {sighting.check_id for sighting, _verdict in without_votes}
+
+
 def test_a_tilted_copy_checked_first_is_found_by_its_straight_original(client, auth,
                                                                       services):
     """The photographed, tilted copy reaches us before the straight original: the
