@@ -16,10 +16,10 @@ many other screenshots (distractors, or the other originals) are called duplicat
 two pools in the same process:
 
 - keys: the RANK_POOL nearest by keys, as the worker's search;
-- keys + votes: the VOTED images with the most votes of the query's ORB descriptors in
-  an inverted index of the stored sketches (`bench/descriptor_votes.py`: 24-bit
-  buckets, buckets filed for more than STOP of the images dropped) and the nearest by
-  keys up to RANK_POOL in all; a prototype measured here, not in the worker.
+- keys + votes: the worker's pool since 2026-12-05 (`candidates.pool_of`): up to VOTED
+  images with the most votes of the query's ORB descriptors in an inverted index of
+  the stored sketches (`votes.DescriptorVotes`) and the nearest by keys, RANK_POOL in
+  all.
 
     .venv/bin/python bench/crowded.py [--distractors 600] [--transforms crop_60,rescreenshot]
 """
@@ -32,13 +32,10 @@ import time
 from functools import lru_cache
 from pathlib import Path
 
-import numpy as np
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.build_dataset import APP_STYLES, BANKS, render_chat, render_receipt  # noqa: E402
-from bench.descriptor_votes import bucket_ids, inverted_index, votes_for  # noqa: E402
 from bench.duplicates import (  # noqa: E402
     DATA,
     TRANSFORMS,
@@ -48,15 +45,14 @@ from bench.duplicates import (  # noqa: E402
     style_of,
 )
 from proofcheck import features  # noqa: E402
-from proofcheck.candidates import RANK_POOL, verify_candidates  # noqa: E402
+from proofcheck.candidates import RANK_POOL, VOTED, pool_of, verify_candidates  # noqa: E402
 from proofcheck.hashing import Signatures, compute_signatures, file_signatures  # noqa: E402
 from proofcheck.imaging import DecodedImage, decode  # noqa: E402
 from proofcheck.matching import SEARCH_RADIUS  # noqa: E402
 from proofcheck.views import query_views, with_straightened  # noqa: E402
+from proofcheck.votes import DescriptorVotes  # noqa: E402
 
 DEFAULT_TRANSFORMS = "jpeg_q70,crop_60,rotate_5,caption_bar,sticker,rescreenshot,local_edit_10"
-VOTED = 16
-STOP = 0.02
 
 
 def distractor(k: int) -> bytes:
@@ -82,7 +78,6 @@ def main() -> None:
         raise SystemExit("no images: run bench/build_dataset.py first")
     stored = [p.read_bytes() for p in paths]
     stored += [distractor(k) for k in range(args.distractors)]
-    bits = np.random.default_rng(12345).choice(256, 24, replace=False)
     signatures: list[Signatures] = []
     sketches: list[features.Sketch] = []
     for data in stored:
@@ -90,7 +85,9 @@ def main() -> None:
         signatures.append(with_straightened(file_signatures(data, 10**9, decoded), decoded))
         sketches.append(features._strongest(decoded.image, args.sketch_size))
     index = _index_of(signatures)
-    votes = inverted_index([bucket_ids(s.descriptors, bits) for s in sketches], STOP)
+    votes = DescriptorVotes()
+    for item, stored_sketch in enumerate(sketches):
+        votes.add(item, stored_sketch.descriptors)
 
     @lru_cache(maxsize=16)
     def load_image(item: int) -> DecodedImage:
@@ -116,15 +113,9 @@ def main() -> None:
             keys, key_views = views.search_keys()
             by_keys = [item for item, _d in index.search_many(keys, SEARCH_RADIUS, RANK_POOL,
                                                                key_views)]
-            found = features._keypoints(query.image)
-            counted = votes_for(bucket_ids(found.descriptors, bits) if found is not None
-                                else np.zeros(0, dtype=np.int64), votes, len(stored))
-            voted = [int(i) for i in np.argsort(-counted, kind="stable")[:VOTED]
-                     if counted[i] > 0]
-            # Within RANK_POOL, as every member must be: candidates past it are judged on
-            # signatures alone, which call some 30% of same-app candidates duplicates.
-            kept = by_keys[:RANK_POOL - len(voted)]
-            for k, pool in enumerate((by_keys, kept + [i for i in voted if i not in kept])):
+            voted = [item for item, _votes in
+                     votes.top(features.query_sketch(query.image).descriptors, VOTED)]
+            for k, pool in enumerate((by_keys, pool_of(by_keys, voted))):
                 verdicts = verify_candidates(views, [(item, signatures[item]) for item in pool],
                                              load_image, sketches.__getitem__)
                 row[3 * k] += qi in pool

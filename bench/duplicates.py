@@ -19,7 +19,9 @@ read there.
   a pair's score is the verdict's score when the relation is a duplicate
   (resized/cropped/edited), else 0.
 - engine+px: what the worker does: `verify_candidates` with the decoded images of the
-  RANK_POOL nearest, of which PIXEL_CHECKS are chosen (the nearest by keys, then by
+  pool (`candidates.pool_of`: the nearest by keys, and up to VOTED the query's
+  keypoint descriptors vote for in an index of the stored sketches, RANK_POOL in
+  all), of which PIXEL_CHECKS are chosen (the nearest by keys, then by
   the inliers of their stored keypoint sketches), each compared with the query's view
   nearest it and checked on pixels: duplicates confirmed (grids, then blocks where
   small print is legible), the others given a second look aligned on keypoints.
@@ -54,8 +56,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from build_dataset import DATA, font, repaint_amount
 
 from bench.swap import PILLOW_PNG, replaced
-from proofcheck.candidates import RANK_POOL, verify_candidates
-from proofcheck.features import sketch
+from proofcheck.candidates import RANK_POOL, VOTED, pool_of, verify_candidates
+from proofcheck.features import Sketch, query_sketch, sketch
 from proofcheck.hashing import Signatures, compute_signatures, file_signatures, index_keys
 from proofcheck.imaging import DecodedImage, decode
 from proofcheck.index import (
@@ -67,6 +69,7 @@ from proofcheck.index import (
 from proofcheck.matching import DUPLICATE_RELATIONS, SEARCH_RADIUS, compare
 from proofcheck.neardup import MAX_CANDIDATES
 from proofcheck.views import query_views, stored_signatures, with_straightened
+from proofcheck.votes import DescriptorVotes
 
 METHODS = ("engine", "engine+px", "phash", "pdq")
 Transform = Callable[[Image.Image, random.Random, str], Image.Image]
@@ -226,6 +229,14 @@ def threshold_at(neg_scores: np.ndarray, fmr: float) -> float:
     return float(np.nextafter(ordered[allowed], np.inf))
 
 
+def _votes_of(sketches: list[Sketch]) -> DescriptorVotes:
+    """The stored sketches' descriptors filed as the worker files them, by position."""
+    filed = DescriptorVotes()
+    for item, stored in enumerate(sketches):
+        filed.add(item, stored.descriptors)
+    return filed
+
+
 def _index_of(sigs: list[Signatures]) -> HammingIndex:
     index = HammingIndex()
     for i, sig in enumerate(sigs):
@@ -292,6 +303,7 @@ def main() -> None:
     # the worker's search looks for a tilt anyway).
     ref_sigs = [with_straightened(s, d) for s, d in zip(ref_sigs, ref_decoded, strict=True)]
     ref_sketches = [sketch(d.image) for d in ref_decoded]  # stored with each check too
+    ref_votes = _votes_of(ref_sketches)
     ref_ph = np.array([phash64(im) for im in originals], dtype=np.uint64)
     ref_pdq = np.stack([pdq256(im) for im in originals])
 
@@ -320,6 +332,7 @@ def main() -> None:
             stored = [_png_bytes(c) for c in copies]
             stored_decoded = [decode(b, 10**9) for b in stored]
             stored_sketches = [sketch(d.image) for d in stored_decoded]
+            stored_votes = _votes_of(stored_sketches)
             stored_sigs = [stored_signatures(b, 10**9, d)
                            for b, d in zip(stored, stored_decoded, strict=True)]
             stored_index = _index_of(stored_sigs)
@@ -327,7 +340,7 @@ def main() -> None:
             stored_pdq = np.stack([pdq256(c) for c in copies])
         else:
             stored_sigs, stored_decoded, stored_index = ref_sigs, ref_decoded, index
-            stored_sketches = ref_sketches
+            stored_sketches, stored_votes = ref_sketches, ref_votes
             stored_ph, stored_pdq = ref_ph, ref_pdq
         for qi, copy in enumerate(copies):
             qimg = originals[qi] if args.reverse else copy
@@ -339,22 +352,27 @@ def main() -> None:
             views = query_views(qsig, qdec)
             keys, key_views = views.search_keys()
             cands = stored_index.search_many(keys, SEARCH_RADIUS, RANK_POOL, key_views)
+            voted = [item for item, _votes in
+                     stored_votes.top(query_sketch(qdec.image).descriptors, VOTED)]
+            pool = pool_of([item for item, _d in cands], voted)
             eng = np.zeros(n)
             eng_px = np.zeros(n)
             # The worker's full path: verify_candidates with the images (duplicates
             # confirmed on pixels, a second look on keypoints for the others).
             confirmed = dict(verify_candidates(
-                views, [(item, stored_sigs[item]) for item, _d in cands],
+                views, [(item, stored_sigs[item]) for item in pool],
                 stored_decoded.__getitem__, stored_sketches.__getitem__))
-            for position, (item, _d) in enumerate(cands):
+            by_keys = [item for item, _d in cands]
+            for item in by_keys + [i for i in pool if i not in by_keys]:
                 # Without pixels the worker verifies only the MAX_CANDIDATES nearest; with
                 # them it reads the pool and drops those not chosen for pixel checks.
-                v = compare(qsig, stored_sigs[item]) if position < MAX_CANDIDATES else None
+                on_signatures = item in by_keys[:MAX_CANDIDATES]
+                v = compare(qsig, stored_sigs[item]) if on_signatures else None
                 vp = confirmed.get(item)
                 for verdict, rels, hard in ((v, relations, hard_relations),
                                             (vp, relations_px, hard_relations_px)):
                     if verdict is None and item != qi and (
-                            rels is relations_px or position >= MAX_CANDIDATES):
+                            rels is relations_px or not on_signatures):
                         continue  # a stranger not verified, or verified to nothing
                     rel = verdict.relation if verdict else "none"
                     if item == qi:
@@ -371,14 +389,14 @@ def main() -> None:
             if args.show_missed and eng_px[qi] == 0:
                 own_verdict = confirmed.get(qi)
                 said = (own_verdict.relation if own_verdict else
-                        "no verdict (not chosen, or none found)" if any(c == qi for c, _ in cands)
+                        "no verdict (not chosen, or none found)" if qi in pool
                         else "not in pool")
                 print(f"    missed {tname}: {names[qi]}: {said}")
-            n_candidates += len(cands)
+            n_candidates += len(pool)
             own = [d for c, d in cands if c == qi]
             key_dist[tname].append(own[0] if own else 99)
-            for rels, among in ((relations, cands[:MAX_CANDIDATES]), (relations_px, cands)):
-                if all(c != qi for c, _ in among):
+            for rels, among in ((relations, by_keys[:MAX_CANDIDATES]), (relations_px, pool)):
+                if qi not in among:
                     rels[tname]["not found"] = rels[tname].get("not found", 0) + 1
             ph = 64.0 - popcount64(stored_ph ^ np.uint64(phash64(qimg))).astype(np.float64)
             pq = 256.0 - np.unpackbits(stored_pdq ^ pdq256(qimg)[None, :], axis=1).sum(axis=1)

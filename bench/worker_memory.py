@@ -10,8 +10,9 @@ folder, OCR on, the uploads drawn from `bench.api.screenshot` as bench/load.py d
 (500 distinct screenshots, so later checks match earlier ones as they do under load).
 
 Some memory grows by design, and the figures separate it:
-- the near-duplicate index: its key tables plus the item and row maps, per check ever
-  checked (printed as "index", measured from the index's own arrays and maps);
+- the near-duplicate index: its key tables, descriptor votes and the item and row maps,
+  per check ever checked (printed as "index", measured from the index's own arrays
+  and maps);
 - bounded caches (decoded signatures and OCR text summaries, 20,000 entries each) that
   fill as checks arrive. `--small-caches` caps them at 300 so they are full before the
   warm-up ends: after it, only the index may grow; anything else is a leak.
@@ -53,12 +54,13 @@ MIB = 2**20
 
 
 def index_bytes(services: Services) -> int:
-    """What the near-duplicate index holds for the checks seen: key tables and maps."""
+    """What the near-duplicate index holds for the checks seen: key tables, descriptor
+    votes and maps."""
     nd = services.neardup
     per_entry_map = sys.getsizeof(nd._check_of_row) + sum(
         sys.getsizeof(k) + sys.getsizeof(v) for k, v in nd._check_of_row.items())
-    return nd.index.nbytes() + per_entry_map + sys.getsizeof(nd._row_of_item) + \
-        sum(sys.getsizeof(r) for r in nd._row_of_item)
+    return (nd.index.nbytes() + nd.votes.nbytes() + per_entry_map
+            + sys.getsizeof(nd._row_of_item) + sum(sys.getsizeof(r) for r in nd._row_of_item))
 
 
 def deep_size(obj: object) -> int:
