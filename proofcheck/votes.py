@@ -13,10 +13,13 @@ once per image and bucket. Buckets filed for more than a STOP_SHARE of the image
 (flat backgrounds, a font's common strokes) are too common to tell anything and cast
 no votes. `candidates.pool_of` gives the most voted a share of the pool.
 
-Storage is two-level, 5 bytes a posting, about 1.3 KB an image: postings sorted by
-bucket, a uint32 offset for each value of the bucket's high 16 bits (256 KB in all),
-and per posting the bucket's low 8 bits and the image's 32-bit item id. Adds go to an
-unsorted tail, folded in when it grows past an eighth of the rest, as in `index`.
+Storage is a CSR table over the 2^24 buckets: the item ids (32 bits) sorted by bucket,
+4 bytes a posting (about 1 KB an image), and each bucket's start (64 MB in all, built
+at the first fold: an index of a few hundred images never needs it). Adds go to an
+unsorted tail, looked up by a search in O(tail); it is folded in (an O(postings)
+insert) when it grows past an eighth of the rest, which keeps a worker's start cheap,
+and before a search once it holds more than _MIN_TAIL postings, which keeps searches
+cheap. Offsets are 32-bit: 2^32 postings, some 16 million images.
 """
 
 from __future__ import annotations
@@ -37,9 +40,7 @@ STOP_SHARE = 0.02
 # images 2% would leave only buckets of one image, and a copy's original needs its
 # descriptors to be unique to vote at all).
 MIN_STOP_IMAGES = 4
-_HIGH_BITS = 16
-_LOW_MASK = (1 << (len(BITS) - _HIGH_BITS)) - 1
-_MIN_TAIL = 65_536  # postings
+_MIN_TAIL = 65_536  # postings: a search looks them up in ~1 ms
 _WEIGHTS = (1 << np.arange(len(BITS), dtype=np.int64))
 
 
@@ -55,9 +56,8 @@ class DescriptorVotes:
     """Bucket -> the items filed there. Not thread-safe (`neardup` holds a lock)."""
 
     def __init__(self) -> None:
-        self._offsets = np.zeros((1 << _HIGH_BITS) + 1, dtype=np.uint32)
-        self._low = np.empty(0, dtype=np.uint8)
-        self._items = np.empty(0, dtype=np.uint32)
+        self._offsets: np.ndarray | None = None  # uint32, each bucket's first posting
+        self._items = np.empty(0, dtype=np.uint32)  # sorted by bucket, then as added
         self._tail_buckets = GrowableArray(np.uint32)
         self._tail_items = GrowableArray(np.uint32)
         self._images = 0  # items with at least one bucket: what STOP_SHARE is a share of
@@ -80,23 +80,25 @@ class DescriptorVotes:
             self._fold_tail()
 
     def _fold_tail(self) -> None:
-        high = np.repeat(np.arange(1 << _HIGH_BITS, dtype=np.uint32), np.diff(self._offsets))
-        every = np.concatenate([(high << np.uint32(8)) | self._low,
-                                self._tail_buckets.view()])
-        items = np.concatenate([self._items, self._tail_items.view()])
-        # Stable: within a bucket, items stay in the order they were added.
-        order = np.argsort(every, kind="stable")
-        every, self._items = every[order], items[order]
-        self._low = (every & np.uint32(_LOW_MASK)).astype(np.uint8)
-        counts = np.bincount(every >> np.uint32(8), minlength=1 << _HIGH_BITS)
-        self._offsets = np.zeros((1 << _HIGH_BITS) + 1, dtype=np.uint32)
-        np.cumsum(counts, out=self._offsets[1:])
+        if len(self._items) + self._tail_items.n > np.iinfo(np.uint32).max:
+            raise OverflowError("descriptor votes hold at most 2^32 postings")
+        order = np.argsort(self._tail_buckets.view(), kind="stable")
+        filed = self._tail_buckets.view()[order].astype(np.int64)
+        if self._offsets is None:
+            self._offsets = np.zeros((1 << len(BITS)) + 1, dtype=np.uint32)
+        # Each after every posting of its bucket: items stay in the order added.
+        self._items = np.insert(self._items, self._offsets[filed + 1].astype(np.int64),
+                                self._tail_items.view()[order])
+        grown = np.zeros_like(self._offsets)
+        np.add.at(grown, filed + 1, 1)
+        self._offsets += np.cumsum(grown, out=grown)
         self._tail_buckets.clear()
         self._tail_items.clear()
 
     def nbytes(self) -> int:
-        return (self._offsets.nbytes + self._low.nbytes + self._items.nbytes
-                + self._tail_buckets.nbytes + self._tail_items.nbytes)
+        offsets = 0 if self._offsets is None else self._offsets.nbytes
+        return (offsets + self._items.nbytes + self._tail_buckets.nbytes
+                + self._tail_items.nbytes)
 
     def top(self, descriptors: np.ndarray, count: int) -> list[tuple[int, int]]:
         """(item, votes) of the `count` items the query's descriptors vote for most,
@@ -104,6 +106,8 @@ class DescriptorVotes:
         asked = buckets(descriptors)
         if len(asked) == 0 or self._images == 0 or count <= 0:
             return []
+        if self._tail_buckets.n > _MIN_TAIL:
+            self._fold_tail()
         limit = max(MIN_STOP_IMAGES, STOP_SHARE * self._images)
         filed, from_bucket = self._postings(asked)
         # Each bucket once per image already (`buckets`), so a bucket's postings are
@@ -121,18 +125,14 @@ class DescriptorVotes:
         the position in `asked` of the bucket it was filed under."""
         items: list[np.ndarray] = []
         positions: list[np.ndarray] = []
-        high, low = asked >> np.uint32(8), (asked & np.uint32(_LOW_MASK)).astype(np.uint8)
-        for position, (start, end, value) in enumerate(zip(
-                self._offsets[high].tolist(), self._offsets[high + 1].tolist(),
-                low.tolist(), strict=True)):
-            if start == end:
-                continue
-            lows = self._low[start:end]
-            first = start + int(np.searchsorted(lows, value, "left"))
-            last = start + int(np.searchsorted(lows, value, "right"))
-            if first < last:
-                items.append(self._items[first:last])
-                positions.append(np.full(last - first, position, dtype=np.int64))
+        if self._offsets is not None:
+            starts = self._offsets[asked].astype(np.int64)
+            lengths = self._offsets[asked + 1].astype(np.int64) - starts
+            # The ranges [start, start + length) side by side, without a Python loop.
+            ends = np.cumsum(lengths)
+            rows = np.arange(int(ends[-1])) + np.repeat(starts - (ends - lengths), lengths)
+            items.append(self._items[rows])
+            positions.append(np.repeat(np.arange(len(asked)), lengths))
         if self._tail_buckets.n:
             tail = self._tail_buckets.view()
             at = np.searchsorted(asked, tail)
