@@ -16,10 +16,12 @@ no votes. `candidates.pool_of` gives the most voted a share of the pool.
 Storage is a CSR table over the 2^24 buckets: the item ids (32 bits) sorted by bucket,
 4 bytes a posting (about 1 KB an image), and each bucket's start (64 MB in all, built
 at the first fold: an index of a few hundred images never needs it). Adds go to an
-unsorted tail, looked up by a search in O(tail); it is folded in (an O(postings)
-insert) when it grows past an eighth of the rest, which keeps a worker's start cheap,
-and before a search once it holds more than _MIN_TAIL postings, which keeps searches
-cheap. Offsets are 32-bit: 2^32 postings, some 16 million images.
+unsorted tail, looked up by a search in O(tail). Folding it in costs O(postings) and
+~60 ms for the offsets whatever its size, so adds fold it only past _LOAD_TAIL
+postings or an eighth of the rest (a worker's start: 20,000 checks folded 23 times
+took 2.1 s of 5.5 with a 65,536 floor), and a search first folds one longer than
+_SEARCH_TAIL (every ~256 checks in a running worker). Offsets are 32-bit: 2^32
+postings, some 16 million images.
 """
 
 from __future__ import annotations
@@ -40,7 +42,8 @@ STOP_SHARE = 0.02
 # images 2% would leave only buckets of one image, and a copy's original needs its
 # descriptors to be unique to vote at all).
 MIN_STOP_IMAGES = 4
-_MIN_TAIL = 65_536  # postings: a search looks them up in ~1 ms
+_SEARCH_TAIL = 65_536  # postings: a search looks them up in ~1 ms
+_LOAD_TAIL = 1 << 22  # 32 MB of tail
 _WEIGHTS = (1 << np.arange(len(BITS), dtype=np.int64))
 
 
@@ -76,7 +79,7 @@ class DescriptorVotes:
         self._tail_buckets.extend(filed)
         self._tail_items.extend(np.full(len(filed), item, dtype=np.uint32))
         self._images += 1
-        if self._tail_buckets.n > max(_MIN_TAIL, len(self._items) // 8):
+        if self._tail_buckets.n > max(_LOAD_TAIL, len(self._items) // 8):
             self._fold_tail()
 
     def _fold_tail(self) -> None:
@@ -106,7 +109,7 @@ class DescriptorVotes:
         asked = buckets(descriptors)
         if len(asked) == 0 or self._images == 0 or count <= 0:
             return []
-        if self._tail_buckets.n > _MIN_TAIL:
+        if self._tail_buckets.n > _SEARCH_TAIL:
             self._fold_tail()
         limit = max(MIN_STOP_IMAGES, STOP_SHARE * self._images)
         filed, from_bucket = self._postings(asked)

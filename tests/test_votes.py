@@ -52,8 +52,9 @@ def _reference_top(filed: dict[int, np.ndarray], query: np.ndarray,
 def test_votes_agree_with_a_plain_count_before_and_after_the_tail_is_folded(
         monkeypatch) -> None:
     # Descriptors drawn from a small shared vocabulary, so buckets are shared by many
-    # images and the stop list has work to do; a tail of 5,000 postings folds often.
-    monkeypatch.setattr(votes, "_MIN_TAIL", 5000)
+    # images and the stop list has work to do; tails folded when adds pass 5,000
+    # postings (or an eighth of the rest).
+    monkeypatch.setattr(votes, "_LOAD_TAIL", 5000)
     rng = np.random.default_rng(7)
     vocabulary = _descriptors(rng, 6000)
     index = DescriptorVotes()
@@ -71,6 +72,26 @@ def test_votes_agree_with_a_plain_count_before_and_after_the_tail_is_folded(
     assert len(index) == 400
     # 4 bytes a posting (and the tail's spare room), and 4 for each bucket's offset.
     assert index.nbytes() - 4 * (2**24 + 1) < 400 * 200 * 4 * 2
+
+
+def test_a_search_folds_a_long_tail_first_and_answers_alike(monkeypatch) -> None:
+    monkeypatch.setattr(votes, "_LOAD_TAIL", 10**9)
+    monkeypatch.setattr(votes, "_SEARCH_TAIL", 1000)
+    rng = np.random.default_rng(11)
+    vocabulary = _descriptors(rng, 3000)
+    index = DescriptorVotes()
+    filed: dict[int, np.ndarray] = {}
+    query = vocabulary[rng.choice(3000, 300, replace=False)]
+    postings = []
+    for count in (20, 23):
+        for item in range(len(filed), count):
+            filed[item] = vocabulary[rng.choice(3000, 200, replace=False)]
+            index.add(item, filed[item])
+        postings.append(sum(len(buckets(d)) for d in filed.values()))
+        assert index.top(query, 8) == _reference_top(filed, query, 8)
+    # ~4,000 postings, over 1,000: folded by the first search; ~600 more: left.
+    assert (len(index._items), index._tail_items.n) == (postings[0],
+                                                         postings[1] - postings[0])
 
 
 def test_the_copy_of_an_image_gets_its_votes_and_common_buckets_none() -> None:
