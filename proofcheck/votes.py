@@ -111,37 +111,31 @@ class DescriptorVotes:
             return []
         if self._tail_buckets.n > _SEARCH_TAIL:
             self._fold_tail()
-        limit = max(MIN_STOP_IMAGES, STOP_SHARE * self._images)
-        filed, from_bucket = self._postings(asked)
-        # Each bucket once per image already (`buckets`), so a bucket's postings are
-        # the images filed there.
-        per_bucket = np.bincount(from_bucket, minlength=len(asked))
-        voters = filed[per_bucket[from_bucket] <= limit]
-        if len(voters) == 0:
-            return []
-        items, votes = np.unique(voters, return_counts=True)
-        best = np.lexsort((items, -votes))[:count]
-        return [(int(items[i]), int(votes[i])) for i in best]
-
-    def _postings(self, asked: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """The items filed under the `asked` buckets (sorted, distinct), and for each,
-        the position in `asked` of the bucket it was filed under."""
-        items: list[np.ndarray] = []
-        positions: list[np.ndarray] = []
+        # Each image once in a bucket (`buckets`): a bucket's postings are its images.
+        tail_items, tail_bucket = self._tail_postings(asked)
+        filed = np.bincount(tail_bucket, minlength=len(asked))
         if self._offsets is not None:
             starts = self._offsets[asked].astype(np.int64)
             lengths = self._offsets[asked + 1].astype(np.int64) - starts
+            filed += lengths
+        # Stop-listed buckets are never read: without a stop list a stranger would get
+        # 5-6 times the votes (bench/descriptor_votes.py), each a posting to read.
+        votes_in = filed <= max(MIN_STOP_IMAGES, STOP_SHARE * self._images)
+        voters = [tail_items[votes_in[tail_bucket]]]
+        if self._offsets is not None:
+            lengths = np.where(votes_in, lengths, 0)
             # The ranges [start, start + length) side by side, without a Python loop.
             ends = np.cumsum(lengths)
             rows = np.arange(int(ends[-1])) + np.repeat(starts - (ends - lengths), lengths)
-            items.append(self._items[rows])
-            positions.append(np.repeat(np.arange(len(asked)), lengths))
-        if self._tail_buckets.n:
-            tail = self._tail_buckets.view()
-            at = np.searchsorted(asked, tail)
-            hit = (at < len(asked)) & (asked[np.minimum(at, len(asked) - 1)] == tail)
-            items.append(self._tail_items.view()[hit])
-            positions.append(at[hit].astype(np.int64))
-        if not items:
-            return np.empty(0, dtype=np.uint32), np.empty(0, dtype=np.int64)
-        return np.concatenate(items), np.concatenate(positions)
+            voters.append(self._items[rows])
+        items, votes = np.unique(np.concatenate(voters), return_counts=True)
+        best = np.lexsort((items, -votes))[:count]
+        return [(int(items[i]), int(votes[i])) for i in best]
+
+    def _tail_postings(self, asked: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The tail's items filed under the `asked` buckets (sorted, distinct), and for
+        each, the position in `asked` of its bucket."""
+        tail = self._tail_buckets.view()
+        at = np.searchsorted(asked, tail)
+        hit = (at < len(asked)) & (asked[np.minimum(at, len(asked) - 1)] == tail)
+        return self._tail_items.view()[hit], at[hit]
