@@ -20,6 +20,10 @@ doing part of it, run in the same process on the same queries:
   eleventh session, against copies also compared in colour (`colourcheck`).
 - `--compare matcher`: keypoint descriptors matched by OpenCV's brute-force matcher,
   as before 2026-12-05's twenty-fourth session, against FAISS (`hamming.two_nearest`).
+- `--compare votes`: a pool of the RANK_POOL nearest by keys, as before 2026-12-05's
+  twenty-eighth session, against one with up to VOTED places for the checks the
+  query's keypoint descriptors vote for (`votes`); the matches may differ (that is
+  what the votes are for: bench/crowded.py measures which are right).
 
     .venv/bin/python bench/worker_search.py --indexed 80 --queries 20 --rounds 3
 
@@ -195,13 +199,20 @@ def matchers() -> dict[str, Way]:
             "now (FAISS)": as_it_is}
 
 
+def voted_pools() -> dict[str, Way]:
+    return {"before (the pool by keys alone)": swapped((candidates, "VOTED", 0),
+                                                       (neardup, "VOTED", 0)),
+            f"now (up to {candidates.VOTED} places voted)": as_it_is}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--indexed", type=int, default=80, help="checks indexed before searching")
     ap.add_argument("--queries", type=int, default=20)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--compare", default="png", choices=(
-        "png", "samplers", "cache", "pool", "sketches", "blur", "colour", "matcher"))
+        "png", "samplers", "cache", "pool", "sketches", "blur", "colour", "matcher",
+        "votes"))
     ap.add_argument("--verbose", action="store_true", help="print the matches that differ")
     args = ap.parse_args()
     logging.disable(logging.WARNING)
@@ -220,7 +231,8 @@ def main() -> None:
     ways = {"png": png_decoders, "samplers": samplers,
             "cache": lambda: pixel_caches(services), "pool": candidate_pools,
             "sketches": sketch_pools,
-            "blur": low_passes, "colour": colour_checks, "matcher": matchers}[args.compare]()
+            "blur": low_passes, "colour": colour_checks, "matcher": matchers,
+            "votes": voted_pools}[args.compare]()
     times: dict[str, list[float]] = {name: [] for name in ways}
     found: dict[str, list[list[tuple[str, str]]]] = {}
     for _ in range(args.rounds):
