@@ -44,8 +44,8 @@ from bench.duplicates import (  # noqa: E402
     copy_of,
     style_of,
 )
-from proofcheck import features  # noqa: E402
-from proofcheck.candidates import RANK_POOL, VOTED, pool_of, verify_candidates  # noqa: E402
+from proofcheck import candidates, features  # noqa: E402
+from proofcheck.candidates import RANK_POOL, pool_of, verify_candidates  # noqa: E402
 from proofcheck.hashing import Signatures, compute_signatures, file_signatures  # noqa: E402
 from proofcheck.imaging import DecodedImage, decode  # noqa: E402
 from proofcheck.matching import SEARCH_RADIUS  # noqa: E402
@@ -71,6 +71,8 @@ def main() -> None:
     ap.add_argument("--sketch-size", type=int, default=features.SKETCH_KEYPOINTS,
                     help="keypoints in each stored sketch")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--voted", type=int, default=candidates.VOTED,
+                    help="the pool's places for voted images (candidates.VOTED)")
     args = ap.parse_args()
     started = time.time()
     paths = [p for p in sorted((DATA / "originals").iterdir()) if style_of(p.stem)]
@@ -96,7 +98,8 @@ def main() -> None:
     print(f"# {len(paths)} rendered originals among {args.distractors} more screenshots of "
           f"their apps and banks (indexed in {time.time() - started:.0f} s); pools of "
           f"{RANK_POOL} at radius {SEARCH_RADIUS}, sketches of {args.sketch_size}")
-    ways = ("keys", f"keys + {VOTED} by votes")
+    candidates.VOTED = args.voted  # what pool_of reads
+    ways = ("keys", f"keys + {args.voted} by votes")
     print("| transform | " + " | ".join(f"{w}: original in the pool | found | others "
                                           f"called duplicates" for w in ways) + " |")
     print("|---|" + "---|---|---|" * len(ways))
@@ -114,7 +117,8 @@ def main() -> None:
             by_keys = [item for item, _d in index.search_many(keys, SEARCH_RADIUS, RANK_POOL,
                                                                key_views)]
             voted = [item for item, _votes in
-                     votes.top(features.query_sketch(query.image).descriptors, VOTED)]
+                     votes.top(features.query_sketch(query.image).descriptors,
+                                              args.voted)]
             for k, pool in enumerate((by_keys, pool_of(by_keys, voted))):
                 verdicts = verify_candidates(views, [(item, signatures[item]) for item in pool],
                                              load_image, sketches.__getitem__)

@@ -19,6 +19,11 @@ The worker files its sketches so since 2026-12-05 (`proofcheck.votes`: these 24 
 2% stop list); this bench keeps its own filing to try other widths and stop lists.
 
     .venv/bin/python bench/descriptor_votes.py [--bits 24] [--stop 0.02,0.005]
+
+`--scale 100000,1000000` instead measures the worker's `votes.DescriptorVotes` itself
+at those sizes, filled with random descriptors (as many postings an image as a real
+sketch, but buckets shared far less: lookups here are a floor, memory is not): bytes
+an image, and the median CPU time of a lookup of 1,000 random descriptors.
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ sys.path.insert(0, str(ROOT))
 from bench.duplicates import DATA, TRANSFORMS, _png_bytes, copy_of  # noqa: E402
 from proofcheck import features  # noqa: E402
 from proofcheck.imaging import decode  # noqa: E402
+from proofcheck.votes import DescriptorVotes  # noqa: E402
 
 DEFAULT_TRANSFORMS = "jpeg_q70,crop_60,rotate_5,caption_bar,rescreenshot,sticker,local_edit_10"
 AT_SCALE = 10**7
@@ -83,6 +89,27 @@ def gather_ms(postings: int, rng: np.random.Generator, rounds: int = 5) -> float
     return statistics.median(times)
 
 
+def scale(sizes: list[int]) -> None:
+    rng = np.random.default_rng(5)
+    print("| images | bytes an image | lookup ms (median of 20) | filed in s |")
+    print("|---|---|---|---|")
+    for size in sizes:
+        filed = DescriptorVotes()
+        started = time.process_time()
+        for item in range(size):
+            filed.add(item, rng.integers(0, 256, (features.SKETCH_KEYPOINTS, 32), np.uint8))
+        elapsed = time.process_time() - started
+        query = rng.integers(0, 256, (features.KEYPOINTS, 32), np.uint8)
+        filed.top(query, 16)  # folds what the adds left in the tail, as a search does
+        times = []
+        for _ in range(20):
+            started = time.process_time()
+            filed.top(rng.integers(0, 256, (features.KEYPOINTS, 32), np.uint8), 16)
+            times.append((time.process_time() - started) * 1000)
+        print(f"| {size:,} | {filed.nbytes() / size:.0f} | {statistics.median(times):.2f} | "
+              f"{elapsed:.0f} |", flush=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--bits", type=int, default=24)
@@ -90,7 +117,11 @@ def main() -> None:
                     help="stop lists: drop buckets filed for more than this share of images")
     ap.add_argument("--transforms", default=DEFAULT_TRANSFORMS)
     ap.add_argument("--limit", type=int, default=0, help="use at most N originals (0 = all)")
+    ap.add_argument("--scale", default="", help="comma list of sizes: see above")
     args = ap.parse_args()
+    if args.scale:
+        scale([int(n) for n in args.scale.split(",")])
+        return
     rng = np.random.default_rng(12345)
     bits = rng.choice(256, args.bits, replace=False)
     paths = sorted((DATA / "originals").iterdir())

@@ -52,8 +52,9 @@ RANK_POOL = 64
 # vote for most (`votes.DescriptorVotes`) that keys did not bring. Where an app has a
 # hundred screenshots indexed, its strangers are nearer by keys to a re-screenshot or a
 # captioned copy than its original is (status and app bars): bench/crowded.py, 660
-# screenshots of six apps and banks, originals in a pool by keys 353 of 420 copies, 395
-# with 16 places voted, none of the others called a duplicate either way.
+# screenshots of six apps and banks, originals found 353 of 420 copies with a pool by
+# keys, 400 with 16 places voted (re-screenshots 30 -> 56 of 60); one other screenshot
+# called a duplicate by keys, none with votes.
 VOTED = 16
 # Candidates stored before sketches were (or whose sketch is unreadable) are ranked as
 # before, on their decoded pixels, among the nearest UNSKETCHED_POOL only.

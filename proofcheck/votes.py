@@ -113,14 +113,14 @@ class DescriptorVotes:
             self._fold_tail()
         # Each image once in a bucket (`buckets`): a bucket's postings are its images.
         tail_items, tail_bucket = self._tail_postings(asked)
-        filed = np.bincount(tail_bucket, minlength=len(asked))
+        images_in = np.bincount(tail_bucket, minlength=len(asked))
         if self._offsets is not None:
             starts = self._offsets[asked].astype(np.int64)
             lengths = self._offsets[asked + 1].astype(np.int64) - starts
-            filed += lengths
+            images_in += lengths
         # Stop-listed buckets are never read: without a stop list a stranger would get
         # 5-6 times the votes (bench/descriptor_votes.py), each a posting to read.
-        votes_in = filed <= max(MIN_STOP_IMAGES, STOP_SHARE * self._images)
+        votes_in = images_in <= max(MIN_STOP_IMAGES, STOP_SHARE * self._images)
         voters = [tail_items[votes_in[tail_bucket]]]
         if self._offsets is not None:
             lengths = np.where(votes_in, lengths, 0)
