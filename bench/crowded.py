@@ -116,9 +116,8 @@ def main() -> None:
             keys, key_views = views.search_keys()
             by_keys = [item for item, _d in index.search_many(keys, SEARCH_RADIUS, RANK_POOL,
                                                                key_views)]
-            voted = [item for item, _votes in
-                     votes.top(features.query_sketch(query.image).descriptors,
-                                              args.voted)]
+            asked = features.query_sketch(query.image).descriptors
+            voted = [item for item, _votes in votes.top(asked, args.voted)]
             for k, pool in enumerate((by_keys, pool_of(by_keys, voted))):
                 verdicts = verify_candidates(views, [(item, signatures[item]) for item in pool],
                                              load_image, sketches.__getitem__)

@@ -149,10 +149,10 @@ def test_rotated_copy_is_found_and_another_receipt_of_the_bank_is_not(client, au
 def test_a_copy_held_at_an_angle_is_found_by_its_keypoints_votes(client, auth, services,
                                                                   monkeypatch):
     """A receipt photographed at 40 degrees: past the straightened view's 8, every hash
-    key moves, and keys do not bring the original. The copy's
-    keypoint descriptors vote for the original (`votes`), which takes a place in the
-    pool and is confirmed on pixels; the other receipt is still not a copy. Without
-    the votes' places the original is not found at all."""
+    key moves, and keys do not bring the original. The copy's keypoint descriptors
+    vote for it (`votes`): it takes a place in the pool and is confirmed on pixels;
+    the bank's other receipt is still not a copy. Without the votes' places the
+    original is not found at all."""
     from proofcheck import candidates, processing
     from proofcheck.imaging import decode
     from proofcheck.views import stored_signatures
