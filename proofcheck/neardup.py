@@ -142,7 +142,7 @@ class NearDuplicateIndex:
         on_pixels = query_image is not None and load_image is not None
         wanted = RANK_POOL if on_pixels else MAX_CANDIDATES
         spare = min(len(exclude), 1000)  # asked for beyond what is wanted, to skip them
-        voted: list[tuple[int, int]] = []
+        voted: list[tuple[int, float]] = []
         with self._lock:
             candidates = self.index.search_many(keys, SEARCH_RADIUS, wanted + spare,
                                                 key_views)

@@ -9,9 +9,11 @@ originals in it). Keypoint descriptors see the small print instead. Each stored
 sketch's ORB descriptors (`features.sketch`: 256 an image) are filed under BITS of
 their 256 bits (bit-sampling LSH, one table); a query's descriptors (all of
 `features.query_sketch`'s, up to 1,000) vote for the images filed in their buckets,
-once per image and bucket. Buckets filed for more than a STOP_SHARE of the images
-(flat backgrounds, a font's common strokes) are too common to tell anything and cast
-no votes. `candidates.pool_of` gives the most voted a share of the pool.
+once per image and bucket, a vote weighing log(1 + images / images in the bucket)
+(tf-idf's weight: a corner few images share tells more than a button every
+screenshot of an app has). Buckets filed for more than a STOP_SHARE of the images
+(flat backgrounds, a font's common strokes) cast no votes and are never read.
+`candidates.pool_of` gives the most voted a share of the pool.
 
 Storage is a CSR table over the 2^24 buckets: the item ids (32 bits) sorted by bucket,
 4 bytes a posting (about 1 KB an image), and each bucket's start (64 MB in all, built
@@ -37,10 +39,12 @@ from proofcheck.index import GrowableArray
 # originals first by votes for 156-259 of 260 per transform; strangers 1.3 votes).
 BITS = np.array([46, 48, 52, 53, 57, 63, 74, 81, 94, 139, 147, 153, 162, 168, 178, 185,
                  189, 203, 233, 237, 238, 239, 242, 250])
-STOP_SHARE = 0.02
-# Small indexes: a bucket of this many images still tells them from the rest (at 100
-# images 2% would leave only buckets of one image, and a copy's original needs its
-# descriptors to be unique to vote at all).
+# Weighed votes need the stop list only to bound what a search reads: among 110
+# screenshots an app (bench/crowded.py), captioned copies' originals among the 16 most
+# voted: 9 of 22 counting votes with a 2% stop list, 14 weighed with 20% or none.
+STOP_SHARE = 0.2
+# Small indexes: a bucket of this many images still tells them from the rest (at 10
+# images 20% would leave only buckets of two).
 MIN_STOP_IMAGES = 4
 _SEARCH_TAIL = 65_536  # postings: a search looks them up in ~1 ms
 _LOAD_TAIL = 1 << 22  # 32 MB of tail
@@ -103,9 +107,11 @@ class DescriptorVotes:
         return (offsets + self._items.nbytes + self._tail_buckets.nbytes
                 + self._tail_items.nbytes)
 
-    def top(self, descriptors: np.ndarray, count: int) -> list[tuple[int, int]]:
+    def top(self, descriptors: np.ndarray, count: int) -> list[tuple[int, float]]:
         """(item, votes) of the `count` items the query's descriptors vote for most,
-        most first, ties to the lower id; items without a vote are left out."""
+        most first, ties to the lower id; items without a vote are left out. A
+        bucket's vote weighs log(1 + images / images filed there): a corner few images
+        share tells more than one of an app's every screenshot."""
         asked = buckets(descriptors)
         if len(asked) == 0 or self._images == 0 or count <= 0:
             return []
@@ -121,16 +127,21 @@ class DescriptorVotes:
         # Stop-listed buckets are never read: without a stop list a stranger would get
         # 5-6 times the votes (bench/descriptor_votes.py), each a posting to read.
         votes_in = images_in <= max(MIN_STOP_IMAGES, STOP_SHARE * self._images)
-        voters = [tail_items[votes_in[tail_bucket]]]
+        weight = np.log1p(self._images / np.maximum(images_in, 1))
+        voting = votes_in[tail_bucket]
+        voters = [tail_items[voting]]
+        weights = [weight[tail_bucket[voting]]]
         if self._offsets is not None:
             lengths = np.where(votes_in, lengths, 0)
             # The ranges [start, start + length) side by side, without a Python loop.
             ends = np.cumsum(lengths)
             rows = np.arange(int(ends[-1])) + np.repeat(starts - (ends - lengths), lengths)
             voters.append(self._items[rows])
-        items, votes = np.unique(np.concatenate(voters), return_counts=True)
+            weights.append(np.repeat(weight, lengths))
+        items, item_of = np.unique(np.concatenate(voters), return_inverse=True)
+        votes = np.bincount(item_of, np.concatenate(weights), minlength=len(items))
         best = np.lexsort((items, -votes))[:count]
-        return [(int(items[i]), int(votes[i])) for i in best]
+        return [(int(items[i]), float(votes[i])) for i in best]
 
     def _tail_postings(self, asked: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The tail's items filed under the `asked` buckets (sorted, distinct), and for

@@ -3,6 +3,9 @@ search's pool with the keys (`candidates.pool_of`)."""
 
 from __future__ import annotations
 
+import itertools
+import math
+
 import numpy as np
 import pytest
 
@@ -33,20 +36,28 @@ def test_a_bucket_is_named_by_the_chosen_bits_only() -> None:
     assert len(buckets(np.empty((0, 32), np.uint8))) == 0
 
 
-def _reference_top(filed: dict[int, np.ndarray], query: np.ndarray,
-                   count: int) -> list[tuple[int, int]]:
+def _reference_votes(filed: dict[int, np.ndarray], query: np.ndarray) -> dict[int, float]:
     """The same votes, from a plain dict of sets: what the index must agree with."""
     images_of: dict[int, set[int]] = {}
     for item, descriptors in filed.items():
         for bucket in buckets(descriptors).tolist():
             images_of.setdefault(bucket, set()).add(item)
     limit = max(votes.MIN_STOP_IMAGES, votes.STOP_SHARE * len(filed))
-    counted: dict[int, int] = {}
+    counted: dict[int, float] = {}
     for bucket in buckets(query).tolist():
-        if len(images_of.get(bucket, ())) <= limit:
-            for item in images_of.get(bucket, ()):
-                counted[item] = counted.get(item, 0) + 1
-    return sorted(counted.items(), key=lambda iv: (-iv[1], iv[0]))[:count]
+        images = images_of.get(bucket, set())
+        if len(images) <= limit:
+            for item in images:
+                counted[item] = counted.get(item, 0) + math.log1p(len(filed) / len(images))
+    return counted
+
+
+def _agree(index: DescriptorVotes, filed: dict[int, np.ndarray], query: np.ndarray) -> None:
+    """Every item the reference votes for, with its votes, most first (summed in
+    another order: equal to rounding)."""
+    found = index.top(query, 10**6)
+    assert dict(found) == pytest.approx(_reference_votes(filed, query))
+    assert all(a[1] >= b[1] - 1e-9 for a, b in itertools.pairwise(found))
 
 
 def test_votes_agree_with_a_plain_count_before_and_after_the_tail_is_folded(
@@ -68,7 +79,7 @@ def test_votes_agree_with_a_plain_count_before_and_after_the_tail_is_folded(
             assert (len(index._items) > 0, index._tail_items.n > 0) == {
                 3: (False, True), 26: (True, False)}.get(item, (True, True))
             for query in queries:
-                assert index.top(query, 16) == _reference_top(filed, query, 16)
+                _agree(index, filed, query)
     assert len(index) == 400
     # 4 bytes a posting (and the tail's spare room), and 4 for each bucket's offset.
     assert index.nbytes() - 4 * (2**24 + 1) < 400 * 200 * 4 * 2
@@ -88,7 +99,7 @@ def test_a_search_folds_a_long_tail_first_and_answers_alike(monkeypatch) -> None
             filed[item] = vocabulary[rng.choice(3000, 200, replace=False)]
             index.add(item, filed[item])
         postings.append(sum(len(buckets(d)) for d in filed.values()))
-        assert index.top(query, 8) == _reference_top(filed, query, 8)
+        _agree(index, filed, query)
     # ~4,000 postings, over 1,000: folded by the first search; ~600 more: left.
     assert (len(index._items), index._tail_items.n) == (postings[0],
                                                          postings[1] - postings[0])
@@ -104,8 +115,11 @@ def test_the_copy_of_an_image_gets_its_votes_and_common_buckets_none() -> None:
     # A copy: some of the original's descriptors, a few bits off outside the bucket's.
     other_bit = next(b for b in range(256) if b not in BITS)
     copy = _with_bit_flipped(own[57][:120], other_bit)
-    [(item, count), *_rest] = index.top(np.concatenate([copy, common]), 16)
-    assert item == 57 and count == len(buckets(copy))
+    [(item, votes_for_it), *_rest] = index.top(np.concatenate([copy, common]), 16)
+    # Its buckets mostly its own: a vote there weighs log(1 + 200 / 1).
+    assert item == 57
+    assert 0.95 * len(buckets(copy)) * math.log1p(200) < votes_for_it
+    assert votes_for_it <= len(buckets(copy)) * math.log1p(200)
     # The shared buckets (in 200 of 200 images, over the stop list) cast no vote.
     assert index.top(common, 16) == []
     assert index.top(_descriptors(rng, 50), 16) == []  # a stranger's corners
