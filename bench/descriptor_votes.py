@@ -15,8 +15,9 @@ what a query would gather at 10^7 images: every vote is a posting read, and a st
 gets its mean votes at any scale, so 10^7 x that mean postings, timed here as a numpy
 gather and count of that many random postings.
 
-The worker files its sketches so since 2026-12-05 (`proofcheck.votes`: these 24 bits, a
-2% stop list); this bench keeps its own filing to try other widths and stop lists.
+The worker files its sketches so since 2026-12-05 (`proofcheck.votes`: these 24 bits,
+votes weighed by rarity, a 20% stop list); this bench keeps its own filing, votes
+counted, to try other widths and stop lists.
 
     .venv/bin/python bench/descriptor_votes.py [--bits 24] [--stop 0.02,0.005]
 

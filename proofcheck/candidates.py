@@ -53,8 +53,9 @@ RANK_POOL = 64
 # hundred screenshots indexed, its strangers are nearer by keys to a re-screenshot or a
 # captioned copy than its original is (status and app bars): bench/crowded.py, 660
 # screenshots of six apps and banks, originals found 353 of 420 copies with a pool by
-# keys, 400 with 16 places voted (re-screenshots 30 -> 56 of 60); one other screenshot
-# called a duplicate by keys, none with votes.
+# keys, 404 with 16 places voted (re-screenshots 30 -> 56 of 60); one other screenshot
+# called a duplicate by keys, none with votes. 32 places found no more on all 260
+# originals of bench/duplicates.py (and 3 more of 240 crowded copies).
 VOTED = 16
 # Candidates stored before sketches were (or whose sketch is unreadable) are ranked as
 # before, on their decoded pixels, among the nearest UNSKETCHED_POOL only.
