@@ -36,7 +36,8 @@ from proofcheck.index import GrowableArray
 # bench/descriptor_votes.py; any fixed choice does, as long as it never changes between
 # what is stored and what is asked). 24 bits: a copy's descriptor and its original's
 # differ in a few bits, and share all 24 often enough (bench/descriptor_votes.py:
-# originals first by votes for 156-259 of 260 per transform; strangers 1.3 votes).
+# originals first by counted votes for 156-259 of 260 per transform, with a 2% stop
+# list; strangers 1.3 votes).
 BITS = np.array([46, 48, 52, 53, 57, 63, 74, 81, 94, 139, 147, 153, 162, 168, 178, 185,
                  189, 203, 233, 237, 238, 239, 242, 250])
 # Weighed votes need the stop list only to bound what a search reads: among 110
@@ -124,8 +125,8 @@ class DescriptorVotes:
             starts = self._offsets[asked].astype(np.int64)
             lengths = self._offsets[asked + 1].astype(np.int64) - starts
             images_in += lengths
-        # Stop-listed buckets are never read: without a stop list a stranger would get
-        # 5-6 times the votes (bench/descriptor_votes.py), each a posting to read.
+        # Stop-listed buckets are never read: a query reads a posting for each vote, and
+        # a stranger gets 5-6 with this list, 7-8 with none (bench/descriptor_votes.py).
         votes_in = images_in <= max(MIN_STOP_IMAGES, STOP_SHARE * self._images)
         weight = np.log1p(self._images / np.maximum(images_in, 1))
         voting = votes_in[tail_bucket]
