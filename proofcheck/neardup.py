@@ -142,13 +142,16 @@ class NearDuplicateIndex:
         on_pixels = query_image is not None and load_image is not None
         wanted = RANK_POOL if on_pixels else MAX_CANDIDATES
         spare = min(len(exclude), 1000)  # asked for beyond what is wanted, to skip them
+        # The query's keypoints (~10 ms, kept for the ranking) found before the lock,
+        # which the web process's other searching threads wait on.
+        asked = (query_sketch(query_image.image).descriptors
+                 if query_image is not None and on_pixels else None)
         voted: list[tuple[int, float]] = []
         with self._lock:
             candidates = self.index.search_many(keys, SEARCH_RADIUS, wanted + spare,
                                                 key_views)
-            if query_image is not None and on_pixels:
-                voted = self.votes.top(query_sketch(query_image.image).descriptors,
-                                       VOTED + spare)
+            if asked is not None:
+                voted = self.votes.top(asked, VOTED + spare)
         pool = self._pool(db, [item for item, _d in candidates],
                           [item for item, _v in voted], exclude, wanted)
         checks = [check for check, _signature in pool]
