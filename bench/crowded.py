@@ -41,6 +41,7 @@ from bench.duplicates import (  # noqa: E402
     TRANSFORMS,
     _index_of,
     _png_bytes,
+    _votes_of,
     copy_of,
     style_of,
 )
@@ -50,7 +51,6 @@ from proofcheck.hashing import Signatures, compute_signatures, file_signatures  
 from proofcheck.imaging import DecodedImage, decode  # noqa: E402
 from proofcheck.matching import SEARCH_RADIUS  # noqa: E402
 from proofcheck.views import query_views, with_straightened  # noqa: E402
-from proofcheck.votes import DescriptorVotes  # noqa: E402
 
 DEFAULT_TRANSFORMS = "jpeg_q70,crop_60,rotate_5,caption_bar,sticker,rescreenshot,local_edit_10"
 
@@ -87,9 +87,7 @@ def main() -> None:
         signatures.append(with_straightened(file_signatures(data, 10**9, decoded), decoded))
         sketches.append(features._strongest(decoded.image, args.sketch_size))
     index = _index_of(signatures)
-    votes = DescriptorVotes()
-    for item, stored_sketch in enumerate(sketches):
-        votes.add(item, stored_sketch.descriptors)
+    votes = _votes_of(sketches)
 
     @lru_cache(maxsize=16)
     def load_image(item: int) -> DecodedImage:
