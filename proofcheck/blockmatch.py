@@ -136,9 +136,10 @@ class Aligned(Protocol):
 
 @dataclass(frozen=True)
 class BlockCheck:
-    blocks: int  # blocks judged: textured in the query, or blank there but not in the other
     disagreeing: np.ndarray  # bool, rows x cols of the block grid
-    judged: np.ndarray  # bool, the same grid: which blocks were judged
+    # bool, the same grid: which blocks were judged: textured in the query, or blank
+    # there but not in the other
+    judged: np.ndarray
     box: tuple[float, float, float, float]  # the query's region the grid covers (x, y, w, h)
     # Per sample row of the grid, over the disagreeing blocks (the other taken at each
     # block's predicted shift): the largest mean absolute grey difference along the row,
@@ -176,6 +177,11 @@ class BlockCheck:
         if int(self.smooth_agreeing.sum()) >= MIN_BLOCKS:
             return self.smooth_agreeing
         return np.zeros_like(self.smooth_agreeing)
+
+    @property
+    def blocks(self) -> int:
+        """How many blocks were judged."""
+        return int(self.judged.sum())
 
     @property
     def content_blocks(self) -> int:
@@ -242,8 +248,7 @@ class BlockCheck:
         its 8, and 53 blocks of shading agree around it); left undecided, that pair came
         out `template`."""
         outside = ~self._within(box)
-        judged = self.judged & outside
-        rest = replace(self, blocks=int(judged.sum()), judged=judged,
+        rest = replace(self, judged=self.judged & outside,
                        disagreeing=self.disagreeing & outside,
                        smooth_agreeing=self.smooth_agreeing & outside)
         return rest if rest.content_blocks >= MIN_BLOCKS else None
@@ -502,11 +507,10 @@ def _check_at(query: Image.Image, other: Image.Image, box: tuple[float, float, f
         printed = (q_std < FAINT_BLOCK_STD) & inner_blocks & (theirs >= MIN_BLOCK_STD)
         judged |= printed
         disagreeing |= printed
-        n += int(printed.sum())
     distinct_grid = np.zeros((rows, cols), dtype=bool)
     distinct_grid[r_idx, c_idx] = distinct
     smooth = _smooth_agreeing(qb, q_std, o, top, left, at, inner_blocks & ~judged)
-    return BlockCheck(n, disagreeing, judged, _grid_box(box, step, rows, cols), difference,
+    return BlockCheck(disagreeing, judged, _grid_box(box, step, rows, cols), difference,
                       contrast, exact, same_exposure, shift, distinct_grid, smooth)
 
 
