@@ -72,9 +72,14 @@ FAINT_BLOCK_STD = 3.0
 # SMOOTH_MIN_STD, and counts as nothing, as before. Measured on bench/duplicates.py's
 # local edits of wallpapers that came out `template` (their edit covers most of their
 # few textured blocks: 43-57%): smooth blocks that agree differ by 0.01-0.1 grey levels,
-# those under the pasted patch by up to 6.
+# those under the pasted patch by up to 6. The difference must also be under
+# SMOOTH_SHARE of the block's own shading (its mean absolute deviation): the faintest
+# shading is within SMOOTH_AGREE of a flat area, and a wallpaper's water "agreed" with
+# a bank receipt's flat header in 9 blocks, which passed a sticker on the wallpaper
+# for a crop of the receipt (bench/duplicates.py with a pool of 128; 2026-12-06).
 SMOOTH_MIN_STD = 1.5
 SMOOTH_AGREE = 1.5
+SMOOTH_SHARE = 0.5
 # Correlation of a block with its match: confident enough to fit the field with, and
 # enough to agree at the field's prediction. Measured on bench/duplicates.py at the
 # alignment that fits best: blocks of true copies (JPEG, resizes, crops, rotations,
@@ -525,9 +530,10 @@ def _smooth_agreeing(qb: np.ndarray, q_std: np.ndarray, o: np.ndarray, top: np.n
     mine = qb[r_idx, c_idx]
     theirs = sliding_window_view(o, (BLOCK, BLOCK))[top[r_idx] + at[r_idx, c_idx, 0],
                                                     left[c_idx] + at[r_idx, c_idx, 1]]
-    difference = ((mine - mine.mean(axis=(1, 2), keepdims=True))
-                  - (theirs - theirs.mean(axis=(1, 2), keepdims=True)))
-    out[r_idx, c_idx] = np.abs(difference).mean(axis=(1, 2)) <= SMOOTH_AGREE
+    mine = mine - mine.mean(axis=(1, 2), keepdims=True)
+    difference = np.abs(mine - (theirs - theirs.mean(axis=(1, 2), keepdims=True))).mean(axis=(1, 2))
+    shading = np.abs(mine).mean(axis=(1, 2))
+    out[r_idx, c_idx] = (difference <= SMOOTH_AGREE) & (difference <= SMOOTH_SHARE * shading)
     return out
 
 

@@ -14,7 +14,7 @@ from PIL import Image, ImageDraw, ImageEnhance, ImageFilter, ImageFont
 from scipy import ndimage
 
 from bench.build_dataset import render_chat
-from proofcheck import candidates, features, matching, pixelmatch
+from proofcheck import blockmatch, candidates, features, matching, pixelmatch
 from proofcheck.blockmatch import BlockCheck, check_blocks
 from proofcheck.candidates import find_matches
 from proofcheck.hashing import Signatures, compute_signatures, index_keys
@@ -1242,6 +1242,27 @@ def test_a_pictures_worth_of_agreeing_shading_counts_a_few_blocks_do_not() -> No
     # Nor do those few count as content that agrees when an edit is weighed.
     assert check(gradient).content_blocks == int(buttons.sum() + gradient.sum())
     assert check(background).content_blocks == int(buttons.sum())
+
+
+def test_faint_shading_agrees_with_the_same_shading_not_with_a_flat_area() -> None:
+    # bench/duplicates.py with a pool of 128: a wallpaper's yellow "SALE" sticker,
+    # aligned by 22 keypoints onto a bank receipt's green tick, was called a crop of
+    # the receipt: one textured block agreed (the disc's rim), and 9 blocks of the
+    # wallpaper's faint water "agreed" with the receipt's flat header, as shading
+    # within SMOOTH_AGREE of nothing at all. Three blocks of one faint ramp (std 1.7,
+    # 1.5 grey levels from its mean on average) against the same ramp, a flat area,
+    # and the ramp brighter.
+    s, b = blockmatch.SEARCH, blockmatch.BLOCK
+    _y, x = np.mgrid[0:b + 2 * s, 0:3 * b + 2 * s].astype(np.float64)
+    ramp = 100 + 0.37 * (x % b)
+    other = ramp.copy()
+    other[:, s + b:s + 2 * b] = 100.0
+    other[:, s + 2 * b:] += 20
+    blocks = ramp[s:s + b, s:s + 3 * b].reshape(1, b, 3, b).transpose(0, 2, 1, 3)
+    agreeing = blockmatch._smooth_agreeing(
+        blocks, blocks.std(axis=(2, 3)), other, np.array([0]), np.arange(3) * b,
+        np.full((1, 3, 2), s), np.ones((1, 3), dtype=bool))
+    assert agreeing.tolist() == [[True, False, True]]
 
 
 def test_the_rest_of_a_smooth_picture_around_an_edit_is_judged_on_its_shading() -> None:
