@@ -24,6 +24,9 @@ doing part of it, run in the same process on the same queries:
   twenty-eighth session, against one with up to VOTED places for the checks the
   query's keypoint descriptors vote for (`votes`); the matches may differ (that is
   what the votes are for: bench/crowded.py measures which are right).
+- `--compare pool-size`: a pool of 64 with up to 16 places voted, as before 2026-12-06,
+  against the RANK_POOL with up to VOTED voted now (more sketches read and ranked; the
+  matches may differ, as with the votes).
 
     .venv/bin/python bench/worker_search.py --indexed 80 --queries 20 --rounds 3
 
@@ -205,6 +208,13 @@ def voted_pools() -> dict[str, Way]:
             f"now (up to {candidates.VOTED} places voted)": as_it_is}
 
 
+def pool_sizes() -> dict[str, Way]:
+    return {"before (a pool of 64, up to 16 voted)": swapped(
+                (candidates, "RANK_POOL", 64), (neardup, "RANK_POOL", 64),
+                (candidates, "VOTED", 16), (neardup, "VOTED", 16)),
+            f"now (a pool of {candidates.RANK_POOL}, up to {candidates.VOTED} voted)": as_it_is}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--indexed", type=int, default=80, help="checks indexed before searching")
@@ -212,7 +222,7 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--compare", default="png", choices=(
         "png", "samplers", "cache", "pool", "sketches", "blur", "colour", "matcher",
-        "votes"))
+        "votes", "pool-size"))
     ap.add_argument("--verbose", action="store_true", help="print the matches that differ")
     args = ap.parse_args()
     logging.disable(logging.WARNING)
@@ -232,7 +242,7 @@ def main() -> None:
             "cache": lambda: pixel_caches(services), "pool": candidate_pools,
             "sketches": sketch_pools,
             "blur": low_passes, "colour": colour_checks, "matcher": matchers,
-            "votes": voted_pools}[args.compare]()
+            "votes": voted_pools, "pool-size": pool_sizes}[args.compare]()
     times: dict[str, list[float]] = {name: [] for name in ways}
     found: dict[str, list[list[tuple[str, str]]]] = {}
     for _ in range(args.rounds):

@@ -46,17 +46,22 @@ KEY_FIRST = 4
 # keypoints (a pool of 24 cost +24% CPU per search for one rotated copy). Ranked on
 # stored sketches (`features.Sketch`) nothing is decoded but the PIXEL_CHECKS chosen,
 # and a copy whose keys sit at the radius's edge, behind dozens of strangers (an
-# edited chat 39th, a re-screenshotted wallpaper 34th), is reached.
-RANK_POOL = 64
+# edited chat 39th, a re-screenshotted wallpaper 34th), is reached. 128 since
+# 2026-12-06: where an app has a hundred screenshots indexed, 60% crops of its receipts
+# sat 70th to 135th by keys (bench/crowded.py, below).
+RANK_POOL = 128
 # Of the pool's places, up to VOTED go to the images the query's keypoint descriptors
 # vote for most (`votes.DescriptorVotes`) that keys did not bring. Where an app has a
 # hundred screenshots indexed, its strangers are nearer by keys to a re-screenshot or a
 # captioned copy than its original is (status and app bars): bench/crowded.py, 660
 # screenshots of six apps and banks, originals found 353 of 420 copies with a pool by
 # keys, 404 with 16 places voted (re-screenshots 30 -> 56 of 60); one other screenshot
-# called a duplicate by keys, none with votes. 32 places found no more on all 260
-# originals of bench/duplicates.py (and 3 more of 240 crowded copies).
-VOTED = 16
+# called a duplicate by keys, none with votes. The originals still lost sat 17th to
+# 211th by votes (captioned copies 17th to 75th); a pool of 128 with 64 places voted
+# found 409 of 420 among 1,260 screenshots (401 with 64 and 16), none called falsely,
+# and the same copies of all 260 originals of bench/duplicates.py, for 3% more CPU a
+# search (bench/worker_search.py --compare pool-size).
+VOTED = 64
 # Candidates stored before sketches were (or whose sketch is unreadable) are ranked as
 # before, on their decoded pixels, among the nearest UNSKETCHED_POOL only.
 UNSKETCHED_POOL = 16

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from proofcheck import votes
-from proofcheck.candidates import VOTED, pool_of
+from proofcheck.candidates import RANK_POOL, VOTED, pool_of
 from proofcheck.votes import BITS, DescriptorVotes, buckets
 
 
@@ -135,15 +135,16 @@ def test_an_image_without_descriptors_is_not_filed_and_ids_must_fit_32_bits() ->
 
 
 def test_the_pool_keeps_keys_first_and_gives_the_voted_their_places() -> None:
-    by_keys = [f"k{n}" for n in range(100)]
+    by_keys = [f"k{n}" for n in range(2 * RANK_POOL)]
     voted = [f"v{n}" for n in range(VOTED + 5)]
-    pool = pool_of(by_keys, voted, 64)
-    assert pool == by_keys[:64 - VOTED] + voted[:VOTED]
+    pool = pool_of(by_keys, voted, RANK_POOL)
+    assert 0 < VOTED < RANK_POOL
+    assert pool == by_keys[:RANK_POOL - VOTED] + voted[:VOTED]
     # Voted ones keys brought anyway take no place of their own: keys get it back.
-    overlapping = ["k3", "k60", "v0"]
-    pool = pool_of(by_keys, overlapping, 64)
-    assert len(pool) == 64 and pool[-1] == "v0" and pool.count("k60") == 1
-    assert pool[:63] == by_keys[:63]
+    overlapping = ["k3", f"k{RANK_POOL - 4}", "v0"]
+    pool = pool_of(by_keys, overlapping, RANK_POOL)
+    assert len(pool) == RANK_POOL and pool[-1] == "v0"
+    assert pool.count(f"k{RANK_POOL - 4}") == 1 and pool[:-1] == by_keys[:RANK_POOL - 1]
     # Few candidates: everything, no repeats; no votes: the keys' pool as before.
     assert pool_of(["a", "b"], ["b", "c"], 64) == ["a", "b", "c"]
     assert pool_of(by_keys, [], 64) == by_keys[:64]
