@@ -59,7 +59,7 @@ RANK_POOL = 128
 # called a duplicate by keys, none with votes. The originals still lost sat 17th to
 # 211th by votes (captioned copies 17th to 75th); a pool of 128 with 64 places voted
 # found 409 of 420 among 1,260 screenshots (401 with 64 and 16), none called falsely,
-# and the same copies of all 260 originals of bench/duplicates.py, for 3% more CPU a
+# and the same copies of all 260 originals of bench/duplicates.py, for 2-3% more CPU a
 # search (bench/worker_search.py --compare pool-size).
 VOTED = 64
 # Candidates stored before sketches were (or whose sketch is unreadable) are ranked as
