@@ -26,6 +26,7 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import insert  # noqa: E402
 
 from bench.api import screenshot  # noqa: E402
+from bench.swap import Replacement, replaced  # noqa: E402
 from proofcheck import neardup  # noqa: E402
 from proofcheck.db import Check, Database, Hash, migrate  # noqa: E402
 from proofcheck.features import sketch  # noqa: E402
@@ -63,19 +64,19 @@ def main() -> None:
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         db = filled_database(Path(folder), args.checks, args.distinct)
-        read_sketches = neardup._sketches
-        times: dict[str, list[float]] = {"keys only (before)": [], "keys and votes": []}
+        ways: dict[str, tuple[Replacement, ...]] = {
+            "keys only (before)": ((neardup, "_sketches", lambda _session, _checks: {}),),
+            "keys and votes": ()}
+        times: dict[str, list[float]] = {way: [] for way in ways}
         sizes: dict[str, int] = {}
         for _round in range(args.rounds):
-            for way in times:
-                neardup._sketches = (read_sketches if way == "keys and votes"
-                                     else lambda _session, _checks: {})
+            for way, replacements in ways.items():
                 index = neardup.NearDuplicateIndex()
-                started = time.process_time()
-                index.catch_up(db)
-                times[way].append(time.process_time() - started)
+                with replaced(*replacements):
+                    started = time.process_time()
+                    index.catch_up(db)
+                    times[way].append(time.process_time() - started)
                 sizes[way] = index.index.nbytes() + index.votes.nbytes()
-        neardup._sketches = read_sketches
         db.dispose()
     print(f"# catch-up of {args.checks} checks from SQLite, CPU time, median of "
           f"{args.rounds}")
