@@ -430,7 +430,7 @@ def _check_at(query: Image.Image, other: Image.Image, box: tuple[float, float, f
     qb = q[inner].reshape(rows, BLOCK, cols, BLOCK).transpose(0, 2, 1, 3)
     q_std = qb.std(axis=(2, 3))
     inside = q_in[inner].reshape(rows, BLOCK, cols, BLOCK).all(axis=(1, 3))
-    inside &= sliding_window_view(o_in, (span, span))[top][:, left].all(axis=(2, 3))
+    inside &= _all_inside(o_in, top, left, span)
     # Blocks on the rim of the overlap straddle a frame's edge (a border, another
     # phone's bezel, the cut of a crop) by a few pixels: they differ without any edit.
     # Sampled pixel for pixel, nothing straddles: the region's own edge is judged (a
@@ -447,9 +447,12 @@ def _check_at(query: Image.Image, other: Image.Image, box: tuple[float, float, f
     a = qb[r_idx, c_idx]
     a = (a - a.mean(axis=(1, 2), keepdims=True)) / q_std[r_idx, c_idx][:, None, None]
     win = sliding_window_view(o, (span, span))[top[r_idx], left[c_idx]]
-    # Cross-correlation of each block with its window at every shift, by FFT.
-    fa = scipy.fft.rfft2(a, s=(span, span))
-    corr = scipy.fft.irfft2(scipy.fft.rfft2(win) * np.conj(fa), s=(span, span))
+    # Cross-correlation of each block with its window at every shift, by FFT, in single
+    # precision: twice as fast, and the correlations differ by under 1e-4 of a block's
+    # (the blocks are zero-mean, so the windows' mean adds nothing but rounding).
+    fa = scipy.fft.rfft2(a.astype(np.float32), s=(span, span))
+    corr = scipy.fft.irfft2(scipy.fft.rfft2(win.astype(np.float32)) * np.conj(fa),
+                            s=(span, span))
     shifts = 2 * SEARCH + 1
     corr = corr[:, :shifts, :shifts]  # [k, dy + SEARCH, dx + SEARCH]
     sums, squares = _box_sums(o, BLOCK)
@@ -618,6 +621,17 @@ def _row_profiles(blocks: np.ndarray, o: np.ndarray, top: np.ndarray, left: np.n
         contrast[0, band] = np.maximum(contrast[0, band], blocks[k].std(axis=1))
         contrast[1, band] = np.maximum(contrast[1, band], theirs.std(axis=1))
     return difference, contrast
+
+
+def _all_inside(inside: np.ndarray, top: np.ndarray, left: np.ndarray,
+                size: int) -> np.ndarray:
+    """Per (top, left) pair of the grid: the size x size window there is inside
+    throughout. Counted on an integral image of the outside: a fifth of the time of
+    testing each window's pixels."""
+    outside = cv2.integral((~inside).view(np.uint8))
+    t, b = top[:, None], top[:, None] + size
+    lo, hi = left[None, :], left[None, :] + size
+    return (outside[b, hi] - outside[t, hi] - outside[b, lo] + outside[t, lo]) == 0
 
 
 def _window_std(sums: np.ndarray, squares: np.ndarray, ys: np.ndarray,

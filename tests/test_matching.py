@@ -1265,6 +1265,31 @@ def test_faint_shading_agrees_with_the_same_shading_not_with_a_flat_area() -> No
     assert agreeing.tolist() == [[True, False, True]]
 
 
+def test_a_block_is_inside_the_other_only_where_its_whole_search_window_is() -> None:
+    # `_all_inside` counts outside samples on an integral image; each window is also
+    # tested sample by sample here, on masks with holes, ragged edges and a 1-sample gap.
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    rng = np.random.default_rng(7)
+    size = blockmatch.BLOCK + 2 * blockmatch.SEARCH
+    outcomes: set[bool] = set()
+    for _ in range(20):
+        rows, cols = rng.integers(2, 9, size=2)
+        shape = (rows * blockmatch.BLOCK + 2 * blockmatch.SEARCH,
+                 cols * blockmatch.BLOCK + 2 * blockmatch.SEARCH)
+        inside = np.ones(shape, dtype=bool)
+        inside[: rng.integers(0, 30)] = False
+        inside[:, shape[1] - rng.integers(0, 30):] = False
+        holes = rng.integers(0, shape, size=(3, 2))
+        inside[holes[:, 0], holes[:, 1]] = False
+        top, left = np.arange(rows) * blockmatch.BLOCK, np.arange(cols) * blockmatch.BLOCK
+        expected = sliding_window_view(inside, (size, size))[top][:, left].all(axis=(2, 3))
+        found = blockmatch._all_inside(inside, top, left, size)
+        assert found.tolist() == expected.tolist()
+        outcomes.update(expected.ravel().tolist())
+    assert outcomes == {True, False}
+
+
 def test_the_rest_of_a_smooth_picture_around_an_edit_is_judged_on_its_shading() -> None:
     # A wallpaper with 8 textured blocks, 5 of them under the edit the grids boxed (the
     # right three columns): 3 textured blocks are left outside. With a picture's worth
