@@ -27,6 +27,11 @@ doing part of it, run in the same process on the same queries:
 - `--compare pool-size`: a pool of 64 with up to 16 places voted, as before 2026-12-06,
   against the RANK_POOL with up to VOTED voted now (more sketches read and ranked; the
   matches may differ, as with the votes).
+- `--compare arithmetic`: the verification's arithmetic as before 2026-12-06's
+  thirtieth session (the grids' mean and deviation by numpy, four passes; the blocks'
+  correlations in double precision; each block's window tested sample by sample for
+  lying inside the other; registration FFTs of any length) against now (OpenCV's one
+  pass, single precision, an integral image, 5-smooth lengths). Same matches.
 
     .venv/bin/python bench/worker_search.py --indexed 80 --queries 20 --rounds 3
 
@@ -52,6 +57,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 from PIL import Image
 from scipy import ndimage
 
@@ -104,6 +110,41 @@ def numpy_grid_sample(grid: matching.Grid, xs: np.ndarray,
     top = p[v0, u0] * (1 - fu) + p[v0, u1] * fu
     bottom = p[v1, u0] * (1 - fu) + p[v1, u1] * fu
     return (top * (1 - fv) + bottom * fv).astype(np.float32), valid
+
+
+def numpy_compare_aligned(q: matching.Grid, o: matching.Grid,
+                          al: matching.Alignment) -> matching.Comparison | None:
+    """`matching._compare_aligned` before 2026-12-06's thirtieth session."""
+    rows, cols = q.pixels.shape
+    _, _, bw, bh = q.box
+    gx, gy = matching._cell_centres(q.box, rows, cols)
+    ox, oy = matching._to_other(al, gx, gy)
+    ratio = (abs(al.sx) * o.box[2] / o.pixels.shape[1]) / (bw / cols)
+    qpix = q.pixels
+    if ratio > 1.1:
+        qpix = ndimage.gaussian_filter(qpix, 0.5 * np.sqrt(ratio * ratio - 1), mode="nearest")
+    elif ratio < 0.9:
+        o = matching.Grid(ndimage.gaussian_filter(o.pixels, 0.5 * np.sqrt(1 / ratio**2 - 1),
+                                                  mode="nearest"), o.box)
+    other, valid = matching._sample(o, ox, oy)
+    n = int(valid.sum())
+    if n < 16:
+        return None
+    a = qpix[valid]
+    b = other[valid]
+    sa, sb = float(a.std()), float(b.std())
+    b = (b - b.mean()) * (sa / sb if sb > 1e-3 and sa > 1e-3 else 1.0) + a.mean()
+    diff = np.full(q.pixels.shape, np.nan, dtype=np.float32)
+    diff[valid] = np.abs(a - b)
+    cov_q = n / valid.size
+    cov_o = min(1.0, n * (bw / cols) * (bh / rows) / abs(al.sx * al.sy) / (o.box[2] * o.box[3]))
+    return matching.Comparison(diff, float(np.nanmean(diff)), cov_q, cov_o, al)
+
+
+def every_sample_inside(inside: np.ndarray, top: np.ndarray, left: np.ndarray,
+                        size: int) -> np.ndarray:
+    """`blockmatch._all_inside` before 2026-12-06's thirtieth session."""
+    return sliding_window_view(inside, (size, size))[top][:, left].all(axis=(2, 3))
 
 
 Way = Callable[[], Callable[[], None]]  # switches a way on; returns what switches it off
@@ -215,6 +256,17 @@ def pool_sizes() -> dict[str, Way]:
             f"now (a pool of {candidates.RANK_POOL}, up to {candidates.VOTED} voted)": as_it_is}
 
 
+def arithmetic() -> dict[str, Way]:
+    return {"before (numpy statistics, double precision, windows tested sample by sample, "
+            "FFTs of any length)": swapped(
+                (matching, "_compare_aligned", numpy_compare_aligned),
+                (matching, "_fft_length", lambda extent: extent),
+                (blockmatch, "CORRELATION_DTYPE", np.float64),
+                (blockmatch, "_all_inside", every_sample_inside)),
+            "now (OpenCV statistics, single precision, an integral image, 5-smooth FFTs)":
+                as_it_is}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--indexed", type=int, default=80, help="checks indexed before searching")
@@ -222,7 +274,7 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--compare", default="png", choices=(
         "png", "samplers", "cache", "pool", "sketches", "blur", "colour", "matcher",
-        "votes", "pool-size"))
+        "votes", "pool-size", "arithmetic"))
     ap.add_argument("--verbose", action="store_true", help="print the matches that differ")
     args = ap.parse_args()
     logging.disable(logging.WARNING)
@@ -242,7 +294,8 @@ def main() -> None:
             "cache": lambda: pixel_caches(services), "pool": candidate_pools,
             "sketches": sketch_pools,
             "blur": low_passes, "colour": colour_checks, "matcher": matchers,
-            "votes": voted_pools, "pool-size": pool_sizes}[args.compare]()
+            "votes": voted_pools, "pool-size": pool_sizes,
+            "arithmetic": arithmetic}[args.compare]()
     times: dict[str, list[float]] = {name: [] for name in ways}
     found: dict[str, list[list[tuple[str, str]]]] = {}
     for _ in range(args.rounds):

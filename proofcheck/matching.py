@@ -345,6 +345,13 @@ def _scales(al: Alignment) -> list[tuple[float, float]]:
     return [(v, v) for v in np.geomspace(lo, hi, n)]
 
 
+def _fft_length(extent: int) -> int:
+    """A length for the correlation's FFT along an axis of that extent (the query's
+    and the other's together): any length past it holds every shift once, and FFTs of
+    5-smooth lengths are several times faster than of most others."""
+    return scipy.fft.next_fast_len(extent, real=True)
+
+
 def _register(q: Grid, o: Grid, al: Alignment) -> Comparison | None:
     """Best alignment over scales, with the shift found by FFT cross-correlation.
 
@@ -375,10 +382,7 @@ def _register(q: Grid, o: Grid, al: Alignment) -> Comparison | None:
         if valid.sum() < 16:
             continue
         oz = np.where(valid, vals - vals[valid].mean(), 0.0)
-        # Any length past both extents holds every shift once; FFTs of 5-smooth lengths
-        # are several times faster than of most others.
-        shape = (scipy.fft.next_fast_len(rows + oh, real=True),
-                 scipy.fft.next_fast_len(cols + ow, real=True))
+        shape = (_fft_length(rows + oh), _fft_length(cols + ow))
         corr = scipy.fft.irfft2(fq(qz, shape) * np.conj(fq(oz, shape)), shape)
         overlap = scipy.fft.irfft2(
             fq(np.ones_like(qz), shape) * np.conj(fq(valid.astype(np.float32), shape)), shape
