@@ -1290,6 +1290,32 @@ def test_a_block_is_inside_the_other_only_where_its_whole_search_window_is() -> 
     assert outcomes == {True, False}
 
 
+def test_a_flat_overlap_is_no_evidence_for_a_duplicate_on_the_grids_alone() -> None:
+    # bench/duplicates.py: a 60% crop of GIMP's symmetry example (a flat light-blue
+    # square, two slivers of pepper at its edge) was called `cropped` of a city photo,
+    # a wallpaper and a dialog: no textured blocks, no keypoints, and the grids
+    # overlapping only its flat part, which agrees with any flat area.
+    rng = np.random.default_rng(3)
+    square = np.full((96, 96), 180.0, dtype=np.float32)
+    square[:, 88:] = rng.uniform(40.0, 120.0, size=(96, 8))  # the slivers, at the edge
+    q = matching.Grid(square, (0.0, 0.0, 96.0, 96.0))
+    claim = PairVerdict("cropped", 4, None, 0.9)
+    same_place = matching.Alignment(1.0, 1.0, 0.0, 0.0, False, 4, False)
+
+    def found(other: matching.Grid) -> tuple[PairVerdict, matching.Comparison, matching.Grid]:
+        compared = matching._compare_aligned(q, other, same_place)
+        assert compared is not None
+        return claim, compared, q
+
+    flat_beside_the_slivers = matching.Grid(np.full((96, 80), 181.0, dtype=np.float32),
+                                            (0.0, 0.0, 80.0, 96.0))
+    assert not pixelmatch._overlap_has_content(found(flat_beside_the_slivers))
+    # Overlapping the slivers, or a copy of the whole square: there is content to judge.
+    flat_over_them = matching.Grid(np.full((96, 96), 181.0, dtype=np.float32), q.box)
+    assert pixelmatch._overlap_has_content(found(flat_over_them))
+    assert pixelmatch._overlap_has_content(found(matching.Grid(square.copy(), q.box)))
+
+
 def test_the_rest_of_a_smooth_picture_around_an_edit_is_judged_on_its_shading() -> None:
     # A wallpaper with 8 textured blocks, 5 of them under the edit the grids boxed (the
     # right three columns): 3 textured blocks are left outside. With a picture's worth
