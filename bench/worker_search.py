@@ -34,13 +34,15 @@ doing part of it, run in the same process on the same queries:
   pass, single precision, an integral image, 5-smooth lengths). Same matches.
 
     .venv/bin/python bench/worker_search.py --indexed 80 --queries 20 --rounds 3
+    .venv/bin/python bench/worker_search.py --compare pool-size --postgres
 
 Checks the load benchmark's screenshots (`bench.api.screenshot`, 1080x2340 PNGs of one
 app layout) into a fresh SQLite folder, OCR off, then searches for `--queries` further
 screenshots as the worker does (`processing.near_duplicates_of`: the index, the views,
 each of the 8 candidates decoded from storage and verified on pixels). The two ways
-alternate round by round; the matches found must be the same. Prints figures;
-asserts nothing.
+alternate round by round; the matches found must be the same. With `--postgres` the
+checks are stored in a private PostgreSQL server over TCP, as production stores them.
+Prints figures (CPU and wall time); asserts nothing.
 """
 
 from __future__ import annotations
@@ -275,12 +277,28 @@ def main() -> None:
     ap.add_argument("--compare", default="png", choices=(
         "png", "samplers", "cache", "pool", "sketches", "blur", "colour", "matcher",
         "votes", "pool-size", "arithmetic"))
+    ap.add_argument("--postgres", action="store_true",
+                    help="store the checks in a private PostgreSQL server started for the "
+                         "run (Debian's binaries, as the tests start it), not SQLite")
     ap.add_argument("--verbose", action="store_true", help="print the matches that differ")
     args = ap.parse_args()
     logging.disable(logging.WARNING)
     folder = Path(tempfile.mkdtemp(prefix="pc-search-"))
-    services = Services(load_settings({"PROOFCHECK_DATA_DIR": str(folder),
-                                       "PROOFCHECK_SECRET_KEY": "bench", "PROOFCHECK_OCR": "0"}))
+    env = {"PROOFCHECK_DATA_DIR": str(folder), "PROOFCHECK_SECRET_KEY": "bench",
+           "PROOFCHECK_OCR": "0"}
+    with ExitStack() as cleanup:
+        if args.postgres:
+            from tests.postgres_server import PostgresServer
+
+            # Its own folder: as root the server runs as `postgres`, which cannot
+            # enter this run's private one.
+            server = PostgresServer(Path(tempfile.mkdtemp(prefix="pc-search-pg-"))).start()
+            cleanup.callback(server.stop)
+            env["DATABASE_URL"] = server.url
+        search(args, Services(load_settings(env)))
+
+
+def search(args: argparse.Namespace, services: Services) -> None:
     services.migrate()
     tasks.use_services(services)
     run_checks(services, 0, args.indexed)
@@ -297,23 +315,29 @@ def main() -> None:
             "votes": voted_pools, "pool-size": pool_sizes,
             "arithmetic": arithmetic}[args.compare]()
     times: dict[str, list[float]] = {name: [] for name in ways}
+    walls: dict[str, list[float]] = {name: [] for name in ways}
     found: dict[str, list[list[tuple[str, str]]]] = {}
     for _ in range(args.rounds):
         for name, use in ways.items():
             restore = use()
-            started = time.process_time()
+            started, wall = time.process_time(), time.perf_counter()
             results = [processing.near_duplicates_of(services, set(), sig, dec)
                        for sig, dec in queries]
             times[name].append((time.process_time() - started) / len(queries) * 1000)
+            walls[name].append((time.perf_counter() - wall) / len(queries) * 1000)
             restore()
             found[name] = [[(s.check_id, v.relation) for s, v in r] for r in results]
+    store = "PostgreSQL" if services.settings.database_url.startswith("postgresql") \
+        else "SQLite"
     print(f"# near-duplicate search, {args.queries} queries against {args.indexed} indexed "
-          f"checks of one app layout, CPU ms per search, {args.rounds} alternating rounds")
-    print(f"| {args.compare} | per round | median |\n|---|---|---|")
+          f"checks of one app layout ({store}), ms per search, {args.rounds} alternating "
+          "rounds; wall time includes the database's reads, CPU time only this process's")
+    print(f"| {args.compare} | CPU per round | CPU median | wall median |\n|---|---|---|---|")
     for name, values in times.items():
         print(f"| {name} | {' / '.join(f'{v:.0f}' for v in values)} | "
-              f"{statistics.median(values):.0f} |")
+              f"{statistics.median(values):.0f} | {statistics.median(walls[name]):.0f} |")
     before, now = (statistics.median(v) for v in times.values())
+    wall_before, wall_now = (statistics.median(v) for v in walls.values())
     first, last = found.values()
     differ = sum(a != b for a, b in zip(first, last, strict=True))
     dup_differ = sum([m for m in a if m[1] in matching.DUPLICATE_RELATIONS]
@@ -323,8 +347,8 @@ def main() -> None:
         for k, (a, b) in enumerate(zip(first, last, strict=True)):
             if a != b:
                 print(f"query {k}: {a}\n      -> {b}")
-    print(f"ratio now / before: {now / before:.2f}; queries whose matches differ: {differ} "
-          f"(duplicates: {dup_differ}) of {len(first)}")
+    print(f"ratio now / before: CPU {now / before:.2f}, wall {wall_now / wall_before:.2f}; "
+          f"queries whose matches differ: {differ} (duplicates: {dup_differ}) of {len(first)}")
 
 
 if __name__ == "__main__":
