@@ -1,5 +1,5 @@
-"""CPU time of one near-duplicate search on the worker's path, against an earlier way of
-doing part of it, run in the same process on the same queries:
+"""CPU and wall time of one near-duplicate search on the worker's path, against an
+earlier way of doing part of it, run in the same process on the same queries:
 
 - `--compare png` (the default): candidates' PNGs decoded by Pillow, as before
   2026-12-03, against Wuffs (`imaging._png_pixels`; libspng from 2026-12-03 to 12-05);
@@ -37,12 +37,12 @@ doing part of it, run in the same process on the same queries:
     .venv/bin/python bench/worker_search.py --compare pool-size --postgres
 
 Checks the load benchmark's screenshots (`bench.api.screenshot`, 1080x2340 PNGs of one
-app layout) into a fresh SQLite folder, OCR off, then searches for `--queries` further
-screenshots as the worker does (`processing.near_duplicates_of`: the index, the views,
-each of the 8 candidates decoded from storage and verified on pixels). The two ways
-alternate round by round; the matches found must be the same. With `--postgres` the
-checks are stored in a private PostgreSQL server over TCP, as production stores them.
-Prints figures (CPU and wall time); asserts nothing.
+app layout) into a fresh SQLite folder (or PostgreSQL), OCR off, then searches for
+`--queries` further screenshots as the worker does (`processing.near_duplicates_of`:
+the index, the views, each of the 8 candidates decoded from storage and verified on
+pixels). The two ways alternate round by round; the matches found must be the same.
+With `--postgres` the checks are stored in a private PostgreSQL server over TCP, as
+production stores them. Prints figures (CPU and wall time); asserts nothing.
 """
 
 from __future__ import annotations

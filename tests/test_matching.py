@@ -10,6 +10,7 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+from numpy.lib.stride_tricks import sliding_window_view
 from PIL import Image, ImageDraw, ImageEnhance, ImageFilter, ImageFont
 from scipy import ndimage
 
@@ -1267,9 +1268,7 @@ def test_faint_shading_agrees_with_the_same_shading_not_with_a_flat_area() -> No
 
 def test_a_block_is_inside_the_other_only_where_its_whole_search_window_is() -> None:
     # `_all_inside` counts outside samples on an integral image; each window is also
-    # tested sample by sample here, on masks with holes, ragged edges and a 1-sample gap.
-    from numpy.lib.stride_tricks import sliding_window_view
-
+    # tested sample by sample here, on masks with ragged edges and single-sample holes.
     rng = np.random.default_rng(7)
     size = blockmatch.BLOCK + 2 * blockmatch.SEARCH
     outcomes: set[bool] = set()
