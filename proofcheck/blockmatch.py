@@ -346,11 +346,14 @@ def _box_sums(values: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
     twice, the same to 1e-12 relative."""
     sums, squares = cv2.integral2(np.ascontiguousarray(values, dtype=np.float64),
                                   sdepth=cv2.CV_64F, sqdepth=cv2.CV_64F)
+    return _window_totals(sums, size), _window_totals(squares, size)
 
-    def windows(ii: np.ndarray) -> np.ndarray:
-        return ii[size:, size:] - ii[:-size, size:] - ii[size:, :-size] + ii[:-size, :-size]
 
-    return windows(sums), windows(squares)
+def _window_totals(integral: np.ndarray, size: int) -> np.ndarray:
+    """Totals over every size x size window, indexed by its top-left corner, from an
+    integral image (OpenCV's: one row and column of zeros first)."""
+    return (integral[size:, size:] - integral[:-size, size:] - integral[size:, :-size]
+            + integral[:-size, :-size])
 
 
 class _Sampled(NamedTuple):
@@ -631,10 +634,8 @@ def _all_inside(inside: np.ndarray, top: np.ndarray, left: np.ndarray,
     """Per (top, left) pair of the grid: the size x size window there is inside
     throughout. Counted on an integral image of the outside: a fifth of the time of
     testing each window's pixels."""
-    outside = cv2.integral((~inside).view(np.uint8))
-    t, b = top[:, None], top[:, None] + size
-    lo, hi = left[None, :], left[None, :] + size
-    return (outside[b, hi] - outside[t, hi] - outside[b, lo] + outside[t, lo]) == 0
+    outside = _window_totals(cv2.integral((~inside).view(np.uint8)), size)
+    return outside[np.ix_(top, left)] == 0
 
 
 def _window_std(sums: np.ndarray, squares: np.ndarray, ys: np.ndarray,
