@@ -32,6 +32,9 @@ earlier way of doing part of it, run in the same process on the same queries:
   correlations in double precision; each block's window tested sample by sample for
   lying inside the other; registration FFTs of any length) against now (OpenCV's one
   pass, single precision, an integral image, 5-smooth lengths). Same matches.
+- `--compare threads`: OpenCV's own thread pool (a thread per core), as before
+  2026-12-06's thirty-first session, against one thread a process (`proofcheck.opencv`).
+  Same matches.
 
     .venv/bin/python bench/worker_search.py --indexed 80 --queries 20 --rounds 3
     .venv/bin/python bench/worker_search.py --compare pool-size --postgres
@@ -49,6 +52,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import statistics
 import sys
 import tempfile
@@ -269,6 +273,19 @@ def arithmetic() -> dict[str, Way]:
                 as_it_is}
 
 
+def opencv_threads() -> dict[str, Way]:
+    def threads(count: int) -> Way:
+        def use() -> Callable[[], None]:
+            before = cv2.getNumThreads()
+            cv2.setNumThreads(count)
+            return lambda: cv2.setNumThreads(before)
+        return use
+
+    cores = os.cpu_count() or 1  # OpenCV's pool unless told otherwise: a thread per core
+    return {f"before (OpenCV's own pool, {cores} threads)": threads(cores),
+            "now (one thread, `proofcheck.opencv`)": threads(1)}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--indexed", type=int, default=80, help="checks indexed before searching")
@@ -276,7 +293,7 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--compare", default="png", choices=(
         "png", "samplers", "cache", "pool", "sketches", "blur", "colour", "matcher",
-        "votes", "pool-size", "arithmetic"))
+        "votes", "pool-size", "arithmetic", "threads"))
     ap.add_argument("--postgres", action="store_true",
                     help="store the checks in a private PostgreSQL server started for the "
                          "run (Debian's binaries, as the tests start it), not SQLite")
@@ -313,7 +330,7 @@ def search(args: argparse.Namespace, services: Services) -> None:
             "sketches": sketch_pools,
             "blur": low_passes, "colour": colour_checks, "matcher": matchers,
             "votes": voted_pools, "pool-size": pool_sizes,
-            "arithmetic": arithmetic}[args.compare]()
+            "arithmetic": arithmetic, "threads": opencv_threads}[args.compare]()
     times: dict[str, list[float]] = {name: [] for name in ways}
     walls: dict[str, list[float]] = {name: [] for name in ways}
     found: dict[str, list[list[tuple[str, str]]]] = {}

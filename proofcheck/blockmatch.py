@@ -26,7 +26,6 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import NamedTuple, Protocol
 
-import cv2
 import numpy as np
 import scipy.fft
 from numpy.lib.stride_tricks import sliding_window_view
@@ -36,6 +35,7 @@ from scipy import ndimage
 from proofcheck import memo
 from proofcheck.hashing import phone_bars
 from proofcheck.imaging import grey
+from proofcheck.opencv import cv2
 
 # Samples across the query's canonical region (a 1080 px wide screenshot: 4 px each).
 WIDTH = 270

@@ -16,7 +16,6 @@ exposure differs is not compared.
 
 from __future__ import annotations
 
-import cv2
 import numpy as np
 from PIL import Image
 from scipy import ndimage
@@ -24,6 +23,7 @@ from scipy import ndimage
 from proofcheck import memo
 from proofcheck.blockmatch import BLOCK, Aligned, BlockCheck, to_other_image
 from proofcheck.imaging import DecodedImage
+from proofcheck.opencv import cv2
 
 # Colour is kept and compared at a quarter of the resolution in each direction: a
 # block of a 1080 px screenshot spans 64 px, 16 of these samples.

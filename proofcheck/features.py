@@ -14,12 +14,12 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 
-import cv2
 import numpy as np
 from PIL import Image
 
 from proofcheck import hamming, memo
 from proofcheck.imaging import grey
+from proofcheck.opencv import cv2
 
 # Longest side the keypoints are found at: phone text is still crisp, ORB stays ~10 ms.
 SIDE = 720

@@ -30,7 +30,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-import cv2
 import numpy as np
 import scipy.fft
 from scipy import ndimage
@@ -39,6 +38,7 @@ from proofcheck import memo
 from proofcheck.blockmatch import bilinear
 from proofcheck.hashing import WINDOWS, Signatures
 from proofcheck.index import popcount64
+from proofcheck.opencv import cv2
 
 RELATIONS = ("exact", "resized", "cropped", "edited", "template", "similar")
 DUPLICATE_RELATIONS = frozenset({"exact", "resized", "cropped", "edited"})

@@ -24,13 +24,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-import cv2
 import numpy as np
 from PIL import Image
 
 from proofcheck.hashing import Signatures, compute_signatures, file_signatures, own_keys
 from proofcheck.imaging import DecodedImage
 from proofcheck.index import popcount64
+from proofcheck.opencv import cv2
 
 # Skew search: angles tried (degrees) on a small edge image, then a half-degree either
 # side of the best. Tilts past 8 degrees are not near copies any more but photos of one.
