@@ -60,6 +60,13 @@ UNCHECKED_RADIUS = 10
 # above CELL_CHANGED and NOISE_FACTOR times the pair's 75th-percentile difference.
 CELL_CHANGED = 6.0
 NOISE_FACTOR = 4.0
+# The contrast matched is at most this many times the other's, or a third of it. A
+# brighter, greyer or recompressed copy keeps its contrast within 0.65-1.93 of the
+# original's (bench/duplicates.py's copies of every third original, 15 transforms, on
+# signatures and on pixels, 2026-12-06); matched without a bound, a near-flat picture
+# (GIMP's faint "draft", 1 grey level of contrast) took a colour wheel's for its own
+# shrunk 50 times, and its grey copy passed for a crop of the wheel.
+MAX_GAIN = 3.0
 # Same content: median cell difference at most this share of the query's contrast.
 SAME_MAX_REL_ERROR = 0.16
 # Same layout with other content (template): median difference below this share.
@@ -270,6 +277,7 @@ def _compare_aligned(q: Grid, o: Grid, al: Alignment) -> Comparison | None:
     mean_a, std_a = (float(v[0, 0]) for v in cv2.meanStdDev(a))
     mean_b, std_b = (float(v[0, 0]) for v in cv2.meanStdDev(b))
     gain = std_a / std_b if std_b > 1e-3 and std_a > 1e-3 else 1.0
+    gain = min(max(gain, 1.0 / MAX_GAIN), MAX_GAIN)
     differences = np.abs(a - ((b - mean_b) * gain + mean_a))
     diff = np.full(q.pixels.shape, np.nan, dtype=np.float32)
     diff[valid] = differences

@@ -1396,3 +1396,31 @@ def test_matches_collapsing_onto_one_spot_are_set_aside_for_the_true_fit() -> No
     for kept in (30, 31):
         assert features._fit(q_points[-kept:], descriptors[-kept:], o_points[-kept:],
                              descriptors[-kept:], 720) is None
+
+
+def test_a_flat_picture_does_not_take_a_contrasty_ones_contrast_for_its_own() -> None:
+    """Grids are compared after matching the other's contrast to the query's, so that a
+    brighter or greyer copy still agrees; but not by any factor: matched 60 times down,
+    any picture looks like a flat one (GIMP's faint "draft" against a colour wheel)."""
+    rng = np.random.default_rng(5)
+    y, x = np.mgrid[0:48, 0:48].astype(np.float32)
+    wheel = (128 + 90 * np.sin(x / 7) * np.cos(y / 9)).astype(np.float32)
+    flat = (52 + rng.normal(0, 0.5, wheel.shape)).astype(np.float32)  # half a grey level
+    box = (0.0, 0.0, 480.0, 480.0)
+    same_place = matching.Alignment(1.0, 1.0, 0.0, 0.0, False, 8, True, True)
+
+    def verdict(query: np.ndarray, other: np.ndarray) -> PairVerdict | None:
+        q = matching.Grid(query, box)
+        # Compared where they lie, not searched for a better alignment (which a flat
+        # picture would find anywhere).
+        found = matching._compare_aligned(q, matching.Grid(other, box), same_place)
+        assert found is not None
+        return matching.grid_verdict(found, q, matching.CELL_CHANGED)
+
+    for query, other in ((flat, wheel), (wheel, flat)):
+        v = verdict(query, other)
+        assert v is None or not v.is_duplicate, v
+    # A copy 30% less contrasty and brighter, and one twice as contrasty, still are copies.
+    for copy in (0.7 * wheel + 60, 2.0 * (wheel - 128) + 128):
+        v = verdict(copy.astype(np.float32), wheel)
+        assert v is not None and v.relation == "resized", v
