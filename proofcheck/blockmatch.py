@@ -173,6 +173,10 @@ class BlockCheck:
     # Per block of the grid: too smooth to be judged, yet shaded, and shaded as the
     # other at the fitted shift (SMOOTH_MIN_STD).
     smooth_agreeing: np.ndarray
+    # The displacement field `shift` was evaluated from, unclipped: (3, 2), a shift
+    # (down, right) in samples at block (0, 0), then its change per block row and per
+    # block column; zero where the coarse alignment stood.
+    displacement: np.ndarray
 
     @property
     def disagree_count(self) -> int:
@@ -269,6 +273,36 @@ class BlockCheck:
         rows, cols = self.judged.shape
         return (round(x + col * w / cols), round(y + row * h / rows),
                 max(1, round(ncols * w / cols)), max(1, round(nrows * h / rows)))
+
+
+@dataclass(frozen=True)
+class FieldAligned:
+    """A coarse alignment corrected by the displacement field a block check fitted
+    (`BlockCheck.displacement`), extrapolated past the blocks that placed it: the other's
+    point for a query point is the coarse alignment's for that point moved by the
+    field there. A grid alignment 3% off in scale lines a chat's canonical region up
+    within the blocks' search, but not the screen below it."""
+
+    base: Aligned
+    check: BlockCheck
+
+    @property
+    def sx(self) -> float:
+        return self.base.sx
+
+    @property
+    def flip(self) -> bool:
+        return self.base.flip
+
+    def to_other(self, qx: np.ndarray, qy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        gx, gy, gw, _gh = self.check.box
+        step = gw / (self.check.judged.shape[1] * BLOCK)  # query pixels a sample
+        row = (qy - gy) / (BLOCK * step) - 0.5  # in blocks, 0 at the first's centre
+        col = (qx - gx) / (BLOCK * step) - 0.5
+        at, per_row, per_col = self.check.displacement
+        down = at[0] + row * per_row[0] + col * per_col[0]
+        right = at[1] + row * per_row[1] + col * per_col[1]
+        return self.base.to_other(qx + right * step, qy + down * step)
 
 
 def _low_passed(image: Image.Image, step: float) -> tuple[np.ndarray, int]:
@@ -492,7 +526,7 @@ def _check_at(query: Image.Image, other: Image.Image, box: tuple[float, float, f
     disagreeing = np.zeros((rows, cols), dtype=bool)
     threshold = EXACT_AGREE_NCC if exact else AGREE_NCC
     agree = _agree_at(ncc, np.full((n, 2), float(SEARCH)), threshold)  # the coarse alignment
-    field = np.zeros((3, 2))
+    fitted = np.zeros((3, 2))
     if use.sum() >= 4:
         for _ in range(5):
             coef = np.linalg.lstsq(design[use], disp[use], rcond=None)[0]
@@ -506,10 +540,10 @@ def _check_at(query: Image.Image, other: Image.Image, box: tuple[float, float, f
         # too few distinct blocks misled it and the coarse alignment was right.
         if on_field.sum() >= agree.sum():
             agree = on_field
-            field = coef
+            fitted = coef
     disagreeing[r_idx[~agree], c_idx[~agree]] = True
     every = np.stack(np.meshgrid(np.arange(rows), np.arange(cols), indexing="ij"), axis=-1)
-    shift = np.clip(field[0] + every @ field[1:], -SEARCH, SEARCH)
+    shift = np.clip(fitted[0] + every @ fitted[1:], -SEARCH, SEARCH)
     at = np.rint(shift).astype(int) + SEARCH  # per block, its match's window indices
     difference, contrast = _row_profiles(qb[r_idx, c_idx], o, top[r_idx], left[c_idx],
                                          at[r_idx, c_idx], ~agree, r_idx, rows)
@@ -525,7 +559,7 @@ def _check_at(query: Image.Image, other: Image.Image, box: tuple[float, float, f
     distinct_grid[r_idx, c_idx] = distinct
     smooth = _smooth_agreeing(qb, q_std, o, top, left, at, inner_blocks & ~judged)
     return BlockCheck(disagreeing, judged, _grid_box(box, step, rows, cols), difference,
-                      contrast, exact, same_exposure, shift, distinct_grid, smooth)
+                      contrast, exact, same_exposure, shift, distinct_grid, smooth, fitted)
 
 
 def _smooth_agreeing(qb: np.ndarray, q_std: np.ndarray, o: np.ndarray, top: np.ndarray,

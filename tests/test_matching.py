@@ -1216,7 +1216,7 @@ def _grid_check(judged: np.ndarray, disagreeing: np.ndarray,
     rows, cols = judged.shape
     return BlockCheck(disagreeing, judged, (0.0, 0.0, 128.0, 96.0),
                       np.zeros(96), np.zeros((2, 96)), False, True, np.zeros((rows, cols, 2)),
-                      np.zeros_like(judged), smooth_agreeing)
+                      np.zeros_like(judged), smooth_agreeing, np.zeros((3, 2)))
 
 
 def test_a_pictures_worth_of_agreeing_shading_counts_a_few_blocks_do_not() -> None:
@@ -1424,3 +1424,39 @@ def test_a_flat_picture_does_not_take_a_contrasty_ones_contrast_for_its_own() ->
     for copy in (0.7 * wheel + 60, 2.0 * (wheel - 128) + 128):
         v = verdict(copy.astype(np.float32), wheel)
         assert v is not None and v.relation == "resized", v
+
+
+def test_the_blocks_field_extends_a_rough_alignment_past_the_region_it_was_fitted_on() -> None:
+    """A coarse alignment 3% off in scale lines a chat's top up within the blocks'
+    search; the field they fit, extended down the screen, puts its foot where it is."""
+    chat = render_chat(18, "greenapp")
+    crop = chat.crop((50, 90, 1016, 2183))  # the chat at (x + 50, y + 90)
+    centre = np.array([483.0, 550.0])
+    scale = 1.03
+    tx, ty = centre - scale * (centre + np.array([50.0, 90.0]))
+    rough = features.FeatureAlignment(sx=scale, rot=0.0, tx=float(tx), ty=float(ty),
+                                      inliers=50)
+    check = check_blocks(crop, chat, (0, 200, 966, 700), (0, 0, 1080, 2340), rough)
+    assert check is not None and not check.disagreeing.any()
+    refined = blockmatch.FieldAligned(rough, check)
+    foot_x, foot_y = np.array([100.0, 900.0]), np.array([2000.0, 2000.0])
+    for al, within in ((rough, (30, 60)), (refined, (0, 3))):
+        ox, oy = al.to_other(foot_x, foot_y)
+        error = float(np.hypot(ox - (foot_x + 50), oy - (foot_y + 90)).max())
+        assert within[0] <= error <= within[1], (al, error)
+
+
+def test_a_copy_is_judged_on_all_the_screen_both_cover_not_its_canonical_region_alone() -> None:
+    """Two screenshots that agree only where the query's canonical region lies (two GIMP
+    dialogs sharing their top rows, here two chats sharing their first messages) are no
+    copy once the rest of the screen both cover is judged; a crop of the one is."""
+    chat = render_chat(18, "greenapp")
+    spliced = chat.copy()
+    spliced.paste(render_chat(5, "greenapp").crop((0, 1287, 1080, 2340)), (0, 1287))
+    original = dec(chat)
+    for query, is_copy in ((chat, True), (spliced, False)):
+        crop = dec(query.crop((50, 90, 1016, 2183)))
+        # The canonical region as a dialog's can be: a band of the picture only.
+        top_band = replace(compute_signatures(crop), canon_box=(0, 200, 966, 700))
+        verdict = compare_images(crop, original, top_band, compute_signatures(original))
+        assert (verdict is not None and verdict.is_duplicate) == is_copy, verdict
