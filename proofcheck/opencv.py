@@ -8,6 +8,6 @@ machine (2026-12-06), the same matches. Modules import cv2 from here, so that no
 import order can leave the pool as it was.
 """
 
-import cv2 as cv2
+import cv2 as cv2  # `as`: re-exported, for mypy's strict imports
 
 cv2.setNumThreads(1)

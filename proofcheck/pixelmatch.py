@@ -347,12 +347,21 @@ def _overlap_box(al: blockmatch.Aligned, query: DecodedImage, other: DecodedImag
     return x0, y0, cols.max() * cw - x0, rows.max() * ch - y0
 
 
+# A re-framed copy's screen, past its canonical region, shows other content when more
+# than this share of its judged blocks disagree beyond one edit. bench/duplicates.py
+# (all 260 originals): the nine pairs of GIMP dialogs that share a band of rows (two
+# filters' Preview rows, one dialog's basic and advanced views) disagree in 16-77%;
+# a re-screenshotted font grid, a true copy, in 3 stray blocks of 136 (2%).
+SCREEN_OTHER_CONTENT = 0.1
+
+
 def _final_copy(v: PairVerdict, query: DecodedImage, other: DecodedImage,
                 other_sig: Signatures, check: BlockCheck, al: blockmatch.Aligned,
                 framed_alike: bool) -> PairVerdict:
     """A duplicate the blocks confirmed, looked at in colour and, when re-framed, on
-    the screen both images cover; an edit boxed along a re-framed copy's edge is its
-    new frame (a caption bar's colour too)."""
+    the screen both images cover (for an edit there, or other content: a template);
+    an edit boxed along a re-framed copy's edge is its new frame (a caption bar's
+    colour too)."""
     v = _new_frame_is_no_edit(v, check, framed_alike)
     v = _colour_checked(v, query, other, check, other_sig.canon_box, al)
     v = _new_frame_is_no_edit(v, check, framed_alike)
@@ -381,14 +390,6 @@ def _final_copy(v: PairVerdict, query: DecodedImage, other: DecodedImage,
     if judged.relation != "edited":
         return v
     return _new_frame_is_no_edit(judged, screen, framed_alike)
-
-
-# A re-framed copy's screen, past its canonical region, shows other content when more
-# than this share of its judged blocks disagree beyond one edit. bench/duplicates.py
-# (all 260 originals): the nine pairs of GIMP dialogs that share a band of rows (two
-# filters' Preview rows, one dialog's basic and advanced views) disagree in 16-77%;
-# a re-screenshotted font grid, a true copy, in 3 stray blocks of 136 (2%).
-SCREEN_OTHER_CONTENT = 0.1
 
 
 def _within_one_block(box: tuple[float, float, float, float], check: BlockCheck) -> bool:
