@@ -1400,7 +1400,7 @@ def test_matches_collapsing_onto_one_spot_are_set_aside_for_the_true_fit() -> No
 
 def test_a_flat_picture_does_not_take_a_contrasty_ones_contrast_for_its_own() -> None:
     """Grids are compared after matching the other's contrast to the query's, so that a
-    brighter or greyer copy still agrees; but not by any factor: matched 60 times down,
+    brighter or greyer copy still agrees; but not by any factor: matched 50 times down,
     any picture looks like a flat one (GIMP's faint "draft" against a colour wheel)."""
     rng = np.random.default_rng(5)
     y, x = np.mgrid[0:48, 0:48].astype(np.float32)
