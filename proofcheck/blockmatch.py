@@ -163,20 +163,23 @@ class BlockCheck:
     # Both equally bright on average (`_same_exposure`): no clipping of one but not the
     # other, whose light colours then went white.
     same_exposure: bool
-    # Per block of the grid, where the other's print was found: (rows, cols, 2) shifts
-    # (down, right) in samples from where the coarse alignment put it, the fitted
-    # displacement field's (zero where the coarse alignment stood).
-    shift: np.ndarray
+    # The fitted displacement field: where the other's print was found, as a shift
+    # (down, right) in samples from where the coarse alignment put it, (3, 2): at block
+    # (0, 0), then its change per block row and per block column; zero where the
+    # coarse alignment stood. `shift` is it per block.
+    displacement: np.ndarray
     # Per block of the grid: its best match is one distinct peak (`_distinct_peak`). A
     # block across a straight line or a repeated pattern matches along it as well.
     distinct: np.ndarray
     # Per block of the grid: too smooth to be judged, yet shaded, and shaded as the
     # other at the fitted shift (SMOOTH_MIN_STD).
     smooth_agreeing: np.ndarray
-    # The displacement field `shift` was evaluated from, unclipped: (3, 2), a shift
-    # (down, right) in samples at block (0, 0), then its change per block row and per
-    # block column; zero where the coarse alignment stood.
-    displacement: np.ndarray
+
+    @property
+    def shift(self) -> np.ndarray:
+        """Per block of the grid, where the other's print was found: (rows, cols, 2)
+        shifts (down, right) in samples, the displacement field's within the search."""
+        return _block_shifts(self.displacement, *self.judged.shape)
 
     @property
     def disagree_count(self) -> int:
@@ -542,9 +545,7 @@ def _check_at(query: Image.Image, other: Image.Image, box: tuple[float, float, f
             agree = on_field
             fitted = coef
     disagreeing[r_idx[~agree], c_idx[~agree]] = True
-    every = np.stack(np.meshgrid(np.arange(rows), np.arange(cols), indexing="ij"), axis=-1)
-    shift = np.clip(fitted[0] + every @ fitted[1:], -SEARCH, SEARCH)
-    at = np.rint(shift).astype(int) + SEARCH  # per block, its match's window indices
+    at = np.rint(_block_shifts(fitted, rows, cols)).astype(int) + SEARCH  # window indices
     difference, contrast = _row_profiles(qb[r_idx, c_idx], o, top[r_idx], left[c_idx],
                                          at[r_idx, c_idx], ~agree, r_idx, rows)
     if not faint:
@@ -559,7 +560,14 @@ def _check_at(query: Image.Image, other: Image.Image, box: tuple[float, float, f
     distinct_grid[r_idx, c_idx] = distinct
     smooth = _smooth_agreeing(qb, q_std, o, top, left, at, inner_blocks & ~judged)
     return BlockCheck(disagreeing, judged, _grid_box(box, step, rows, cols), difference,
-                      contrast, exact, same_exposure, shift, distinct_grid, smooth, fitted)
+                      contrast, exact, same_exposure, fitted, distinct_grid, smooth)
+
+
+def _block_shifts(field: np.ndarray, rows: int, cols: int) -> np.ndarray:
+    """A displacement field (`BlockCheck.displacement`) at each block of a rows x cols
+    grid, within the blocks' search."""
+    every = np.stack(np.meshgrid(np.arange(rows), np.arange(cols), indexing="ij"), axis=-1)
+    return np.clip(field[0] + every @ field[1:], -SEARCH, SEARCH)
 
 
 def _smooth_agreeing(qb: np.ndarray, q_std: np.ndarray, o: np.ndarray, top: np.ndarray,

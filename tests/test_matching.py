@@ -1213,10 +1213,9 @@ def _grid_check(judged: np.ndarray, disagreeing: np.ndarray,
                 smooth_agreeing: np.ndarray) -> BlockCheck:
     """A block check of a 128 x 96 region, one block per 16 x 16 pixels, with these
     grids: no line profiles, no shifts, no block at one distinct place."""
-    rows, cols = judged.shape
     return BlockCheck(disagreeing, judged, (0.0, 0.0, 128.0, 96.0),
-                      np.zeros(96), np.zeros((2, 96)), False, True, np.zeros((rows, cols, 2)),
-                      np.zeros_like(judged), smooth_agreeing, np.zeros((3, 2)))
+                      np.zeros(96), np.zeros((2, 96)), False, True, np.zeros((3, 2)),
+                      np.zeros_like(judged), smooth_agreeing)
 
 
 def test_a_pictures_worth_of_agreeing_shading_counts_a_few_blocks_do_not() -> None:
