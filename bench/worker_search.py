@@ -120,7 +120,9 @@ def numpy_grid_sample(grid: matching.Grid, xs: np.ndarray,
 
 def numpy_compare_aligned(q: matching.Grid, o: matching.Grid,
                           al: matching.Alignment) -> matching.Comparison | None:
-    """`matching._compare_aligned` before 2026-12-06's thirtieth session."""
+    """`matching._compare_aligned`'s arithmetic before 2026-12-06's thirtieth session
+    (numpy's statistics, `nanmean`), with the contrast bound it has had since the
+    thirty-first (`matching.MAX_GAIN`), so that only the arithmetic differs."""
     rows, cols = q.pixels.shape
     _, _, bw, bh = q.box
     gx, gy = matching._cell_centres(q.box, rows, cols)
@@ -139,7 +141,8 @@ def numpy_compare_aligned(q: matching.Grid, o: matching.Grid,
     a = qpix[valid]
     b = other[valid]
     sa, sb = float(a.std()), float(b.std())
-    b = (b - b.mean()) * (sa / sb if sb > 1e-3 and sa > 1e-3 else 1.0) + a.mean()
+    gain = sa / sb if sb > 1e-3 and sa > 1e-3 else 1.0
+    b = (b - b.mean()) * min(max(gain, 1.0 / matching.MAX_GAIN), matching.MAX_GAIN) + a.mean()
     diff = np.full(q.pixels.shape, np.nan, dtype=np.float32)
     diff[valid] = np.abs(a - b)
     cov_q = n / valid.size
