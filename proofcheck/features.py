@@ -27,6 +27,7 @@ SIDE = 720
 # its pyramid: a 200 x 254 crop of a small dialog had fewer than 12 keypoints left.
 # Smaller images are enlarged to this longest side first.
 MIN_SIDE = 400
+ORB_EDGE = 31
 # Matching is quadratic in the keypoints: at 2000 knnMatch took 12 ms a pair, 16% of a
 # search's CPU. Full bench/duplicates.py, 2000 -> 1000: recall at <= 0.1% / 0.01% FMR
 # 0.971 / 0.896 -> 0.972 / 0.897, hard negatives 0 both, CPU per query 448 -> 372 ms.
@@ -86,6 +87,10 @@ def _keypoints(image: Image.Image) -> _Keypoints | None:
         size = (max(1, round(pixels.shape[1] * scale)), max(1, round(pixels.shape[0] * scale)))
         pixels = cv2.resize(pixels, size, interpolation=cv2.INTER_AREA if scale < 1.0
                             else cv2.INTER_LINEAR)
+    if min(pixels.shape) <= 2 * ORB_EDGE:
+        # Nothing lies a patch's width from both edges (a banner a few rows high), and
+        # ORB's pyramid shrinks such a strip to nothing, where OpenCV raises.
+        return None
     for threshold in FAST_THRESHOLDS:
         orb = cv2.ORB.create(nfeatures=KEYPOINTS, fastThreshold=threshold)
         found, descriptors = orb.detectAndCompute(pixels, None)

@@ -93,6 +93,10 @@ def corpus() -> Iterator[tuple[str, bytes, str]]:
         "refuse"
     yield "bomb-idat.png", _png(4_000, 4_000, body=zlib.compress(b"\x00" * 48_000_000)), "any"
     yield "zero-size.png", _png(0, 0), "refuse"
+    # Valid pictures of extreme shape: a banner one row high, a divider a pixel wide.
+    # OpenCV's ORB pyramid shrank a level of them to nothing and raised.
+    for width, height in ((2000, 3), (3, 2000), (500, 1), (1, 500)):
+        yield f"thin-{width}x{height}.png", _image("PNG", size=(width, height)), "any"
     # Metadata bombs and odd chunks.
     yield "ztxt-bomb.png", _png(64, 64, _chunk(b"zTXt", b"k\x00\x00" + zlib.compress(
         b"A" * 50_000_000))), "any"
