@@ -36,6 +36,7 @@ from scipy import ndimage
 
 from proofcheck import memo
 from proofcheck.blockmatch import bilinear
+from proofcheck.features import MAX_SCALE, MIN_SCALE
 from proofcheck.hashing import WINDOWS, Signatures
 from proofcheck.index import popcount64
 from proofcheck.opencv import cv2
@@ -173,6 +174,8 @@ def _alignments(query: Signatures, other: Signatures) -> list[Alignment]:
         sx, sy = qw / ow, qh / oh
         whole = i < 3 and j < 3
         if whole:
+            if min(sx, sy) < MIN_SCALE or max(sx, sy) > MAX_SCALE:
+                continue  # a strip a few pixels across and a page: no copy of each other
             # A flip pair compares the query with the mirrored other, otherwise as usual.
             out.append(Alignment(sx, sy, qx - sx * ox, qy - sy * oy, i == 2, d, True,
                                   i == 2 or frame))
@@ -180,6 +183,8 @@ def _alignments(query: Signatures, other: Signatures) -> list[Alignment]:
         # A crop keeps the scale of both axes equal, but a window and a crop of another
         # shape still hash alike: try each axis's scale, centres on each other.
         for s in sorted({round(sx, 3), round(sy, 3)}):
+            if not MIN_SCALE <= s <= MAX_SCALE:
+                continue
             tx = qx + qw / 2 - s * (ox + ow / 2)
             ty = qy + qh / 2 - s * (oy + oh / 2)
             out.append(Alignment(s, s, tx, ty, False, d, False))

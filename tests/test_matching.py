@@ -839,6 +839,40 @@ def test_blocks_of_a_pair_whose_alignment_leaves_no_overlap_are_not_judged() -> 
     assert check_blocks(bright, img, box, box, away) is None
 
 
+def _strip(size: tuple[int, int], kind: str) -> Image.Image:
+    """A picture of `size`: random noise, one flat grey, or black rules every 7 rows."""
+    if kind == "noise":
+        rng = np.random.default_rng(size[0] * 7 + size[1])
+        return Image.fromarray(rng.integers(0, 256, (size[1], size[0], 3), dtype=np.uint8))
+    pixels = np.full((size[1], size[0], 3), 200 if kind == "flat" else 255, np.uint8)
+    if kind == "rules":
+        pixels[::7] = 0
+    return Image.fromarray(pixels)
+
+
+@pytest.mark.parametrize(("strip", "page"), [
+    (((2000, 3), "noise"), ((360, 640), "noise")),
+    (((3, 2000), "rules"), ((5000, 40), "flat")),
+    (((1, 500), "noise"), ((500, 1), "rules")),
+])
+def test_strips_a_few_pixels_across_are_compared_without_raising(
+        strip: tuple[tuple[int, int], str], page: tuple[tuple[int, int], str]) -> None:
+    """A banner a few rows high and a divider a pixel wide are valid uploads. ORB's
+    pyramid shrank them to nothing, where OpenCV raised (the check was retried until it
+    failed); a strip 3 px wide against one 5000 px long gave a key pair a scale of 0.000
+    (rounded), and the grids divided by it. Neither has keypoints, and no alignment
+    past what a copy can be scaled by is tried; against the other they are no copy."""
+    a, b = _strip(*strip), _strip(*page)
+    assert features.sketch(a).points.shape == (0, 2)
+    assert features.align(a, b) is None
+    for query, other in ((a, b), (b, a)):
+        verdict = compare_images(dec(query), dec(other))
+        assert verdict is None or not verdict.is_duplicate, verdict
+        for al in matching._alignments(compute_signatures(dec(query)),
+                                       compute_signatures(dec(other))):
+            assert features.MIN_SCALE <= min(al.sx, al.sy) <= features.MAX_SCALE, al
+
+
 def _faint_watermark(word: str, angle: float) -> Image.Image:
     """A dark grey picture with one word 10 grey levels darker, tilted: no block of it
     reaches the contrast blocks are usually judged at."""
