@@ -3,7 +3,10 @@
 Each target gets mutated valid inputs (real images, zips, manifests with bytes flipped,
 cut and spliced) and must either succeed or raise its own typed error — never anything
 else, never hang; and PNGs must decode to the same pixels, or be refused alike, with
-Wuffs and with Pillow. Prints examples run per target and the first failure, if any.
+Wuffs and with Pillow. The near-duplicate engine gets pairs of valid pictures of any
+shape, from a pixel to a 3000 px strip, the second often a crop or a rescale of the
+first, and must compare them both ways without raising. Prints examples run per target
+and the first failure, if any.
 
     .venv/bin/python bench/fuzz.py --examples 5000
 """
@@ -21,17 +24,22 @@ import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from PIL import Image
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.swap import PILLOW_PNG, replaced  # noqa: E402
-from proofcheck import forensics  # noqa: E402
+from proofcheck import features, forensics  # noqa: E402
 from proofcheck.archive import ArchiveError, ArchiveLimits, SafeArchive  # noqa: E402
-from proofcheck.imaging import ImageError, decode, probe  # noqa: E402
+from proofcheck.candidates import verify_candidates  # noqa: E402
+from proofcheck.imaging import DecodedImage, ImageError, decode, probe  # noqa: E402
+from proofcheck.pixelmatch import compare_images, diff_heatmap_png  # noqa: E402
 from proofcheck.submission import SubmissionError, parse_meta  # noqa: E402
+from proofcheck.views import query_views, stored_signatures  # noqa: E402
 from tests.hostile import _image  # noqa: E402
 from tests.test_imaging import _png_variants  # noqa: E402
 
@@ -55,6 +63,68 @@ def mutated(draw: st.DrawFn, seeds: list[bytes]) -> bytes:
             other = draw(st.sampled_from(seeds))
             data[position:] = other[draw(st.integers(0, len(other) - 1)):]
     return bytes(data)
+
+
+def _picture(width: int, height: int, kind: str, seed: int) -> Image.Image:
+    rng = np.random.default_rng(seed)
+    if kind == "noise":
+        return Image.fromarray(rng.integers(0, 256, (height, width, 3), dtype=np.uint8))
+    pixels = np.full((height, width, 3), rng.integers(0, 256, 3), np.uint8)
+    if kind == "rules":
+        pixels[:: int(rng.integers(2, 12))] = 0
+    elif kind == "blocks":
+        for _ in range(12):
+            y, x = int(rng.integers(0, height)), int(rng.integers(0, width))
+            pixels[y:y + int(rng.integers(1, 200)), x:x + int(rng.integers(1, 200))] = \
+                rng.integers(0, 256, 3)
+    return Image.fromarray(pixels)
+
+
+@st.composite
+def picture_pairs(draw: st.DrawFn) -> tuple[bytes, bytes]:
+    """Two PNGs: any shape (a side of 1-80 px as often as 80-3000, under 3 Mpx), flat,
+    noise, rules or blocks; the second a crop, a rescale or another picture."""
+    def side() -> int:
+        return draw(st.one_of(st.integers(1, 80), st.integers(80, 3000)))
+
+    def shape() -> tuple[int, int]:
+        width, height = side(), side()
+        while width * height > 3_000_000:
+            width, height = max(1, width // 2), max(1, height // 2)
+        return width, height
+
+    kinds = st.sampled_from(["noise", "flat", "rules", "blocks"])
+    first = _picture(*shape(), draw(kinds), draw(st.integers(0, 2**16)))
+    how = draw(st.sampled_from(["crop", "rescale", "other"]))
+    if how == "crop":
+        x0, y0 = draw(st.integers(0, first.width - 1)), draw(st.integers(0, first.height - 1))
+        second = first.crop((x0, y0, draw(st.integers(x0 + 1, first.width)),
+                             draw(st.integers(y0 + 1, first.height))))
+    elif how == "rescale":
+        factor = draw(st.floats(0.05, 3.0))
+        second = first.resize((max(1, round(first.width * factor)),
+                               max(1, round(first.height * factor))))
+    else:
+        second = _picture(*shape(), draw(kinds), draw(st.integers(0, 2**16)))
+    out = []
+    for picture in (first, second):
+        buffer = io.BytesIO()
+        picture.save(buffer, "PNG")
+        out.append(buffer.getvalue())
+    return out[0], out[1]
+
+
+def fuzz_engine(pair: tuple[bytes, bytes]) -> None:
+    """Signatures, the pixel comparison both ways, its heat-map and the worker's
+    candidate verification on two valid pictures: nothing may raise."""
+    decoded: list[DecodedImage] = [decode(data, max_pixels=20_000_000) for data in pair]
+    signatures = [stored_signatures(data, 20_000_000, d) for data, d in zip(pair, decoded,
+                                                                           strict=True)]
+    for q, o in ((0, 1), (1, 0)):
+        verdict = compare_images(decoded[q], decoded[o], signatures[q], signatures[o])
+        diff_heatmap_png(decoded[q], decoded[o], verdict)
+        verify_candidates(query_views(signatures[q], decoded[q]), [(o, signatures[o])],
+                          decoded.__getitem__, lambda item: features.sketch(decoded[item].image))
 
 
 def _zip(manifest: bytes, payload: bytes) -> bytes:
@@ -128,6 +198,7 @@ TARGETS: dict[str, tuple[Callable[..., None], st.SearchStrategy]] = {
     "archive": (fuzz_archive, mutated(ZIP_SEEDS)),
     "forensics": (fuzz_forensics, mutated(SEEDS)),
     "png": (fuzz_png_decoders, mutated(PNG_SEEDS)),
+    "engine": (fuzz_engine, picture_pairs()),
     "meta": (fuzz_meta, st.dictionaries(
         st.sampled_from(["account", "post_id", "posted_at", "caption", "kind", "callback_url"]),
         st.text(max_size=300))),
@@ -149,9 +220,13 @@ def _runner(target: Callable[..., None], strategy: st.SearchStrategy, examples: 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--examples", type=int, default=2000)
+    parser.add_argument("--only", default="", help="comma list of targets (default all)")
     args = parser.parse_args()
     failures = 0
+    chosen = args.only.split(",") if args.only else list(TARGETS)
     for name, (target, strategy) in TARGETS.items():
+        if name not in chosen:
+            continue
         count = [0]
         run = _runner(target, strategy, args.examples, count)
         started = time.perf_counter()
