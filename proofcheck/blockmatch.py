@@ -308,9 +308,7 @@ class FieldAligned:
         step = gw / (self.check.judged.shape[1] * BLOCK)  # query pixels a sample
         row = (qy - gy) / (BLOCK * step) - 0.5  # in blocks, 0 at the first's centre
         col = (qx - gx) / (BLOCK * step) - 0.5
-        at, per_row, per_col = self.check.displacement
-        down = at[0] + row * per_row[0] + col * per_col[0]
-        right = at[1] + row * per_row[1] + col * per_col[1]
+        down, right = _field_at(self.check.displacement, row, col)
         return self.base.to_other(qx + right * step, qy + down * step)
 
 
@@ -569,11 +567,20 @@ def _check_at(query: Image.Image, other: Image.Image, box: tuple[float, float, f
                       contrast, exact, same_exposure, fitted, distinct_grid, smooth)
 
 
+def _field_at(field: np.ndarray, row: np.ndarray, col: np.ndarray
+              ) -> tuple[np.ndarray, np.ndarray]:
+    """A displacement field (`BlockCheck.displacement`) at block positions (row, col),
+    fractional or past the grid: the shift (down, right) in samples there."""
+    at, per_row, per_col = field
+    return (at[0] + row * per_row[0] + col * per_col[0],
+            at[1] + row * per_row[1] + col * per_col[1])
+
+
 def _block_shifts(field: np.ndarray, rows: int, cols: int) -> np.ndarray:
-    """A displacement field (`BlockCheck.displacement`) at each block of a rows x cols
-    grid, within the blocks' search."""
-    every = np.stack(np.meshgrid(np.arange(rows), np.arange(cols), indexing="ij"), axis=-1)
-    return np.clip(field[0] + every @ field[1:], -SEARCH, SEARCH)
+    """The field at each block of a rows x cols grid, within the blocks' search:
+    (rows, cols, 2)."""
+    row, col = np.meshgrid(np.arange(rows), np.arange(cols), indexing="ij")
+    return np.clip(np.stack(_field_at(field, row, col), axis=-1), -SEARCH, SEARCH)
 
 
 def _smooth_agreeing(qb: np.ndarray, q_std: np.ndarray, o: np.ndarray, top: np.ndarray,
