@@ -24,10 +24,8 @@ import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from PIL import Image
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -40,7 +38,7 @@ from proofcheck.imaging import DecodedImage, ImageError, decode, probe  # noqa: 
 from proofcheck.pixelmatch import compare_images, diff_heatmap_png  # noqa: E402
 from proofcheck.submission import SubmissionError, parse_meta  # noqa: E402
 from proofcheck.views import query_views, stored_signatures  # noqa: E402
-from tests.hostile import _image  # noqa: E402
+from tests.hostile import _image, plain_picture  # noqa: E402
 from tests.test_imaging import _png_variants  # noqa: E402
 
 SEEDS = [_image(fmt, size=(64, 48), seed=n) for n, fmt in enumerate(("PNG", "JPEG", "WEBP",
@@ -65,21 +63,6 @@ def mutated(draw: st.DrawFn, seeds: list[bytes]) -> bytes:
     return bytes(data)
 
 
-def _picture(width: int, height: int, kind: str, seed: int) -> Image.Image:
-    rng = np.random.default_rng(seed)
-    if kind == "noise":
-        return Image.fromarray(rng.integers(0, 256, (height, width, 3), dtype=np.uint8))
-    pixels = np.full((height, width, 3), rng.integers(0, 256, 3), np.uint8)
-    if kind == "rules":
-        pixels[:: int(rng.integers(2, 12))] = 0
-    elif kind == "blocks":
-        for _ in range(12):
-            y, x = int(rng.integers(0, height)), int(rng.integers(0, width))
-            pixels[y:y + int(rng.integers(1, 200)), x:x + int(rng.integers(1, 200))] = \
-                rng.integers(0, 256, 3)
-    return Image.fromarray(pixels)
-
-
 @st.composite
 def picture_pairs(draw: st.DrawFn) -> tuple[bytes, bytes]:
     """Two PNGs: any shape (a side of 1-80 px as often as 80-3000, under 3 Mpx), flat,
@@ -94,7 +77,7 @@ def picture_pairs(draw: st.DrawFn) -> tuple[bytes, bytes]:
         return width, height
 
     kinds = st.sampled_from(["noise", "flat", "rules", "blocks"])
-    first = _picture(*shape(), draw(kinds), draw(st.integers(0, 2**16)))
+    first = plain_picture(*shape(), draw(kinds), draw(st.integers(0, 2**16)))
     how = draw(st.sampled_from(["crop", "rescale", "other"]))
     if how == "crop":
         x0, y0 = draw(st.integers(0, first.width - 1)), draw(st.integers(0, first.height - 1))
@@ -105,7 +88,7 @@ def picture_pairs(draw: st.DrawFn) -> tuple[bytes, bytes]:
         second = first.resize((max(1, round(first.width * factor)),
                                max(1, round(first.height * factor))))
     else:
-        second = _picture(*shape(), draw(kinds), draw(st.integers(0, 2**16)))
+        second = plain_picture(*shape(), draw(kinds), draw(st.integers(0, 2**16)))
     out = []
     for picture in (first, second):
         buffer = io.BytesIO()

@@ -15,6 +15,7 @@ import zipfile
 import zlib
 from collections.abc import Iterator
 
+import numpy as np
 from PIL import Image, ImageDraw
 
 
@@ -28,6 +29,23 @@ def _image(fmt: str, size: tuple[int, int] = (320, 480), seed: int = 0, **save: 
     out = io.BytesIO()
     image.save(out, fmt, **save)
     return out.getvalue()
+
+
+def plain_picture(width: int, height: int, kind: str, seed: int) -> Image.Image:
+    """A valid picture of any shape, down to a pixel: random `noise`, one `flat`
+    colour, black `rules` every few rows, or coloured `blocks` on a flat ground."""
+    rng = np.random.default_rng(seed)
+    if kind == "noise":
+        return Image.fromarray(rng.integers(0, 256, (height, width, 3), dtype=np.uint8))
+    pixels = np.full((height, width, 3), rng.integers(0, 256, 3), np.uint8)
+    if kind == "rules":
+        pixels[:: int(rng.integers(2, 12))] = 0
+    elif kind == "blocks":
+        for _ in range(12):
+            y, x = int(rng.integers(0, height)), int(rng.integers(0, width))
+            pixels[y:y + int(rng.integers(1, 200)), x:x + int(rng.integers(1, 200))] = \
+                rng.integers(0, 256, 3)
+    return Image.fromarray(pixels)
 
 
 def _chunk(kind: bytes, data: bytes) -> bytes:

@@ -25,6 +25,7 @@ from proofcheck.matching import DUPLICATE_RELATIONS, PairVerdict, compare
 from proofcheck.pixelmatch import compare_images, diff_heatmap_png
 from proofcheck.scoring import render
 from proofcheck.views import query_views, skew_degrees, with_straightened
+from tests.hostile import plain_picture
 
 W, H = 1080, 2340
 WORDS = [
@@ -839,17 +840,6 @@ def test_blocks_of_a_pair_whose_alignment_leaves_no_overlap_are_not_judged() -> 
     assert check_blocks(bright, img, box, box, away) is None
 
 
-def _strip(size: tuple[int, int], kind: str) -> Image.Image:
-    """A picture of `size`: random noise, one flat grey, or black rules every 7 rows."""
-    if kind == "noise":
-        rng = np.random.default_rng(size[0] * 7 + size[1])
-        return Image.fromarray(rng.integers(0, 256, (size[1], size[0], 3), dtype=np.uint8))
-    pixels = np.full((size[1], size[0], 3), 200 if kind == "flat" else 255, np.uint8)
-    if kind == "rules":
-        pixels[::7] = 0
-    return Image.fromarray(pixels)
-
-
 @pytest.mark.parametrize(("strip", "page"), [
     (((2000, 3), "noise"), ((360, 640), "noise")),
     (((3, 2000), "rules"), ((5000, 40), "flat")),
@@ -862,7 +852,7 @@ def test_strips_a_few_pixels_across_are_compared_without_raising(
     failed); a strip 3 px wide against one 5000 px long gave a key pair a scale of 0.000
     (rounded), and the grids divided by it. Neither has keypoints, and no alignment
     past what a copy can be scaled by is tried; against the other they are no copy."""
-    a, b = _strip(*strip), _strip(*page)
+    a, b = plain_picture(*strip[0], strip[1], 7), plain_picture(*page[0], page[1], 7)
     assert features.sketch(a).points.shape == (0, 2)
     assert features.align(a, b) is None
     for query, other in ((a, b), (b, a)):
