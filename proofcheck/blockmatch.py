@@ -56,6 +56,16 @@ BLOCK = 16
 # bright band, resized and bordered). Phone screenshots are taller than wide and
 # sampled as before.
 MIN_BLOCK_ROWS = 8
+# A region under MIN_BLOCK_ROWS blocks on a side, sampled pixel for pixel, keeps too
+# few blocks inside its rim to judge: skimage's 102 px retina picture had 9, and none
+# of its crops, tilted or stickered copies (one with 80 keypoints aligning it) could
+# be checked. When nothing could be judged such a region is looked at again enlarged
+# to MIN_BLOCK_ROWS blocks, at most this much. Only then, and only when what agrees
+# there pins the pair (`BlockCheck.agreement_pins_the_pair`): enlarged at once, two
+# half-size copies of 200 px GIMP dialogs became `template`, and one, whose canonical
+# region is a band one row of blocks high, did even when enlarged only after nothing
+# was judged (bench/duplicates.py).
+MAX_ENLARGEMENT = 2.0
 SEARCH = 12
 # A block needs this much contrast (grey levels, std) to say anything about content.
 # A faint picture with fewer than MIN_BLOCKS such blocks (a watermark whose letters are
@@ -360,13 +370,13 @@ def to_other_image(al: Aligned, other_box: tuple[float, float, float, float],
 
 
 def _views(query: Image.Image, other: Image.Image, box: tuple[float, float, float, float],
-           other_box: tuple[float, float, float, float], al: Aligned, width: int
-           ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, float]:
+           other_box: tuple[float, float, float, float], al: Aligned, width: int,
+           finest: float = 1.0) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, float]:
     """The query's region and the other mapped onto the same sample grid (padded by
-    SEARCH), each low-passed for its own sampling step; masks of where each is inside
-    its image."""
+    SEARCH), each low-passed for its own sampling step, at least `finest` pixels;
+    masks of where each is inside its image."""
     bx, by, bw, bh = box
-    step = max(1.0, bw / CLOSER_WIDTH, min(bw / width, bh / (MIN_BLOCK_ROWS * BLOCK)))
+    step = max(finest, bw / CLOSER_WIDTH, min(bw / width, bh / (MIN_BLOCK_ROWS * BLOCK)))
     cols, rows = int(bw / step), int(bh / step)
     xs = bx + (np.arange(-SEARCH, cols + SEARCH) + 0.5) * step
     ys = by + (np.arange(-SEARCH, rows + SEARCH) + 0.5) * step
@@ -411,10 +421,10 @@ class _Sampled(NamedTuple):
 
 def _sampled(query: Image.Image, other: Image.Image, box: tuple[float, float, float, float],
              other_box: tuple[float, float, float, float], al: Aligned,
-             width: int) -> _Sampled | None:
+             width: int, finest: float) -> _Sampled | None:
     """`_views` of the region, the size of its block grid, and whether the two are
     equally exposed over it; None when the grid would be under 2 x 2 blocks."""
-    q, o, q_in, o_in, step = _views(query, other, box, other_box, al, width)
+    q, o, q_in, o_in, step = _views(query, other, box, other_box, al, width, finest)
     rows = (q.shape[0] - 2 * SEARCH) // BLOCK
     cols = (q.shape[1] - 2 * SEARCH) // BLOCK
     if rows < 2 or cols < 2:
@@ -437,9 +447,16 @@ def check_blocks(query: Image.Image, other: Image.Image,
                  other_box: tuple[float, float, float, float], al: Aligned,
                  look_closer: bool = False) -> BlockCheck | None:
     """Block agreement of a pair of images under a coarse alignment. None when the
-    region has too few textured blocks to judge (a flat image, a tiny overlap), unless,
-    with `look_closer`, every block agrees at CLOSER_WIDTH."""
+    region has too few textured blocks to judge (a flat image, a tiny overlap), unless
+    it is judged enlarged (MAX_ENLARGEMENT) or, with `look_closer`, every block agrees
+    at CLOSER_WIDTH."""
     found = _check_at(query, other, box, other_box, al, WIDTH)
+    side = min(box[2], box[3]) / (MIN_BLOCK_ROWS * BLOCK)
+    if found is None and side < 1.0:
+        enlarged = _check_at(query, other, box, other_box, al, WIDTH,
+                             finest=max(side, 1.0 / MAX_ENLARGEMENT))
+        if enlarged is not None and enlarged.agreement_pins_the_pair:
+            found = enlarged
     if found is None and look_closer and box[2] >= CLOSER_WIDTH:
         closer = _check_at(query, other, box, other_box, al, CLOSER_WIDTH)
         # At that scale a faint picture's compression noise disagrees as an edit would
@@ -452,8 +469,9 @@ def check_blocks(query: Image.Image, other: Image.Image,
 
 def _check_at(query: Image.Image, other: Image.Image, box: tuple[float, float, float, float],
               other_box: tuple[float, float, float, float], al: Aligned,
-              width: int) -> BlockCheck | None:
-    """`check_blocks` with the query's region sampled `width` samples across."""
+              width: int, finest: float = 1.0) -> BlockCheck | None:
+    """`check_blocks` with the query's region sampled `width` samples across, and
+    samples no closer than `finest` pixels."""
     # The canonical region's rows end where the image's middle columns go blank: above
     # a short chat's last bubble at the side, below its contact's name. In a pair
     # aligned edge to edge and equally exposed every row of the screen but the phone's
@@ -462,10 +480,10 @@ def _check_at(query: Image.Image, other: Image.Image, box: tuple[float, float, f
     # a brightened copy's clipped app bars.
     drift = _corner_drift(query, other, box, al)
     unresampled = drift <= 0.5
-    sampled = _sampled(query, other, _screen_rows(query, box), other_box, al, width) \
+    sampled = _sampled(query, other, _screen_rows(query, box), other_box, al, width, finest) \
         if drift <= FRAMED_ALIKE * query.width else None
     if sampled is None or not sampled.same_exposure:
-        sampled = _sampled(query, other, box, other_box, al, width)
+        sampled = _sampled(query, other, box, other_box, al, width, finest)
     if sampled is None:
         return None
     q, o, q_in, o_in, step, rows, cols, same_exposure, box = sampled
