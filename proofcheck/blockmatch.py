@@ -424,6 +424,8 @@ def _sampled(query: Image.Image, other: Image.Image, box: tuple[float, float, fl
              width: int, finest: float) -> _Sampled | None:
     """`_views` of the region, the size of its block grid, and whether the two are
     equally exposed over it; None when the grid would be under 2 x 2 blocks."""
+    if box[2] <= 0 or box[3] <= 0:
+        return None  # an empty region has no sample grid to map
     q, o, q_in, o_in, step = _views(query, other, box, other_box, al, width, finest)
     rows = (q.shape[0] - 2 * SEARCH) // BLOCK
     cols = (q.shape[1] - 2 * SEARCH) // BLOCK

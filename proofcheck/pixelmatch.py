@@ -302,7 +302,13 @@ def _keypoint_verdict(query: DecodedImage, other: DecodedImage, query_sig: Signa
         # below the app bar covers too little of it to judge: the original, checked
         # after the copy, found nothing (12 of 240 stolen copies of the seed-11
         # scenario's honest proof; 3 now). The part of the screen the copy covers is.
-        overlap = _overlap_box(aligned, query, other)
+        # So is a picture pasted small into another phone's screen, however little of
+        # that screen it fills, when it is most of the picture: a wide dialog
+        # re-screenshotted fills an eighth, and the screen's blocks, sampled for the
+        # whole of it, left three rows of it to judge (bench/duplicates.py, GIMP's
+        # playback dialog).
+        inside = _contained_share(aligned, query, other) >= MIN_CONTAINED
+        overlap = _overlap_box(aligned, query, other, least=0.0 if inside else 0.25)
         if overlap is not None:
             check = check_blocks(query.image, other.image, overlap, other_sig.canon_box,
                                  aligned)
@@ -324,11 +330,12 @@ def _keypoint_verdict(query: DecodedImage, other: DecodedImage, query_sig: Signa
 
 
 def _overlap_box(al: blockmatch.Aligned, query: DecodedImage, other: DecodedImage,
-                 other_screen: bool = False) -> tuple[float, float, float, float] | None:
+                 other_screen: bool = False, least: float = 0.25
+                 ) -> tuple[float, float, float, float] | None:
     """The part of the query's screen (its phone bars cut) that the other covers under
     `al` (with `other_screen`, the other's screen, its bars cut too), as a box one cell
-    (1/64) inside its edges; None when that is under a quarter of the screen (a copy
-    must anyway cover MIN_CONTAINED of one of the two)."""
+    (1/64) inside its edges; None when that is under `least` of the screen (by default
+    a quarter: a copy must anyway cover MIN_CONTAINED of one of the two)."""
     cells = 64
     xs, ys = np.meshgrid((np.arange(cells) + 0.5) * query.width / cells,
                          (np.arange(cells) + 0.5) * query.height / cells)
@@ -339,12 +346,15 @@ def _overlap_box(al: blockmatch.Aligned, query: DecodedImage, other: DecodedImag
     if other_screen:
         other_top, other_bottom = phone_bars(other.width, other.height)
         covered &= (oy >= other_top) & (oy < other.height - other_bottom)
-    if covered.mean() < 0.25:
+    if covered.mean() < least or not covered.any():
         return None
     rows, cols = np.nonzero(covered)
     cw, ch = query.width / cells, query.height / cells
     x0, y0 = (cols.min() + 1) * cw, (rows.min() + 1) * ch
-    return x0, y0, cols.max() * cw - x0, rows.max() * ch - y0
+    width, height = cols.max() * cw - x0, rows.max() * ch - y0
+    if width <= 0 or height <= 0:
+        return None  # a strip a cell or two across: nothing inside its edges
+    return x0, y0, width, height
 
 
 # A re-framed copy's screen, past its canonical region, shows other content when more

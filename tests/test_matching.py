@@ -147,6 +147,62 @@ def test_rescreenshot_in_another_phone_is_cropped(make: object) -> None:
     assert v is not None and v.relation == "cropped"
 
 
+def playback_dialog(seed: int) -> Image.Image:
+    """A wide, short, sparse dialog (GIMP's animation playback is 741 x 224): a title,
+    a row of buttons, a preview, a row of fields and a few labels."""
+    rng = random.Random(seed)
+    img = Image.new("RGB", (740, 224), (222, 222, 222))
+    d = ImageDraw.Draw(img)
+    d.rectangle((0, 0, 740, 22), fill=(240, 240, 240))
+    d.text((200, 4), f"Animation Playback: [{rng.choice(WORDS)}-{seed}]", fill="black",
+           font=_font(13))
+    for i in range(rng.randint(4, 7)):
+        x = 8 + 30 * i
+        d.polygon([(x, 32), (x + 16, 40), (x, 48)], fill=(60, 80, 140))
+    d.rectangle((4, 62, 736, 178), outline=(150, 150, 150))
+    preview = rng.randint(200, 440)
+    d.rectangle((preview, 70, preview + 66, 168), fill="white")
+    d.line((preview + 10, 118, preview + 56, 118), fill="black", width=5)
+    x = 6
+    for _ in range(5):
+        w = rng.randint(60, 150)
+        d.rectangle((x, 184, x + w, 204), outline=(120, 120, 120), fill=(230, 230, 230))
+        d.text((x + 4, 188), rng.choice(WORDS).title(), fill="black", font=_font(12))
+        x += w + 6
+    d.text((620, 188), f"Frame 1 of {rng.randint(2, 9)}", fill="black", font=_font(12))
+    for _ in range(6):
+        x, y = rng.randrange(10, 600), rng.choice([70, 90, 110, 130, 150])
+        if not preview - 100 < x < preview + 70:
+            d.text((x, y), rng.choice(WORDS), fill=(40, 40, 40), font=_font(14))
+    return img
+
+
+def test_a_wide_dialog_pasted_small_into_a_phone_screen_is_judged_where_it_lies() -> None:
+    """Re-screenshotted on a phone, a wide dialog fills an eighth of the screen: the
+    screen's blocks, sampled for all of it, leave two or three rows of the dialog to
+    judge, and the pair was then judged on nothing (1 of these 6 found before). It is
+    judged on where it lies; another dialog of the layout is still no copy."""
+    found = 0
+    for seed in range(6):
+        original = playback_dialog(seed)
+        rng = random.Random(seed)
+        screen = Image.new("RGB", (1080, 2340), (0, 0, 0))
+        scale = 1080 / original.width * rng.uniform(0.9, 1.0)
+        inner = original.resize((round(original.width * scale), round(original.height * scale)),
+                                Image.Resampling.BILINEAR)
+        screen.paste(inner, ((1080 - inner.width) // 2, (2340 - inner.height) // 2))
+        d = ImageDraw.Draw(screen)
+        d.text((40, 18), "23:51", fill="white", font=_font(40))
+        d.rectangle((950, 25, 1030, 58), outline="white", width=4)
+        d.rectangle((400, 2285, 680, 2295), fill="white")
+        copy = dec(screen.resize((720, 1560), Image.Resampling.BILINEAR), "JPEG", quality=85)
+        verdict = compare_images(copy, dec(original))
+        found += verdict is not None and verdict.relation == "cropped"
+        other = compare_images(copy, dec(playback_dialog(seed + 50)))
+        assert other is None or not other.is_duplicate, (seed, other)
+    assert found >= 5
+
+
 def test_repainted_amount_is_edited_with_a_box_on_the_amount() -> None:
     original = receipt(4)
     edited = original.copy()
@@ -862,6 +918,20 @@ def test_strips_a_few_pixels_across_are_compared_without_raising(
                                        compute_signatures(dec(other))):
             assert min(al.sx, al.sy) >= features.MIN_SCALE, al
             assert max(al.sx, al.sy) <= features.MAX_SCALE, al
+
+
+def test_a_sliver_of_overlap_is_no_region_to_judge() -> None:
+    """Where the other covers one column of the query's 64 cells, the overlap one cell
+    inside its edges is empty; it had a negative width, and sampling it made OpenCV
+    raise (bench/duplicates.py, once small overlaps were judged). An empty region
+    has no blocks."""
+    query = dec(plain_picture(640, 640, "noise", 3))
+    other = dec(plain_picture(12, 640, "noise", 4))
+    beside = features.FeatureAlignment(sx=1.0, rot=0.0, tx=300.0, ty=0.0, inliers=50)
+    assert pixelmatch._overlap_box(beside, query, other, least=0.0) is None
+    same_place = features.FeatureAlignment(sx=1.0, rot=0.0, tx=0.0, ty=0.0, inliers=50)
+    for empty in ((10, 10, -40, 100), (10, 10, 0, 100)):
+        assert check_blocks(query.image, query.image, empty, (0, 0, 640, 640), same_place) is None
 
 
 def _faint_watermark(word: str, angle: float) -> Image.Image:
