@@ -180,7 +180,7 @@ def playback_dialog(seed: int) -> Image.Image:
 def test_a_wide_dialog_pasted_small_into_a_phone_screen_is_judged_where_it_lies() -> None:
     """Re-screenshotted on a phone, a wide dialog fills an eighth of the screen: the
     screen's blocks, sampled for all of it, leave two or three rows of the dialog to
-    judge, and the pair was then judged on nothing (1 of these 6 found before). It is
+    judge, and the pair was then judged on nothing (none of these 6 found before). It is
     judged on where it lies; another dialog of the layout is still no copy."""
     found = 0
     for seed in range(6):
