@@ -34,6 +34,7 @@ from bench.swap import PILLOW_PNG, replaced  # noqa: E402
 from proofcheck import features, forensics  # noqa: E402
 from proofcheck.archive import ArchiveError, ArchiveLimits, SafeArchive  # noqa: E402
 from proofcheck.candidates import verify_candidates  # noqa: E402
+from proofcheck.forensics.synth import png_bytes  # noqa: E402
 from proofcheck.imaging import DecodedImage, ImageError, decode, probe  # noqa: E402
 from proofcheck.pixelmatch import compare_images, diff_heatmap_png  # noqa: E402
 from proofcheck.submission import SubmissionError, parse_meta  # noqa: E402
@@ -89,12 +90,7 @@ def picture_pairs(draw: st.DrawFn) -> tuple[bytes, bytes]:
                                max(1, round(first.height * factor))))
     else:
         second = plain_picture(*shape(), draw(kinds), draw(st.integers(0, 2**16)))
-    out = []
-    for picture in (first, second):
-        buffer = io.BytesIO()
-        picture.save(buffer, "PNG")
-        out.append(buffer.getvalue())
-    return out[0], out[1]
+    return png_bytes(first), png_bytes(second)
 
 
 def fuzz_engine(pair: tuple[bytes, bytes]) -> None:
