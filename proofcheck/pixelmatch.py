@@ -294,6 +294,7 @@ def _keypoint_verdict(query: DecodedImage, other: DecodedImage, query_sig: Signa
                       distance: int) -> PairVerdict | None:
     """The pair judged block by block on its keypoint alignment: a copy, an edit of
     one, or `template`; None when too few blocks can be judged."""
+    contained = _contained_share(aligned, query, other) >= MIN_CONTAINED
     check = check_blocks(query.image, other.image, query_sig.canon_box,
                          other_sig.canon_box, aligned,
                          look_closer=aligned.inliers >= KEYPOINTS_CONFIRM)
@@ -307,8 +308,7 @@ def _keypoint_verdict(query: DecodedImage, other: DecodedImage, query_sig: Signa
         # re-screenshotted fills an eighth, and the screen's blocks, sampled for the
         # whole of it, left three rows of it to judge (bench/duplicates.py, GIMP's
         # playback dialog).
-        inside = _contained_share(aligned, query, other) >= MIN_CONTAINED
-        overlap = _overlap_box(aligned, query, other, least=0.0 if inside else 0.25)
+        overlap = _overlap_box(aligned, query, other, least=0.0 if contained else 0.25)
         if overlap is not None:
             check = check_blocks(query.image, other.image, overlap, other_sig.canon_box,
                                  aligned)
@@ -320,7 +320,7 @@ def _keypoint_verdict(query: DecodedImage, other: DecodedImage, query_sig: Signa
     framed_alike = _same_framing(aligned, query, other)
     relation = "resized" if framed_alike else "cropped"
     judged = _judge_blocks(PairVerdict(relation, distance, None, round(agreement, 4)), check)
-    if judged.is_duplicate and _contained_share(aligned, query, other) < MIN_CONTAINED:
+    if judged.is_duplicate and not contained:
         # Two pictures that share a patch, each with more of its own around it: two
         # chats with a message in common at other places on their screens.
         return PairVerdict("template", distance, None, round(0.3 * agreement, 4))
