@@ -191,6 +191,27 @@ def repaint_amount(img: Image.Image, seed: int) -> Image.Image:
     return out
 
 
+def paste_into_phone(img: Image.Image, rng: random.Random) -> Image.Image:
+    """A re-screenshot: the picture pasted as large as fits into another phone's
+    screen (90-100% of that), letterboxed in black or white, under a new status bar and
+    over a home bar, at 720 x 1560."""
+    pw, ph = 1080, 2340
+    scale = min(pw / img.width, (ph - 300) / img.height) * rng.uniform(0.9, 1.0)
+    inner = img.resize((max(1, round(img.width * scale)), max(1, round(img.height * scale))),
+                       Image.Resampling.BILINEAR)
+    bg = rng.choice([(0, 0, 0), (255, 255, 255)])
+    out = Image.new("RGB", (pw, ph), bg)
+    out.paste(inner, ((pw - inner.width) // 2, (ph - inner.height) // 2))
+    draw = ImageDraw.Draw(out)
+    fg = (255 - bg[0],) * 3
+    draw.rectangle((0, 0, pw, 80), fill=bg)
+    draw.text((40, 18), f"{rng.randint(0, 23)}:{rng.randint(0, 59):02d}", fill=fg, font=font(40))
+    draw.rectangle((950, 25, 1030, 58), outline=fg, width=4)
+    draw.rectangle((0, ph - 100, pw, ph), fill=bg)
+    draw.rectangle((400, ph - 55, 680, ph - 45), fill=fg)
+    return out.resize((720, 1560), Image.Resampling.BILINEAR)
+
+
 def real_image_paths() -> Iterator[Path]:
     seen: set[str] = set()
     for root in REAL_DIRS:

@@ -53,7 +53,7 @@ from PIL import Image, ImageDraw, ImageEnhance, ImageOps
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from build_dataset import DATA, font, repaint_amount
+from build_dataset import DATA, font, paste_into_phone, repaint_amount
 
 from bench.swap import PILLOW_PNG, replaced
 from proofcheck.candidates import RANK_POOL, VOTED, pool_of, verify_candidates
@@ -124,22 +124,7 @@ def _sticker(img: Image.Image, rng: random.Random) -> Image.Image:
 
 
 def _rescreenshot(img: Image.Image, rng: random.Random) -> Image.Image:
-    # Pasted into another phone's screen: new status bar, letterbox, nav bar.
-    pw, ph = 1080, 2340
-    scale = min(pw / img.width, (ph - 300) / img.height) * rng.uniform(0.9, 1.0)
-    inner = img.resize((max(1, round(img.width * scale)), max(1, round(img.height * scale))),
-                       Image.Resampling.BILINEAR)
-    bg = rng.choice([(0, 0, 0), (255, 255, 255)])
-    out = Image.new("RGB", (pw, ph), bg)
-    out.paste(inner, ((pw - inner.width) // 2, (ph - inner.height) // 2))
-    draw = ImageDraw.Draw(out)
-    fg = (255 - bg[0],) * 3
-    draw.rectangle((0, 0, pw, 80), fill=bg)
-    draw.text((40, 18), f"{rng.randint(0, 23)}:{rng.randint(0, 59):02d}", fill=fg, font=font(40))
-    draw.rectangle((950, 25, 1030, 58), outline=fg, width=4)
-    draw.rectangle((0, ph - 100, pw, ph), fill=bg)
-    draw.rectangle((400, ph - 55, 680, ph - 45), fill=fg)
-    return _encode(out.resize((720, 1560), Image.Resampling.BILINEAR), "JPEG", quality=85)
+    return _encode(paste_into_phone(img, rng), "JPEG", quality=85)
 
 
 def _local_edit(img: Image.Image, rng: random.Random, name: str) -> Image.Image:

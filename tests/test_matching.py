@@ -14,7 +14,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from PIL import Image, ImageDraw, ImageEnhance, ImageFilter, ImageFont
 from scipy import ndimage
 
-from bench.build_dataset import render_chat
+from bench.build_dataset import paste_into_phone, render_chat
 from proofcheck import blockmatch, candidates, features, matching, pixelmatch
 from proofcheck.blockmatch import BlockCheck, check_blocks
 from proofcheck.candidates import find_matches
@@ -185,17 +185,7 @@ def test_a_wide_dialog_pasted_small_into_a_phone_screen_is_judged_where_it_lies(
     found = 0
     for seed in range(6):
         original = playback_dialog(seed)
-        rng = random.Random(seed)
-        screen = Image.new("RGB", (1080, 2340), (0, 0, 0))
-        scale = 1080 / original.width * rng.uniform(0.9, 1.0)
-        inner = original.resize((round(original.width * scale), round(original.height * scale)),
-                                Image.Resampling.BILINEAR)
-        screen.paste(inner, ((1080 - inner.width) // 2, (2340 - inner.height) // 2))
-        d = ImageDraw.Draw(screen)
-        d.text((40, 18), "23:51", fill="white", font=_font(40))
-        d.rectangle((950, 25, 1030, 58), outline="white", width=4)
-        d.rectangle((400, 2285, 680, 2295), fill="white")
-        copy = dec(screen.resize((720, 1560), Image.Resampling.BILINEAR), "JPEG", quality=85)
+        copy = dec(paste_into_phone(original, random.Random(seed)), "JPEG", quality=85)
         verdict = compare_images(copy, dec(original))
         found += verdict is not None and verdict.relation == "cropped"
         other = compare_images(copy, dec(playback_dialog(seed + 50)))
