@@ -23,11 +23,12 @@ from proofcheck.opencv import cv2
 
 # Longest side the keypoints are found at: phone text is still crisp, ORB stays ~10 ms.
 SIDE = 720
-# ORB leaves a patch's width (31 px) unsearched along every edge and at every level of
-# its pyramid: a 200 x 254 crop of a small dialog had fewer than 12 keypoints left.
-# Smaller images are enlarged to this longest side first.
-MIN_SIDE = 400
+# ORB leaves a patch's width (its default edgeThreshold) unsearched along every edge
+# and at every level of its pyramid.
 ORB_EDGE = 31
+# A 200 x 254 crop of a small dialog had fewer than 12 keypoints left inside that
+# margin: smaller images are enlarged to this longest side first.
+MIN_SIDE = 400
 # Matching is quadratic in the keypoints: at 2000 knnMatch took 12 ms a pair, 16% of a
 # search's CPU. Full bench/duplicates.py, 2000 -> 1000: recall at <= 0.1% / 0.01% FMR
 # 0.971 / 0.896 -> 0.972 / 0.897, hard negatives 0 both, CPU per query 448 -> 372 ms.
