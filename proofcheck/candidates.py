@@ -22,7 +22,15 @@ from proofcheck.imaging import DecodedImage
 from proofcheck.index import HammingIndex
 from proofcheck.matching import SEARCH_RADIUS, PairVerdict, compare
 from proofcheck.pixelmatch import compare_images
-from proofcheck.views import QueryViews, View, mirror_box, query_views
+from proofcheck.views import (
+    QueryViews,
+    View,
+    mirror_box,
+    query_views,
+    straightened,
+    turned_nearness,
+    unturned_box,
+)
 
 T = TypeVar("T")
 
@@ -111,6 +119,8 @@ def verify_candidates(
         verdict = _judge(view, other_sig, other)
         if view.mirrored and (verdict is None or not verdict.is_duplicate):
             verdict = _judge(views.upright, other_sig, other) or verdict
+        if (verdict is None or not verdict.is_duplicate) and other is not None:
+            verdict = _judge_straightened(views.upright, other_sig, other) or verdict
         if verdict is not None:
             out.append((item_id, verdict))
     out.sort(key=lambda iv: _rank(iv[1]))
@@ -172,6 +182,34 @@ def _judge(view: View, other_sig: Signatures, other: DecodedImage | None) -> Pai
         verdict = replace(verdict, changed_box=mirror_box(verdict.changed_box,
                                                           view.signature.width))
     return verdict
+
+
+def _judge_straightened(upright: View, other_sig: Signatures,
+                        other: DecodedImage) -> PairVerdict | None:
+    """A copy found only once the tilted side of the pair is turned upright: the
+    first duplicate verdict of that, or None. Keypoints align most tilted copies as
+    they are, but a picture of a few flat shapes (a wallpaper of three polygons, a
+    pale square) has too few corners, and its grids and blocks do not search
+    rotations. Which side is tilted is known from the keys each was stored with; a
+    picture whose own edges slant (those polygons) reads as tilted too, by another
+    angle than its tilted copy, so each tilted side is tried turned, alone and with
+    the other turned, where its straightened keys bring the pair nearer than it is."""
+    if upright.image is None:
+        return None
+    query, query_sig = upright.image, upright.signature
+    as_it_is = turned_nearness(query_sig, False, other_sig, False)
+    for query_turned, other_turned in ((False, True), (True, False), (True, True)):
+        if turned_nearness(query_sig, query_turned, other_sig, other_turned) >= as_it_is:
+            continue  # also where that side has no straightened keys (no tilt)
+        left = straightened(query) if query_turned else (query, query_sig, 0.0)
+        right = straightened(other) if other_turned else (other, other_sig, 0.0)
+        if left is None or right is None:
+            continue
+        verdict = compare_images(left[0], right[0], left[1], right[1])
+        if verdict is not None and verdict.is_duplicate:
+            return replace(verdict, changed_box=unturned_box(
+                verdict.changed_box, left[2], query.width, query.height))
+    return None
 
 
 def find_matches(

@@ -11,8 +11,10 @@ original ranks behind other receipts of its bank that share its blank margins, a
   (keypoint descriptors are not mirror-invariant, so only the mirrored pixels can be
   verified against a flipped original); its changed boxes are mapped back;
 - *straightened*: when the image has a clear tilt (text rows and interface lines
-  line up best at another angle), its keys de-rotated; only searched: the upright
-  view verifies what it finds, on keypoints, which do not mind rotation.
+  line up best at another angle), its keys de-rotated. The upright view verifies what
+  they find, on keypoints, which do not mind rotation; where those find no copy (a
+  picture of a few flat shapes has too few corners), the pair is judged once more
+  with its tilted side turned upright (`straightened`, `candidates`).
 
 The straightened keys travel in the image's `Signatures` (`with_straightened`) and are
 stored and indexed with it, so a tilted image checked first is found by its straight
@@ -27,6 +29,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 from PIL import Image
 
+from proofcheck import memo
 from proofcheck.hashing import Signatures, compute_signatures, file_signatures, own_keys
 from proofcheck.imaging import DecodedImage
 from proofcheck.index import popcount64
@@ -100,6 +103,18 @@ def _straightened_keys(sig: Signatures) -> np.ndarray:
     return np.array([*turned[:2], *turned[3:]], dtype=np.uint64)
 
 
+def turned_nearness(query: Signatures, query_turned: bool, other: Signatures,
+                    other_turned: bool) -> float:
+    """How near the query's keys are to the other's, per key, with either side's keys
+    as straightened (`with_straightened`) or as it is; inf when a side asked for
+    straightened keys has none."""
+    mine = _straightened_keys(query) if query_turned else _all_keys(query)
+    theirs = _straightened_keys(other) if other_turned else _all_keys(other)
+    if not len(mine) or not len(theirs):
+        return float("inf")
+    return _nearness(mine, theirs) / len(mine)
+
+
 def _nearness(mine: np.ndarray, theirs: np.ndarray) -> int:
     """Sum over `mine` of the distance to the nearest of `theirs`."""
     return int(popcount64(mine[:, None] ^ theirs[None, :]).min(axis=1).sum())
@@ -114,18 +129,52 @@ def query_views(signature: Signatures, decoded: DecodedImage | None) -> QueryVie
     return QueryViews(View(with_straightened(signature, decoded), decoded), mirrored)
 
 
+# The query's tilt is measured and turned once for its straightened keys and again
+# for the pixel checks of its candidates (`candidates`), and a candidate stored tilted
+# is turned where one is checked: two entries hold the query and the candidate.
+@memo.by_identity(2)
+def straightened(decoded: DecodedImage) -> tuple[DecodedImage, Signatures, float] | None:
+    """The image turned upright, its signatures, and the angle it was turned by
+    (`skew_degrees`); None without a clear tilt. Its colour plane is not turned with
+    it: none is kept."""
+    angle = skew_degrees(decoded.image)
+    if not angle:
+        return None
+    turned = replace(_transformed(decoded, decoded.image.rotate(
+        -angle, resample=Image.Resampling.BILINEAR)), chroma=None)
+    return turned, compute_signatures(turned), angle
+
+
 def with_straightened(signature: Signatures, decoded: DecodedImage) -> Signatures:
     """`signature` with the keys of `decoded` straightened when it has a clear tilt
     (none when it has not); as it was when they are there already."""
     if signature.straightened_hashes is not None:
         return signature
-    angle = skew_degrees(decoded.image)
-    if not angle:
+    turned = straightened(decoded)
+    if turned is None:
         return replace(signature, straightened_hashes=())
-    turned = decoded.image.rotate(-angle, resample=Image.Resampling.BILINEAR)
-    sig = compute_signatures(_transformed(decoded, turned))
+    sig = turned[1]
     return replace(signature, straightened_hashes=(
         sig.global_hash, sig.canon_hash, sig.flip_hash, *sig.window_hashes))
+
+
+def unturned_box(box: tuple[int, int, int, int] | None, angle: float, width: int,
+                 height: int) -> tuple[int, int, int, int] | None:
+    """A box found in an image turned by `-angle` (`straightened`), as the box around
+    it in the image as uploaded, `width` x `height`, clipped to it."""
+    if box is None:
+        return None
+    x, y, w, h = box
+    corners = np.array([(x, y), (x + w, y), (x, y + h), (x + w, y + h)], np.float64)
+    # PIL turns counter-clockwise about the centre, and y grows downwards.
+    rad = np.radians(angle)
+    cx, cy = width / 2, height / 2
+    dx, dy = corners[:, 0] - cx, corners[:, 1] - cy
+    xs = cx + dx * np.cos(rad) + dy * np.sin(rad)
+    ys = cy - dx * np.sin(rad) + dy * np.cos(rad)
+    x0, y0 = max(0, int(np.floor(xs.min()))), max(0, int(np.floor(ys.min())))
+    x1, y1 = min(width, int(np.ceil(xs.max()))), min(height, int(np.ceil(ys.max())))
+    return x0, y0, max(1, x1 - x0), max(1, y1 - y0)
 
 
 def stored_signatures(data: bytes, max_pixels: int, decoded: DecodedImage) -> Signatures:
