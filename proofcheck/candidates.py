@@ -5,9 +5,10 @@
 candidates get which: every one on signatures, and with the query's pixels at hand the
 RANK_POOL nearest are ranked and PIXEL_CHECKS of them (the nearest by keys, then by
 the inliers of their stored keypoint sketches against all the query's keypoints)
-decoded and confirmed on pixels. Split from `matching` on 2026-12-04: its pool sizes
-are measured on their own (bench/worker_search.py --compare pool, --compare sketches)
-and it is the one part the worker's search loop (`neardup`) calls.
+decoded and confirmed on pixels, and with which view of the query (`views`: mirrored,
+or either side turned upright when tilted). Split from `matching` on 2026-12-04: its
+pool sizes are measured on their own (bench/worker_search.py --compare pool, --compare
+sketches) and it is the one part the worker's search loop (`neardup`) calls.
 """
 
 from __future__ import annotations
