@@ -26,6 +26,7 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from PIL import Image
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -67,7 +68,8 @@ def mutated(draw: st.DrawFn, seeds: list[bytes]) -> bytes:
 @st.composite
 def picture_pairs(draw: st.DrawFn) -> tuple[bytes, bytes]:
     """Two PNGs: any shape (a side of 1-80 px as often as 80-3000, under 3 Mpx), flat,
-    noise, rules or blocks; the second a crop, a rescale or another picture."""
+    noise, rules or blocks; the second a crop, a rescale, a tilt (which the engine
+    turns upright: `views.straightened`) or another picture."""
     def side() -> int:
         return draw(st.one_of(st.integers(1, 80), st.integers(80, 3000)))
 
@@ -79,7 +81,7 @@ def picture_pairs(draw: st.DrawFn) -> tuple[bytes, bytes]:
 
     kinds = st.sampled_from(["noise", "flat", "rules", "blocks"])
     first = plain_picture(*shape(), draw(kinds), draw(st.integers(0, 2**16)))
-    how = draw(st.sampled_from(["crop", "rescale", "other"]))
+    how = draw(st.sampled_from(["crop", "rescale", "tilt", "other"]))
     if how == "crop":
         x0, y0 = draw(st.integers(0, first.width - 1)), draw(st.integers(0, first.height - 1))
         second = first.crop((x0, y0, draw(st.integers(x0 + 1, first.width)),
@@ -88,6 +90,9 @@ def picture_pairs(draw: st.DrawFn) -> tuple[bytes, bytes]:
         factor = draw(st.floats(0.05, 3.0))
         second = first.resize((max(1, round(first.width * factor)),
                                max(1, round(first.height * factor))))
+    elif how == "tilt":
+        second = first.rotate(draw(st.floats(-8.0, 8.0)), resample=Image.Resampling.BILINEAR,
+                              expand=draw(st.booleans()))
     else:
         second = plain_picture(*shape(), draw(kinds), draw(st.integers(0, 2**16)))
     return png_bytes(first), png_bytes(second)
