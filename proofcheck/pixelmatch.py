@@ -38,6 +38,7 @@ from proofcheck.matching import (
     refine,
     smooth,
 )
+from proofcheck.opencv import cv2
 
 # Pixel-level grids: canonical region at this many cells (8x the signature thumbnail).
 PIXEL_GRID_CELLS = 8192
@@ -623,14 +624,21 @@ def diff_heatmap_png(query: DecodedImage, other: DecodedImage,
     base = base.resize((max(1, round(base.width * scale)), max(1, round(base.height * scale))))
     canvas = Image.blend(base, Image.new("RGB", base.size, (255, 255, 255)), 0.5)
     if found is not None:
-        v, comparison, q = found
-        verdict = verdict or v
-    if found is not None and comparison is not None:
-        c = comparison
-        heat = np.nan_to_num(c.diff, nan=0.0)
-        heat = np.clip(heat / (2 * PIXEL_CELL_CHANGED), 0.0, 1.0)
-        alpha = Image.fromarray((heat * 200).astype(np.uint8), "L")
-        bx, by, bw, bh = q.box
+        verdict = verdict or found[0]
+    grids = found if found is not None and found[1] is not None else None
+    grid_heat = None if grids is None or grids[1] is None else \
+        np.clip(grids[1].diff / (2 * PIXEL_CELL_CHANGED), 0.0, 1.0)
+    # The grids do not rotate: a tilted copy, found on keypoints, is misaligned on
+    # them. Of the two alignments, the one under which the pair differs less is shown.
+    aligned = features.align(query.image, other.image)
+    keypoint_heat = None if aligned is None else _keypoint_difference(
+        np.asarray(base.convert("L"), np.float32), other, aligned, scale)
+    if keypoint_heat is not None and _mean_heat(keypoint_heat) < _mean_heat(grid_heat):
+        alpha = Image.fromarray((np.nan_to_num(keypoint_heat) * 200).astype(np.uint8), "L")
+        canvas.paste(Image.new("RGB", base.size, (230, 20, 20)), (0, 0), alpha)
+    elif grids is not None and grid_heat is not None:
+        alpha = Image.fromarray((np.nan_to_num(grid_heat) * 200).astype(np.uint8), "L")
+        bx, by, bw, bh = grids[2].box
         size = (max(1, round(bw * scale)), max(1, round(bh * scale)))
         red = Image.new("RGB", size, (230, 20, 20))
         canvas.paste(red, (round(bx * scale), round(by * scale)), alpha.resize(size))
@@ -644,3 +652,32 @@ def diff_heatmap_png(query: DecodedImage, other: DecodedImage,
     out = io.BytesIO()
     canvas.save(out, format="PNG")
     return out.getvalue()
+
+
+# The keypoint-aligned heat-map compares means over cells of about this many pixels of
+# the rendered canvas, as the grids' cells do, so that resampling is not heat.
+HEAT_CELL_PX = 8
+
+
+def _keypoint_difference(canvas: np.ndarray, other: DecodedImage,
+                         aligned: features.FeatureAlignment, scale: float) -> np.ndarray:
+    """0-1 per pixel of `canvas` (the query's grey pixels at `scale`): how much the
+    other, mapped onto the query by `aligned`, differs there; NaN where it does not
+    reach."""
+    c, s = np.cos(aligned.rot), np.sin(aligned.rot)
+    to_canvas = scale * np.array([[aligned.sx * c, -aligned.sx * s, aligned.tx],
+                                  [aligned.sx * s, aligned.sx * c, aligned.ty]])
+    size = (canvas.shape[1], canvas.shape[0])
+    mapped = cv2.warpAffine(np.asarray(grey(other.image), np.float32), to_canvas, size,
+                            flags=cv2.INTER_LINEAR, borderValue=-1.0)
+    reaches = cv2.erode((mapped >= 0).astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+    cell = (HEAT_CELL_PX, HEAT_CELL_PX)
+    difference = np.abs(cv2.blur(canvas, cell) - cv2.blur(np.maximum(mapped, 0.0), cell))
+    return np.where(reaches, np.clip(difference / (2 * PIXEL_CELL_CHANGED), 0.0, 1.0), np.nan)
+
+
+def _mean_heat(heat: np.ndarray | None) -> float:
+    """The mean of a heat-map where it is defined; inf for none."""
+    if heat is None or not np.isfinite(heat).any():
+        return float("inf")
+    return float(np.nanmean(heat))
