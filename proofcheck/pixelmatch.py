@@ -625,9 +625,9 @@ def diff_heatmap_png(query: DecodedImage, other: DecodedImage,
     canvas = Image.blend(base, Image.new("RGB", base.size, (255, 255, 255)), 0.5)
     if found is not None:
         verdict = verdict or found[0]
-    grids = found if found is not None and found[1] is not None else None
-    grid_heat = None if grids is None or grids[1] is None else \
-        np.clip(grids[1].diff / (2 * PIXEL_CELL_CHANGED), 0.0, 1.0)
+    comparison = found[1] if found is not None else None
+    grid_heat = None if comparison is None else \
+        np.clip(comparison.diff / (2 * PIXEL_CELL_CHANGED), 0.0, 1.0)
     # The grids do not rotate: a tilted copy, found on keypoints, is misaligned on
     # them. Of the two alignments, the one under which the pair differs less is shown.
     aligned = features.align(query.image, other.image)
@@ -636,9 +636,9 @@ def diff_heatmap_png(query: DecodedImage, other: DecodedImage,
     if keypoint_heat is not None and _mean_heat(keypoint_heat) < _mean_heat(grid_heat):
         alpha = Image.fromarray((np.nan_to_num(keypoint_heat) * 200).astype(np.uint8), "L")
         canvas.paste(Image.new("RGB", base.size, (230, 20, 20)), (0, 0), alpha)
-    elif grids is not None and grid_heat is not None:
+    elif found is not None and grid_heat is not None:
         alpha = Image.fromarray((np.nan_to_num(grid_heat) * 200).astype(np.uint8), "L")
-        bx, by, bw, bh = grids[2].box
+        bx, by, bw, bh = found[2].box
         size = (max(1, round(bw * scale)), max(1, round(bh * scale)))
         red = Image.new("RGB", size, (230, 20, 20))
         canvas.paste(red, (round(bx * scale), round(by * scale)), alpha.resize(size))

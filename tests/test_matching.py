@@ -639,11 +639,8 @@ def test_a_tilted_chat_stored_first_is_its_straight_originals_nearest_candidate(
     tilted = originals[1].rotate(5, resample=Image.Resampling.BILINEAR, fillcolor="white")
     decoded = {i: dec(img, "JPEG", quality=85)
                for i, img in {**originals, 1: tilted}.items()}
-    stored = {i: with_straightened(compute_signatures(d), d) for i, d in decoded.items()}
+    stored, index = _stored_with_tilts(decoded)
     assert stored[1].straightened_hashes and stored[2].straightened_hashes == ()
-    index = HammingIndex()
-    for item_id, signature in stored.items():
-        index.add_many([item_id] * len(index_keys(signature)), index_keys(signature))
 
     query = dec(originals[1], "JPEG", quality=85)
     keys, key_views = query_views(compute_signatures(query), query).search_keys()
