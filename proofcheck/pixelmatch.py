@@ -664,12 +664,14 @@ def _keypoint_difference(canvas: np.ndarray, other: DecodedImage,
     """0-1 per pixel of `canvas` (the query's grey pixels at `scale`): how much the
     other, mapped onto the query by `aligned`, differs there; NaN where it does not
     reach."""
-    c, s = np.cos(aligned.rot), np.sin(aligned.rot)
-    to_canvas = scale * np.array([[aligned.sx * c, -aligned.sx * s, aligned.tx],
-                                  [aligned.sx * s, aligned.sx * c, aligned.ty]])
+    # The alignment is affine: where it sends the canvas's origin and unit steps gives
+    # OpenCV its canvas-to-other matrix.
+    ox, oy = aligned.to_other(np.array([0.0, 1.0, 0.0]) / scale, np.array([0.0, 0.0, 1.0]) / scale)
+    to_other = np.array([[ox[1] - ox[0], ox[2] - ox[0], ox[0]],
+                         [oy[1] - oy[0], oy[2] - oy[0], oy[0]]])
     size = (canvas.shape[1], canvas.shape[0])
-    mapped = cv2.warpAffine(np.asarray(grey(other.image), np.float32), to_canvas, size,
-                            flags=cv2.INTER_LINEAR, borderValue=-1.0)
+    mapped = cv2.warpAffine(np.asarray(grey(other.image), np.float32), to_other, size,
+                            flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderValue=-1.0)
     reaches = cv2.erode((mapped >= 0).astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
     cell = (HEAT_CELL_PX, HEAT_CELL_PX)
     difference = np.abs(cv2.blur(canvas, cell) - cv2.blur(np.maximum(mapped, 0.0), cell))
