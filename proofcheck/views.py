@@ -165,13 +165,9 @@ def unturned_box(box: tuple[int, int, int, int] | None, angle: float, width: int
     if box is None:
         return None
     x, y, w, h = box
-    corners = np.array([(x, y), (x + w, y), (x, y + h), (x + w, y + h)], np.float64)
-    # PIL turns counter-clockwise about the centre, and y grows downwards.
-    rad = np.radians(angle)
-    cx, cy = width / 2, height / 2
-    dx, dy = corners[:, 0] - cx, corners[:, 1] - cy
-    xs = cx + dx * np.cos(rad) + dy * np.sin(rad)
-    ys = cy - dx * np.sin(rad) + dy * np.cos(rad)
+    corners = np.array([(x, y, 1), (x + w, y, 1), (x, y + h, 1), (x + w, y + h, 1)], float)
+    # Turning back by `angle`, counter-clockwise about the centre as PIL and OpenCV do.
+    xs, ys = cv2.getRotationMatrix2D((width / 2, height / 2), angle, 1.0) @ corners.T
     x0, y0 = max(0, int(np.floor(xs.min()))), max(0, int(np.floor(ys.min())))
     x1, y1 = min(width, int(np.ceil(xs.max()))), min(height, int(np.ceil(ys.max())))
     return x0, y0, max(1, x1 - x0), max(1, y1 - y0)
