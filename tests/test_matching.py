@@ -1609,6 +1609,56 @@ def test_matches_collapsing_onto_one_spot_are_set_aside_for_the_true_fit() -> No
                              descriptors[-kept:], 720) is None
 
 
+def faint_flecks(seed: int) -> Image.Image:
+    """A smooth wallpaper whose only corners are faint flecks, 9-13 grey levels deep:
+    too faint for ORB's default FAST threshold to find enough of."""
+    rng = np.random.default_rng(seed)
+    h, w = 800, 1200
+    y, x = np.mgrid[0:h, 0:w].astype(np.float32)
+    shade = 110 + 40 * np.sin(x / 210 + rng.uniform(0, 6)) * np.cos(y / 170) + 0.02 * x
+    marks = Image.new("L", (w, h), 0)
+    draw = ImageDraw.Draw(marks)
+    for _ in range(700):
+        cx, cy, size = rng.uniform(0, w), rng.uniform(0, h), rng.uniform(5, 14)
+        corners = [(cx + size * np.cos(a), cy + size * np.sin(a))
+                   for a in np.sort(rng.uniform(0, 2 * np.pi, rng.integers(3, 6)))]
+        draw.polygon(corners, fill=int(rng.integers(9, 14)))
+    grey = shade + np.asarray(marks, dtype=np.float32)
+    rgb = np.stack([grey, grey * 0.9, grey * 0.75], axis=-1)
+    return Image.fromarray(np.clip(rgb, 0, 255).astype(np.uint8))
+
+
+def price_tagged(picture: Image.Image) -> Image.Image:
+    """bench/duplicates.py's local edit: a patch of the picture, turned, and a price."""
+    edited = picture.copy()
+    edited.paste(picture.crop((100, 450, 480, 703)).transpose(Image.Transpose.ROTATE_180),
+                 (700, 80))
+    ImageDraw.Draw(edited).text((740, 160), "512$", fill=(255, 0, 0), font=_font(80))
+    return edited
+
+
+@pytest.mark.parametrize("seed", [1, 6])
+def test_an_edit_whose_sharp_print_ends_the_corner_search_early_aligns(seed: int) -> None:
+    """A local edit on a smooth wallpaper (a patch of itself and a red price): its print
+    gives the copy enough corners at FAST threshold 20, where the wallpaper needed 8,
+    so the copy's keypoints were the edit's alone and nothing aligned it with its
+    original (bench/duplicates.py: MATE's Blinds and Stripes, whose local edits were
+    no match). Both found at the lower threshold, they align at the identity."""
+    original = faint_flecks(seed)
+    query, mine = (dec(picture, "JPEG", quality=90).image
+                   for picture in (price_tagged(original), original))
+    own_query, own_original = features._keypoints(query), features._keypoints(mine)
+    assert own_query is not None and own_original is not None
+    assert own_query.threshold > own_original.threshold  # the premise
+    aligned = features.align(query, mine)
+    assert aligned is not None and aligned.inliers >= 100, aligned
+    assert abs(aligned.sx - 1) < 0.01 and abs(aligned.rot) < 0.01
+    assert abs(aligned.tx) < 2 and abs(aligned.ty) < 2
+    # And mirrored: the query at the lower threshold, the other found again.
+    back = features.align(mine, query)
+    assert back is not None and back.inliers >= 100 and abs(back.sx - 1) < 0.01, back
+
+
 def test_a_flat_picture_does_not_take_a_contrasty_ones_contrast_for_its_own() -> None:
     """Grids are compared after matching the other's contrast to the query's, so that a
     brighter or greyer copy still agrees; but not by any factor: matched 50 times down,
