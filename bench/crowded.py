@@ -85,7 +85,8 @@ def main() -> None:
     for data in stored:
         decoded = decode(data, 10**9)
         signatures.append(with_straightened(file_signatures(data, 10**9, decoded), decoded))
-        sketches.append(features._strongest(decoded.image, args.sketch_size))
+        found = features._keypoints(decoded.image)
+        sketches.append(features._strongest(decoded.image, found, args.sketch_size))
     index = _index_of(signatures)
     votes = _votes_of(sketches)
 

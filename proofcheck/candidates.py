@@ -139,7 +139,9 @@ def _pixel_candidates(query: DecodedImage, pool: list[tuple[int, Signatures]],
     soon as they fall out of the running, so no more than PIXEL_CHECKS + 1 are held."""
     chosen: dict[int, DecodedImage | None] = {}
     by_keys = len(pool) if len(pool) <= PIXEL_CHECKS else KEY_FIRST  # small pools: all
-    query_sketch: features.Sketch | None = None  # found when the first is ranked
+    # The query's keypoints at each stored sketch's FAST threshold (`features.align`),
+    # found when the first such is ranked.
+    query_sketches: dict[int | None, features.Sketch] = {}
     # -inliers, position, item, its image when it had to be decoded to be ranked
     running: list[tuple[int, int, int, DecodedImage | None]] = []
     for position, (item, _sig) in enumerate(pool):
@@ -158,8 +160,10 @@ def _pixel_candidates(query: DecodedImage, pool: list[tuple[int, Signatures]],
                 chosen[item] = None
                 continue
             other_sketch = features.sketch(image.image)
-        query_sketch = query_sketch or features.query_sketch(query.image)
-        inliers = features.sketch_inliers(query_sketch, other_sketch)
+        threshold = other_sketch.threshold
+        if threshold not in query_sketches:
+            query_sketches[threshold] = features.query_sketch(query.image, threshold)
+        inliers = features.sketch_inliers(query_sketches[threshold], other_sketch)
         running.append((-inliers, position, item, image))
         running.sort(key=lambda entry: entry[:2])  # ties: nearer by keys first
         del running[PIXEL_CHECKS - KEY_FIRST:]

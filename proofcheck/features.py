@@ -205,13 +205,18 @@ class Sketch:
     side: int  # the image's longest side, which sets RANSAC's tolerance
     points: np.ndarray  # float32 (n, 2), full-resolution pixel coordinates
     descriptors: np.ndarray  # uint8 (n, 32), ORB
+    # The FAST threshold they were found at; None in records written before
+    # 2026-12-06, which did not say.
+    threshold: int | None = None
 
     _HEADER = struct.Struct("<BIH")  # version, side, keypoints
-    _VERSION = 1
+    _THRESHOLD = struct.Struct("<B")  # after the header, from version 2 on
+    _VERSION = 2
 
     def to_bytes(self) -> bytes:
         head = self._HEADER.pack(self._VERSION, self.side, len(self.points))
-        return (head + self.points.astype("<f4").tobytes()
+        return (head + self._THRESHOLD.pack(self.threshold or 0)
+                + self.points.astype("<f4").tobytes()
                 + self.descriptors.astype(np.uint8).tobytes())
 
     @classmethod
@@ -221,15 +226,17 @@ class Sketch:
         if len(data) < head.size:
             raise ValueError("keypoint sketch record too short")
         version, side, n = head.unpack_from(data)
-        if version != cls._VERSION or side < 1:
+        if version not in (1, cls._VERSION) or side < 1:
             raise ValueError(f"not a keypoint sketch record (version {version}, side {side})")
-        if len(data) != head.size + n * (8 + 32):
+        start = head.size + (cls._THRESHOLD.size if version >= 2 else 0)
+        if len(data) != start + n * (8 + 32):
             raise ValueError(f"keypoint sketch record of {len(data)} bytes for {n} keypoints")
-        points = np.frombuffer(data, "<f4", 2 * n, head.size).reshape(n, 2)
+        threshold = cls._THRESHOLD.unpack_from(data, head.size)[0] if version >= 2 else 0
+        points = np.frombuffer(data, "<f4", 2 * n, start).reshape(n, 2)
         if not np.isfinite(points).all():
             raise ValueError("keypoint sketch record with non-finite coordinates")
-        descriptors = np.frombuffer(data, np.uint8, 32 * n, head.size + 8 * n).reshape(n, 32)
-        return cls(side, points.astype(np.float32), descriptors)
+        descriptors = np.frombuffer(data, np.uint8, 32 * n, start + 8 * n).reshape(n, 32)
+        return cls(side, points.astype(np.float32), descriptors, threshold or None)
 
 
 def sketch(image: Image.Image) -> Sketch:
@@ -237,22 +244,28 @@ def sketch(image: Image.Image) -> Sketch:
     pyramid in the share found there; none when it has too few to align on (a flat
     picture), which is stored as such. Sketches stored before 2026-12-05 hold the
     strongest by response alone: still read, and ranked as they were."""
-    return _strongest(image, SKETCH_KEYPOINTS)
+    return _strongest(image, _keypoints(image), SKETCH_KEYPOINTS)
 
 
-def query_sketch(image: Image.Image) -> Sketch:
-    """All of a query's keypoints, to rank stored sketches against. A crop keeps only
-    part of its original, and the original's strongest keypoints there are not the
-    crop's strongest: found at another scale (both are reduced to one longest side),
-    their corner scores order them differently. Against the crop's own 256 strongest,
-    originals of 60%-area crops had no inliers at all, behind strangers' 12-31."""
-    return _strongest(image, KEYPOINTS)
-
-
-def _strongest(image: Image.Image, count: int) -> Sketch:
+def query_sketch(image: Image.Image, threshold: int | None = None) -> Sketch:
+    """All of a query's keypoints, to rank stored sketches against; to rank one
+    found at a lower FAST `threshold` than the query's own, found at that threshold
+    too (see `align`). A crop keeps only part of its original, and the original's
+    strongest keypoints there are not the crop's strongest: found at another scale
+    (both are reduced to one longest side), their corner scores order them
+    differently. Against the crop's own 256 strongest, originals of 60%-area crops had
+    no inliers at all, behind strangers' 12-31."""
     found = _keypoints(image)
+    if found is not None and threshold is not None:
+        found = _at_most(image, found, threshold)
+    return _strongest(image, found, KEYPOINTS)
+
+
+def _strongest(image: Image.Image, found: _Keypoints | None, count: int) -> Sketch:
     if found is None:
-        return Sketch(max(image.size), np.empty((0, 2), np.float32), np.empty((0, 32), np.uint8))
+        # Every threshold tried, too few found: what it says is that it was looked at.
+        return Sketch(max(image.size), np.empty((0, 2), np.float32), np.empty((0, 32), np.uint8),
+                      FAST_THRESHOLDS[-1])
     # The strongest of every level of the pyramid in the share ORB found there. By
     # response alone 80-100% came from the finest two levels, which a copy shown
     # smaller (pasted into another screen) has only at coarser ones: against such
@@ -265,7 +278,8 @@ def _strongest(image: Image.Image, count: int) -> Sketch:
     size = np.bincount(levels)[levels]
     share = (np.arange(len(levels)) - first) / size  # 0 for a level's strongest
     strongest = by_level[np.argsort(share, kind="stable")[:count]]
-    return Sketch(max(image.size), found.points[strongest], found.descriptors[strongest])
+    return Sketch(max(image.size), found.points[strongest], found.descriptors[strongest],
+                  found.threshold)
 
 
 def sketch_inliers(query: Sketch, other: Sketch) -> int:

@@ -6,8 +6,11 @@ before leaves the search, silently. Records of the current version can also lack
 what was added to it later (the straightened keys of a tilted image, since 2026-12-03,
 without which a tilted image checked first is not found by its straight original), and
 checks can lack a keypoint sketch (`features.Sketch`, since 2026-12-05), without which
-a search ranks them only when they are among its nearest few. `resign` recomputes both
-from the stored files, which are the source of truth.
+a search ranks them only when they are among its nearest few, or a sketch that does not
+say which FAST threshold found its keypoints (since 2026-12-06), which a search ranks
+with the query's keypoints at its own threshold (`features.align` says why that misses
+edits of smooth pictures). `resign` recomputes them from the stored files, which are
+the source of truth.
 
 Each check's new row replaces its old ones in one transaction, and gets a new row id,
 so running workers index it on their next catch-up; the rows they indexed before are
@@ -42,11 +45,11 @@ class ResignReport:
 
 def outdated(algorithm: str, value: bytes) -> bool:
     """Whether a stored row needs computing again: a signature of another version, a
-    record that does not parse, or a signature without the straightened keys."""
+    record that does not parse, a signature without the straightened keys, or a
+    sketch without its threshold."""
     try:
         if algorithm == SKETCH_ALGORITHM:
-            Sketch.from_bytes(value)
-            return False
+            return Sketch.from_bytes(value).threshold is None
         if algorithm != ALGORITHM:
             return True
         return Signatures.from_bytes(value).straightened_hashes is None

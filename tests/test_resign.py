@@ -3,13 +3,16 @@ version, or without the straightened keys, are replaced, and what they hid is fo
 
 from __future__ import annotations
 
+import struct
 from dataclasses import replace
 
+import numpy as np
 from PIL import Image
 from sqlalchemy import delete, select, update
 
-from proofcheck import processing
+from proofcheck import features, processing
 from proofcheck.db import Check, Hash
+from proofcheck.features import Sketch
 from proofcheck.hashing import Signatures, file_signatures
 from proofcheck.imaging import decode
 from proofcheck.neardup import ALGORITHM, SKETCH_ALGORITHM
@@ -124,4 +127,32 @@ def test_a_check_stored_before_keypoint_sketches_is_given_one(client, auth, serv
     assert sketched(services) == {check_id}
     assert Signatures.from_bytes(rows(services)[check_id][2]) == Signatures.from_bytes(
         signature[2])
+    assert resign(services).resigned == []
+
+
+def test_a_sketch_that_does_not_say_its_threshold_is_sketched_again(client, auth, services):
+    """A keypoint sketch stored before sketches said which FAST threshold found them
+    (a version 1 record) is outdated: `resign` gives the check a new one that says."""
+    data = image_bytes(seed=89, text="Sent 9,500")
+    check_id = post_check(client, auth, data, name="t.png",
+                          account="instagram:@t").get_json()["checks"][0]["id"]
+    run_worker(services)
+    with services.db.session() as session:
+        stored = Sketch.from_bytes(session.scalars(select(Hash.value).where(
+            Hash.check_id == check_id, Hash.algorithm == SKETCH_ALGORITHM)).one())
+        assert stored.threshold in features.FAST_THRESHOLDS
+        first_version = struct.pack("<BIH", 1, stored.side, len(stored.points)) \
+            + stored.points.astype("<f4").tobytes() + stored.descriptors.tobytes()
+        session.execute(update(Hash).where(Hash.check_id == check_id,
+                                           Hash.algorithm == SKETCH_ALGORITHM)
+                        .values(value=first_version))
+    assert outdated(SKETCH_ALGORITHM, first_version)
+    assert Sketch.from_bytes(first_version).threshold is None
+
+    assert resign(services).resigned == [check_id]
+    with services.db.session() as session:
+        again = Sketch.from_bytes(session.scalars(select(Hash.value).where(
+            Hash.check_id == check_id, Hash.algorithm == SKETCH_ALGORITHM)).one())
+    assert again.threshold == stored.threshold
+    assert np.array_equal(again.descriptors, stored.descriptors)
     assert resign(services).resigned == []

@@ -11,7 +11,16 @@ from PIL import Image
 
 from bench.build_dataset import render_chat
 from proofcheck import features
-from tests.test_matching import W, dec, pasted_into_screen, receipt
+from proofcheck.neardup import SKETCH_ALGORITHM
+from proofcheck.resign import outdated
+from tests.test_matching import (
+    W,
+    dec,
+    faint_flecks,
+    pasted_into_screen,
+    price_tagged,
+    receipt,
+)
 
 
 def test_a_copy_outscores_another_receipt_of_its_bank() -> None:
@@ -52,13 +61,17 @@ def test_a_sketch_survives_storage_and_a_flat_picture_has_an_empty_one() -> None
     flat = features.sketch(Image.new("RGB", (300, 500), (200, 200, 210)))
     assert len(flat.points) == 0 and flat.side == 500
     assert features.Sketch.from_bytes(flat.to_bytes()).points.shape == (0, 2)
+    # It says it was looked at with every threshold, so it is no record to sketch again.
+    assert features.Sketch.from_bytes(flat.to_bytes()).threshold == features.FAST_THRESHOLDS[-1]
+    assert not outdated(SKETCH_ALGORITHM, flat.to_bytes())
     assert features.sketch_inliers(flat, drawn) == features.sketch_inliers(drawn, flat) == 0
 
 
 @pytest.mark.parametrize("record", [
     b"",
     b"\x01\x00",
-    struct.pack("<BIH", 2, 100, 0),  # another version
+    struct.pack("<BIH", 3, 100, 0),  # another version
+    struct.pack("<BIH", 2, 100, 0),  # no threshold
     struct.pack("<BIH", 1, 0, 0),  # no size
     struct.pack("<BIH", 1, 100, 3) + bytes(40 * 2),  # fewer keypoints than it says
     struct.pack("<BIH", 1, 100, 1) + np.array([np.nan, 1], "<f4").tobytes() + bytes(32),
@@ -82,3 +95,36 @@ def test_a_copy_shown_smaller_in_another_screen_ranks_its_original_first(scale: 
     mine = features.sketch_inliers(query, features.sketch(original))
     theirs = features.sketch_inliers(query, features.sketch(stranger))
     assert mine >= 2 * features.MIN_INLIERS and mine > 1.5 * theirs, (mine, theirs)
+
+
+@pytest.mark.parametrize("seed", [1, 6])
+def test_a_sketch_saying_its_threshold_ranks_an_edit_found_at_another(seed: int) -> None:
+    """The edit of a smooth wallpaper whose print ends the copy's corner search early
+    (`test_matching`'s test of `features.align`) is ranked against a stored sketch with
+    its keypoints at the sketch's threshold: its original stands out; with its own,
+    it had no inliers with it at all (bench/duplicates.py: MATE's Spring, whose local
+    edit was never chosen for the pixel checks)."""
+    query, mine, theirs = (dec(picture, "JPEG", quality=90).image for picture in
+                           (price_tagged(faint_flecks(seed)), faint_flecks(seed),
+                            faint_flecks(seed + 1)))
+    stored = features.Sketch.from_bytes(features.sketch(mine).to_bytes())
+    assert features.sketch(query).threshold > stored.threshold  # the premise
+    stranger = features.sketch(theirs)
+    ours = features.sketch_inliers(features.query_sketch(query, stored.threshold), stored)
+    other = features.sketch_inliers(features.query_sketch(query, stranger.threshold), stranger)
+    assert ours >= 5 * features.MIN_INLIERS and other < features.MIN_INLIERS, (ours, other)
+
+
+def test_a_sketch_stored_before_it_said_its_threshold_is_still_read() -> None:
+    drawn = features.sketch(receipt(83))
+    assert drawn.threshold in features.FAST_THRESHOLDS
+    assert features.Sketch.from_bytes(drawn.to_bytes()).threshold == drawn.threshold
+    first_version = (struct.pack("<BIH", 1, drawn.side, len(drawn.points))
+                     + drawn.points.astype("<f4").tobytes() + drawn.descriptors.tobytes())
+    old = features.Sketch.from_bytes(first_version)
+    assert old.threshold is None
+    assert np.array_equal(old.points, drawn.points)
+    assert np.array_equal(old.descriptors, drawn.descriptors)
+    # Ranked with the query's keypoints at its own threshold, as before.
+    assert features.sketch_inliers(features.query_sketch(receipt(83), old.threshold), old) \
+        >= 0.9 * len(drawn.points)
