@@ -147,14 +147,16 @@ def compare_images(
     def keypoint_alignment() -> features.FeatureAlignment | None:
         return keypoints or features.align(query.image, other.image)
 
-    def on_keypoints(distance: int | None) -> PairVerdict | None:
+    def on_keypoints(distance: int | None,
+                     known_edit: tuple[int, int, int, int] | None = None) -> PairVerdict | None:
         """The pair judged on its keypoint alignment; None when nothing can judge it."""
         aligned = keypoint_alignment()
         if aligned is None:
             return None
         if distance is None:
             distance = _key_distance(query_sig, other_sig)
-        return _keypoint_verdict(query, other, query_sig, other_sig, aligned, distance)
+        return _keypoint_verdict(query, other, query_sig, other_sig, aligned, distance,
+                                 known_edit)
 
     found = _pixel_verdict(query, other, query_sig, other_sig)
     verdict = found[0] if found else None
@@ -184,7 +186,11 @@ def compare_images(
                 return judged
             verdict = judged  # spread disagreement: another template, or a wrong alignment
         undecided = check is None
-    judged_on_keypoints = on_keypoints(verdict.distance if verdict is not None else None)
+    # An edit the grids boxed where the blocks could not judge them is judged on the
+    # keypoints without it, as the blocks do it on the grids' alignment.
+    judged_on_keypoints = on_keypoints(
+        verdict.distance if verdict is not None else None,
+        verdict.changed_box if undecided and verdict is not None else None)
     if judged_on_keypoints is None:
         # Nothing more to judge with: the grids' verdict stands, but a duplicate only
         # on a close key pair. A flat or tiny picture (a draft, a 300 px pattern) has
@@ -292,9 +298,13 @@ def _copy_the_grids_misjudged(
 
 def _keypoint_verdict(query: DecodedImage, other: DecodedImage, query_sig: Signatures,
                       other_sig: Signatures, aligned: features.FeatureAlignment,
-                      distance: int) -> PairVerdict | None:
+                      distance: int,
+                      known_edit: tuple[int, int, int, int] | None = None
+                      ) -> PairVerdict | None:
     """The pair judged block by block on its keypoint alignment: a copy, an edit of
-    one, or `template`; None when too few blocks can be judged."""
+    one, or `template`; None when too few blocks can be judged. `known_edit`, a region
+    already known to differ, is judged around, and is the edit's box when the rest
+    agrees."""
     contained = _contained_share(aligned, query, other) >= MIN_CONTAINED
     check = check_blocks(query.image, other.image, query_sig.canon_box,
                          other_sig.canon_box, aligned,
@@ -315,12 +325,19 @@ def _keypoint_verdict(query: DecodedImage, other: DecodedImage, query_sig: Signa
                                  aligned)
     if check is None:
         return None
-    # Over what shows the picture, its agreeing shading included: an edit that covers
-    # a dark wallpaper's few textured blocks agrees everywhere else.
-    agreement = 1.0 - check.disagree_count / check.content_blocks
     framed_alike = _same_framing(aligned, query, other)
     relation = "resized" if framed_alike else "cropped"
-    judged = _judge_blocks(PairVerdict(relation, distance, None, round(agreement, 4)), check)
+    agreement = _agreement(check)
+    judged = _judge_blocks(PairVerdict(relation, distance, None, agreement), check)
+    if not judged.is_duplicate and known_edit is not None:
+        # A flat picture's only textured blocks can be the edit's (a sticker on a
+        # binary wallpaper: 5 of its 6, all disagreeing): they show the edit, not
+        # another picture. Judged without them, too little left is nothing to judge.
+        rest = check.ignoring(known_edit)
+        if rest is None:
+            return None
+        agreement = _agreement(rest)
+        judged = _judge_blocks(PairVerdict("edited", distance, known_edit, agreement), rest)
     if judged.is_duplicate and not contained:
         # Two pictures that share a patch, each with more of its own around it: two
         # chats with a message in common at other places on their screens.
@@ -328,6 +345,12 @@ def _keypoint_verdict(query: DecodedImage, other: DecodedImage, query_sig: Signa
     if not judged.is_duplicate:
         return judged
     return _final_copy(judged, query, other, other_sig, check, aligned, framed_alike)
+
+
+def _agreement(check: BlockCheck) -> float:
+    """Over what shows the picture, its agreeing shading included: an edit that covers
+    a dark wallpaper's few textured blocks agrees everywhere else."""
+    return round(1.0 - check.disagree_count / check.content_blocks, 4)
 
 
 def _overlap_box(al: blockmatch.Aligned, query: DecodedImage, other: DecodedImage,

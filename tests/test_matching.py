@@ -1276,6 +1276,41 @@ def test_an_edit_over_the_only_texture_of_a_smooth_picture_is_an_edit() -> None:
     assert other is None or other.relation not in DUPLICATE_RELATIONS, other
 
 
+def white_on_black(seed: int, dots: int = 200) -> Image.Image:
+    """A binary wallpaper: a white disc over most of a black frame, and a few tiny
+    white dots in the black: ORB finds corners on them, blocks 270 samples across see
+    nothing but flat white and black (bench/duplicates.py's transparent Arc wallpaper)."""
+    rng = np.random.default_rng(seed)
+    w, h = 1600, 900
+    picture = Image.new("RGB", (w, h), (0, 0, 0))
+    cx, cy = rng.uniform(0.45, 0.55) * w, rng.uniform(0.4, 0.6) * h
+    rx, ry = rng.uniform(0.5, 0.6) * w, rng.uniform(0.8, 0.9) * h
+    ImageDraw.Draw(picture).ellipse((cx - rx, cy - ry, cx + rx, cy + ry), fill=(255, 255, 255))
+    pixels = np.asarray(picture).copy()
+    ys, xs = rng.integers(0, h - 4, 4000), rng.integers(0, w - 4, 4000)
+    in_black = pixels[ys, xs, 0] == 0
+    for y, x in list(zip(ys[in_black], xs[in_black], strict=True))[:dots]:
+        pixels[y:y + 3, x:x + 3] = 255
+    return Image.fromarray(pixels)
+
+
+def test_a_sticker_over_the_only_texture_of_a_binary_picture_is_an_edit() -> None:
+    """The grids box the sticker; no block can judge their alignment (flat white and
+    black), and the keypoints' alignment (19 inliers, on the dots) found textured
+    blocks only under the sticker, all disagreeing, which made the copy a template
+    (bench/duplicates.py: the Arc wallpaper stickered, at key distance 4). Those blocks
+    are the edit the grids already boxed: judged without it, nothing refutes the copy."""
+    original = white_on_black(5)
+    stickered = _sticker(original, random.Random(5))
+    v = compare_images(dec(stickered, "JPEG", quality=90), dec(original, "JPEG", quality=90))
+    assert v is not None and v.relation == "edited", v
+    assert overlaps(v.changed_box, (1275, 261, 1491, 477))  # the sticker
+    for other in (6, 7):  # other discs (seeds 0, 1 and 4 draw near the same one)
+        stranger = _sticker(white_on_black(other), random.Random(5))
+        v = compare_images(dec(stranger, "JPEG", quality=90), dec(original, "JPEG", quality=90))
+        assert v is None or not v.is_duplicate, (other, v)
+
+
 def night_sky(seed: int) -> Image.Image:
     """A dark picture whose only texture is stars a couple of pixels wide, over a faint
     glow: nothing a 270-sample grid of blocks can see."""
