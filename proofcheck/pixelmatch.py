@@ -186,8 +186,8 @@ def compare_images(
                 return judged
             verdict = judged  # spread disagreement: another template, or a wrong alignment
         undecided = check is None
-    # An edit the grids boxed where the blocks could not judge them is judged on the
-    # keypoints without it, as the blocks do it on the grids' alignment.
+    # An edit the grids boxed where the blocks could not judge them: what the keypoints'
+    # blocks see under it refutes nothing (`_keypoint_verdict`).
     judged_on_keypoints = on_keypoints(
         verdict.distance if verdict is not None else None,
         verdict.changed_box if undecided and verdict is not None else None)
@@ -302,9 +302,9 @@ def _keypoint_verdict(query: DecodedImage, other: DecodedImage, query_sig: Signa
                       known_edit: tuple[int, int, int, int] | None = None
                       ) -> PairVerdict | None:
     """The pair judged block by block on its keypoint alignment: a copy, an edit of
-    one, or `template`; None when too few blocks can be judged. `known_edit`, a region
-    already known to differ, is judged around, and is the edit's box when the rest
-    agrees."""
+    one, or `template`; None when too few blocks can be judged. A pair this refutes
+    is judged again around `known_edit`, a region already known to differ, which is
+    the edit's box when the rest agrees."""
     contained = _contained_share(aligned, query, other) >= MIN_CONTAINED
     check = check_blocks(query.image, other.image, query_sig.canon_box,
                          other_sig.canon_box, aligned,
