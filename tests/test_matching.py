@@ -1228,6 +1228,19 @@ def test_a_tight_crop_of_a_small_dialog_is_aligned_on_keypoints() -> None:
         assert other is None or other.relation not in ("exact", "resized", "cropped"), other
 
 
+def flecks(rng: np.random.Generator, size: tuple[int, int], count: int,
+           radius: tuple[float, float], depth: tuple[int, int]) -> np.ndarray:
+    """Grey levels to add to a picture: `count` small polygons scattered over it."""
+    marks = Image.new("L", size, 0)
+    draw = ImageDraw.Draw(marks)
+    for _ in range(count):
+        cx, cy, r = rng.uniform(0, size[0]), rng.uniform(0, size[1]), rng.uniform(*radius)
+        corners = [(cx + r * np.cos(a), cy + r * np.sin(a))
+                   for a in np.sort(rng.uniform(0, 2 * np.pi, rng.integers(3, 6)))]
+        draw.polygon(corners, fill=int(rng.integers(*depth)))
+    return np.asarray(marks, dtype=np.float32)
+
+
 def smooth_picture(seed: int, rings_at: tuple[int, int] = (710, 430)) -> Image.Image:
     """A wallpaper-like picture: broad shading with faint marks everywhere and one
     small object, the only place where blocks are textured."""
@@ -1239,14 +1252,7 @@ def smooth_picture(seed: int, rings_at: tuple[int, int] = (710, 430)) -> Image.I
     picture = np.repeat(shade[..., None], 3, axis=2) * np.array([1.0, 0.85, 0.7])
     # Faint marks scattered over it (a wallpaper's grain and flecks) give the keypoints
     # their corners, too faint for a block to count as textured.
-    marks = Image.new("L", (w, h), 0)
-    draw = ImageDraw.Draw(marks)
-    for _ in range(400):
-        cx, cy, size = rng.uniform(0, w), rng.uniform(0, h), rng.uniform(6, 18)
-        corners = [(cx + size * np.cos(a), cy + size * np.sin(a))
-                   for a in np.sort(rng.uniform(0, 2 * np.pi, rng.integers(3, 6)))]
-        draw.polygon(corners, fill=int(rng.integers(10, 20)))
-    picture += np.asarray(marks, dtype=np.float32)[..., None]
+    picture += flecks(rng, (w, h), 400, (6, 18), (10, 20))[..., None]
     # The object: rings, as in a desktop's logo; their curves are textured blocks
     # with few corners.
     ring = np.hypot(x - rings_at[0], y - rings_at[1])
@@ -1651,14 +1657,7 @@ def faint_flecks(seed: int) -> Image.Image:
     h, w = 800, 1200
     y, x = np.mgrid[0:h, 0:w].astype(np.float32)
     shade = 110 + 40 * np.sin(x / 210 + rng.uniform(0, 6)) * np.cos(y / 170) + 0.02 * x
-    marks = Image.new("L", (w, h), 0)
-    draw = ImageDraw.Draw(marks)
-    for _ in range(700):
-        cx, cy, size = rng.uniform(0, w), rng.uniform(0, h), rng.uniform(5, 14)
-        corners = [(cx + size * np.cos(a), cy + size * np.sin(a))
-                   for a in np.sort(rng.uniform(0, 2 * np.pi, rng.integers(3, 6)))]
-        draw.polygon(corners, fill=int(rng.integers(9, 14)))
-    grey = shade + np.asarray(marks, dtype=np.float32)
+    grey = shade + flecks(rng, (w, h), 700, (5, 14), (9, 14))
     rgb = np.stack([grey, grey * 0.9, grey * 0.75], axis=-1)
     return Image.fromarray(np.clip(rgb, 0, 255).astype(np.uint8))
 
