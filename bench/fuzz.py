@@ -65,6 +65,11 @@ def mutated(draw: st.DrawFn, seeds: list[bytes]) -> bytes:
     return bytes(data)
 
 
+# The engine target decodes its pictures with this limit, and draws them within it: a
+# larger one is refused with an ImageError (as the service refuses one over its own).
+ENGINE_MAX_PIXELS = 20_000_000
+
+
 @st.composite
 def picture_pairs(draw: st.DrawFn) -> tuple[bytes, bytes]:
     """Two PNGs: any shape (a side of 1-80 px as often as 80-3000, under 3 Mpx), flat,
@@ -87,7 +92,9 @@ def picture_pairs(draw: st.DrawFn) -> tuple[bytes, bytes]:
         second = first.crop((x0, y0, draw(st.integers(x0 + 1, first.width)),
                              draw(st.integers(y0 + 1, first.height))))
     elif how == "rescale":
-        factor = draw(st.floats(0.05, 3.0))
+        # Up to 3x, within ENGINE_MAX_PIXELS.
+        factor = draw(st.floats(0.05, min(3.0, 0.99 * (ENGINE_MAX_PIXELS / (
+            first.width * first.height)) ** 0.5)))
         second = first.resize((max(1, round(first.width * factor)),
                                max(1, round(first.height * factor))))
     elif how == "tilt":
@@ -101,9 +108,9 @@ def picture_pairs(draw: st.DrawFn) -> tuple[bytes, bytes]:
 def fuzz_engine(pair: tuple[bytes, bytes]) -> None:
     """Signatures, the pixel comparison both ways, its heat-map and the worker's
     candidate verification on two valid pictures: nothing may raise."""
-    decoded: list[DecodedImage] = [decode(data, max_pixels=20_000_000) for data in pair]
-    signatures = [stored_signatures(data, 20_000_000, d) for data, d in zip(pair, decoded,
-                                                                           strict=True)]
+    decoded: list[DecodedImage] = [decode(data, ENGINE_MAX_PIXELS) for data in pair]
+    signatures = [stored_signatures(data, ENGINE_MAX_PIXELS, d)
+                  for data, d in zip(pair, decoded, strict=True)]
     for q, o in ((0, 1), (1, 0)):
         verdict = compare_images(decoded[q], decoded[o], signatures[q], signatures[o])
         diff_heatmap_png(decoded[q], decoded[o], verdict)
