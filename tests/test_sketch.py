@@ -109,6 +109,7 @@ def test_a_sketch_saying_its_threshold_ranks_an_edit_found_at_another(seed: int)
                             faint_flecks(seed + 1)))
     stored = features.Sketch.from_bytes(features.sketch(mine).to_bytes())
     assert features.sketch(query).threshold > stored.threshold  # the premise
+    assert features.sketch_inliers(features.query_sketch(query), stored) < features.MIN_INLIERS
     stranger = features.sketch(theirs)
     ours = features.sketch_inliers(features.query_sketch(query, stored.threshold), stored)
     other = features.sketch_inliers(features.query_sketch(query, stranger.threshold), stranger)
