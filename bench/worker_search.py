@@ -35,6 +35,9 @@ earlier way of doing part of it, run in the same process on the same queries:
 - `--compare threads`: OpenCV's own thread pool (a thread per core), as before
   2026-12-06's thirty-first session, against one thread a process (`proofcheck.opencv`).
   Same matches.
+- `--compare thresholds`: each image's keypoints at its own FAST threshold, as before
+  2026-12-06's thirty-fifth session, against a pair's at the lower of its two
+  (`features.align`, and the sketch ranking at each stored sketch's).
 
     .venv/bin/python bench/worker_search.py --indexed 80 --queries 20 --rounds 3
     .venv/bin/python bench/worker_search.py --compare pool-size --postgres
@@ -76,6 +79,7 @@ from bench.worker_memory import run_checks  # noqa: E402
 from proofcheck import (  # noqa: E402
     blockmatch,
     candidates,
+    features,
     hamming,
     matching,
     neardup,
@@ -289,6 +293,12 @@ def opencv_threads() -> dict[str, Way]:
             "now (one thread, `proofcheck.opencv`)": threads(1)}
 
 
+def corner_thresholds() -> dict[str, Way]:
+    return {"before (each image at its own threshold)": swapped(
+                (features, "_at_most", lambda _image, found, _threshold: found)),
+            "now (a pair at the lower of its two)": as_it_is}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--indexed", type=int, default=80, help="checks indexed before searching")
@@ -296,7 +306,7 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--compare", default="png", choices=(
         "png", "samplers", "cache", "pool", "sketches", "blur", "colour", "matcher",
-        "votes", "pool-size", "arithmetic", "threads"))
+        "votes", "pool-size", "arithmetic", "threads", "thresholds"))
     ap.add_argument("--postgres", action="store_true",
                     help="store the checks in a private PostgreSQL server started for the "
                          "run (Debian's binaries, as the tests start it), not SQLite")
@@ -333,7 +343,8 @@ def search(args: argparse.Namespace, services: Services) -> None:
             "sketches": sketch_pools,
             "blur": low_passes, "colour": colour_checks, "matcher": matchers,
             "votes": voted_pools, "pool-size": pool_sizes,
-            "arithmetic": arithmetic, "threads": opencv_threads}[args.compare]()
+            "arithmetic": arithmetic, "threads": opencv_threads,
+            "thresholds": corner_thresholds}[args.compare]()
     times: dict[str, list[float]] = {name: [] for name in ways}
     walls: dict[str, list[float]] = {name: [] for name in ways}
     found: dict[str, list[list[tuple[str, str]]]] = {}
