@@ -12,7 +12,9 @@ align well, so `blockmatch` still has to find the same small print at that align
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 from PIL import Image
@@ -90,18 +92,24 @@ def _keypoints(image: Image.Image) -> _Keypoints | None:
     """The image's keypoints at the first of FAST_THRESHOLDS that finds
     ENOUGH_KEYPOINTS, or at the last; None when too few to align on."""
     found = None
+    orb_input = cache(lambda: _orb_input(image))  # reduced once for the thresholds tried
     for threshold in FAST_THRESHOLDS:
-        found = _keypoints_at(image, threshold)
+        found = _keypoints_at(image, threshold, orb_input)
         if found is None or len(found.points) >= ENOUGH_KEYPOINTS:
             break
     return found if found is not None and len(found.points) >= MIN_INLIERS else None
 
 
-def _keypoints_at(image: Image.Image, threshold: int) -> _Keypoints | None:
+OrbInput = tuple[np.ndarray, float]  # grey pixels at ORB's size, and their scale
+
+
+def _keypoints_at(image: Image.Image, threshold: int,
+                  orb_input: Callable[[], OrbInput | None] | None = None) -> _Keypoints | None:
     """The image's keypoints at one FAST threshold (None for a strip too thin for ORB)."""
     known = _found_at(image)
     if threshold not in known:
-        known[threshold] = _detect(image, threshold)
+        prepared = orb_input() if orb_input is not None else _orb_input(image)
+        known[threshold] = None if prepared is None else _detect(*prepared, threshold)
     return known[threshold]
 
 
@@ -113,7 +121,9 @@ def _at_most(image: Image.Image, found: _Keypoints, threshold: int) -> _Keypoint
     return _keypoints_at(image, threshold) or found
 
 
-def _detect(image: Image.Image, threshold: int) -> _Keypoints | None:
+def _orb_input(image: Image.Image) -> OrbInput | None:
+    """The image's grey pixels reduced (or enlarged) for ORB, and the factor; None for
+    a strip too thin to search."""
     pixels = np.asarray(grey(image))
     longest = max(pixels.shape)
     scale = min(1.0, SIDE / longest) if longest >= MIN_SIDE else MIN_SIDE / longest
@@ -125,6 +135,10 @@ def _detect(image: Image.Image, threshold: int) -> _Keypoints | None:
         # Nothing lies a patch's width from both edges (a banner a few rows high), and
         # ORB's pyramid shrinks such a strip to nothing, where OpenCV raises.
         return None
+    return pixels, scale
+
+
+def _detect(pixels: np.ndarray, scale: float, threshold: int) -> _Keypoints:
     orb = cv2.ORB.create(nfeatures=KEYPOINTS, fastThreshold=threshold)
     found, descriptors = orb.detectAndCompute(pixels, None)
     if descriptors is None:
