@@ -82,6 +82,12 @@ NAV_BAR_FRACTION = 0.05
 # A row or column of the working image whose spread is below this (grey levels) is a
 # uniform border.
 BORDER_STD = 4.0
+# A picture much wider than a phone's screen, re-screenshotted on one, fills a band of
+# it under the sliver rule's 20% (`_trim_uniform`): a 741 x 224 GIMP dialog pasted
+# into a 720 x 1560 screen is 13% of its height (bench/duplicates.py --seed 2). A band
+# across the whole width of a phone-shaped image, this share of its height at least,
+# is kept: trimmed as the picture trims itself, so both have one canonical region.
+MIN_LETTERBOXED = 0.05
 
 
 @dataclass(frozen=True)
@@ -284,8 +290,11 @@ def _trim_uniform(gray: np.ndarray) -> tuple[int, int, int, int]:
     if not rows.any():
         return 0, 0, w, h
     y0, y1 = _content_span(rows)
-    # A trim that leaves a sliver is noise in a flat image, not a border.
-    if (x1 - x0) < w * 0.2 or (y1 - y0) < h * 0.2:
+    # A trim that leaves a sliver is noise in a flat image, not a border; a band across
+    # a phone screen is a picture letterboxed there.
+    letterboxed = (h >= PHONE_ASPECT * w and (x1 - x0) >= 0.9 * w
+                   and (y1 - y0) >= MIN_LETTERBOXED * h)
+    if ((x1 - x0) < w * 0.2 or (y1 - y0) < h * 0.2) and not letterboxed:
         return 0, 0, w, h
     return x0, y0, x1 - x0, y1 - y0
 

@@ -118,6 +118,49 @@ def test_phone_screenshots_lose_status_and_navigation_bars() -> None:
     assert y == 100 + 20 and h == 400 - 40
 
 
+def _on_a_phone(picture: Image.Image, width: int, background: tuple[int, int, int]
+                ) -> tuple[Image.Image, int, int]:
+    """`picture` re-screenshotted: `width` px wide, centred in a 720 x 1560 screen under
+    a status bar's clock and battery and over a home bar; with its top and height."""
+    screen = Image.new("RGB", (720, 1560), background)
+    inner = picture.resize((width, round(picture.height * width / picture.width)))
+    top = (screen.height - inner.height) // 2
+    screen.paste(inner, ((screen.width - width) // 2, top))
+    ink = tuple(255 - c for c in background)
+    draw = ImageDraw.Draw(screen)
+    draw.text((30, 14), "9:41", fill=ink, font=ImageFont.load_default(28))
+    draw.rectangle((630, 18, 686, 40), outline=ink, width=3)
+    draw.rectangle((270, 1525, 450, 1531), fill=ink)
+    return screen, top, inner.height
+
+
+def test_a_wide_picture_re_screenshotted_on_a_phone_is_its_canonical_region() -> None:
+    """A picture too wide for the phone fills a band of its screen under a fifth of its
+    height, between flat margins: its canonical region, not a sliver of noise, so the
+    copy's canonical hash is near the picture's own (the whole screen's was not)."""
+    wide = _photo(7, (1000, 290))
+    base = compute_signatures(_decoded(wide))
+    for background in ((0, 0, 0), (255, 255, 255)):
+        screen, top, height = _on_a_phone(wide, 700, background)
+        assert height < 0.2 * screen.height  # the premise: a band the sliver rule refused
+        sig = compute_signatures(_decoded(screen, "JPEG", quality=85))
+        x, y, w, h = sig.canon_box
+        assert abs(y - top) <= 8 and abs(h - height) <= 16, (sig.canon_box, top, height)
+        assert abs(x - 10) <= 8 and abs(w - 700) <= 16
+        assert hamming(sig.canon_hash, base.canon_hash) <= 8
+
+
+def test_a_line_of_text_on_a_blank_phone_screen_is_no_picture() -> None:
+    """A band under MIN_LETTERBOXED of the height (one line of print across a blank
+    screen) is still a sliver: the whole screen stays the canonical region."""
+    screen = Image.new("RGB", (720, 1560), (240, 240, 240))
+    ImageDraw.Draw(screen).text((10, 770), "paid in full, thank you " * 4, fill=(30, 30, 30),
+                                font=ImageFont.load_default(20))
+    x, y, w, h = compute_signatures(_decoded(screen)).canon_box
+    # Only the phone bars cut: nothing trimmed to the line.
+    assert (x, w) == (0, 720) and y <= 0.06 * 1560 and h >= 0.8 * 1560
+
+
 def test_flip_hash_is_the_hash_of_the_mirrored_image() -> None:
     img = _photo(5)
     sig = compute_signatures(_decoded(img))
