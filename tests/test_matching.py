@@ -147,10 +147,11 @@ def test_a_wide_dialog_re_screenshotted_on_a_phone_is_found_both_ways(seed: int)
     original = wide_dialog()
     copy = paste_into_phone(original, random.Random(seed))
     query = dec(copy, "JPEG", quality=85)
-    # The premise: across the whole screen the dialog would still be a fifth of it.
+    # The premise: even across the whole screen's width it is under a fifth of its height.
     assert original.height * copy.width / original.width < 0.2 * copy.height
     for verdict in (compare_images(query, dec(original)), compare_images(dec(original), query)):
         assert verdict is not None and verdict.relation in DUPLICATE_RELATIONS, verdict
+
 
 def test_recompressed_smaller_copy_is_resized() -> None:
     original = chat(1)
