@@ -19,7 +19,7 @@ two pools in the same process:
 - keys + votes: the worker's pool since 2026-12-05 (`candidates.pool_of`): up to VOTED
   images with the most votes of the query's ORB descriptors in an inverted index of
   the stored sketches (`votes.DescriptorVotes`) and the nearest by keys, RANK_POOL in
-  all.
+  all; candidates alike in sketch inliers are checked most voted first (2026-12-06).
 
     .venv/bin/python bench/crowded.py [--distractors 600] [--transforms crop_60,rescreenshot]
 """
@@ -119,7 +119,8 @@ def main() -> None:
             voted = [item for item, _votes in votes.top(asked, args.voted)]
             for k, pool in enumerate((by_keys, pool_of(by_keys, voted))):
                 verdicts = verify_candidates(views, [(item, signatures[item]) for item in pool],
-                                             load_image, sketches.__getitem__)
+                                             load_image, sketches.__getitem__,
+                                             voted if k else ())
                 row[3 * k] += qi in pool
                 row[3 * k + 1] += any(item == qi and v.is_duplicate for item, v in verdicts)
                 row[3 * k + 2] += sum(item != qi and v.is_duplicate for item, v in verdicts)

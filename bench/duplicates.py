@@ -346,7 +346,7 @@ def main() -> None:
             # confirmed on pixels, a second look on keypoints for the others).
             confirmed = dict(verify_candidates(
                 views, [(item, stored_sigs[item]) for item in pool],
-                stored_decoded.__getitem__, stored_sketches.__getitem__))
+                stored_decoded.__getitem__, stored_sketches.__getitem__, voted))
             by_keys = [item for item, _d in cands]
             for item in by_keys + [i for i in pool if i not in by_keys]:
                 # Without pixels the worker verifies only the MAX_CANDIDATES nearest; with

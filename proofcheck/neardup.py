@@ -157,6 +157,9 @@ class NearDuplicateIndex:
         checks = [check for check, _signature in pool]
         signatures = [(position, signature) for position, (_check, signature)
                       in enumerate(pool)]
+        position_of = {check: position for position, check in enumerate(checks)}
+        most_voted = [position_of[check] for check in self._first_rows(
+            [item for item, _v in voted], exclude, set()) if check in position_of]
 
         def load_candidate(position: int) -> DecodedImage | None:
             return load_image(checks[position]) if load_image is not None else None
@@ -173,7 +176,7 @@ class NearDuplicateIndex:
             return sketches.get(checks[position])
 
         found = verify_candidates(views, signatures, load_candidate if on_pixels else None,
-                                  load_sketch)
+                                  load_sketch, most_voted)
         return [(checks[position], verdict) for position, verdict in found[:limit]]
 
     def _pool(self, db: Database, by_keys: list[int], by_votes: list[int],

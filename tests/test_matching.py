@@ -1226,6 +1226,38 @@ def test_a_pool_ranked_on_stored_sketches_decodes_only_the_candidates_it_checks(
     assert len(loaded) == candidates.UNSKETCHED_POOL
 
 
+
+def test_candidates_no_sketch_tells_apart_are_taken_most_voted_first() -> None:
+    """Where no stored sketch has inliers with the query (a 60% crop of a sparse
+    dialog keeps none of its original's 256 strongest corners), the places the
+    inliers would have chosen go to the candidates the query's descriptors vote for
+    most: the original, 11th by keys, is checked and found; by keys alone it is never
+    read."""
+    stored_images = {i: receipt(80 + i) for i in range(12)}
+    decoded, stored, _index = indexed(stored_images)
+    q = dec(stored_images[0].crop((40, 560, W - 40, 1950)), "JPEG", quality=85)
+    order = [*range(1, 11), 0, 11]
+    assert order.index(0) >= candidates.PIXEL_CHECKS
+    pool = [(i, stored[i]) for i in order]
+    views = query_views(compute_signatures(q), q)
+    nothing = features.Sketch(W, np.empty((0, 2), np.float32), np.empty((0, 32), np.uint8),
+                              features.FAST_THRESHOLDS[-1])
+    loaded: list[int] = []
+
+    def load(item: int) -> DecodedImage | None:
+        loaded.append(item)
+        return decoded[item]
+
+    found = dict(candidates.verify_candidates(views, pool, load, lambda _item: nothing,
+                                              voted=[11, 0, 7]))
+    assert found[0].relation == "cropped", found
+    assert sorted(loaded) == sorted([*order[:candidates.KEY_FIRST], 11, 0, 7, order[4]])
+
+    loaded.clear()
+    by_keys = dict(candidates.verify_candidates(views, pool, load, lambda _item: nothing))
+    assert 0 not in by_keys and 0 not in loaded
+    assert loaded == order[:candidates.PIXEL_CHECKS]
+
 def palette_dialog(seed: int) -> Image.Image:
     """A small, mostly empty tool dialog (GIMP's palette editor is 258 x 328): a file
     name, a strip of colours and a row of widgets."""
