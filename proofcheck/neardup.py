@@ -134,7 +134,8 @@ class NearDuplicateIndex:
         and copies of its very file, which need no verifying). With the query's decoded
         image, its mirrored and straightened views are searched too (`views`); with a
         loader of a check's decoded image as well, the pool takes in the images its
-        keypoints vote for (`candidates.pool_of`) and verdicts are confirmed on pixels
+        keypoints vote for (`candidates.pool_of`), which are also checked first among
+        candidates their sketches rank alike, and verdicts are confirmed on pixels
         (`verify_candidates`)."""
         self.catch_up(db)
         views = query_views(signature, query_image)
