@@ -153,14 +153,13 @@ class NearDuplicateIndex:
                                                 key_views)
             if asked is not None:
                 voted = self.votes.top(asked, VOTED + spare)
-        pool = self._pool(db, [item for item, _d in candidates],
-                          [item for item, _v in voted], exclude, wanted)
+        pool, voted_checks = self._pool(db, [item for item, _d in candidates],
+                                        [item for item, _v in voted], exclude, wanted)
         checks = [check for check, _signature in pool]
         signatures = [(position, signature) for position, (_check, signature)
                       in enumerate(pool)]
         position_of = {check: position for position, check in enumerate(checks)}
-        most_voted = [position_of[check] for check in self._first_rows(
-            [item for item, _v in voted], exclude, set()) if check in position_of]
+        most_voted = [position_of[check] for check in voted_checks if check in position_of]
 
         def load_candidate(position: int) -> DecodedImage | None:
             return load_image(checks[position]) if load_image is not None else None
@@ -181,12 +180,14 @@ class NearDuplicateIndex:
         return [(checks[position], verdict) for position, verdict in found[:limit]]
 
     def _pool(self, db: Database, by_keys: list[int], by_votes: list[int],
-              exclude: Collection[str], size: int) -> list[tuple[str, Signatures]]:
+              exclude: Collection[str], size: int
+              ) -> tuple[list[tuple[str, Signatures]], list[str]]:
         """The pool (`candidates.pool_of`) of these index items, nearest by keys and
         most voted first, as (check, signatures): one row for each check, none of the
-        checks in `exclude`. Only the pool's rows are read, all in one query; a row
-        gone since it was indexed (replaced by a newer row, indexed too) gives its
-        place to the next candidate, read in one more."""
+        checks in `exclude`; and the voted checks, most voted first. Only the pool's
+        rows are read, all in one query; a row gone since it was indexed (replaced by a
+        newer row, indexed too) gives its place to the next candidate, read in one
+        more."""
         signature_of: dict[int, Signatures] = {}
         gone: set[int] = set()
         while True:
@@ -196,7 +197,8 @@ class NearDuplicateIndex:
             unread = [row for row in rows if row not in signature_of]
             if not unread:
                 return [(check, signature_of[row]) for check, row in zip(checks, rows,
-                                                                         strict=True)]
+                                                                         strict=True)], \
+                    list(row_of[1])
             signature_of |= self._signatures(db, unread)
             gone.update(row for row in unread if row not in signature_of)
 
