@@ -36,6 +36,12 @@ COLOUR_CHANGE = 15.0
 # 0 for a grey copy): the median of their projections, an edit being a minority.
 COLOURED = 15.0
 MIN_COLOURED = 3
+# A query with no colour anywhere, only chroma noise this far from grey at most, is a
+# greyscale copy: nothing in it can be a colour edit. Compared anyway, a grey copy of a
+# picture with colour in under MIN_COLOURED blocks measured no gain, and those blocks
+# passed for an edit (bench/duplicates.py: 2 of 260 greyscale copies `edited`). The
+# other way round, colour in a spot of a grey picture stays one: paint.
+GREY_CHROMA = 3
 
 
 def chroma_plane(image: Image.Image) -> np.ndarray | None:
@@ -77,10 +83,11 @@ def colour_changes(query: DecodedImage, other: DecodedImage, check: BlockCheck,
     """The blocks of `check`'s grid whose colour changed between a pair aligned by
     `al`, beyond the gain of the whole pair, and how many blocks were compared (every
     block inside both images, textured or flat); None with no colour to compare (a
-    grey image on either side), no block to compare, or a change of exposure (a
+    grey image on either side, or a query in RGB without colour: a greyscale copy),
+    no block to compare, or a change of exposure (a
     brightened copy's light colours clip to white, and lose their colour)."""
     q_plane, o_plane = colour_of(query), colour_of(other)
-    if q_plane is None or o_plane is None or not check.same_exposure:
+    if q_plane is None or o_plane is None or not check.same_exposure or _grey(q_plane):
         return None
     rows, cols = check.judged.shape
     bx, by, bw, _bh = check.box
@@ -104,6 +111,10 @@ def colour_changes(query: DecodedImage, other: DecodedImage, check: BlockCheck,
     changed = inside & (np.hypot(*np.moveaxis(q - _gain(q, o, inside) * o, -1, 0))
                         >= COLOUR_CHANGE)
     return changed, int(inside.sum())
+
+
+def _grey(plane: np.ndarray) -> bool:
+    return int(np.abs(plane.astype(np.int16) - 128).max()) <= GREY_CHROMA
 
 
 def _gain(q: np.ndarray, o: np.ndarray, inside: np.ndarray) -> float:

@@ -66,3 +66,21 @@ def test_a_grey_image_has_no_colour_plane_and_a_colour_one_is_kept_reduced():
     # A grey-looking image in RGB is (nearly) neutral: Cb and Cr at 128.
     neutral = chroma_plane(img.convert("L").convert("RGB"))
     assert neutral is not None and np.abs(neutral.astype(int) - 128).max() <= 1
+
+
+def test_a_grey_copy_of_a_picture_with_one_coloured_spot_is_no_edit():
+    """Too little colour to measure a grey copy's gain by (a spot in two blocks): the
+    spot's colour gone passed for an edit there (bench/duplicates.py's GIMP histogram
+    dialog with one tinted range). Where a spot falls on the blocks decides that, so
+    several are tried; without GREY_CHROMA the first two were `edited`. The other way
+    round the spot is colour the grey picture lacks, as paint would be: an edit."""
+    small = chat(35).convert("L").resize((250, 540), Image.Resampling.LANCZOS)
+    for x, y, w, h in ((120, 300, 20, 12), (120, 300, 24, 16), (60, 200, 20, 12)):
+        original = small.convert("RGB")
+        ImageDraw.Draw(original).rectangle((x, y, x + w, y + h), fill=(40, 90, 230))
+        grey_copy = original.convert("L").convert("RGB")
+        v = compare_images(dec(grey_copy, "PNG"), dec(original))
+        assert v is not None and v.relation == "resized", (x, y, v)
+        painted_over = compare_images(dec(original, "PNG"), dec(grey_copy))
+        assert painted_over is not None and painted_over.relation == "edited", (x, y)
+        assert overlaps(painted_over.changed_box, (x, y, x + w, y + h))
