@@ -1032,6 +1032,19 @@ def test_a_brightened_photo_whose_glow_clips_is_no_edit_there(seed: int) -> None
     assert overlaps(verdict.changed_box, (500, 600, 700, 660)), verdict.changed_box
 
 
+def test_disagreeing_pieces_whose_boxes_interlock_are_one_edit() -> None:
+    """A pasted patch is one rectangle; where its content matches what it covers its
+    disagreeing blocks fall into pieces. Pieces whose boxes overlap are one region,
+    however they chain; pieces apart stay apart (two edits, or another template)."""
+    merge = pixelmatch._overlaps_merged
+    # (col, row, ncols, nrows, cells), boxes with their merging margin
+    assert merge([(6, 0, 3, 3, 4), (7, 1, 5, 10, 10)]) == [(6, 0, 6, 11, 14)]
+    chained = merge([(0, 0, 3, 3, 2), (10, 10, 3, 3, 2), (2, 2, 9, 9, 5)])
+    assert chained == [(0, 0, 13, 13, 9)]
+    apart = [(0, 0, 3, 3, 2), (3, 0, 3, 3, 2), (0, 5, 4, 2, 3)]  # touching is not overlapping
+    assert merge(apart) == apart
+
+
 def test_a_tone_curve_follows_clipping_and_not_a_minority() -> None:
     rng = np.random.default_rng(3)
     b = rng.uniform(0, 255, 20_000).astype(np.float32)
