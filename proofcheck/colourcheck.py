@@ -84,8 +84,8 @@ def colour_changes(query: DecodedImage, other: DecodedImage, check: BlockCheck,
     `al`, beyond the gain of the whole pair, and how many blocks were compared (every
     block inside both images, textured or flat); None with no colour to compare (a
     grey image on either side, or a query in RGB without colour: a greyscale copy),
-    no block to compare, or a change of exposure (a
-    brightened copy's light colours clip to white, and lose their colour)."""
+    no block to compare, or a change of exposure (a brightened copy's light colours
+    clip to white, and lose their colour)."""
     q_plane, o_plane = colour_of(query), colour_of(other)
     if q_plane is None or o_plane is None or not check.same_exposure or _grey(q_plane):
         return None

@@ -296,6 +296,8 @@ def _compare_aligned(q: Grid, o: Grid, al: Alignment, toned: bool = False) -> Co
     return Comparison(diff, float(differences.mean()), cov_q, cov_o, al)
 
 
+# The tone curve reads the median in each of this many bands of the other's grey
+# levels, over bands holding this many cells at least (a fine grid has thousands).
 TONE_BANDS = 32
 TONE_BAND_MIN = 4
 
