@@ -27,6 +27,7 @@ which candidates of a search get which is for `candidates`.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -460,7 +461,11 @@ def changed_components(changed: np.ndarray, min_cells: int,
     changed cell with no changed neighbour is JPEG or resampling noise. The box includes
     the merging margin, and `EDIT_MAX_BOX` was set against such boxes: boxed by their
     cells alone, receipts of one bank and two GIMP dialogs passed for edits of each
-    other (bench/duplicates.py, 2026-12-02).
+    other (bench/duplicates.py, 2026-12-02). Regions whose boxes overlap are one: a
+    pasted patch is one rectangle, and where its content happens to match what it
+    covers (a blank margin, a line of the same grey) its changed cells fall apart into
+    pieces that interlock (bench/duplicates.py --seed 3: an undo-history dialog's 10%
+    edit in two such pieces of blocks was a template).
     """
     labels, _count = ndimage.label(ndimage.binary_dilation(changed, iterations=merge))
     out = []
@@ -473,7 +478,28 @@ def changed_components(changed: np.ndarray, min_cells: int,
         rows, cols = sl
         out.append((cols.start, rows.start, cols.stop - cols.start, rows.stop - rows.start,
                     cells))
-    return out
+    return _overlaps_merged(out)
+
+
+def _overlaps_merged(regions: list[tuple[int, int, int, int, int]]
+                     ) -> list[tuple[int, int, int, int, int]]:
+    """Regions (col, row, ncols, nrows, cells) whose boxes overlap, however they chain,
+    merged into one box."""
+    merged = list(regions)
+    changed = True
+    while changed:
+        changed = False
+        for i, j in itertools.combinations(range(len(merged)), 2):
+            a, b = merged[i], merged[j]
+            if (a[0] < b[0] + b[2] and b[0] < a[0] + a[2]
+                    and a[1] < b[1] + b[3] and b[1] < a[1] + a[3]):
+                col, row = min(a[0], b[0]), min(a[1], b[1])
+                merged[i] = (col, row, max(a[0] + a[2], b[0] + b[2]) - col,
+                             max(a[1] + a[3], b[1] + b[3]) - row, a[4] + b[4])
+                del merged[j]
+                changed = True
+                break
+    return merged
 
 
 def key_score(distance: int) -> float:

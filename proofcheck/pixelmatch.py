@@ -13,7 +13,6 @@ when that module had grown to 1,146 lines.
 from __future__ import annotations
 
 import io
-import itertools
 from functools import cache
 
 import numpy as np
@@ -582,7 +581,7 @@ def _judge_blocks(v: PairVerdict, check: BlockCheck) -> PairVerdict:
     """
     if not check.agreement_pins_the_pair:
         return PairVerdict("template", v.distance, None, round(0.3 * v.score, 4))
-    regions = _overlaps_merged(changed_components(check.disagreeing, 1, merge=1))
+    regions = changed_components(check.disagreeing, 1, merge=1)
     # In a pair sampled pixel for pixel a few disagreeing blocks together are an edit;
     # scattered, they are the clipping of a brightened copy. Next to an edit the grids
     # already boxed, a stray block is its fringe, not another.
@@ -597,30 +596,6 @@ def _judge_blocks(v: PairVerdict, check: BlockCheck) -> PairVerdict:
                 and not _other_entries(check, row, nrows)):
             return PairVerdict("edited", v.distance, box, v.score)
     return PairVerdict("template", v.distance, None, round(0.3 * v.score, 4))
-
-
-def _overlaps_merged(regions: list[tuple[int, int, int, int, int]]
-                     ) -> list[tuple[int, int, int, int, int]]:
-    """Regions (col, row, ncols, nrows, cells) whose boxes overlap, merged into one: a
-    pasted patch is one rectangle, and where its content happens to match what it
-    covers (a blank margin, a line of the same grey) its disagreeing blocks fall apart
-    into pieces that interlock (bench/duplicates.py --seed 3: an undo-history dialog's
-    10% edit in two such pieces was a template)."""
-    merged = list(regions)
-    changed = True
-    while changed:
-        changed = False
-        for i, j in itertools.combinations(range(len(merged)), 2):
-            a, b = merged[i], merged[j]
-            if (a[0] < b[0] + b[2] and b[0] < a[0] + a[2]
-                    and a[1] < b[1] + b[3] and b[1] < a[1] + a[3]):
-                col, row = min(a[0], b[0]), min(a[1], b[1])
-                merged[i] = (col, row, max(a[0] + a[2], b[0] + b[2]) - col,
-                             max(a[1] + a[3], b[1] + b[3]) - row, a[4] + b[4])
-                del merged[j]
-                changed = True
-                break
-    return merged
 
 
 # Two receipts of one template differ in every value (amount, date, time, id, names):

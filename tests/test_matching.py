@@ -1036,13 +1036,22 @@ def test_disagreeing_pieces_whose_boxes_interlock_are_one_edit() -> None:
     """A pasted patch is one rectangle; where its content matches what it covers its
     disagreeing blocks fall into pieces. Pieces whose boxes overlap are one region,
     however they chain; pieces apart stay apart (two edits, or another template)."""
-    merge = pixelmatch._overlaps_merged
+    merge = matching._overlaps_merged
     # (col, row, ncols, nrows, cells), boxes with their merging margin
     assert merge([(6, 0, 3, 3, 4), (7, 1, 5, 10, 10)]) == [(6, 0, 6, 11, 14)]
     chained = merge([(0, 0, 3, 3, 2), (10, 10, 3, 3, 2), (2, 2, 9, 9, 5)])
     assert chained == [(0, 0, 13, 13, 9)]
     apart = [(0, 0, 3, 3, 2), (3, 0, 3, 3, 2), (0, 5, 4, 2, 3)]  # touching is not overlapping
     assert merge(apart) == apart
+    # As `changed_components` finds them: a piece at the top and a column below it to
+    # the right, apart even after the merging margin, whose boxes overlap.
+    changed = np.zeros((12, 14), dtype=bool)
+    changed[1, 7:9] = True
+    changed[3:10, 10] = True
+    assert matching.changed_components(changed, 1, merge=1) == [(6, 0, 6, 11, 9)]
+    changed[3:10, 10] = False
+    changed[8:10, 8] = True  # below, its box clear of the first's
+    assert len(matching.changed_components(changed, 1, merge=1)) == 2
 
 
 def test_a_tone_curve_follows_clipping_and_not_a_minority() -> None:
