@@ -172,6 +172,27 @@ def align(query: Image.Image, other: Image.Image) -> FeatureAlignment | None:
                             float(matrix[0, 2]), float(matrix[1, 2]), inliers)
 
 
+# A keypoint with a twin in its own image, a descriptor this near, fails the ratio test
+# against any copy: its two nearest there are itself and the twin.
+TWIN_BITS = 25
+# An image is one keypoints cannot align when it has fewer than ENOUGH_KEYPOINTS even
+# at the lowest FAST threshold (a smooth gradient: a dozen), or when this share of its
+# keypoints have twins (a checkerboard: all of its 928). Of bench/duplicates.py's 260
+# originals, 14 and 27 (tilings, mandalas, the checkerboard, a few photos of sky).
+TWINNED_SHARE = 0.5
+
+
+@memo.per_object
+def indistinct(image: Image.Image) -> bool:
+    """Too few keypoints, or too many alike, for `align` to find a copy of the image:
+    another alignment has to be tried (`registration`)."""
+    found = _keypoints(image)
+    if found is None or len(found.points) < ENOUGH_KEYPOINTS:
+        return True
+    distances, _rows = hamming.two_nearest(found.descriptors, found.descriptors)
+    return float(np.mean(distances[:, 1] <= TWIN_BITS)) >= TWINNED_SHARE
+
+
 def _fit(q_points: np.ndarray, q_descriptors: np.ndarray, o_points: np.ndarray,
          o_descriptors: np.ndarray, query_side: int) -> tuple[np.ndarray, int] | None:
     """The similarity transform (2 x 3) from the other's keypoints to the query's that

@@ -18,7 +18,7 @@ from functools import cache
 import numpy as np
 from PIL import Image, ImageDraw
 
-from proofcheck import blockmatch, colourcheck, features
+from proofcheck import blockmatch, colourcheck, features, registration
 from proofcheck.blockmatch import BlockCheck, check_blocks
 from proofcheck.hashing import Signatures, compute_signatures, phone_bars
 from proofcheck.imaging import DecodedImage, grey
@@ -157,7 +157,16 @@ def compare_images(
 
     @cache  # the second look at an edit and the fallback share one alignment
     def keypoint_alignment() -> features.FeatureAlignment | None:
-        return keypoints or features.align(query.image, other.image)
+        found = keypoints or features.align(query.image, other.image)
+        if found is None and features.indistinct(query.image) \
+                and features.indistinct(other.image):
+            # Keypoints could not have found a copy: the spectra may (`registration`).
+            # Both sides, as a copy of such a picture is one too: a small crop of a
+            # sparse dialog has too few corners where its original has plenty, and
+            # registered on another dialog of its layout it passed for a crop of it
+            # (tests/test_matching.py's palette editors).
+            found = registration.register(query.image, other.image)
+        return found
 
     def on_keypoints(distance: int | None,
                      known_edit: tuple[int, int, int, int] | None = None) -> PairVerdict | None:
