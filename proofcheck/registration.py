@@ -31,6 +31,13 @@ ANGLE_ROWS = 720
 DETAIL_SIGMA = 2.0
 # A hypothesis must lay the other over this share of the query at least to be judged.
 MIN_OVERLAP = 0.1
+# The best hypothesis must lay the pair's edges this alike, or nothing is found. Over
+# the copies of bench/duplicates.py's 30 originals `features.indistinct` calls so, ten
+# transforms each, that are indistinct too, and 6 strangers a copy (draw 1): copies
+# 178 of 221 at 0.6 and over (not re-screenshots: shrunk into another phone, their
+# scale is not read), strangers none of 1,274 over 0.52. Below it, a wrong alignment let the blocks call a wallpaper's
+# crop an edit of another (0.02), and refute a re-screenshot the grids had found (0.01).
+MIN_EDGES_ALIKE = 0.6
 
 
 def _reduced(image: Image.Image, scale: float) -> np.ndarray:
@@ -103,8 +110,8 @@ def _correlation(query: tuple[np.ndarray, np.ndarray], other: tuple[np.ndarray, 
 def register(query: Image.Image, other: Image.Image) -> FeatureAlignment | None:
     """The similarity transform that maps `other` onto `query`, as `features.align`
     gives it but with no inliers to show; None when either image is blank (nothing
-    to correlate) or no way of laying one on the other overlaps enough. Three
-    hypotheses are shifted into place by phase correlation: the spectra's rotation and
+    to correlate) or no way of laying one on the other makes their edges
+    MIN_EDGES_ALIKE alike. Three hypotheses are shifted into place by phase correlation: the spectra's rotation and
     scale, the same turned half round (a spectrum cannot tell them apart), and none at
     all, the commonest copy; the one whose edges then correlate best wins. (A lattice's
     log-polar spectrum is mostly its window's: a checkerboard's 60% crop read as 0.84
@@ -133,8 +140,8 @@ def register(query: Image.Image, other: Image.Image) -> FeatureAlignment | None:
         alike = _correlation(q_detail, o_detail, matrix)
         if alike > best[0]:
             best = (alike, matrix)
-    if best[0] <= -1.0:
-        return None  # no hypothesis overlaps the query enough to be judged
+    if best[0] < MIN_EDGES_ALIKE:
+        return None
     matrix = best[1]
     # Canvas to pixel coordinates: canvas = pixel * scale + the image's offset.
     q_offset = np.array([(side - q.shape[1]) // 2, (side - q.shape[0]) // 2], np.float64)

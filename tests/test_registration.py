@@ -101,6 +101,12 @@ def test_a_half_size_copy_is_registered_at_half_its_scale() -> None:
     assert _off_by(found, FeatureAlignment(0.5, 0.0, 0.0, 0.0, 0), copy, original) < 0.02
 
 
+def test_other_smooth_pictures_do_not_register_on_each_other() -> None:
+    # Some shift always correlates best; their edges do not agree at it.
+    for seed in range(1, 5):
+        assert register(_turned(_smooth(seed), 5.0)[0], _smooth(seed + 10)) is None
+
+
 def test_a_blank_picture_has_nothing_to_register() -> None:
     assert register(Image.new("RGB", (300, 200), (40, 90, 200)), _smooth(1)) is None
 
