@@ -14,9 +14,12 @@ As with keypoints the transform is a hypothesis, for `blockmatch` to confirm.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 from PIL import Image
 
+from proofcheck import memo
 from proofcheck.features import MAX_SCALE, MIN_SCALE, FeatureAlignment
 from proofcheck.imaging import grey
 from proofcheck.opencv import cv2
@@ -35,14 +38,20 @@ MIN_OVERLAP = 0.1
 # the copies of bench/duplicates.py's 30 originals `features.indistinct` calls so, ten
 # transforms each, that are indistinct too, and 6 strangers a copy (draw 1): copies
 # 178 of 221 at 0.6 and over (not re-screenshots: shrunk into another phone, their
-# scale is not read), strangers none of 1,274 over 0.52. Below it, a wrong alignment let the blocks call a wallpaper's
-# crop an edit of another (0.02), and refute a re-screenshot the grids had found (0.01).
+# scale is not read), strangers none of 1,274 over 0.52. Below it, a wrong alignment
+# let the blocks call a wallpaper's crop an edit of another (0.02), and refute a
+# re-screenshot the grids had found (0.01).
 MIN_EDGES_ALIKE = 0.6
 
 
+def _reduced_size(image: Image.Image, scale: float) -> tuple[int, int]:
+    """(width, height) of the image reduced by `scale`."""
+    return max(1, round(image.width * scale)), max(1, round(image.height * scale))
+
+
 def _reduced(image: Image.Image, scale: float) -> np.ndarray:
-    size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
-    pixels = cv2.resize(np.asarray(grey(image)), size, interpolation=cv2.INTER_AREA)
+    pixels = cv2.resize(np.asarray(grey(image)), _reduced_size(image, scale),
+                        interpolation=cv2.INTER_AREA)
     return pixels.astype(np.float32)
 
 
@@ -107,25 +116,46 @@ def _correlation(query: tuple[np.ndarray, np.ndarray], other: tuple[np.ndarray, 
     return float((a * b).sum()) / spread if spread > 0 else -1.0
 
 
+class _Prepared(NamedTuple):
+    """One image of a pair reduced and laid on the pair's canvas, ready to register."""
+
+    reduced: np.ndarray  # grey levels at the pair's common scale
+    windowed: np.ndarray  # `_windowed` on the canvas
+    spectrum: np.ndarray  # `_log_polar_spectrum` of that
+    detail: tuple[np.ndarray, np.ndarray]  # `_detail`, `_placed` on the canvas
+
+
+# A search registers its query against each of its candidates in turn, mostly at one
+# scale and canvas (the larger image's longest side reduced to SIDE): prepare it once.
+@memo.by_identity(4)
+def _prepared(image: Image.Image, scale: float, side: int) -> _Prepared:
+    reduced = _reduced(image, scale)
+    windowed = _windowed(reduced, side)
+    return _Prepared(reduced, windowed, _log_polar_spectrum(windowed),
+                     _placed(_detail(reduced), side))
+
+
 def register(query: Image.Image, other: Image.Image) -> FeatureAlignment | None:
     """The similarity transform that maps `other` onto `query`, as `features.align`
     gives it but with no inliers to show; None when either image is blank (nothing
     to correlate) or no way of laying one on the other makes their edges
-    MIN_EDGES_ALIKE alike. Three hypotheses are shifted into place by phase correlation: the spectra's rotation and
-    scale, the same turned half round (a spectrum cannot tell them apart), and none at
-    all, the commonest copy; the one whose edges then correlate best wins. (A lattice's
-    log-polar spectrum is mostly its window's: a checkerboard's 60% crop read as 0.84
-    of its size, turned 174 degrees.)"""
+    MIN_EDGES_ALIKE alike. Three hypotheses are shifted into place by phase
+    correlation: the spectra's rotation and scale, the same turned half round (a
+    spectrum cannot tell them apart), and none at all, the commonest copy; the one
+    whose edges then correlate best wins. (A lattice's log-polar spectrum is mostly
+    its window's: a checkerboard's 60% crop read as 0.84 of its size, turned 174
+    degrees.)"""
     scale = min(1.0, SIDE / max(query.width, query.height, other.width, other.height))
-    q, o = _reduced(query, scale), _reduced(other, scale)
-    if min(*q.shape, *o.shape) < 2 or q.std() == 0 or o.std() == 0:
+    shapes = [_reduced_size(image, scale) for image in (query, other)]
+    if min(min(shape) for shape in shapes) < 2:
         return None
-    side = 2 * max(*q.shape, *o.shape)  # room for any shift of one within the other
-    qc, oc = _windowed(q, side), _windowed(o, side)
-    (dx, dy), _ = cv2.phaseCorrelate(_log_polar_spectrum(oc), _log_polar_spectrum(qc))
+    side = 2 * max(max(shape) for shape in shapes)  # room for any shift of one in the other
+    q, o = _prepared(query, scale, side), _prepared(other, scale, side)
+    if q.reduced.std() == 0 or o.reduced.std() == 0:
+        return None
+    (dx, dy), _ = cv2.phaseCorrelate(o.spectrum, q.spectrum)
     zoom = float(np.exp(-dx * np.log(side / 2.0) / side))  # `warpPolar`'s log scale
     angle = dy * 360.0 / ANGLE_ROWS
-    q_detail, o_detail = _placed(_detail(q), side), _placed(_detail(o), side)
     best: tuple[float, np.ndarray] = (-1.0, np.zeros((2, 3)))
     for turn, size in ((angle, zoom), (angle + 180.0, zoom), (0.0, 1.0)):
         if not MIN_SCALE <= size <= MAX_SCALE:
@@ -133,19 +163,21 @@ def register(query: Image.Image, other: Image.Image) -> FeatureAlignment | None:
         # the other's canvas turned and zoomed about its centre, then shifted onto the
         # query's: query canvas point = matrix @ (other canvas point, 1)
         matrix = cv2.getRotationMatrix2D((side / 2.0, side / 2.0), -turn, size)
-        (sx, sy), _response = cv2.phaseCorrelate(cv2.warpAffine(oc, matrix, (side, side)), qc)
+        (sx, sy), _response = cv2.phaseCorrelate(
+            cv2.warpAffine(o.windowed, matrix, (side, side)), q.windowed)
         matrix[:, 2] += np.array([sx, sy])
         # The peak's strength does not tell them apart: a smooth picture correlates
         # about as well 5 degrees off. How alike the overlapping edges are does.
-        alike = _correlation(q_detail, o_detail, matrix)
+        alike = _correlation(q.detail, o.detail, matrix)
         if alike > best[0]:
             best = (alike, matrix)
     if best[0] < MIN_EDGES_ALIKE:
         return None
     matrix = best[1]
     # Canvas to pixel coordinates: canvas = pixel * scale + the image's offset.
-    q_offset = np.array([(side - q.shape[1]) // 2, (side - q.shape[0]) // 2], np.float64)
-    o_offset = np.array([(side - o.shape[1]) // 2, (side - o.shape[0]) // 2], np.float64)
+    (qh, qw), (oh, ow) = q.reduced.shape, o.reduced.shape
+    q_offset = np.array([(side - qw) // 2, (side - qh) // 2], np.float64)
+    o_offset = np.array([(side - ow) // 2, (side - oh) // 2], np.float64)
     linear = matrix[:, :2]
     shift = (linear @ o_offset + matrix[:, 2] - q_offset) / scale
     a, b = float(linear[0, 0]), float(linear[1, 0])
