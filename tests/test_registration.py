@@ -132,3 +132,12 @@ def test_a_lattice_of_another_period_is_not_a_copy() -> None:
     # Registered at its best shift, a lattice of other squares disagrees block by block.
     verdict = compare_images(_decoded(_checkerboard(32).rotate(5)), _decoded(_checkerboard(40)))
     assert verdict is None or verdict.relation not in DUPLICATE_RELATIONS
+
+
+@pytest.mark.parametrize("size", [(1, 1), (2, 2), (1, 900), (3, 2000), (2000, 3), (5, 7)])
+def test_slivers_and_specks_register_or_say_none_without_raising(size: tuple[int, int]) -> None:
+    rng = np.random.default_rng(size[0] * 7 + size[1])
+    sliver = Image.fromarray(rng.integers(0, 256, (size[1], size[0], 3), dtype=np.uint8))
+    for query, other in ((sliver, _smooth(1)), (_smooth(1), sliver), (sliver, sliver)):
+        found = register(query, other)
+        assert found is None or np.isfinite([found.sx, found.rot, found.tx, found.ty]).all()
