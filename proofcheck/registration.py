@@ -24,9 +24,9 @@ from proofcheck.features import MAX_SCALE, MIN_SCALE, FeatureAlignment
 from proofcheck.imaging import grey
 from proofcheck.opencv import cv2
 
-# Longest side of the larger image of a pair once both are reduced alike: the rotation
-# comes out within a few tenths of a degree (bench: 0.3-0.5% of the side off at the
-# corners of 5-degree turns), and a pair costs 10-25 ms.
+# Longest side of the larger image of a pair once both are reduced alike: a 5-degree
+# turn comes out within a few tenths of a degree, its inner points 0.3-0.7% of the side
+# off (blocks search +-4%), and a pair costs 7 ms on average (bench/duplicates.py).
 SIDE = 128
 # Rows of the log-polar image over a full turn: a row is half a degree.
 ANGLE_ROWS = 720
@@ -50,6 +50,7 @@ def _reduced_size(image: Image.Image, scale: float) -> tuple[int, int]:
 
 
 def _reduced(image: Image.Image, scale: float) -> np.ndarray:
+    """The image's grey levels reduced by `scale`, as floats."""
     pixels = cv2.resize(np.asarray(grey(image)), _reduced_size(image, scale),
                         interpolation=cv2.INTER_AREA)
     return pixels.astype(np.float32)
@@ -75,6 +76,9 @@ def _windowed(pixels: np.ndarray, side: int) -> np.ndarray:
 
 
 def _log_polar_spectrum(canvas: np.ndarray) -> np.ndarray:
+    """The canvas's magnitude spectrum, high-passed, in log-polar coordinates: rows by
+    angle (ANGLE_ROWS a turn), columns by log radius. A shift leaves it as it is; a
+    turn or a zoom of the picture shifts it along its rows or columns."""
     side = canvas.shape[0]
     magnitude = np.abs(np.fft.fftshift(np.fft.fft2(canvas))).astype(np.float32)
     # Low frequencies carry the window and the picture's overall shading, alike in
