@@ -178,7 +178,7 @@ TWIN_BITS = 25
 # An image is one keypoints cannot align when it has fewer than ENOUGH_KEYPOINTS even
 # at the lowest FAST threshold (a smooth gradient: a dozen), or when this share of its
 # keypoints have twins (a checkerboard: all of its 928). Of bench/duplicates.py's 260
-# originals, 14 by the first (gradient and flat wallpapers, small sparse dialogs) and
+# originals, 14 by the first (smooth and flat wallpapers, two sparse dialogs) and
 # 27 by the second (tilings, mandalas, the checkerboard, photos of sky), 30 in all;
 # its rendered chats and receipts have 3-15% twinned.
 TWINNED_SHARE = 0.5
