@@ -114,14 +114,16 @@ def test_a_blank_picture_has_nothing_to_register() -> None:
 def test_a_lattice_and_a_gradient_are_indistinct_to_keypoints_and_a_chat_is_not() -> None:
     assert not features.indistinct(chat(1))
     assert features.indistinct(_checkerboard(40))  # hundreds of corners, all alike
-    assert features.indistinct(_smooth(1))  # a dozen corners at most
+    assert features.indistinct(_smooth(1))  # under 300 corners at the lowest threshold
 
 
 @pytest.mark.parametrize("make", ["turned", "cropped"])
 def test_a_copy_of_a_lattice_is_found_where_keypoints_find_none(make: str) -> None:
-    original = _checkerboard(40)
+    # skimage's checkerboard as bench/duplicates.py has it; before registration, its
+    # turned copy was `similar` and this 60% crop nothing at all.
+    original = _checkerboard(25, 200)
     copy = (_turned(original, 5.0)[0] if make == "turned"
-            else original.crop((13, 29, 13 + 248, 29 + 248)))
+            else original.crop((13, 9, 13 + 155, 9 + 155)))
     # Every corner of a checkerboard has a twin: the ratio test keeps no match.
     assert features.align(copy, original) is None
     verdict = compare_images(_decoded(copy), _decoded(original))
