@@ -140,6 +140,20 @@ def _pixel_verdict(
     return v0, c, q
 
 
+def _pair_alignment(query: Image.Image, other: Image.Image) -> features.FeatureAlignment | None:
+    """The similarity transform from `other` onto `query` that the pixel checks, and
+    the heat-map showing them, align a pair on when the grids cannot: the keypoints'
+    (`features.align`), or where neither image has corners keypoints can tell apart,
+    the spectra's (`registration`). Both sides, as a copy of such a picture is one
+    too: a small crop of a sparse dialog has too few corners where its original has
+    plenty, and registered on another dialog of its layout it passed for a crop of it
+    (tests/test_matching.py's palette editors)."""
+    found = features.align(query, other)
+    if found is None and features.indistinct(query) and features.indistinct(other):
+        found = registration.register(query, other)
+    return found
+
+
 def compare_images(
     query: DecodedImage, other: DecodedImage,
     query_sig: Signatures | None = None, other_sig: Signatures | None = None,
@@ -151,22 +165,13 @@ def compare_images(
     keypoints (`features`) and judged block by block there: that is what finds rotated
     and tightly cropped copies. A re-framed copy the grids call edited gets that second
     look too, and is a copy when the keypoints find it one. Pass the signatures, and
-    the pair's keypoint alignment (`features.align`), if already found."""
+    the pair's alignment (`_pair_alignment`), if already found."""
     query_sig = query_sig or compute_signatures(query)
     other_sig = other_sig or compute_signatures(other)
 
     @cache  # the second look at an edit and the fallback share one alignment
     def keypoint_alignment() -> features.FeatureAlignment | None:
-        found = keypoints or features.align(query.image, other.image)
-        if found is None and features.indistinct(query.image) \
-                and features.indistinct(other.image):
-            # Keypoints could not have found a copy: the spectra may (`registration`).
-            # Both sides, as a copy of such a picture is one too: a small crop of a
-            # sparse dialog has too few corners where its original has plenty, and
-            # registered on another dialog of its layout it passed for a crop of it
-            # (tests/test_matching.py's palette editors).
-            found = registration.register(query.image, other.image)
-        return found
+        return keypoints or _pair_alignment(query.image, other.image)
 
     def on_keypoints(distance: int | None,
                      known_edit: tuple[int, int, int, int] | None = None) -> PairVerdict | None:
@@ -672,9 +677,10 @@ def diff_heatmap_png(query: DecodedImage, other: DecodedImage,
     comparison = found[1] if found is not None else None
     grid_heat = None if comparison is None else \
         np.clip(comparison.diff / (2 * PIXEL_CELL_CHANGED), 0.0, 1.0)
-    # The grids do not rotate: a tilted copy, found on keypoints, is misaligned on
-    # them. Of the two alignments, the one under which the pair differs less is shown.
-    aligned = features.align(query.image, other.image)
+    # The grids do not rotate: a tilted copy, found on keypoints (or on spectra), is
+    # misaligned on them. Of the two alignments, the one under which the pair differs
+    # less is shown.
+    aligned = _pair_alignment(query.image, other.image)
     keypoint_heat = None if aligned is None else _keypoint_difference(
         np.asarray(base.convert("L"), np.float32), other, aligned, scale)
     if keypoint_heat is not None and _mean_heat(keypoint_heat) < _mean_heat(grid_heat):

@@ -13,7 +13,7 @@ from proofcheck import features
 from proofcheck.features import FeatureAlignment
 from proofcheck.imaging import DecodedImage, decode
 from proofcheck.matching import DUPLICATE_RELATIONS
-from proofcheck.pixelmatch import compare_images
+from proofcheck.pixelmatch import compare_images, diff_heatmap_png
 from proofcheck.registration import register
 from tests.test_matching import chat
 
@@ -143,3 +143,24 @@ def test_slivers_and_specks_register_or_say_none_without_raising(size: tuple[int
     for query, other in ((sliver, _smooth(1)), (_smooth(1), sliver), (sliver, sliver)):
         found = register(query, other)
         assert found is None or np.isfinite([found.sx, found.rot, found.tx, found.ty]).all()
+
+
+def test_the_heat_map_of_a_lattice_found_on_its_spectra_glows_on_its_edit() -> None:
+    # The evidence is aligned as the verdict was: on keypoints alone (none here) the
+    # heat-map of this turned, edited board showed nothing at all.
+    board = _checkerboard(25, 200).filter(ImageFilter.GaussianBlur(0.8))  # soft edges
+    edited = board.copy()
+    ImageDraw.Draw(edited).rectangle((60, 60, 120, 110), fill=(128, 128, 128))
+    query, original = _decoded(_turned(edited, 5.0)[0]), _decoded(board)
+    verdict = compare_images(query, original)
+    assert verdict is not None and verdict.relation == "edited"
+    heat = np.asarray(Image.open(io.BytesIO(diff_heatmap_png(query, original, verdict)))
+                      .convert("RGB")).astype(int)
+    redness = heat[..., 0] - heat[..., 1]
+    place = Image.new("L", board.size)
+    ImageDraw.Draw(place).rectangle((60, 60, 120, 110), fill=255)
+    inside = np.asarray(place.rotate(5).resize((heat.shape[1], heat.shape[0]))) > 0
+    away_from_corners = np.zeros_like(inside)
+    away_from_corners[25:-25, 25:-25] = True  # the turn's blank corners differ too
+    assert redness[inside].mean() > 100, redness[inside].mean()
+    assert redness[away_from_corners & ~inside].mean() < 20
