@@ -246,6 +246,11 @@ class Comparison:
     coverage_other: float  # share of the other's canonical region inside the query's
     alignment: Alignment
 
+    def noise(self) -> float:
+        """The pair's difference noise (resampling, JPEG, residual misalignment): the
+        75th percentile of its cells' differences over the overlap."""
+        return float(np.percentile(self.diff[~np.isnan(self.diff)], 75))
+
 
 @lru_cache(maxsize=64)
 def _cell_centres(box: tuple[float, float, float, float], rows: int,
@@ -510,7 +515,7 @@ def key_score(distance: int) -> float:
 def grid_verdict(c: Comparison, q: Grid, cell_min: float, rim: int = 1,
                  merge: int = 1, noise: float | None = None) -> PairVerdict | None:
     """The relation `c` shows; `noise`, when given, is the pair's difference noise in
-    place of the 75th percentile of `c`'s own differences."""
+    place of `c`'s own (`Comparison.noise`)."""
     al = c.alignment
     if min(c.coverage_query, c.coverage_other) < MIN_COVERAGE:
         return None
@@ -523,8 +528,7 @@ def grid_verdict(c: Comparison, q: Grid, cell_min: float, rim: int = 1,
     # big a cell difference must be to count as a change.
     # Crops carry more resampling noise than whole-image pairs.
     factor = NOISE_FACTOR if al.whole else 1.5 * NOISE_FACTOR
-    threshold = max(cell_min, factor * (float(np.percentile(d, 75)) if noise is None
-                                        else noise))
+    threshold = max(cell_min, factor * (c.noise() if noise is None else noise))
     # Cells on the rim of the overlap straddle an image edge after resampling.
     inner = ndimage.binary_erosion(valid, iterations=rim)
     changed = np.zeros(valid.shape, dtype=bool)

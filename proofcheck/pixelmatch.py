@@ -114,7 +114,7 @@ def _pixel_verdict(
         # better fit is no reason to count smaller differences as changes.
         toned = compare_toned(q, o, c)
         w = grid_verdict(toned, q, PIXEL_CELL_CHANGED, PIXEL_RIM, PIXEL_MERGE,
-                         float(np.nanpercentile(c.diff, 75))) if toned is not None else None
+                         c.noise()) if toned is not None else None
         if w is not None and w.relation in ("resized", "cropped"):
             v = w
     if not v0.is_duplicate:

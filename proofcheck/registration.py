@@ -56,12 +56,17 @@ def _reduced(image: Image.Image, scale: float) -> np.ndarray:
     return pixels.astype(np.float32)
 
 
+def _corner(shape: tuple[int, ...], side: int) -> tuple[int, int]:
+    """(left, top) of pixels of `shape` (rows, columns) centred on a side x side canvas."""
+    return (side - shape[1]) // 2, (side - shape[0]) // 2
+
+
 def _placed(pixels: np.ndarray, side: int) -> tuple[np.ndarray, np.ndarray]:
     """`pixels` centred on a side x side canvas, and where they lie on it."""
     h, w = pixels.shape
     canvas = np.zeros((side, side), np.float32)
     inside = np.zeros((side, side), np.uint8)
-    top, left = (side - h) // 2, (side - w) // 2
+    left, top = _corner(pixels.shape, side)
     canvas[top:top + h, left:left + w] = pixels
     inside[top:top + h, left:left + w] = 1
     return canvas, inside
@@ -179,9 +184,8 @@ def register(query: Image.Image, other: Image.Image) -> FeatureAlignment | None:
         return None
     matrix = best[1]
     # Canvas to pixel coordinates: canvas = pixel * scale + the image's offset.
-    (qh, qw), (oh, ow) = q.reduced.shape, o.reduced.shape
-    q_offset = np.array([(side - qw) // 2, (side - qh) // 2], np.float64)
-    o_offset = np.array([(side - ow) // 2, (side - oh) // 2], np.float64)
+    q_offset = np.array(_corner(q.reduced.shape, side), np.float64)
+    o_offset = np.array(_corner(o.reduced.shape, side), np.float64)
     linear = matrix[:, :2]
     shift = (linear @ o_offset + matrix[:, 2] - q_offset) / scale
     a, b = float(linear[0, 0]), float(linear[1, 0])
