@@ -100,7 +100,7 @@ def _pixel_verdict(
     o = _pixel_grid(other, os_, cells)
     if c0.alignment.flip:
         o = o.mirrored()
-    c = refine(q, o, c0.alignment, register=False)
+    c = refine(q, o, c0.alignment, register=False, fit=c0.fit)
     # The finer grid's own verdict matters for duplicates, and for a template pair framed
     # alike that may be a small copy at half size.
     framed_template = v0.relation == "template" and c0.alignment.frame

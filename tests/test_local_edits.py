@@ -1,0 +1,77 @@
+"""Local edits large enough to move a whole picture's grey-level statistics: a light
+label pasted on a picture of a few flat tones."""
+
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+from proofcheck import matching
+from proofcheck.hashing import compute_signatures
+from proofcheck.matching import DUPLICATE_RELATIONS
+from proofcheck.pixelmatch import compare_images
+from tests.test_matching import _font, dec
+
+LABEL = (390, 605, 895, 938)  # a tenth of rooftops' area, on the dark roof
+
+
+def rooftops(seed: int) -> Image.Image:
+    """A city at night in three flat tones: a dark sky over a dark roof and a light
+    one meeting at a ridge (as MATE's city wallpaper). Only the ridge's edges are
+    textured; half the picture is light, half dark."""
+    rng = np.random.default_rng(seed)
+    w, h = 1600, 1055
+    img = Image.new("RGB", (w, h), (0, 30, 80))
+    d = ImageDraw.Draw(img)
+    ridge = (int(rng.uniform(0.4, 0.6) * w), int(rng.uniform(0.25, 0.35) * h))
+    d.polygon([(0, int(0.42 * h)), ridge, (ridge[0], h), (0, h)], fill=(3, 80, 112))
+    d.polygon([ridge, (w, int(0.48 * h)), (w, h), (ridge[0], h)], fill=(215, 240, 225))
+    return img
+
+
+def labelled(img: Image.Image) -> Image.Image:
+    """`img` with a light label and an amount pasted over LABEL."""
+    out = img.copy()
+    d = ImageDraw.Draw(out)
+    d.rectangle(LABEL, fill=(215, 240, 225))
+    d.text((LABEL[0] + 50, LABEL[1] + 115), "870$", fill=(255, 0, 0), font=_font(110))
+    return out
+
+
+def near_label(box: tuple[int, int, int, int] | None, margin: int = 80) -> bool:
+    """`box` holds the amount and lies within `margin` pixels of the label (where the
+    light roof runs under it, the label changed nothing)."""
+    assert box is not None
+    x, y, w, h = box
+    x0, y0, x1, y1 = LABEL
+    amount = (LABEL[0] + 60, LABEL[1] + 140, LABEL[0] + 290, LABEL[1] + 220)
+    return (x0 - margin <= x <= amount[0] and y0 - margin <= y <= amount[1]
+            and amount[2] <= x + w <= x1 + margin and amount[3] <= y + h <= y1 + margin)
+
+
+def test_the_trimmed_fit_recovers_the_tone_map_a_local_edit_moved() -> None:
+    rng = np.random.default_rng(0)
+    b = np.concatenate([rng.uniform(20, 60, 700), rng.uniform(180, 230, 300)]).astype(np.float32)
+    a = 1.2 * b + 5.0 + rng.normal(0, 0.5, b.size).astype(np.float32)
+    a[:150] = 220.0  # an edit over 15% of the cells, dark turned light
+    gain = float(a.std() / b.std())
+    gain, offset = matching._trimmed_gain(a, b, gain, float(a.mean()) - gain * float(b.mean()))
+    assert abs(gain - 1.2) < 0.02 and abs(offset - 5.0) < 1.0, (gain, offset)
+
+
+def test_a_light_label_on_a_picture_of_flat_tones_is_an_edit_boxed_there() -> None:
+    # The label turns a tenth of the picture from dark to light: matched by the means
+    # and deviations, every cell of the pair was 20-30 grey levels off, and the pair
+    # was a template (seeds 1, 2) or an edit boxed up to the ridge (seed 3).
+    for seed in (1, 2, 3):
+        original, edited = rooftops(seed), labelled(rooftops(seed))
+        v = matching.compare(compute_signatures(dec(edited)), compute_signatures(dec(original)))
+        assert v is not None and v.relation == "edited" and near_label(v.changed_box), (seed, v)
+        v = compare_images(dec(edited), dec(original))
+        assert v is not None and v.relation == "edited" and near_label(v.changed_box), (seed, v)
+    copy = compare_images(dec(rooftops(1), "JPEG", quality=80), dec(rooftops(1)))
+    assert copy is not None and copy.relation == "resized", copy
+    # The fit that explains a label away does not explain another ridge away.
+    for seed in (1, 2, 4, 5, 6):
+        other = compare_images(dec(labelled(rooftops(3))), dec(rooftops(seed)))
+        assert other is None or other.relation not in DUPLICATE_RELATIONS, (seed, other)
