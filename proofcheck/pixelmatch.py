@@ -293,8 +293,9 @@ def _copy_the_grids_misjudged(
     found: tuple[PairVerdict, Comparison | None, Grid] | None,
 ) -> PairVerdict | None:
     """A pair the grids called `template` whose every textured block agrees at their
-    alignment, pinned at distinct places: a copy whose grid cells differ by resampling
-    alone; or one whose blocks agree but in one compact region: an edit of it. A smooth
+    alignment but for resampling's few stray blocks (`BLOCK_NOISE`), pinned at distinct
+    places: a copy whose grid cells differ by resampling alone; or one whose blocks
+    agree but in one compact region: an edit of it. A smooth
     picture pasted small into another screen has grid cells that differ by more than
     its little contrast (bench/duplicates.py: MATE's Silk re-screenshotted, 48 blocks
     of 48 agreeing); its keypoints, few on such a picture, aligned it a percent off.
@@ -314,9 +315,11 @@ def _copy_the_grids_misjudged(
         # agreeing: an edit, which `_judge_blocks` boxes. A patch can move a picture's
         # thumbnail enough for the grids to see another picture of the layout
         # (bench/duplicates.py --limit 0: Painting-Colors' local edit, Silk's sticker;
-        # no new false pair). Stray blocks alone leave the grids' verdict standing.
+        # no new false pair). Stray blocks within the noise the blocks allow any copy
+        # leave it a copy: GIMP's softglow dialog, enlarged 2.5x into another phone's
+        # screen, had 3 of 155 (`template` when any block disagreeing refuted it).
         edited = _judge_blocks(copy, check)
-        if edited.relation != "edited":
+        if edited.relation == "template":
             return None
         copy = edited
     return _final_copy(copy, query, other, other_sig, check, al, framed_alike)
