@@ -295,10 +295,10 @@ def _copy_the_grids_misjudged(
     """A pair the grids called `template` whose every textured block agrees at their
     alignment but for resampling's few stray blocks (`BLOCK_NOISE`), pinned at distinct
     places: a copy whose grid cells differ by resampling alone; or one whose blocks
-    agree but in one compact region: an edit of it. A smooth
-    picture pasted small into another screen has grid cells that differ by more than
-    its little contrast (bench/duplicates.py: MATE's Silk re-screenshotted, 48 blocks
-    of 48 agreeing); its keypoints, few on such a picture, aligned it a percent off.
+    agree but in one compact region: an edit of it. A smooth picture pasted small into
+    another screen has grid cells that differ by more than its little contrast
+    (bench/duplicates.py: MATE's Silk re-screenshotted, 48 blocks of 48 agreeing); its
+    keypoints, few on such a picture, aligned it a percent off.
     Another picture of one layout differs where its content does."""
     if found is None or found[0].relation != "template" or found[1] is None:
         return None

@@ -38,15 +38,15 @@ def labelled(img: Image.Image) -> Image.Image:
     return out
 
 
-def near_label(box: tuple[int, int, int, int] | None, margin: int = 80) -> bool:
-    """`box` holds the amount and lies within `margin` pixels of the label (where the
-    light roof runs under it, the label changed nothing)."""
+def near_label(box: tuple[int, int, int, int] | None) -> bool:
+    """`box` holds the amount and lies within 80 px (two cells of the signatures'
+    grid) of the label; where the light roof runs under the label, nothing changed."""
     assert box is not None
     x, y, w, h = box
     x0, y0, x1, y1 = LABEL
     amount = (LABEL[0] + 60, LABEL[1] + 140, LABEL[0] + 290, LABEL[1] + 220)
-    return (x0 - margin <= x <= amount[0] and y0 - margin <= y <= amount[1]
-            and amount[2] <= x + w <= x1 + margin and amount[3] <= y + h <= y1 + margin)
+    return (x0 - 80 <= x <= amount[0] and y0 - 80 <= y <= amount[1]
+            and amount[2] <= x + w <= x1 + 80 and amount[3] <= y + h <= y1 + 80)
 
 
 def test_the_trimmed_fit_recovers_the_tone_map_a_local_edit_moved() -> None:
