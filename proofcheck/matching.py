@@ -365,10 +365,15 @@ def tone_curve(b: np.ndarray, a: np.ndarray) -> Callable[[np.ndarray], np.ndarra
     return lambda x: np.interp(x, levels, curve).astype(np.float32)
 
 
-def compare_toned(q: Grid, o: Grid, c: Comparison) -> Comparison | None:
-    """`c` again, the other's grey levels mapped onto the query's by `tone_curve`
-    instead of a gain and offset."""
-    return _compare_aligned(q, o, c.alignment, fit="tone")
+def toned_copy(q: Grid, o: Grid, c: Comparison, cell_min: float, noise: float,
+               rim: int = 1, merge: int = 1) -> PairVerdict | None:
+    """The clean copy `c`'s pair is once the other's grey levels are mapped onto the
+    query's by `tone_curve` (what a brightened copy's clipped highlights need), or
+    None. `noise` is a first comparison's (`Comparison.noise`): the better fit is no
+    reason to count smaller differences as changes."""
+    toned = _compare_aligned(q, o, c.alignment, fit="tone")
+    v = grid_verdict(toned, q, cell_min, rim, merge, noise) if toned is not None else None
+    return v if v is not None and v.relation in CLEAN_COPIES else None
 
 
 def refine(q: Grid, o: Grid, al: Alignment, register: bool = True,
@@ -613,14 +618,15 @@ def _best_verdict(q: Grid, o: Grid, alignments: list[Alignment],
     for al in alignments:
         src = o.mirrored() if al.flip else o
         c = refine(q, src, al)
-        if al.whole and c is not None and not _fits_well(c, q):
+        fits = c is not None and _fits_well(c, q)
+        if al.whole and c is not None and not fits:
             unfit.append((al, src))
         if c is None or min(c.coverage_query, c.coverage_other) < MIN_COVERAGE:
             continue
         # A whole-image alignment is the simpler explanation: a window alignment must
         # fit clearly better to be preferred (else a template pair, identical but for
         # a few values, would pass for a crop of itself).
-        if al.whole and _fits_well(c, q):
+        if al.whole and fits:
             # Aligned cell for cell: compare unsmoothed, where a few changed words
             # of small print still show (JPEG q30 moves a thumbnail cell by ~2 grey
             # levels, a different name or number by 5 to 40).
@@ -662,15 +668,14 @@ def _large_edit(q: Grid, o: Grid, al: Alignment,
     q_raw, o_raw = q.unsmoothed(), o.unsmoothed()
     raw = _compare_aligned(q_raw, o_raw, al, fit="trimmed")
     plain = _compare_aligned(q_raw, o_raw, al)
-    toned = _compare_aligned(q_raw, o_raw, al, fit="tone")
-    if raw is None or plain is None or toned is None:
+    if raw is None or plain is None:
         return None
     cell_min = max(cell_changed, RAW_CELL_CHANGED)
     v = grid_verdict(raw, q, cell_min)
-    if v is None or not v.is_duplicate:
+    if v is None or not v.is_duplicate or toned_copy(q_raw, o_raw, raw, cell_min,
+                                                     plain.noise()) is not None:
         return None
-    clipped = grid_verdict(toned, q, cell_min, noise=plain.noise())
-    return None if clipped is not None and clipped.relation in CLEAN_COPIES else (v, raw)
+    return v, raw
 
 
 def compare(query: Signatures, other: Signatures) -> PairVerdict | None:

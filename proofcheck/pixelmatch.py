@@ -33,11 +33,11 @@ from proofcheck.matching import (
     all_keys,
     changed_components,
     coarse_verdict,
-    compare_toned,
     grid_verdict,
     key_score,
     refine,
     smooth,
+    toned_copy,
 )
 from proofcheck.opencv import cv2
 
@@ -110,13 +110,8 @@ def _pixel_verdict(
         # A brightened copy clips its highlights: a sky or a glow the gain and offset
         # cannot map, in smooth cells no textured block judges (bench/duplicates.py: 7
         # of 260 brightened wallpapers `edited` there). An edit a monotone tone curve
-        # explains away was the clipping. The noise stays the first comparison's: the
-        # better fit is no reason to count smaller differences as changes.
-        toned = compare_toned(q, o, c)
-        w = grid_verdict(toned, q, PIXEL_CELL_CHANGED, PIXEL_RIM, PIXEL_MERGE,
-                         c.noise()) if toned is not None else None
-        if w is not None and w.relation in ("resized", "cropped"):
-            v = w
+        # explains away was the clipping.
+        v = toned_copy(q, o, c, PIXEL_CELL_CHANGED, c.noise(), PIXEL_RIM, PIXEL_MERGE) or v
     if not v0.is_duplicate:
         if framed_template and v is not None and v.relation == "resized":
             # Framed alike and identical on the finer grid: the thumbnails' difference
