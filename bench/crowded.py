@@ -86,7 +86,8 @@ def main() -> None:
         decoded = decode(data, 10**9)
         signatures.append(with_straightened(file_signatures(data, 10**9, decoded), decoded))
         found = features._keypoints(decoded.image)
-        sketches.append(features._strongest(decoded.image, found, args.sketch_size))
+        sketches.append(features._strongest(decoded.image, found, args.sketch_size,
+                                            features.SKETCH_SPREAD))
     index = _index_of(signatures)
     votes = _votes_of(sketches)
 

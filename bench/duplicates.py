@@ -249,7 +249,7 @@ def _votes_of(sketches: list[Sketch]) -> DescriptorVotes:
     """The stored sketches' descriptors filed as the worker files them, by position."""
     filed = DescriptorVotes()
     for item, stored in enumerate(sketches):
-        filed.add(item, stored.descriptors)
+        filed.add(item, stored.voting)
     return filed
 
 

@@ -233,6 +233,18 @@ def _fit(q_points: np.ndarray, q_descriptors: np.ndarray, o_points: np.ndarray,
 # 6-127, mostly under 20); storing all 1000 would cost four times the storage. A pair
 # costs 0.45 ms with the query's 1000 keypoints, 0.17 ms with its 256 strongest.
 SKETCH_KEYPOINTS = 256
+# Then SKETCH_SPREAD more, from the parts of the picture (SKETCH_PARTS x SKETCH_PARTS)
+# those hold fewest: a 60% crop of a small GIMP dialog that kept a sparse panel (one
+# slider, a spin box) had no inliers at all with its original's 256, whose corners lay
+# in the tab row it cut off (17-74 with all its keypoints). bench/duplicates.py's
+# copies (seeds 1 / 2), originals with more inliers than every other candidate of
+# their pool: 60% crops 236 / 230 -> 244 / 242 (+128: 247 / 246), crops to 80%,
+# captions and re-screenshots 1 / 1 more. All 256 spread over the parts ranked crops as
+# well but fed the descriptor votes (`votes.py`) less distinct corners: in
+# bench/crowded.py's index, captioned chats 60 -> 55 of 60 reached the pool; the votes
+# file the first SKETCH_KEYPOINTS only (`Sketch.voting`), as before.
+SKETCH_SPREAD = 64
+SKETCH_PARTS = 3
 
 
 @dataclass(frozen=True)
@@ -249,6 +261,11 @@ class Sketch:
     _HEADER = struct.Struct("<BIH")  # version, side, keypoints
     _THRESHOLD = struct.Struct("<B")  # after the header, from version 2 on
     _VERSION = 2
+
+    @property
+    def voting(self) -> np.ndarray:
+        """The descriptors the votes file: the SKETCH_KEYPOINTS strongest."""
+        return self.descriptors[:SKETCH_KEYPOINTS]
 
     def to_bytes(self) -> bytes:
         head = self._HEADER.pack(self._VERSION, self.side, len(self.points))
@@ -278,10 +295,12 @@ class Sketch:
 
 def sketch(image: Image.Image) -> Sketch:
     """The image's SKETCH_KEYPOINTS strongest keypoints, of every level of ORB's
-    pyramid in the share found there; none when it has too few to align on (a flat
-    picture), which is stored as such. Sketches stored before 2026-12-05 hold the
-    strongest by response alone: still read, and ranked as they were."""
-    return _strongest(image, _keypoints(image), SKETCH_KEYPOINTS)
+    pyramid in the share found there, and SKETCH_SPREAD more where those are fewest;
+    none when it has too few to align on (a flat picture), which is stored as such.
+    Sketches stored before 2026-12-05 hold the strongest by response alone, and
+    before 2026-12-07 no more than the strongest: still read, and ranked as they
+    were."""
+    return _strongest(image, _keypoints(image), SKETCH_KEYPOINTS, SKETCH_SPREAD)
 
 
 def query_sketch(image: Image.Image, threshold: int | None = None) -> Sketch:
@@ -298,7 +317,9 @@ def query_sketch(image: Image.Image, threshold: int | None = None) -> Sketch:
     return _strongest(image, found, KEYPOINTS)
 
 
-def _strongest(image: Image.Image, found: _Keypoints | None, count: int) -> Sketch:
+def _strongest(image: Image.Image, found: _Keypoints | None, count: int,
+               spread: int = 0) -> Sketch:
+    """The `count` strongest of `found`, then `spread` more where those are fewest."""
     if found is None:
         # Every threshold tried, too few found: what it says is that it was looked at.
         return Sketch(max(image.size), np.empty((0, 2), np.float32), np.empty((0, 32), np.uint8),
@@ -311,12 +332,35 @@ def _strongest(image: Image.Image, found: _Keypoints | None, count: int) -> Sket
     # captions, rotations and stickers 1,232 -> 1,252 of 1,295; bench/pool_ranking.py).
     by_level = np.lexsort((-found.responses, found.levels))
     levels = found.levels[by_level]
-    first = np.searchsorted(levels, levels)  # where each one's level starts
-    size = np.bincount(levels)[levels]
-    share = (np.arange(len(levels)) - first) / size  # 0 for a level's strongest
-    strongest = by_level[np.argsort(share, kind="stable")[:count]]
+    by_share = by_level[np.argsort(_rank_within(levels) / np.bincount(levels)[levels],
+                                   kind="stable")]
+    strongest, rest = by_share[:count], by_share[count:]
+    if spread and len(rest):
+        # The strongest lie where the print is densest (a dialog's tab row): the rest go
+        # to the parts of the picture they left thinnest, each part's best first.
+        held = np.bincount(_part_of(found.points[strongest], image.size),
+                           minlength=SKETCH_PARTS**2)
+        part = _part_of(found.points[rest], image.size)
+        fill = rest[np.argsort(held[part] + _rank_within(part), kind="stable")[:spread]]
+        strongest = np.concatenate([strongest, fill])
     return Sketch(max(image.size), found.points[strongest], found.descriptors[strongest],
                   found.threshold)
+
+
+def _part_of(points: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Which of SKETCH_PARTS x SKETCH_PARTS equal parts of an image `size` each point is in."""
+    column = np.minimum((points[:, 0] * SKETCH_PARTS / size[0]).astype(int), SKETCH_PARTS - 1)
+    row = np.minimum((points[:, 1] * SKETCH_PARTS / size[1]).astype(int), SKETCH_PARTS - 1)
+    return row * SKETCH_PARTS + column
+
+
+def _rank_within(groups: np.ndarray) -> np.ndarray:
+    """Each entry's place among the earlier entries of its group (0 for the first)."""
+    order = np.argsort(groups, kind="stable")
+    ordered = groups[order]
+    rank = np.empty(len(groups), int)
+    rank[order] = np.arange(len(groups)) - np.searchsorted(ordered, ordered)
+    return rank
 
 
 def sketch_inliers(query: Sketch, other: Sketch) -> int:

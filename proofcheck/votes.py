@@ -6,8 +6,8 @@ has hundreds of screenshots indexed, its strangers sit 0-4 bits from a re-screen
 or a captioned copy on their status and app bars, and the original falls out of the
 pool (bench/crowded.py: at 110 screenshots an app, 30 of 60 re-screenshotted
 originals in it). Keypoint descriptors see the small print instead. Each stored
-sketch's ORB descriptors (`features.sketch`: 256 an image) are filed under BITS of
-their 256 bits (bit-sampling LSH, one table); a query's descriptors (all of
+sketch's strongest ORB descriptors (`Sketch.voting`: 256 an image) are filed under
+BITS of their 256 bits (bit-sampling LSH, one table); a query's descriptors (all of
 `features.query_sketch`'s, up to 1,000) vote for the images filed in their buckets,
 once per image and bucket, a vote weighing log(1 + images / images in the bucket)
 (tf-idf's weight: a corner few images share tells more than a button every
