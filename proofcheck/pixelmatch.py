@@ -191,11 +191,12 @@ def compare_images(
             if full is not None and verdict.changed_box is not None else full
         if full is not None and check is not None:
             judged = _judge_blocks(verdict, check)
+            if judged.is_duplicate and verdict.changed_box is not None:
+                judged = _grid_edit_confirmed(judged, full, found[1])
             if judged.is_duplicate:
-                if verdict.changed_box is not None:
-                    judged = _grid_edit_confirmed(judged, full, found[1])
                 judged = _final_copy(judged, query, other, other_sig, full, grid_al,
                                      _same_framing(grid_al, query, other))
+            if judged.is_duplicate:
                 if judged.relation == "edited" and not grid_al.frame:
                     # A re-framed copy resampled twice (pasted into another screen,
                     # then shrunk) can leave a block of a bubble disagreeing under the
@@ -205,7 +206,10 @@ def compare_images(
                     if second is not None and second.relation in ("resized", "cropped"):
                         return second
                 return judged
-            verdict = judged  # spread disagreement: another template, or a wrong alignment
+            # Spread disagreement, or other entries of one layout: another template, or
+            # a wrong alignment (a copy cut on one axis, whose region the grids took at
+            # the wrong scale: tests/test_matching.py's palette dialog).
+            verdict = judged
         undecided = check is None
     # An edit the grids boxed where the blocks could not judge them: what the keypoints'
     # blocks see under it refutes nothing (`_keypoint_verdict`).
