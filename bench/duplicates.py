@@ -195,6 +195,7 @@ SHARED_PICTURE = (
     ("gimpressionist", "gimpressionist1"),  # its Presets tab, zoomed in
     ("mypaint-brushes-dialog", "mypaint-brushes-dialog-simple"),  # one brush grid
     ("dialogs-templates-edit-advanced", "dialogs-templates-edit"),  # one top half
+    ("dashboard-dialog", "dashboard-swap-menu"),  # its Swap and CPU panels, a menu over them
 )
 
 
