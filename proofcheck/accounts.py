@@ -8,7 +8,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session, aliased
 
 from proofcheck.db import Account, Check, Match
-from proofcheck.pipeline import DUPLICATE
+from proofcheck.matching import DUPLICATE_RELATIONS
 from proofcheck.serialize import iso
 
 
@@ -24,7 +24,7 @@ def _counted(session: Session, account_id: int, earlier: bool) -> list[dict[str,
         .join(other_account, other_account.id == other.account_id)
         .where(Check.account_id == account_id, other.account_id != account_id,
                Match.earlier.is_(earlier), Check.status == "done",
-               Match.relation.in_(sorted(DUPLICATE)))
+               Match.relation.in_(sorted(DUPLICATE_RELATIONS)))
         .group_by(other_account.name)
         .order_by(func.count(func.distinct(Check.id)).desc(), other_account.name)
     ).all()

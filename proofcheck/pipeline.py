@@ -17,7 +17,7 @@ from proofcheck import forensics
 from proofcheck.features import Sketch, sketch
 from proofcheck.hashing import Signatures
 from proofcheck.imaging import DecodedImage, decode
-from proofcheck.matching import PairVerdict
+from proofcheck.matching import DUPLICATE_RELATIONS, PairVerdict
 from proofcheck.storage import sha256_hex
 from proofcheck.text import text_signals
 from proofcheck.text.postdate import dated_after_post
@@ -187,7 +187,6 @@ def _post(post_id: str | None) -> str:
     return f" (post {post_id})" if post_id else ""
 
 
-DUPLICATE = frozenset({"exact", "resized", "cropped", "edited"})
 _WHAT = {
     "exact": "The same file",
     "resized": "The same image (resized or recompressed)",
@@ -232,7 +231,7 @@ def assess(item: CheckInput, matches: Sequence[MatchFinding], thresholds: Thresh
     """
     reasons: list[Reason] = []
     known = item.account is not None
-    dups = [m for m in matches if m.relation in DUPLICATE]
+    dups = [m for m in matches if m.relation in DUPLICATE_RELATIONS]
     earlier = [m for m in dups if m.earlier]
     later = [m for m in dups if not m.earlier]
     same_post = [m for m in earlier if known and m.account == item.account

@@ -24,6 +24,7 @@ from proofcheck.hashing import Signatures, compute_signatures, phone_bars
 from proofcheck.imaging import DecodedImage, grey
 from proofcheck.index import popcount64
 from proofcheck.matching import (
+    CLEAN_COPIES,
     EDIT_MAX_BOX,
     UNCHECKED_RADIUS,
     Alignment,
@@ -203,7 +204,7 @@ def compare_images(
                     # grids' alignment, which passes for an edit; keypoints line the
                     # print up, and an edit they confirm stays one.
                     second = on_keypoints(judged.distance)
-                    if second is not None and second.relation in ("resized", "cropped"):
+                    if second is not None and second.relation in CLEAN_COPIES:
                         return second
                 return judged
             # Spread disagreement, or other entries of one layout: another template, or
@@ -427,7 +428,7 @@ def _final_copy(v: PairVerdict, query: DecodedImage, other: DecodedImage,
     v = _new_frame_is_no_edit(v, check, framed_alike)
     v = _colour_checked(v, query, other, check, other_sig.canon_box, al)
     v = _new_frame_is_no_edit(v, check, framed_alike)
-    if v.relation not in ("resized", "cropped") or framed_alike or al.flip:
+    if v.relation not in CLEAN_COPIES or framed_alike or al.flip:
         return v
     # A re-framed pair is judged on the canonical region, which ends above a short
     # chat's last bubble: its message retyped passed for a plain copy. The screen both
@@ -525,7 +526,7 @@ def _colour_checked(v: PairVerdict, query: DecodedImage, other: DecodedImage,
                     al: blockmatch.Aligned) -> PairVerdict:
     """A copy the grey levels found unedited, looked at in colour (`colourcheck`): a
     compact minority of blocks whose colour changed is an edit, boxed as the blocks'."""
-    if v.relation not in ("resized", "cropped"):
+    if v.relation not in CLEAN_COPIES:
         return v
     found = colourcheck.colour_changes(query, other, check, other_box, al)
     if found is None:
