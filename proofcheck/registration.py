@@ -163,7 +163,9 @@ def register(query: Image.Image, other: Image.Image) -> FeatureAlignment | None:
     if q.reduced.std() == 0 or o.reduced.std() == 0:
         return None
     (dx, dy), _ = cv2.phaseCorrelate(o.spectrum, q.spectrum)
-    zoom = float(np.exp(-dx * np.log(side / 2.0) / side))  # `warpPolar`'s log scale
+    # `warpPolar`'s log scale. A flat spectrum can put the peak far off the canvas;
+    # clipped, such a zoom is still out of MIN_SCALE..MAX_SCALE, and exp cannot overflow.
+    zoom = float(np.exp(np.clip(-dx * np.log(side / 2.0) / side, -10.0, 10.0)))
     angle = dy * 360.0 / ANGLE_ROWS
     best: tuple[float, np.ndarray] = (-1.0, np.zeros((2, 3)))
     for turn, size in ((angle, zoom), (angle + 180.0, zoom), (0.0, 1.0)):
