@@ -168,7 +168,11 @@ def _same_aspect(q: Box, o: Box) -> bool:
     return abs(width - q[2]) <= max(ASPECT_SLACK * q[2], ASPECT_PIXELS)
 
 
-def _alignments(query: Signatures, other: Signatures) -> list[Alignment]:
+def _alignments(query: Signatures, other: Signatures,
+                stretched: bool = False) -> list[Alignment]:
+    """The ways the pair's key regions line up, nearest key pair first; with
+    `stretched`, only those stretching a whole region onto another of another shape
+    (`stretched_verdicts`)."""
     qk, ok = all_keys(query), all_keys(other)
     dist = popcount64(qk[:, None] ^ ok[None, :]).astype(np.int64)
     # The flip key only pairs with the other's canonical key; windows never pair with
@@ -189,19 +193,25 @@ def _alignments(query: Signatures, other: Signatures) -> list[Alignment]:
     # the canonical one: content equal, framing not, which is a crop in reverse.
     frame = int(dist[0, 0]) <= FRAME_RADIUS
     out: list[Alignment] = []
+    stretches: list[Alignment] = []
     for d, i, j in pairs[:MAX_ALIGNMENTS]:
         if d > SEARCH_RADIUS:
             break
         (qx, qy, qw, qh), (ox, oy, ow, oh) = qr[i], orr[j]
         sx, sy = qw / ow, qh / oh
-        whole = i < 3 and j < 3 and _same_aspect(qr[i], orr[j])
-        if whole:
-            if min(sx, sy) < MIN_SCALE or max(sx, sy) > MAX_SCALE:
-                continue  # a strip a few pixels across and a page: no copy of each other
-            # A flip pair compares the query with the mirrored other, otherwise as usual.
-            out.append(Alignment(sx, sy, qx - sx * ox, qy - sy * oy, i == 2, d, True,
-                                  i == 2 or frame))
+        # A flip pair compares the query with the mirrored other, otherwise as usual.
+        whole = Alignment(sx, sy, qx - sx * ox, qy - sy * oy, i == 2, d, True, i == 2 or frame)
+        # A strip a few pixels across and a page are no copy of each other.
+        in_scale = min(sx, sy) >= MIN_SCALE and max(sx, sy) <= MAX_SCALE
+        if i < 3 and j < 3 and _same_aspect(qr[i], orr[j]):
+            if in_scale:
+                out.append(whole)
             continue
+        if i < 3 and j < 3 and in_scale:
+            # Whole regions of other shapes: a copy cut on one axis, which the crop
+            # alignments below judge, or one squeezed into another shape (a 720 x 900
+            # stock photo posted at 720 x 720), which only this lines up.
+            stretches.append(whole)
         # A crop keeps the scale of both axes equal, but a window and a crop of another
         # shape (or two whole regions of other shapes) still hash alike: try each
         # axis's scale, centres on each other.
@@ -211,7 +221,7 @@ def _alignments(query: Signatures, other: Signatures) -> list[Alignment]:
             tx = qx + qw / 2 - s * (ox + ow / 2)
             ty = qy + qh / 2 - s * (oy + oh / 2)
             out.append(Alignment(s, s, tx, ty, False, d, False))
-    return out
+    return stretches if stretched else out
 
 
 # ------------------------------------------------------------ aligned comparison
@@ -695,6 +705,28 @@ def _large_edit(q: Grid, o: Grid, al: Alignment,
                                                      plain.noise()) is not None:
         return None
     return v, raw
+
+
+def stretched_verdicts(query: Signatures, other: Signatures
+                       ) -> list[tuple[PairVerdict, Comparison]]:
+    """The pair's verdicts at the alignments that stretch one whole region onto the
+    other's shape, for the pixel checks' last look (`pixelmatch`). Not
+    the search's: a copy cut on one axis, matched whole, passes for an edit of its own
+    squeezed labels (tests/test_matching.py's dialog cut on its width), so its crop
+    alignments judge it; but a stock photo squeezed into a square is lined up by
+    nothing else (bench/scenario_pairs.py: two shops' posts of one, `template`)."""
+    q, o = _sig_grid(query), _sig_grid(other)
+    out = []
+    # The global, canonical and flip keys of a picture without borders share a region.
+    for al in dict.fromkeys(_alignments(query, other, stretched=True)):
+        c = refine(q, o.mirrored() if al.flip else o, al)
+        v = grid_verdict(c, q, CELL_CHANGED) if c is not None else None
+        # What the finer grids can confirm: a copy, or a template framed alike whose
+        # thumbnails differ by their own resampling (`pixelmatch._pixel_verdict`).
+        if c is not None and v is not None and (
+                v.is_duplicate or (v.relation == "template" and al.frame)):
+            out.append((v, c))
+    return out
 
 
 def compare(query: Signatures, other: Signatures) -> PairVerdict | None:

@@ -38,6 +38,7 @@ from proofcheck.matching import (
     key_score,
     refine,
     smooth,
+    stretched_verdicts,
     toned_copy,
 )
 from proofcheck.opencv import cv2
@@ -81,8 +82,10 @@ def _pixel_grid(decoded: DecodedImage, sig: Signatures, cells: int) -> Grid:
 def _pixel_verdict(
     query: DecodedImage, other: DecodedImage,
     query_sig: Signatures | None = None, other_sig: Signatures | None = None,
+    coarse: tuple[PairVerdict, Comparison] | None = None,
 ) -> tuple[PairVerdict, Comparison | None, Grid] | None:
-    """Signature-level verdict, confirmed by the same comparison on 8x finer cells.
+    """Signature-level verdict (`coarse`, when not the search's own), confirmed by
+    the same comparison on 8x finer cells.
 
     For two images framed alike, a duplicate must survive the pixel pass: differences
     the thumbnail could not see (other names and numbers in the same receipt layout)
@@ -92,7 +95,7 @@ def _pixel_verdict(
     """
     qs = query_sig or compute_signatures(query)
     os_ = other_sig or compute_signatures(other)
-    coarse = coarse_verdict(qs, os_)
+    coarse = coarse or coarse_verdict(qs, os_)
     if coarse is None:
         return None
     v0, c0 = coarse
@@ -228,11 +231,13 @@ def compare_images(
                  and not _keypoints_confirm(keypoint_alignment(), found, other))
                 or not _overlap_has_content(found)):
             return PairVerdict("similar", verdict.distance, None, round(0.3 * verdict.score, 4))
-        return _copy_the_grids_misjudged(query, other, query_sig, other_sig, found) or verdict
+        return (_copy_the_grids_misjudged(query, other, query_sig, other_sig, found)
+                or _stretched_copy(query, other, query_sig, other_sig) or verdict)
     if judged_on_keypoints.is_duplicate or undecided:
         # An undecided duplicate the keypoint alignment refutes is a template.
         return judged_on_keypoints
-    return _copy_the_grids_misjudged(query, other, query_sig, other_sig, found) or verdict
+    return (_copy_the_grids_misjudged(query, other, query_sig, other_sig, found)
+            or _stretched_copy(query, other, query_sig, other_sig) or verdict)
 
 
 # A duplicate on the grids that the blocks cannot judge (too little texture: a dark
@@ -323,6 +328,27 @@ def _copy_the_grids_misjudged(
             return None
         copy = edited
     return _final_copy(copy, query, other, other_sig, check, al, framed_alike)
+
+
+def _stretched_copy(query: DecodedImage, other: DecodedImage, query_sig: Signatures,
+                    other_sig: Signatures) -> PairVerdict | None:
+    """The pair as a copy stretched onto another shape, the last look where nothing
+    else found a copy: at a stretching alignment (`matching.stretched_verdicts`), a
+    copy on the finer grids that the blocks confirm."""
+    for coarse in stretched_verdicts(query_sig, other_sig):
+        found = _pixel_verdict(query, other, query_sig, other_sig, coarse)
+        if found is None or found[1] is None or not found[0].is_duplicate:
+            continue
+        al = found[1].alignment
+        check = check_blocks(query.image, other.image, query_sig.canon_box,
+                             other_sig.canon_box, al)
+        if check is None:
+            continue
+        judged = _judge_blocks(found[0], check)
+        if judged.is_duplicate:
+            return _final_copy(judged, query, other, other_sig, check, al,
+                               _same_framing(al, query, other))
+    return None
 
 
 def _keypoint_verdict(query: DecodedImage, other: DecodedImage, query_sig: Signatures,

@@ -18,6 +18,7 @@ from bench.build_dataset import paste_into_phone, render_chat
 from proofcheck import blockmatch, candidates, features, matching, pixelmatch
 from proofcheck.blockmatch import BlockCheck, check_blocks
 from proofcheck.candidates import find_matches
+from proofcheck.forensics.synth import photo
 from proofcheck.hashing import Signatures, compute_signatures, index_keys
 from proofcheck.imaging import DecodedImage, decode
 from proofcheck.index import HammingIndex
@@ -211,6 +212,22 @@ def test_a_copy_cut_on_its_width_only_is_cropped(seed: int, left: int) -> None:
     assert v is not None and v.relation == "cropped", v
     v = compare_images(dec(copy), dec(original))
     assert v is not None and v.relation == "cropped", v
+
+
+@pytest.mark.parametrize("size", [(720, 720), (600, 900)])
+def test_a_photo_squeezed_into_another_shape_is_a_copy_on_pixels(size: tuple[int, int]) -> None:
+    """A shop posting a 720 x 900 stock photo at 720 x 720 (bench/scenario_pairs.py)
+    stretches it: no crop lines it up, only the whole regions stretched onto each
+    other, which the pixel checks try last. Before, `similar` both ways."""
+    for seed in range(3):
+        original = photo(720, 900, seed)
+        squeezed = dec(original.resize(size, Image.Resampling.BICUBIC), "JPEG", quality=85)
+        v = compare_images(squeezed, dec(original, "JPEG", quality=90))
+        assert v is not None and v.relation == "resized", (seed, v)
+        v = compare_images(dec(original, "JPEG", quality=90), squeezed)
+        assert v is not None and v.is_duplicate, (seed, v)
+        stranger = compare_images(dec(photo(*size, seed + 50)), dec(original))
+        assert stranger is None or not stranger.is_duplicate, (seed, stranger)
 
 
 @pytest.mark.parametrize("make", [chat, receipt])
