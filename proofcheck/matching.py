@@ -199,19 +199,21 @@ def _alignments(query: Signatures, other: Signatures,
             break
         (qx, qy, qw, qh), (ox, oy, ow, oh) = qr[i], orr[j]
         sx, sy = qw / ow, qh / oh
-        # A flip pair compares the query with the mirrored other, otherwise as usual.
-        whole = Alignment(sx, sy, qx - sx * ox, qy - sy * oy, i == 2, d, True, i == 2 or frame)
-        # A strip a few pixels across and a page are no copy of each other.
-        in_scale = min(sx, sy) >= MIN_SCALE and max(sx, sy) <= MAX_SCALE
-        if i < 3 and j < 3 and _same_aspect(qr[i], orr[j]):
+        if i < 3 and j < 3:
+            # A flip pair compares the query with the mirrored other, otherwise as usual.
+            whole = Alignment(sx, sy, qx - sx * ox, qy - sy * oy, i == 2, d, True,
+                              i == 2 or frame)
+            # A strip a few pixels across and a page are no copy of each other.
+            in_scale = min(sx, sy) >= MIN_SCALE and max(sx, sy) <= MAX_SCALE
+            if _same_aspect(qr[i], orr[j]):
+                if in_scale:
+                    out.append(whole)
+                continue
             if in_scale:
-                out.append(whole)
-            continue
-        if i < 3 and j < 3 and in_scale:
-            # Whole regions of other shapes: a copy cut on one axis, which the crop
-            # alignments below judge, or one squeezed into another shape (a 720 x 900
-            # stock photo posted at 720 x 720), which only this lines up.
-            stretches.append(whole)
+                # Whole regions of other shapes: a copy cut on one axis, which the
+                # crop alignments below judge, or one squeezed into another shape (a
+                # 720 x 900 stock photo posted at 720 x 720), which only this lines up.
+                stretches.append(whole)
         # A crop keeps the scale of both axes equal, but a window and a crop of another
         # shape (or two whole regions of other shapes) still hash alike: try each
         # axis's scale, centres on each other.
@@ -710,7 +712,7 @@ def _large_edit(q: Grid, o: Grid, al: Alignment,
 def stretched_verdicts(query: Signatures, other: Signatures
                        ) -> list[tuple[PairVerdict, Comparison]]:
     """The pair's verdicts at the alignments that stretch one whole region onto the
-    other's shape, for the pixel checks' last look (`pixelmatch`). Not
+    other's shape, for the pixel checks' last look (`pixelmatch._stretched_copy`). Not
     the search's: a copy cut on one axis, matched whole, passes for an edit of its own
     squeezed labels (tests/test_matching.py's dialog cut on its width), so its crop
     alignments judge it; but a stock photo squeezed into a square is lined up by
