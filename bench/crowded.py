@@ -89,7 +89,7 @@ def main() -> None:
         sketches.append(features._strongest(decoded.image, found, args.sketch_size,
                                             features.SKETCH_SPREAD))
     index = _index_of(signatures)
-    votes = _votes_of(sketches)
+    votes = _votes_of(sketches, args.sketch_size)
 
     @lru_cache(maxsize=16)
     def load_image(item: int) -> DecodedImage:

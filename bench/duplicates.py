@@ -58,7 +58,7 @@ from build_dataset import DATA, font, paste_into_phone, repaint_amount
 
 from bench.swap import PILLOW_PNG, replaced
 from proofcheck.candidates import RANK_POOL, VOTED, pool_of, verify_candidates
-from proofcheck.features import Sketch, query_sketch, sketch
+from proofcheck.features import SKETCH_KEYPOINTS, Sketch, query_sketch, sketch
 from proofcheck.hashing import Signatures, compute_signatures, file_signatures, index_keys
 from proofcheck.imaging import DecodedImage, decode
 from proofcheck.index import (
@@ -246,11 +246,12 @@ def threshold_at(neg_scores: np.ndarray, fmr: float) -> float:
     return float(np.nextafter(ordered[allowed], np.inf))
 
 
-def _votes_of(sketches: list[Sketch]) -> DescriptorVotes:
-    """The stored sketches' descriptors filed as the worker files them, by position."""
+def _votes_of(sketches: list[Sketch], strongest: int = SKETCH_KEYPOINTS) -> DescriptorVotes:
+    """The stored sketches' descriptors filed as the worker files them, by position;
+    `strongest`, the sketches' strongest keypoints before their spread."""
     filed = DescriptorVotes()
     for item, stored in enumerate(sketches):
-        filed.add(item, stored.voting)
+        filed.add(item, stored.voting(strongest))
     return filed
 
 

@@ -262,10 +262,10 @@ class Sketch:
     _THRESHOLD = struct.Struct("<B")  # after the header, from version 2 on
     _VERSION = 2
 
-    @property
-    def voting(self) -> np.ndarray:
-        """The descriptors the votes file: the SKETCH_KEYPOINTS strongest."""
-        return self.descriptors[:SKETCH_KEYPOINTS]
+    def voting(self, strongest: int = SKETCH_KEYPOINTS) -> np.ndarray:
+        """The descriptors the votes file: the `strongest` first, which a sketch made
+        with that many strongest holds before its spread (`_strongest`)."""
+        return self.descriptors[:strongest]
 
     def to_bytes(self) -> bytes:
         head = self._HEADER.pack(self._VERSION, self.side, len(self.points))

@@ -97,7 +97,7 @@ class NearDuplicateIndex:
                         item_ids.append(item)
                         keys.append(key)
                     if check_id in sketches:
-                        self.votes.add(item, sketches[check_id].voting)
+                        self.votes.add(item, sketches[check_id].voting())
                     added += 1
                 self.index.add_many(item_ids, keys)
                 self._highest_row = max(self._highest_row, ids[-1])

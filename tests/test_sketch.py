@@ -89,7 +89,7 @@ def test_a_sketch_adds_keypoints_where_the_strongest_are_fewest(seed: int) -> No
     drawn = features.sketch(dialog)
     assert len(drawn.points) == features.SKETCH_KEYPOINTS + features.SKETCH_SPREAD
     strongest = features._strongest(dialog, found, features.SKETCH_KEYPOINTS)
-    assert np.array_equal(drawn.voting, strongest.descriptors)
+    assert np.array_equal(drawn.voting(), strongest.descriptors)
 
     def thirds(points: np.ndarray) -> np.ndarray:
         column, row = (np.minimum(3 * points[:, i] // dialog.size[i], 2) for i in (0, 1))
