@@ -187,21 +187,10 @@ def compare_images(
     verdict = found[0] if found else None
     undecided = False  # a duplicate on the grids that the blocks could not judge
     if found is not None and verdict is not None and verdict.is_duplicate and found[1]:
-        grid_al = found[1].alignment
-        full = check_blocks(query.image, other.image, query_sig.canon_box,
-                            other_sig.canon_box, grid_al)
-        # An edit the grids boxed is known to differ: the rest is judged without it.
-        check = full.ignoring(verdict.changed_box) \
-            if full is not None and verdict.changed_box is not None else full
-        if full is not None and check is not None:
-            judged = _judge_blocks(verdict, check)
-            if judged.is_duplicate and verdict.changed_box is not None:
-                judged = _grid_edit_confirmed(judged, full, found[1])
+        judged = _grids_judged_on_blocks(query, other, query_sig, other_sig, verdict, found[1])
+        if judged is not None:
             if judged.is_duplicate:
-                judged = _final_copy(judged, query, other, other_sig, full, grid_al,
-                                     _same_framing(grid_al, query, other))
-            if judged.is_duplicate:
-                if judged.relation == "edited" and not grid_al.frame:
+                if judged.relation == "edited" and not found[1].alignment.frame:
                     # A re-framed copy resampled twice (pasted into another screen,
                     # then shrunk) can leave a block of a bubble disagreeing under the
                     # grids' alignment, which passes for an edit; keypoints line the
@@ -214,7 +203,7 @@ def compare_images(
             # a wrong alignment (a copy cut on one axis, whose region the grids took at
             # the wrong scale: tests/test_matching.py's palette dialog).
             verdict = judged
-        undecided = check is None
+        undecided = judged is None
     # An edit the grids boxed where the blocks could not judge them: what the keypoints'
     # blocks see under it refutes nothing (`_keypoint_verdict`).
     judged_on_keypoints = on_keypoints(
@@ -334,21 +323,40 @@ def _stretched_copy(query: DecodedImage, other: DecodedImage, query_sig: Signatu
                     other_sig: Signatures) -> PairVerdict | None:
     """The pair as a copy stretched onto another shape, the last look where nothing
     else found a copy: at a stretching alignment (`matching.stretched_verdicts`), a
-    copy on the finer grids that the blocks confirm."""
+    copy on the finer grids that the blocks confirm as the grids' alignment's are."""
     for coarse in stretched_verdicts(query_sig, other_sig):
         found = _pixel_verdict(query, other, query_sig, other_sig, coarse)
         if found is None or found[1] is None or not found[0].is_duplicate:
             continue
-        al = found[1].alignment
-        check = check_blocks(query.image, other.image, query_sig.canon_box,
-                             other_sig.canon_box, al)
-        if check is None:
-            continue
-        judged = _judge_blocks(found[0], check)
-        if judged.is_duplicate:
-            return _final_copy(judged, query, other, other_sig, check, al,
-                               _same_framing(al, query, other))
+        judged = _grids_judged_on_blocks(query, other, query_sig, other_sig, found[0],
+                                         found[1])
+        if judged is not None and judged.is_duplicate:
+            return judged
     return None
+
+
+def _grids_judged_on_blocks(query: DecodedImage, other: DecodedImage, query_sig: Signatures,
+                            other_sig: Signatures, verdict: PairVerdict,
+                            c: Comparison) -> PairVerdict | None:
+    """A duplicate the finer grids found at `c`'s alignment, judged block by block
+    (`_judge_blocks`) and as a copy (`_final_copy`): a copy, an edit, or `template`
+    where the blocks refute it; None where too few blocks can judge it. An edit the
+    grids boxed is known to differ: the rest is judged without it, then the blocks
+    inside it (`_grid_edit_confirmed`)."""
+    al = c.alignment
+    full = check_blocks(query.image, other.image, query_sig.canon_box,
+                        other_sig.canon_box, al)
+    check = full.ignoring(verdict.changed_box) \
+        if full is not None and verdict.changed_box is not None else full
+    if full is None or check is None:
+        return None
+    judged = _judge_blocks(verdict, check)
+    if judged.is_duplicate and verdict.changed_box is not None:
+        judged = _grid_edit_confirmed(judged, full, c)
+    if judged.is_duplicate:
+        judged = _final_copy(judged, query, other, other_sig, full, al,
+                             _same_framing(al, query, other))
+    return judged
 
 
 def _keypoint_verdict(query: DecodedImage, other: DecodedImage, query_sig: Signatures,
