@@ -141,6 +141,9 @@ LINE_GAP = 3
 # resampling are as large as their small print: a blur of at least a pixel compares
 # content, not compression.
 MIN_SIGMA = 1.0
+# `Image.info` key of a picture turned upright (`views.straightened`), whose corners
+# are the rotation's fill, not the picture.
+TURNED = "proofcheck.turned"
 # The blocks' correlations are computed in single precision: twice as fast as double,
 # and the same to under 1e-4 of a block's (the blocks are zero-mean, so the windows'
 # mean adds nothing but rounding); 72 block checks of six worker searches gave every
@@ -499,7 +502,15 @@ def _check_at(query: Image.Image, other: Image.Image, box: tuple[float, float, f
     qb = q[inner].reshape(rows, BLOCK, cols, BLOCK).transpose(0, 2, 1, 3)
     q_std = qb.std(axis=(2, 3))
     inside = q_in[inner].reshape(rows, BLOCK, cols, BLOCK).all(axis=(1, 3))
-    inside &= _all_inside(o_in, top, left, span)
+    # A block is matched over a search window around it, which at the image's own
+    # edge reaches past the other image. Sampled pixel for pixel, a block needs no
+    # search: one there is judged at the shifts that keep it inside the other (masked
+    # below). MATE's Arc wallpaper, a white shape whose outline runs along the
+    # picture's edges, had only its local edit's 7 blocks judged, all disagreeing.
+    # Not where a side was turned upright: its edge is the rotation's fill.
+    own_edges = exact and TURNED not in query.info and TURNED not in other.info
+    inside &= (_all_inside(o_in, top + SEARCH, left + SEARCH, BLOCK) if own_edges
+               else _all_inside(o_in, top, left, span))
     # Blocks on the rim of the overlap straddle a frame's edge (a border, another
     # phone's bezel, the cut of a crop) by a few pixels: they differ without any edit.
     # Sampled pixel for pixel, nothing straddles: the region's own edge is judged (a
@@ -527,6 +538,9 @@ def _check_at(query: Image.Image, other: Image.Image, box: tuple[float, float, f
     xs = left[c_idx][:, None, None] + np.arange(shifts)[None, None, :]
     std = _window_std(sums, squares, ys, xs)
     ncc = np.where(std > 1.0, corr / (BLOCK * BLOCK * np.maximum(std, 1e-6)), -1.0)
+    if own_edges:  # shifts that put the block past the other's edge match nothing
+        outside = _window_totals(cv2.integral((~o_in).view(np.uint8)), BLOCK)
+        ncc = np.where(outside[ys, xs] == 0, ncc, -1.0)
     if faint:
         # Of a faint picture's blocks only those whose best match stands out say
         # anything: smooth shading matches itself shifted, and other shading, at

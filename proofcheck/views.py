@@ -30,6 +30,7 @@ import numpy as np
 from PIL import Image
 
 from proofcheck import memo
+from proofcheck.blockmatch import TURNED
 from proofcheck.hashing import Signatures, compute_signatures, file_signatures, own_keys
 from proofcheck.imaging import DecodedImage
 from proofcheck.index import popcount64
@@ -140,8 +141,9 @@ def straightened(decoded: DecodedImage) -> tuple[DecodedImage, Signatures, float
     angle = skew_degrees(decoded.image)
     if not angle:
         return None
-    turned = replace(_transformed(decoded, decoded.image.rotate(
-        -angle, resample=Image.Resampling.BILINEAR)), chroma=None)
+    image = decoded.image.rotate(-angle, resample=Image.Resampling.BILINEAR)
+    image.info[TURNED] = angle
+    turned = replace(_transformed(decoded, image), chroma=None)
     return turned, compute_signatures(turned), angle
 
 

@@ -1,15 +1,18 @@
-"""Local edits large enough to move a whole picture's grey-level statistics: a light
-label pasted on a picture of a few flat tones."""
+"""Local edits the blocks must find on pictures with little texture: a light label
+pasted on a picture of a few flat tones (large enough to move its grey-level
+statistics), a tenth of a textured wallpaper repainted, an amount on a picture whose
+outline runs along its edges."""
 
 from __future__ import annotations
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
-from proofcheck import matching
+from proofcheck import features, matching
+from proofcheck.blockmatch import check_blocks
 from proofcheck.hashing import compute_signatures
-from proofcheck.matching import DUPLICATE_RELATIONS
-from proofcheck.pixelmatch import compare_images
+from proofcheck.matching import DUPLICATE_RELATIONS, PairVerdict
+from proofcheck.pixelmatch import _judge_blocks, compare_images
 from tests.test_matching import _font, dec
 
 LABEL = (390, 605, 895, 938)  # a tenth of rooftops' area, on the dark roof
@@ -117,3 +120,37 @@ def test_a_tenth_of_a_textured_wallpaper_repainted_is_an_edit_of_it() -> None:
         assert bw * bh <= 0.45 * 1600 * 1000, v
     stranger = compare_images(dec(repainted(leaves(0))), dec(leaves(0, slant=0.8)))
     assert stranger is None or stranger.relation not in DUPLICATE_RELATIONS, stranger
+
+
+def arc(seed: int) -> Image.Image:
+    """A white shape over most of a black picture, its outline running along the
+    picture's edges (as MATE's Arc wallpaper): the only textured blocks lie at the rim."""
+    rng = np.random.default_rng(seed)
+    w, h = 1600, 900
+    img = Image.new("RGB", (w, h), (0, 0, 0))
+    dx, dy = rng.uniform(-15, 15, 2)
+    ImageDraw.Draw(img).ellipse((25 + dx, -250 + dy, w - 25 + dx, h + 250 + dy),
+                                fill=(255, 255, 255))
+    return img
+
+
+def test_a_pair_sampled_pixel_for_pixel_is_judged_to_its_own_edges() -> None:
+    # A block at the picture's edge has no room around it for the search, and was not
+    # judged: here that left the amount's 8 blocks alone, all disagreeing, `template`.
+    # Sampled pixel for pixel, a block needs no search: the outline's blocks agree.
+    same_place = features.FeatureAlignment(sx=1.0, rot=0.0, tx=0.0, ty=0.0, inliers=50)
+    box = (0, 0, 1600, 900)
+    for seed in (0, 1, 2):
+        original = arc(seed)
+        edited = original.copy()
+        ImageDraw.Draw(edited).text((900, 300), "751$", fill=(255, 0, 0), font=_font(110))
+        check = check_blocks(edited, original, box, box, same_place)
+        assert check is not None and check.unresampled
+        rim = np.ones_like(check.judged)
+        rim[1:-1, 1:-1] = False
+        assert (check.judged & rim).sum() >= 8 and not (check.disagreeing & rim).any(), seed
+        v = _judge_blocks(PairVerdict("resized", 0, None, 1.0), check)
+        assert v.relation == "edited" and v.changed_box is not None, (seed, v)
+        x, y, w, h = v.changed_box
+        assert x <= 900 and y <= 300 and x + w >= 1150 and y + h >= 400, v
+
