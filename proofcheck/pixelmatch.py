@@ -183,6 +183,12 @@ def compare_images(
         return _keypoint_verdict(query, other, query_sig, other_sig, aligned, distance,
                                  known_edit)
 
+    def last_looks(verdict: PairVerdict | None) -> PairVerdict | None:
+        """Where nothing found a copy: the grids' template the blocks call a copy,
+        then a copy stretched onto another shape; else `verdict`."""
+        return (_copy_the_grids_misjudged(query, other, query_sig, other_sig, found)
+                or _stretched_copy(query, other, query_sig, other_sig) or verdict)
+
     found = _pixel_verdict(query, other, query_sig, other_sig)
     verdict = found[0] if found else None
     undecided = False  # a duplicate on the grids that the blocks could not judge
@@ -220,13 +226,11 @@ def compare_images(
                  and not _keypoints_confirm(keypoint_alignment(), found, other))
                 or not _overlap_has_content(found)):
             return PairVerdict("similar", verdict.distance, None, round(0.3 * verdict.score, 4))
-        return (_copy_the_grids_misjudged(query, other, query_sig, other_sig, found)
-                or _stretched_copy(query, other, query_sig, other_sig) or verdict)
+        return last_looks(verdict)
     if judged_on_keypoints.is_duplicate or undecided:
         # An undecided duplicate the keypoint alignment refutes is a template.
         return judged_on_keypoints
-    return (_copy_the_grids_misjudged(query, other, query_sig, other_sig, found)
-            or _stretched_copy(query, other, query_sig, other_sig) or verdict)
+    return last_looks(verdict)
 
 
 # A duplicate on the grids that the blocks cannot judge (too little texture: a dark
