@@ -376,7 +376,7 @@ def _keypoint_verdict(query: DecodedImage, other: DecodedImage, query_sig: Signa
     check = check_blocks(query.image, other.image, query_sig.canon_box,
                          other_sig.canon_box, aligned,
                          look_closer=aligned.inliers >= KEYPOINTS_CONFIRM)
-    if check is None:
+    if check is None or not check.agreement_pins_the_pair:
         # A short chat's canonical region ends under its last bubble, and a copy cut
         # below the app bar covers too little of it to judge: the original, checked
         # after the copy, found nothing (12 of 240 stolen copies of the seed-11
@@ -385,11 +385,15 @@ def _keypoint_verdict(query: DecodedImage, other: DecodedImage, query_sig: Signa
         # that screen it fills, when it is most of the picture: a wide dialog
         # re-screenshotted fills an eighth, and the screen's blocks, sampled for the
         # whole of it, left three rows of it to judge (bench/duplicates.py, GIMP's
-        # playback dialog).
+        # playback dialog). And so is a canonical region whose blocks lie along one
+        # row and cannot pin the pair: a slider dialog's crop trims to a strip, its
+        # middle columns uniform along each row (bench/duplicates.py --seed 3: GIMP's
+        # softglow dialog cut to 60%, 61 of 239 rows, 16 blocks in one row).
         overlap = _overlap_box(aligned, query, other, least=0.0 if contained else 0.25)
-        if overlap is not None:
-            check = check_blocks(query.image, other.image, overlap, other_sig.canon_box,
-                                 aligned)
+        wider = check_blocks(query.image, other.image, overlap, other_sig.canon_box,
+                             aligned) if overlap is not None else None
+        if wider is not None and (check is None or wider.agreement_pins_the_pair):
+            check = wider
     if check is None:
         return None
     framed_alike = _same_framing(aligned, query, other)

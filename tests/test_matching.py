@@ -214,6 +214,57 @@ def test_a_copy_cut_on_its_width_only_is_cropped(seed: int, left: int) -> None:
     assert v is not None and v.relation == "cropped", v
 
 
+def slider_dialog(seed: int) -> Image.Image:
+    """A dialog of sliders under a scale of ticks (GIMP's softglow is 380 x 309): a
+    slider's middle is uniform along its rows, so a crop's canonical region trims to
+    the scale, whose blocks match anywhere up and down its ticks."""
+    rng = random.Random(seed)
+    img = Image.new("RGB", (380, 326), (238, 238, 238))
+    d = ImageDraw.Draw(img)
+    d.ellipse((6, 6, 26, 26), outline=(60, 60, 60), width=3)
+    d.text((34, 4), rng.choice(WORDS).title(), fill="black", font=_font(20))
+    x = 0
+    while x < 380:
+        d.line((x, 54, x, 104), fill=(90, 90, 90), width=rng.randint(1, 4))
+        x += rng.randint(6, 16)
+    for k in range(3):
+        top = 120 + 55 * k
+        d.rectangle((6, top, 372, top + 46), fill=(228, 228, 228), outline=(170, 170, 170))
+        fill_end = rng.choice((rng.randint(30, 70), rng.randint(320, 360)))
+        d.rectangle((7, top + 1, fill_end, top + 45), fill=(200, 200, 200))
+        d.text((10, top + 14), rng.choice(WORDS).title(), fill="black", font=_font(16))
+        d.text((300, top + 14), f"{rng.randint(0, 99)},{rng.randint(100, 999)}",
+               fill="black", font=_font(16))
+    d.rectangle((6, 286, 372, 320), fill=(228, 228, 228), outline=(170, 170, 170))
+    d.text((10, 294), rng.choice(WORDS).title(), fill="black", font=_font(16))
+    d.text((290, 294), rng.choice(WORDS).title(), fill="black", font=_font(16))
+    return img
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_a_crop_whose_canonical_region_cannot_pin_it_is_judged_where_it_lies(seed: int) -> None:
+    """A slider dialog cut to 60% keeps one row of blocks in its canonical region,
+    along lines that agree at any height: they cannot pin the pair, and its keypoint
+    alignment came out `template` (bench/duplicates.py --seed 3: GIMP's softglow and
+    palette-editor dialogs). The part of the dialog the crop covers is judged; another
+    dialog of the layout is still no copy."""
+    original, stranger = slider_dialog(seed), slider_dialog(seed + 50)
+    for left, top in ((43, 43), (20, 50)):
+        copy = original.crop((left, top, left + 294, top + 239))
+        query, query_sig = dec(copy), sig(copy)
+        for other, relation in ((original, {"cropped"}), (stranger, {"template", None})):
+            theirs, their_sig = dec(other), sig(other)
+            aligned = pixelmatch._pair_alignment(query.image, theirs.image)
+            if other is original:
+                assert aligned is not None
+                strip = check_blocks(query.image, theirs.image, query_sig.canon_box,
+                                     their_sig.canon_box, aligned)
+                assert strip is not None and not strip.agreement_pins_the_pair, strip
+            v = aligned and pixelmatch._keypoint_verdict(query, theirs, query_sig, their_sig,
+                                                         aligned, 8)
+            assert (v.relation if v else None) in relation, (left, top, v)
+
+
 @pytest.mark.parametrize("size", [(720, 720), (600, 900)])
 def test_a_photo_squeezed_into_another_shape_is_a_copy_on_pixels(size: tuple[int, int]) -> None:
     """A shop posting a 720 x 900 stock photo at 720 x 720 (bench/scenario_pairs.py)
