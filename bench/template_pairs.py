@@ -14,7 +14,11 @@ screenshots are (JPEG q72-92). It compares, with `compare_images` (pixels includ
   duplicate (goal 0), and the relations;
 - every receipt with one field repainted (amount, payer or date; `render.repaint`, as
   the scenario's edited receipts) against the receipt: the share called `edited`, and
-  the share of those whose box overlaps the repainted field.
+  the share of those whose box overlaps the repainted field;
+- with `--crops`, every receipt cut to 80% and 60% of its area (as bench/duplicates.py
+  cuts, at a seeded place) against its own receipt (the share found) and against the
+  other receipts of its template (the share called a duplicate). A crop can keep
+  little but the labels, which are the template's: then nothing tells whose it is.
 
 Prints figures and CPU time per comparison; asserts nothing.
 
@@ -36,6 +40,7 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.duplicates import _crop as crop_to
 from proofcheck.imaging import DecodedImage, decode
 from proofcheck.matching import DUPLICATE_RELATIONS
 from proofcheck.pixelmatch import compare_images
@@ -43,6 +48,7 @@ from proofcheck.scoring import render as R
 
 LANGS = ("fas", "ara", "swa", "pol", "eng")
 FIELDS = ("amount", "payer", "date")
+CROP_AREAS = (0.8, 0.6)
 
 
 def receipt_values(rng: random.Random, lang: str, payee: str, title: str,
@@ -78,6 +84,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--per-template", type=int, default=5)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--show-failures", action="store_true")
+    ap.add_argument("--crops", action="store_true",
+                    help="also crops of each receipt against its own and the others")
     args = ap.parse_args(argv)
     rng = random.Random(args.seed)
     templates = R.receipt_templates(rng, args.templates)
@@ -86,6 +94,8 @@ def main(argv: list[str] | None = None) -> None:
     pair_duplicates: dict[str, list[int]] = {lang: [0, 0] for lang in LANGS}
     edit_relations: dict[str, Counter[str]] = {key: Counter() for key in FIELDS}
     edit_boxed: Counter[str] = Counter()
+    crop_own: dict[float, Counter[str]] = {area: Counter() for area in CROP_AREAS}
+    crop_others: dict[float, Counter[str]] = {area: Counter() for area in CROP_AREAS}
     seconds = 0.0
     comparisons = 0
     for ti, template in enumerate(templates):
@@ -114,6 +124,21 @@ def main(argv: list[str] | None = None) -> None:
                     pair_duplicates[lang][0] += 1
                     if args.show_failures:
                         print(f"template {ti} ({lang}) receipts {i}/{j}: {verdict}")
+        if args.crops:
+            crop_rng = random.Random(args.seed * 1000 + ti)  # the same crops whatever else runs
+            for i, base in enumerate(rendered):
+                for area in CROP_AREAS:
+                    crop = as_forwarded(crop_rng, crop_to(base.image, crop_rng, area))
+                    for j, other in enumerate(decoded):
+                        t0 = time.process_time()
+                        verdict = compare_images(crop, other)
+                        seconds += time.process_time() - t0
+                        comparisons += 1
+                        relation = verdict.relation if verdict else "none"
+                        (crop_own if i == j else crop_others)[area][relation] += 1
+                        if args.show_failures and (i == j) != (relation in DUPLICATE_RELATIONS):
+                            print(f"template {ti} ({lang}) receipt {i} cut to {area:.0%} "
+                                  f"against receipt {j}: {verdict}")
         for i, (v, base) in enumerate(zip(values, rendered, strict=True)):
             key = FIELDS[(ti + i) % len(FIELDS)]
             changed = R.render_receipt(with_field_changed(rng, v, key), template, bar)
@@ -153,6 +178,17 @@ def main(argv: list[str] | None = None) -> None:
     all_edited = sum(r["edited"] for r in edit_relations.values())
     print(f"| all | {all_edits} | {all_edited} ({all_edited / max(1, all_edits):.1%}) | "
           f"{sum(edit_boxed.values())} |")
+    if args.crops:
+        print("\ncrops of a receipt, against its own receipt and the template's others:")
+        print("| area | own found | others called a duplicate | relations to others |")
+        print("|---|---|---|---|")
+        for area in CROP_AREAS:
+            own, others = crop_own[area], crop_others[area]
+            found = sum(c for r, c in own.items() if r in DUPLICATE_RELATIONS)
+            wrong = sum(c for r, c in others.items() if r in DUPLICATE_RELATIONS)
+            print(f"| {area:.0%} | {found} of {sum(own.values())} | {wrong} of "
+                  f"{sum(others.values())} ({wrong / max(1, sum(others.values())):.1%}) | "
+                  f"{dict(sorted(others.items()))} |")
     print(f"\nCPU per comparison: {1000 * seconds / max(1, comparisons):.0f} ms "
           f"({comparisons} comparisons)")
 

@@ -464,13 +464,14 @@ def _final_copy(v: PairVerdict, query: DecodedImage, other: DecodedImage,
                 other_sig: Signatures, check: BlockCheck, al: blockmatch.Aligned,
                 framed_alike: bool) -> PairVerdict:
     """A duplicate the blocks confirmed, looked at in colour and, when re-framed, on
-    the screen both images cover (for an edit there, or other content: a template);
+    the screen both images cover (for an edit there, or other content: a template, be
+    it a copy or an edit that the blocks confirmed);
     an edit boxed along a re-framed copy's edge is its new frame (a caption bar's
     colour too)."""
     v = _new_frame_is_no_edit(v, check, framed_alike)
     v = _colour_checked(v, query, other, check, other_sig.canon_box, al)
     v = _new_frame_is_no_edit(v, check, framed_alike)
-    if v.relation not in CLEAN_COPIES or framed_alike or al.flip:
+    if not v.is_duplicate or framed_alike or al.flip:
         return v
     # A re-framed pair is judged on the canonical region, which ends above a short
     # chat's last bubble: its message retyped passed for a plain copy. The screen both
@@ -481,6 +482,10 @@ def _final_copy(v: PairVerdict, query: DecodedImage, other: DecodedImage,
     # dialogs sharing their top rows were `cropped` of each other on that band alone
     # (bench/duplicates.py); aligned by the grids' rough fit instead, a chat cropped to
     # 80% disagreed along the bottom of its screen and would have been a template.
+    # An edit is looked at too: a receipt's band can be the one or two rows whose
+    # print reaches its middle (a long transaction id), and a crop of another receipt
+    # of the bank differs there in one compact region; the screen shows the other
+    # values (bench/template_pairs.py --crops: at 80%, 13 of 300 such pairs `edited`).
     box = _overlap_box(al, query, other, other_screen=True)
     if box is None or _within_one_block(box, check):
         return v  # nothing beyond what the blocks already judged
