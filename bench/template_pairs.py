@@ -17,8 +17,10 @@ screenshots are (JPEG q72-92). It compares, with `compare_images` (pixels includ
   the share of those whose box overlaps the repainted field;
 - with `--crops`, every receipt cut to 80% and 60% of its area (as bench/duplicates.py
   cuts, at a seeded place) against its own receipt (the share found) and against the
-  other receipts of its template (the share called a duplicate). A crop can keep
-  little but the labels, which are the template's: then nothing tells whose it is.
+  other receipts of its template (the share called a duplicate), and every repainted
+  receipt cut so that the field stays whole against its receipt (the share called
+  `edited`). A crop can keep little but the labels, which are the template's: then
+  nothing tells whose it is.
 
 Prints figures and CPU time per comparison; asserts nothing.
 
@@ -74,6 +76,21 @@ def with_field_changed(rng: random.Random, r: R.Receipt, key: str) -> R.Receipt:
     return replace(r, when=r.when - dt.timedelta(days=rng.randint(3, 40)))
 
 
+def crop_around(img: Image.Image, field: tuple[int, int, int, int], area: float,
+                rng: random.Random) -> Image.Image:
+    """`img` cut to `area` of its own at a random place that keeps `field` (x0, y0, x1,
+    y1) whole, a sixteenth of the side clear of the cut where the image allows."""
+    side = area**0.5
+    w, h = round(img.width * side), round(img.height * side)
+    mx, my = img.width // 16, img.height // 16
+    x0, y0, x1, y1 = field
+    x = rng.randint(*sorted((max(0, min(x1 + mx - w, img.width - w)),
+                             max(0, min(x0 - mx, img.width - w)))))
+    y = rng.randint(*sorted((max(0, min(y1 + my - h, img.height - h)),
+                             max(0, min(y0 - my, img.height - h)))))
+    return img.crop((x, y, x + w, y + h))
+
+
 def as_forwarded(rng: random.Random, img: Image.Image) -> DecodedImage:
     return decode(R.encode_jpeg(img, rng.randint(72, 92)), 10**9)
 
@@ -96,6 +113,7 @@ def main(argv: list[str] | None = None) -> None:
     edit_boxed: Counter[str] = Counter()
     crop_own: dict[float, Counter[str]] = {area: Counter() for area in CROP_AREAS}
     crop_others: dict[float, Counter[str]] = {area: Counter() for area in CROP_AREAS}
+    crop_edits: dict[float, Counter[str]] = {area: Counter() for area in CROP_AREAS}
     seconds = 0.0
     comparisons = 0
     for ti, template in enumerate(templates):
@@ -156,6 +174,19 @@ def main(argv: list[str] | None = None) -> None:
                     edit_boxed[key] += 1
             elif args.show_failures:
                 print(f"template {ti} ({lang}) receipt {i}, {key} repainted: {verdict}")
+            if not args.crops:
+                continue
+            for area in CROP_AREAS:
+                cut = crop_around(edited, base.boxes[key], area, crop_rng)
+                t0 = time.process_time()
+                verdict = compare_images(as_forwarded(crop_rng, cut), decoded[i])
+                seconds += time.process_time() - t0
+                comparisons += 1
+                relation = verdict.relation if verdict else "none"
+                crop_edits[area][relation] += 1
+                if args.show_failures and relation != "edited":
+                    print(f"template {ti} ({lang}) receipt {i}, {key} repainted, cut to "
+                          f"{area:.0%}: {verdict}")
 
     n_pairs = sum(pair_relations.values())
     n_dup = sum(c for r, c in pair_relations.items() if r in DUPLICATE_RELATIONS)
@@ -180,15 +211,17 @@ def main(argv: list[str] | None = None) -> None:
           f"{sum(edit_boxed.values())} |")
     if args.crops:
         print("\ncrops of a receipt, against its own receipt and the template's others:")
-        print("| area | own found | others called a duplicate | relations to others |")
-        print("|---|---|---|---|")
+        print("| area | own found | others called a duplicate | relations to others | "
+              "edited receipts cut around the field: called edited |")
+        print("|---|---|---|---|---|")
         for area in CROP_AREAS:
-            own, others = crop_own[area], crop_others[area]
+            own, others, edits = crop_own[area], crop_others[area], crop_edits[area]
             found = sum(c for r, c in own.items() if r in DUPLICATE_RELATIONS)
             wrong = sum(c for r, c in others.items() if r in DUPLICATE_RELATIONS)
             print(f"| {area:.0%} | {found} of {sum(own.values())} | {wrong} of "
                   f"{sum(others.values())} ({wrong / max(1, sum(others.values())):.1%}) | "
-                  f"{dict(sorted(others.items()))} |")
+                  f"{dict(sorted(others.items()))} | {edits['edited']} of "
+                  f"{sum(edits.values())} {dict(sorted(edits.items()))} |")
     print(f"\nCPU per comparison: {1000 * seconds / max(1, comparisons):.0f} ms "
           f"({comparisons} comparisons)")
 
