@@ -76,19 +76,21 @@ def with_field_changed(rng: random.Random, r: R.Receipt, key: str) -> R.Receipt:
     return replace(r, when=r.when - dt.timedelta(days=rng.randint(3, 40)))
 
 
-def crop_around(img: Image.Image, field: tuple[int, int, int, int], area: float,
-                rng: random.Random) -> Image.Image:
-    """`img` cut to `area` of its own at a random place that keeps `field` (x0, y0, x1,
-    y1) whole, a sixteenth of the side clear of the cut where the image allows."""
+def box_around(size: tuple[int, int], field: tuple[int, int, int, int], area: float,
+               rng: random.Random) -> tuple[int, int, int, int]:
+    """A box (x0, y0, x1, y1) of `area` of an image of `size`, its shape kept, at a
+    random place that keeps `field` (x0, y0, x1, y1) whole, a sixteenth of the side
+    clear of the cut where the image allows."""
+    width, height = size
     side = area**0.5
-    w, h = round(img.width * side), round(img.height * side)
-    mx, my = img.width // 16, img.height // 16
+    w, h = round(width * side), round(height * side)
+    mx, my = width // 16, height // 16
     x0, y0, x1, y1 = field
-    x = rng.randint(*sorted((max(0, min(x1 + mx - w, img.width - w)),
-                             max(0, min(x0 - mx, img.width - w)))))
-    y = rng.randint(*sorted((max(0, min(y1 + my - h, img.height - h)),
-                             max(0, min(y0 - my, img.height - h)))))
-    return img.crop((x, y, x + w, y + h))
+    x = rng.randint(*sorted((max(0, min(x1 + mx - w, width - w)),
+                             max(0, min(x0 - mx, width - w)))))
+    y = rng.randint(*sorted((max(0, min(y1 + my - h, height - h)),
+                             max(0, min(y0 - my, height - h)))))
+    return x, y, x + w, y + h
 
 
 def as_forwarded(rng: random.Random, img: Image.Image) -> DecodedImage:
@@ -177,7 +179,7 @@ def main(argv: list[str] | None = None) -> None:
             if not args.crops:
                 continue
             for area in CROP_AREAS:
-                cut = crop_around(edited, base.boxes[key], area, crop_rng)
+                cut = edited.crop(box_around(edited.size, base.boxes[key], area, crop_rng))
                 t0 = time.process_time()
                 verdict = compare_images(as_forwarded(crop_rng, cut), decoded[i])
                 seconds += time.process_time() - t0
@@ -218,7 +220,8 @@ def main(argv: list[str] | None = None) -> None:
             own, others, edits = crop_own[area], crop_others[area], crop_edits[area]
             found = sum(c for r, c in own.items() if r in DUPLICATE_RELATIONS)
             wrong = sum(c for r, c in others.items() if r in DUPLICATE_RELATIONS)
-            print(f"| {area:.0%} | {found} of {sum(own.values())} | {wrong} of "
+            print(f"| {area:.0%} | {found} of {sum(own.values())} "
+                  f"{dict(sorted(own.items()))} | {wrong} of "
                   f"{sum(others.values())} ({wrong / max(1, sum(others.values())):.1%}) | "
                   f"{dict(sorted(others.items()))} | {edits['edited']} of "
                   f"{sum(edits.values())} {dict(sorted(edits.items()))} |")

@@ -651,7 +651,6 @@ def test_a_crop_through_a_receipts_values_is_no_edit_of_another_of_the_bank(bank
     assert same is not None and same.relation == "cropped", same
 
 
-
 @pytest.mark.parametrize("make", [chat, receipt])
 def test_rotated_and_tightly_cropped_copy_is_found_on_keypoints(make: object) -> None:
     """Rotated 5 degrees, or cut to its middle 60%: the hash windows cannot align these,
