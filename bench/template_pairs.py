@@ -44,7 +44,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.duplicates import _crop as crop_to
 from proofcheck.imaging import DecodedImage, decode
-from proofcheck.matching import DUPLICATE_RELATIONS
+from proofcheck.matching import DUPLICATE_RELATIONS, PairVerdict
 from proofcheck.pixelmatch import compare_images
 from proofcheck.scoring import render as R
 
@@ -116,8 +116,16 @@ def main(argv: list[str] | None = None) -> None:
     crop_own: dict[float, Counter[str]] = {area: Counter() for area in CROP_AREAS}
     crop_others: dict[float, Counter[str]] = {area: Counter() for area in CROP_AREAS}
     crop_edits: dict[float, Counter[str]] = {area: Counter() for area in CROP_AREAS}
-    seconds = 0.0
-    comparisons = 0
+    timing = [0.0, 0]  # CPU seconds in compare_images, comparisons
+
+    def judged(query: DecodedImage, other: DecodedImage) -> tuple[PairVerdict | None, str]:
+        """`compare_images`, timed: the verdict, and its relation ("none" for none)."""
+        t0 = time.process_time()
+        verdict = compare_images(query, other)
+        timing[0] += time.process_time() - t0
+        timing[1] += 1
+        return verdict, verdict.relation if verdict else "none"
+
     for ti, template in enumerate(templates):
         lang = LANGS[ti % len(LANGS)]
         shot = dt.datetime(2026, 3, 1, 8) + dt.timedelta(minutes=rng.randrange(600))
@@ -133,11 +141,7 @@ def main(argv: list[str] | None = None) -> None:
             for j, other in enumerate(decoded):
                 if i == j:
                     continue
-                t0 = time.process_time()
-                verdict = compare_images(query, other)
-                seconds += time.process_time() - t0
-                comparisons += 1
-                relation = verdict.relation if verdict else "none"
+                verdict, relation = judged(query, other)
                 pair_relations[relation] += 1
                 pair_duplicates[lang][1] += 1
                 if relation in DUPLICATE_RELATIONS:
@@ -150,11 +154,7 @@ def main(argv: list[str] | None = None) -> None:
                 for area in CROP_AREAS:
                     crop = as_forwarded(crop_rng, crop_to(base.image, crop_rng, area))
                     for j, other in enumerate(decoded):
-                        t0 = time.process_time()
-                        verdict = compare_images(crop, other)
-                        seconds += time.process_time() - t0
-                        comparisons += 1
-                        relation = verdict.relation if verdict else "none"
+                        verdict, relation = judged(crop, other)
                         (crop_own if i == j else crop_others)[area][relation] += 1
                         if args.show_failures and (i == j) != (relation in DUPLICATE_RELATIONS):
                             print(f"template {ti} ({lang}) receipt {i} cut to {area:.0%} "
@@ -163,11 +163,7 @@ def main(argv: list[str] | None = None) -> None:
             key = FIELDS[(ti + i) % len(FIELDS)]
             changed = R.render_receipt(with_field_changed(rng, v, key), template, bar)
             edited = R.repaint(base, changed, key, rng)
-            t0 = time.process_time()
-            verdict = compare_images(as_forwarded(rng, edited), decoded[i])
-            seconds += time.process_time() - t0
-            comparisons += 1
-            relation = verdict.relation if verdict else "none"
+            verdict, relation = judged(as_forwarded(rng, edited), decoded[i])
             edit_relations[key][relation] += 1
             if relation == "edited" and verdict is not None and verdict.changed_box:
                 x, y, w, h = verdict.changed_box
@@ -180,11 +176,7 @@ def main(argv: list[str] | None = None) -> None:
                 continue
             for area in CROP_AREAS:
                 cut = edited.crop(box_around(edited.size, base.boxes[key], area, crop_rng))
-                t0 = time.process_time()
-                verdict = compare_images(as_forwarded(crop_rng, cut), decoded[i])
-                seconds += time.process_time() - t0
-                comparisons += 1
-                relation = verdict.relation if verdict else "none"
+                verdict, relation = judged(as_forwarded(crop_rng, cut), decoded[i])
                 crop_edits[area][relation] += 1
                 if args.show_failures and relation != "edited":
                     print(f"template {ti} ({lang}) receipt {i}, {key} repainted, cut to "
@@ -225,6 +217,7 @@ def main(argv: list[str] | None = None) -> None:
                   f"{sum(others.values())} ({wrong / max(1, sum(others.values())):.1%}) | "
                   f"{dict(sorted(others.items()))} | {edits['edited']} of "
                   f"{sum(edits.values())} {dict(sorted(edits.items()))} |")
+    seconds, comparisons = timing
     print(f"\nCPU per comparison: {1000 * seconds / max(1, comparisons):.0f} ms "
           f"({comparisons} comparisons)")
 
