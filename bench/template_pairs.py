@@ -67,6 +67,14 @@ def receipt_values(rng: random.Random, lang: str, payee: str, title: str,
         txid=txid, title=title, id_label=id_label)
 
 
+def bank_receipts(rng: random.Random, lang: str, count: int) -> list[R.Receipt]:
+    """`count` receipts of one bank app to one payee: its title and labels never
+    change, only the values."""
+    payee = f"{rng.choice(R.FIRST[lang])} {rng.choice(R.SURNAMES[lang])}"
+    title, id_label = (str(rng.choice(R.LABELS[lang][key])) for key in ("title", "id"))
+    return [receipt_values(rng, lang, payee, title, id_label) for _ in range(count)]
+
+
 def with_field_changed(rng: random.Random, r: R.Receipt, key: str) -> R.Receipt:
     if key == "amount":
         return replace(r, amount=r.amount * rng.choice((2, 3, 5, 10)))
@@ -130,11 +138,7 @@ def main(argv: list[str] | None = None) -> None:
         lang = LANGS[ti % len(LANGS)]
         shot = dt.datetime(2026, 3, 1, 8) + dt.timedelta(minutes=rng.randrange(600))
         bar = R.status_bar(rng, shot)
-        payee = f"{rng.choice(R.FIRST[lang])} {rng.choice(R.SURNAMES[lang])}"
-        # One bank app: its title and labels never change, only the values.
-        title, id_label = rng.choice(R.LABELS[lang]["title"]), rng.choice(R.LABELS[lang]["id"])
-        values = [receipt_values(rng, lang, payee, str(title), str(id_label))
-                  for _ in range(args.per_template)]
+        values = bank_receipts(rng, lang, args.per_template)
         rendered = [R.render_receipt(v, template, bar) for v in values]
         decoded = [as_forwarded(rng, r.image) for r in rendered]
         for i, query in enumerate(decoded):
@@ -148,8 +152,8 @@ def main(argv: list[str] | None = None) -> None:
                     pair_duplicates[lang][0] += 1
                     if args.show_failures:
                         print(f"template {ti} ({lang}) receipts {i}/{j}: {verdict}")
+        crop_rng = random.Random(args.seed * 1000 + ti)  # the same crops whatever else runs
         if args.crops:
-            crop_rng = random.Random(args.seed * 1000 + ti)  # the same crops whatever else runs
             for i, base in enumerate(rendered):
                 for area in CROP_AREAS:
                     crop = as_forwarded(crop_rng, crop_to(base.image, crop_rng, area))
