@@ -409,6 +409,11 @@ def _keypoint_verdict(query: DecodedImage, other: DecodedImage, query_sig: Signa
             return None
         agreement = _agreement(rest)
         judged = _judge_blocks(PairVerdict("edited", distance, known_edit, agreement), rest)
+    if not judged.is_duplicate and framed_alike:
+        widened = _edit_that_moved_the_region(query, other, query_sig, other_sig, aligned,
+                                              distance)
+        if widened is not None:
+            judged, check = widened
     if judged.is_duplicate and not contained:
         # Two pictures that share a patch, each with more of its own around it: two
         # chats with a message in common at other places on their screens.
@@ -416,6 +421,70 @@ def _keypoint_verdict(query: DecodedImage, other: DecodedImage, query_sig: Signa
     if not judged.is_duplicate:
         return judged
     return _final_copy(judged, query, other, other_sig, check, aligned, framed_alike)
+
+
+def _edit_that_moved_the_region(query: DecodedImage, other: DecodedImage,
+                                query_sig: Signatures, other_sig: Signatures,
+                                aligned: features.FeatureAlignment, distance: int
+                                ) -> tuple[PairVerdict, BlockCheck] | None:
+    """A pair framed alike whose canonical regions differ (one reaching past where the
+    other's lies) judged on the picture both cover: an edit there whose box takes in
+    all that the two regions do not share is that edit, with the blocks that found it.
+
+    A patch pasted on a picture's plain margin moves the trimmed region's edge out to
+    it, and the region judged is then largely the patch: MATE's GreenTraditional logo
+    and scikit-image's clock, cloned and captioned (bench/duplicates.py --seed 2), gave
+    69 of 136 and 34 of 52 blocks disagreeing, the whole picture 18 of 40 and 23 of 32
+    in one compact region."""
+    query_box = _corners(query_sig.canon_box)
+    other_box = _corners(_mapped_to_query(other_sig.canon_box, aligned))
+    both = _bounding(query_box, other_box)
+    shared = (max(query_box[0], other_box[0]), max(query_box[1], other_box[1]),
+              min(query_box[2], other_box[2]), min(query_box[3], other_box[3]))
+    tolerance = REGION_TOLERANCE * max(query.width, query.height)
+    if _reaches(shared, both, tolerance):
+        return None  # one region, already judged
+    overlap = _overlap_box(aligned, query, other, least=0.0)
+    screen = check_blocks(query.image, other.image, overlap, other_sig.canon_box,
+                          aligned) if overlap is not None else None
+    if screen is None:
+        return None
+    judged = _judge_blocks(PairVerdict("resized", distance, None, _agreement(screen)), screen)
+    if judged.relation != "edited" or judged.changed_box is None:
+        return None
+    if not _reaches(_bounding(shared, _corners(judged.changed_box)), both, tolerance):
+        return None  # the regions differ beyond the edit: other content
+    return judged, screen
+
+
+# A pair's canonical regions are one when every edge lies within this share of the
+# picture's longer side of the other's.
+REGION_TOLERANCE = 0.01
+
+Corners = tuple[float, float, float, float]  # x0, y0, x1, y1
+
+
+def _corners(box: tuple[float, float, float, float]) -> Corners:
+    x, y, w, h = box
+    return x, y, x + w, y + h
+
+
+def _bounding(a: Corners, b: Corners) -> Corners:
+    return min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3])
+
+
+def _reaches(inner: Corners, outer: Corners, tolerance: float) -> bool:
+    """Every edge of `inner` (within `outer`) lies within `tolerance` of outer's."""
+    return (inner[0] <= outer[0] + tolerance and inner[1] <= outer[1] + tolerance
+            and inner[2] >= outer[2] - tolerance and inner[3] >= outer[3] - tolerance)
+
+
+def _mapped_to_query(box: tuple[float, float, float, float],
+                     al: features.FeatureAlignment) -> tuple[float, float, float, float]:
+    """The other's `box` in the query's coordinates, under an alignment without
+    rotation (a pair framed alike)."""
+    x, y, w, h = box
+    return al.sx * x + al.tx, al.sx * y + al.ty, al.sx * w, al.sx * h
 
 
 def _agreement(check: BlockCheck) -> float:

@@ -1549,6 +1549,51 @@ def test_an_edit_over_the_only_texture_of_a_smooth_picture_is_an_edit() -> None:
     assert other is None or other.relation not in DUPLICATE_RELATIONS, other
 
 
+def _rings_on_a_plain_ground(seed: int) -> tuple[Image.Image, tuple[int, int]]:
+    """A logo wallpaper: blurred rings in the middle of a vignetted plain ground, which
+    the canonical region trims away (bench/duplicates.py's GreenTraditional)."""
+    rng = random.Random(seed)
+    w, h = 1200, 760
+    y, x = np.mgrid[0:h, 0:w]
+    ground = 250 - 60 * (((x - w / 2) / w) ** 2 + ((y - h / 2) / h) ** 2)
+    picture = Image.fromarray(np.repeat(ground[..., None], 3, axis=2).astype(np.uint8))
+    draw = ImageDraw.Draw(picture)
+    cx, cy = rng.randint(560, 640), rng.randint(280, 340)
+    colour = tuple(rng.randint(60, 160) for _ in range(3))
+    for r in range(190, 40, -30):
+        draw.ellipse((cx - r, cy - r, cx + r, cy + r), fill=colour)
+        draw.ellipse((cx - r + 12, cy - r + 12, cx + r - 12, cy + r - 12), fill=(250, 250, 250))
+    draw.polygon([(cx - 80, cy - 70), (cx + 10, cy), (cx - 80, cy + 70)], fill=(255, 255, 255))
+    return picture.filter(ImageFilter.GaussianBlur(2)), (cx, cy)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_a_patch_pasted_out_onto_the_plain_margin_is_an_edit_either_way_round(
+        seed: int) -> None:
+    # A clone of the rings, captioned, pasted half over them and half over the plain
+    # ground: the edited copy's canonical region reaches out to the patch, and judged
+    # there the pair differed in half its blocks: no match at all. On the picture both
+    # cover it differs in one compact region.
+    original, (cx, cy) = _rings_on_a_plain_ground(seed)
+    edited = original.copy()
+    patch = original.crop((cx - 230, cy - 40, cx + 150, cy + 200))
+    x, y = cx - 420, cy + 60
+    edited.paste(patch.transpose(Image.Transpose.ROTATE_180), (x, y))
+    ImageDraw.Draw(edited).text((x + 40, y + 80), "345$", fill=(255, 0, 0), font=_font(80))
+    edited_dec, original_dec = dec(edited), dec(original)
+    # The patch moved the region's left edge out (the premise of the test).
+    assert (compute_signatures(edited_dec).canon_box[0]
+            < compute_signatures(original_dec).canon_box[0] - 100)
+    for query, other in ((edited_dec, original_dec), (original_dec, edited_dec)):
+        v = compare_images(query, other)
+        assert v is not None and v.relation == "edited", v
+        assert overlaps(v.changed_box, (x, y, x + 380, y + 240)), v
+    # Other rings, of another colour and place, patched alike: no copy.
+    other_rings, _ = _rings_on_a_plain_ground(seed + 100)
+    v = compare_images(edited_dec, dec(other_rings))
+    assert v is None or v.relation not in DUPLICATE_RELATIONS, v
+
+
 def white_on_black(seed: int, dots: int = 200) -> Image.Image:
     """A binary wallpaper: a white disc over most of a black frame, and a few tiny
     white dots in the black: ORB finds corners on them, blocks 270 samples across see
