@@ -1588,7 +1588,7 @@ def test_a_patch_pasted_out_onto_the_plain_margin_is_an_edit_either_way_round(
         v = compare_images(query, other)
         assert v is not None and v.relation == "edited", v
         assert overlaps(v.changed_box, (x, y, x + 380, y + 240)), v
-    # Other rings, of another colour and place, patched alike: no copy.
+    # The edited copy against other rings, of another colour and place: no copy.
     other_rings, _ = _rings_on_a_plain_ground(seed + 100)
     v = compare_images(edited_dec, dec(other_rings))
     assert v is None or v.relation not in DUPLICATE_RELATIONS, v
