@@ -20,10 +20,7 @@ screenshots are (JPEG q72-92). It compares, with `compare_images` (pixels includ
   other receipts of its template (the share called a duplicate), and every repainted
   receipt cut so that the field stays whole against its receipt (the share called
   `edited`). A crop can keep little but the labels, which are the template's: then
-  nothing tells whose it is. The same crops are then searched among all the
-  template's receipts, as the index brings them (`candidates.verify_candidates`,
-  which also weighs the candidates against each other): own found, others called
-  duplicates.
+  nothing tells whose it is.
 
 Prints figures and CPU time per comparison; asserts nothing.
 
@@ -46,13 +43,10 @@ from PIL import Image
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.duplicates import _crop as crop_to
-from proofcheck.candidates import verify_candidates
-from proofcheck.hashing import compute_signatures
 from proofcheck.imaging import DecodedImage, decode
 from proofcheck.matching import DUPLICATE_RELATIONS, PairVerdict
 from proofcheck.pixelmatch import compare_images
 from proofcheck.scoring import render as R
-from proofcheck.views import query_views
 
 LANGS = ("fas", "ara", "swa", "pol", "eng")
 FIELDS = ("amount", "payer", "date")
@@ -130,22 +124,7 @@ def main(argv: list[str] | None = None) -> None:
     crop_own: dict[float, Counter[str]] = {area: Counter() for area in CROP_AREAS}
     crop_others: dict[float, Counter[str]] = {area: Counter() for area in CROP_AREAS}
     crop_edits: dict[float, Counter[str]] = {area: Counter() for area in CROP_AREAS}
-    # Per area, among the template's receipts: [own found, others called duplicates,
-    # crops]; then the same for the repainted-and-cut receipts, own `edited`.
-    searched: dict[float, list[int]] = {area: [0, 0, 0] for area in CROP_AREAS}
-    searched_edits: dict[float, list[int]] = {area: [0, 0, 0] for area in CROP_AREAS}
     timing = [0.0, 0]  # CPU seconds in compare_images, comparisons
-
-    def search(query: DecodedImage, own: int, stored: list[DecodedImage],
-               tally: list[int], own_relations: frozenset[str]) -> None:
-        """`query` searched among `stored` as the worker verifies candidates."""
-        found = dict(verify_candidates(
-            query_views(compute_signatures(query), query),
-            [(j, compute_signatures(image)) for j, image in enumerate(stored)],
-            lambda j: stored[j]))
-        tally[0] += own in found and found[own].relation in own_relations
-        tally[1] += sum(v.is_duplicate for j, v in found.items() if j != own)
-        tally[2] += 1
 
     def judged(query: DecodedImage, other: DecodedImage) -> tuple[PairVerdict | None, str]:
         """`compare_images`, timed: the verdict, and its relation ("none" for none)."""
@@ -184,7 +163,6 @@ def main(argv: list[str] | None = None) -> None:
                         if args.show_failures and (i == j) != (relation in DUPLICATE_RELATIONS):
                             print(f"template {ti} ({lang}) receipt {i} cut to {area:.0%} "
                                   f"against receipt {j}: {verdict}")
-                    search(crop, i, decoded, searched[area], DUPLICATE_RELATIONS)
         for i, (v, base) in enumerate(zip(values, rendered, strict=True)):
             key = FIELDS[(ti + i) % len(FIELDS)]
             changed = R.render_receipt(with_field_changed(rng, v, key), template, bar)
@@ -202,10 +180,8 @@ def main(argv: list[str] | None = None) -> None:
                 continue
             for area in CROP_AREAS:
                 cut = edited.crop(box_around(edited.size, base.boxes[key], area, crop_rng))
-                forwarded = as_forwarded(crop_rng, cut)
-                verdict, relation = judged(forwarded, decoded[i])
+                verdict, relation = judged(as_forwarded(crop_rng, cut), decoded[i])
                 crop_edits[area][relation] += 1
-                search(forwarded, i, decoded, searched_edits[area], frozenset({"edited"}))
                 if args.show_failures and relation != "edited":
                     print(f"template {ti} ({lang}) receipt {i}, {key} repainted, cut to "
                           f"{area:.0%}: {verdict}")
@@ -245,15 +221,6 @@ def main(argv: list[str] | None = None) -> None:
                   f"{sum(others.values())} ({wrong / max(1, sum(others.values())):.1%}) | "
                   f"{dict(sorted(others.items()))} | {edits['edited']} of "
                   f"{sum(edits.values())} {dict(sorted(edits.items()))} |")
-        print("\nthe same, searched among all the template's receipts (verify_candidates):")
-        print("| area | own found | others called duplicates | edited receipts cut: own "
-              "`edited` | their others called duplicates |")
-        print("|---|---|---|---|---|")
-        for area in CROP_AREAS:
-            (own_found, wrong, n), (edits_found, edits_wrong, n_edits) = (
-                searched[area], searched_edits[area])
-            print(f"| {area:.0%} | {own_found} of {n} | {wrong} of {n * (args.per_template - 1)}"
-                  f" | {edits_found} of {n_edits} | {edits_wrong} |")
     seconds, comparisons = timing
     print(f"\nCPU per comparison: {1000 * seconds / max(1, comparisons):.0f} ms "
           f"({comparisons} comparisons)")

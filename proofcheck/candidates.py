@@ -21,7 +21,7 @@ from proofcheck import features
 from proofcheck.hashing import Signatures
 from proofcheck.imaging import DecodedImage
 from proofcheck.index import HammingIndex
-from proofcheck.matching import CLEAN_COPIES, SEARCH_RADIUS, PairVerdict, compare
+from proofcheck.matching import SEARCH_RADIUS, PairVerdict, compare
 from proofcheck.pixelmatch import compare_images
 from proofcheck.views import (
     QueryViews,
@@ -107,8 +107,7 @@ def verify_candidates(
     described above are confirmed on pixels and the others of the pool dropped;
     `load_sketch` gives a candidate's stored keypoint sketch, or None; `voted`, the
     candidates the query's keypoint descriptors vote for, most first. Candidates beyond
-    the pool, or whose image is gone, rest on the signatures. The pixel-checked
-    duplicates are then weighed against each other (`_copies_told_apart`)."""
+    the pool, or whose image is gone, rest on the signatures."""
     views = query if isinstance(query, QueryViews) else QueryViews(View(query, None))
     images = None
     if views.upright.image is not None and load_image is not None:
@@ -119,63 +118,15 @@ def verify_candidates(
         if images is not None and position < RANK_POOL and item_id not in images:
             continue  # a pool member not chosen for the pixel checks
         other = images.get(item_id) if images is not None else None
-        verdict = _judge_views(views, other_sig, other)
+        view = views.view_for(other_sig)
+        verdict = _judge(view, other_sig, other)
+        if view.mirrored and (verdict is None or not verdict.is_duplicate):
+            verdict = _judge(views.upright, other_sig, other) or verdict
+        if (verdict is None or not verdict.is_duplicate) and other is not None:
+            verdict = _judge_straightened(views.upright, other_sig, other) or verdict
         if verdict is not None:
             out.append((item_id, verdict))
-    if images is not None:
-        out = _copies_told_apart(out, dict(candidates), images)
     out.sort(key=lambda iv: _rank(iv[1]))
-    return out
-
-
-def _judge_views(views: QueryViews, other_sig: Signatures,
-                 other: DecodedImage | None) -> PairVerdict | None:
-    """One candidate against the query's view nearest it, then, for a copy not found
-    that way, the upright query and either side turned upright."""
-    view = views.view_for(other_sig)
-    verdict = _judge(view, other_sig, other)
-    if view.mirrored and (verdict is None or not verdict.is_duplicate):
-        verdict = _judge(views.upright, other_sig, other) or verdict
-    if (verdict is None or not verdict.is_duplicate) and other is not None:
-        verdict = _judge_straightened(views.upright, other_sig, other) or verdict
-    return verdict
-
-
-def _copies_told_apart(found: list[tuple[int, PairVerdict]], signatures: dict[int, Signatures],
-                       images: dict[int, DecodedImage | None]
-                       ) -> list[tuple[int, PairVerdict]]:
-    """A duplicate of the query is a template when the query is a plain copy (exact,
-    resized, cropped) of another candidate that is no copy of it: the query shows what
-    the two share, a template's, not either one's own.
-
-    A crop of a receipt can keep little but its bank's labels, and a crop through its
-    values one or two of them: alone with another receipt of the bank, it was
-    `cropped` or `edited` of it (bench/template_pairs.py --crops: 14-19 of 300 crops to
-    60% against the bank's others). Checked against all five receipts of its template,
-    as the index brings them, a crop is a plain copy of its own receipt, which is no
-    copy of the others: they are templates. A crop that keeps only labels is a plain
-    copy of two or more of them, and nothing tells whose it is."""
-    judged = [(item, v) for item, v in found if images.get(item) is not None]
-    plain = [item for item, v in judged if v.relation in CLEAN_COPIES]
-    duplicates = [item for item, v in judged if v.is_duplicate]
-    if not plain or len(duplicates) < 2:
-        return found
-    copies_of: dict[tuple[int, int], bool] = {}
-
-    def copy_of(a: int, b: int) -> bool:
-        if (a, b) not in copies_of:
-            a_image = images[a]
-            assert a_image is not None
-            verdict = _judge_views(query_views(signatures[a], a_image), signatures[b],
-                                   images[b])
-            copies_of[a, b] = copies_of[b, a] = verdict is not None and verdict.is_duplicate
-        return copies_of[a, b]
-
-    out = []
-    for item, v in found:
-        if item in duplicates and any(s != item and not copy_of(s, item) for s in plain):
-            v = PairVerdict("template", v.distance, None, round(0.3 * v.score, 4))
-        out.append((item, v))
     return out
 
 
