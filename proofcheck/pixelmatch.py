@@ -13,6 +13,7 @@ when that module had grown to 1,146 lines.
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from functools import cache
 
 import numpy as np
@@ -373,6 +374,14 @@ def _keypoint_verdict(query: DecodedImage, other: DecodedImage, query_sig: Signa
     is judged again around `known_edit`, a region already known to differ, which is
     the edit's box when the rest agrees."""
     contained = _contained_share(aligned, query, other) >= MIN_CONTAINED
+
+    @cache  # the two looks past the canonical region below share one
+    def on_overlap() -> BlockCheck | None:
+        """The blocks of the part of the query's screen that the other covers."""
+        overlap = _overlap_box(aligned, query, other, least=0.0 if contained else 0.25)
+        return None if overlap is None else check_blocks(
+            query.image, other.image, overlap, other_sig.canon_box, aligned)
+
     check = check_blocks(query.image, other.image, query_sig.canon_box,
                          other_sig.canon_box, aligned,
                          look_closer=aligned.inliers >= KEYPOINTS_CONFIRM)
@@ -389,9 +398,7 @@ def _keypoint_verdict(query: DecodedImage, other: DecodedImage, query_sig: Signa
         # row and cannot pin the pair: a slider dialog's crop trims to a strip, its
         # middle columns uniform along each row (bench/duplicates.py --seed 3: GIMP's
         # softglow dialog cut to 60%, 61 of 239 rows, 16 blocks in one row).
-        overlap = _overlap_box(aligned, query, other, least=0.0 if contained else 0.25)
-        wider = check_blocks(query.image, other.image, overlap, other_sig.canon_box,
-                             aligned) if overlap is not None else None
+        wider = on_overlap()
         if wider is not None and (check is None or wider.agreement_pins_the_pair):
             check = wider
     if check is None:
@@ -410,8 +417,8 @@ def _keypoint_verdict(query: DecodedImage, other: DecodedImage, query_sig: Signa
         agreement = _agreement(rest)
         judged = _judge_blocks(PairVerdict("edited", distance, known_edit, agreement), rest)
     if not judged.is_duplicate and framed_alike:
-        widened = _edit_that_moved_the_region(query, other, query_sig, other_sig, aligned,
-                                              distance)
+        widened = _edit_that_moved_the_region(query, query_sig, other_sig, aligned,
+                                              distance, on_overlap)
         if widened is not None:
             judged, check = widened
     if judged.is_duplicate and not contained:
@@ -423,13 +430,14 @@ def _keypoint_verdict(query: DecodedImage, other: DecodedImage, query_sig: Signa
     return _final_copy(judged, query, other, other_sig, check, aligned, framed_alike)
 
 
-def _edit_that_moved_the_region(query: DecodedImage, other: DecodedImage,
-                                query_sig: Signatures, other_sig: Signatures,
-                                aligned: features.FeatureAlignment, distance: int
+def _edit_that_moved_the_region(query: DecodedImage, query_sig: Signatures,
+                                other_sig: Signatures, aligned: features.FeatureAlignment,
+                                distance: int, on_overlap: Callable[[], BlockCheck | None]
                                 ) -> tuple[PairVerdict, BlockCheck] | None:
     """A pair framed alike whose canonical regions differ (one reaching past where the
-    other's lies) judged on the picture both cover: an edit there whose box takes in
-    all that the two regions do not share is that edit, with the blocks that found it.
+    other's lies) judged on the picture both cover (`on_overlap`, its blocks): an edit
+    there whose box takes in all that the two regions do not share is that edit, with
+    the blocks that found it.
 
     A patch pasted on a picture's plain margin moves the trimmed region's edge out to
     it, and the region judged is then largely the patch: MATE's GreenTraditional logo
@@ -444,9 +452,7 @@ def _edit_that_moved_the_region(query: DecodedImage, other: DecodedImage,
     tolerance = REGION_TOLERANCE * max(query.width, query.height)
     if _reaches(shared, both, tolerance):
         return None  # one region, already judged
-    overlap = _overlap_box(aligned, query, other, least=0.0)
-    screen = check_blocks(query.image, other.image, overlap, other_sig.canon_box,
-                          aligned) if overlap is not None else None
+    screen = on_overlap()
     if screen is None:
         return None
     judged = _judge_blocks(PairVerdict("resized", distance, None, _agreement(screen)), screen)
